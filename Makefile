@@ -1,0 +1,145 @@
+# fleetsim - build, run, test, bench, install.
+#
+# `make`        builds build/fleetsim (installs missing -dev packages first)
+# `make run`    set-up, build, run the example scenario, print the report path
+# `make test`   set-up, build, every unit and scenario test, then again under
+#               AddressSanitizer + UndefinedBehaviorSanitizer
+# `make bench`  engine benchmark (and the ns-3 hold model when libns3-dev is
+#               installed)
+# `make install PREFIX=/usr/local`, `make clean`, `make lint`
+
+PREFIX    ?= /usr/local
+CC        ?= cc
+BUILD     ?= build
+PKGS      := libuv libsodium sqlite3 libzstd yaml-0.1 cmocka
+DEB_PKGS  := pkg-config libuv1-dev libsodium-dev libsqlite3-dev libzstd-dev \
+             libyaml-dev libcmocka-dev
+EXAMPLE   ?= scenarios/dw100-fleet.yaml
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wundef -Wformat=2 -Wno-format-nonliteral
+OPT       ?= -O2 -g
+ifeq ($(CI),true)
+WARN      += -Werror
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libuv libsodium sqlite3 libzstd yaml-0.1 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude $(PKG_CFLAGS) \
+             $(EXTRA_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(EXTRA_LDFLAGS)
+
+LIB_SRC   := $(sort $(filter-out sim/main.c,$(wildcard sim/*.c device/*.c \
+             service/*.c report/*.c)))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+HEADERS   := $(wildcard include/fleetsim/*.h)
+
+.PHONY: all deps run test unit scenario-tests asan bench install clean lint check
+
+all: deps $(BUILD)/fleetsim
+
+# Install the -dev packages a fresh Debian machine lacks (as root), or say
+# exactly what to run.
+deps:
+	@missing=""; for p in $(PKGS); do \
+	  pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "fleetsim: missing libraries:$$missing"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "fleetsim: installing $(DEB_PKGS)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	     apt-get install -y -qq $(DEB_PKGS)) >/dev/null || exit 1; \
+	  else \
+	    echo "run: sudo apt-get install -y $(DEB_PKGS)"; exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard */*_int.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libfleetsim.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fleetsim: $(BUILD)/obj/sim/main.o $(BUILD)/libfleetsim.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libfleetsim.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(BUILD)/libfleetsim.a \
+	  $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+run: all
+	@mkdir -p out
+	./$(BUILD)/fleetsim run $(EXAMPLE) --out out/$(notdir $(basename $(EXAMPLE)))
+	@echo "report: out/$(notdir $(basename $(EXAMPLE)))/report.html"
+
+# Unit tests, then scenario tests, in the normal build.
+unit: all $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; \
+	  FLEETSIM_TEST_DIR=tests ./$$t; done
+
+scenario-tests: all
+	./$(BUILD)/fleetsim test tests/scenarios scenarios
+	./tests/bad-inputs.sh ./$(BUILD)/fleetsim
+
+# The sanitizer pass builds a separate tree and runs the same suite there.
+asan: deps
+	$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	  EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" \
+	  unit scenario-tests
+
+test: deps
+	$(MAKE) --no-print-directory unit scenario-tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) --no-print-directory asan
+	@echo "all tests passed (normal build and ASan+UBSan build)"
+
+NS3_LIBS = $(shell pkg-config --libs ns3-core 2>/dev/null || \
+	      (ls /usr/lib/*/libns3*-core*.so >/dev/null 2>&1 && echo -lns3.37-core))
+
+bench: all
+	./$(BUILD)/fleetsim bench engine --pending 1000000 --events 5000000
+	@if [ -f /usr/include/ns3.37/ns3/core-module.h ] || \
+	   ls /usr/include/ns3*/ns3/core-module.h >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(BUILD)/ns3-hold && \
+	  for s in map heap priority calendar; do \
+	    ./$(BUILD)/ns3-hold --scheduler=$$s --pending=1000000 --events=5000000; \
+	  done; \
+	else echo "ns-3 not installed (apt-get install libns3-dev) - skipping"; fi
+
+NS3_INC = $(firstword $(wildcard /usr/include/ns3*))
+$(BUILD)/ns3-hold: tests/bench/ns3_hold.cc
+	@mkdir -p $(dir $@)
+	g++ -O2 -std=c++17 -I$(NS3_INC) -o $@ $< \
+	  $(patsubst /usr/lib/x86_64-linux-gnu/lib%.so,-l%,$(wildcard /usr/lib/*/libns3*-core*.so))
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/fleetsim $(DESTDIR)$(PREFIX)/bin/fleetsim
+
+lint:
+	@! grep -nE '\b(rand|srand|random|drand48|randombytes_buf|randombytes_random)\(' \
+	  sim/*.c device/*.c service/*.c report/*.c 2>/dev/null | grep -v '^sim/rng.c' \
+	  || (echo "banned random call"; exit 1)
+	@! grep -nE '\b(time|clock|clock_gettime|gettimeofday|uv_now|uv_hrtime|localtime)\(' \
+	  sim/*.c device/*.c service/*.c report/*.c 2>/dev/null | grep -v '^sim/main.c' \
+	  || (echo "banned clock call"; exit 1)
+	@! grep -nE '\b(malloc|calloc|realloc|free)\(' sim/*.c device/*.c \
+	  service/*.c report/*.c 2>/dev/null | grep -v '^sim/mem.c' \
+	  || (echo "raw allocation"; exit 1)
+	@for h in $(HEADERS); do echo "#include \"$${h#include/}\"" | \
+	  $(CC) -std=c11 -Iinclude $(PKG_CFLAGS) -fsyntax-only -x c - || exit 1; done
+	@echo "lint ok"
+
+check: lint test
+
+clean:
+	rm -rf build build-asan out

@@ -1,0 +1,111 @@
+/*
+ * include/fleetsim/sim.h - the discrete-event engine.
+ *
+ * Owns: simulated time, the pending-event queue, the run-lifetime arena,
+ * the canonical event record (fingerprint and optional zstd trace).
+ * Invariants: time never goes backwards; events fire in (time, seq) order
+ * where seq is the order of scheduling; handlers never re-enter fs_sim_run.
+ * Does not: read the wall clock, know about devices or the service.
+ */
+#ifndef FLEETSIM_SIM_H
+#define FLEETSIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fleetsim/mem.h"
+
+struct fs_sim;
+
+/* An event handler: sim is the engine, arg the payload given at schedule. */
+typedef void fs_event_fn(struct fs_sim *sim, void *arg);
+
+/* Largest simulated time the engine accepts: 10 years in microseconds. */
+#define FS_SIM_TIME_MAX_US ((int64_t)10 * 366 * 24 * 3600 * 1000000)
+
+/* Bytes of one canonical record (see fs_sim_record). */
+#define FS_SIM_RECORD_BYTES 24
+
+/*
+ * Create an engine at time 0 whose random streams derive from seed.
+ * pending_hint sizes the event pool up front (0 for a small default).
+ */
+int fs_sim_create(uint64_t seed, size_t pending_hint, struct fs_sim **out);
+/* Destroy sim, its queue, arena and trace; NULL is a no-op. */
+void fs_sim_destroy(struct fs_sim *sim);
+
+/* Current simulated time in microseconds. */
+int64_t fs_sim_now_us(const struct fs_sim *sim);
+
+/* The root seed all random streams derive from. */
+uint64_t fs_sim_seed(const struct fs_sim *sim);
+
+/* The run-lifetime arena, released by fs_sim_destroy. */
+struct fs_arena *fs_sim_arena(struct fs_sim *sim);
+
+/*
+ * Schedule fn(sim, arg) at now + delay_us (delay_us >= 0). Writes the event
+ * id to *out_id when out_id is not NULL. Returns 0, FS_EINVAL for a negative
+ * delay, or FS_ELIMIT past FS_SIM_TIME_MAX_US.
+ */
+int fs_sim_schedule(struct fs_sim *sim, int64_t delay_us, fs_event_fn *fn,
+                    void *arg, uint64_t *out_id);
+
+/* As fs_sim_schedule, at the absolute time at_us (>= now). */
+int fs_sim_schedule_at(struct fs_sim *sim, int64_t at_us, fs_event_fn *fn,
+                       void *arg, uint64_t *out_id);
+
+/*
+ * Cancel the pending event id (a tombstone: it is dropped when it reaches
+ * the front). id must name an event that has not fired yet; a handler may
+ * cancel itself's siblings safely.
+ */
+void fs_sim_cancel(struct fs_sim *sim, uint64_t id);
+
+/*
+ * Run events in order until the next one would be later than until_us, or
+ * max_events have run, or fs_sim_stop was called. Time is then advanced to
+ * until_us if the queue ran dry or the next event is later. Writes the count
+ * run to *out_ran. Returns 0, or FS_EINTR when stopped.
+ */
+int fs_sim_run(struct fs_sim *sim, int64_t until_us, uint64_t max_events,
+               uint64_t *out_ran);
+
+/* Ask fs_sim_run to return at the next event boundary. */
+void fs_sim_stop(struct fs_sim *sim);
+/* True once fs_sim_stop was called. */
+bool fs_sim_is_stopped(const struct fs_sim *sim);
+
+/* Events run since creation (tombstones not counted). */
+uint64_t fs_sim_events(const struct fs_sim *sim);
+/* Events now pending, tombstones included. */
+size_t fs_sim_pending(const struct fs_sim *sim);
+/* Time of the next pending event, or INT64_MAX when none. */
+int64_t fs_sim_next_us(struct fs_sim *sim);
+
+/*
+ * Append one canonical record (now, kind, device, value) to the run record:
+ * it is hashed into the fingerprint and, when a trace is open, written to it.
+ */
+void fs_sim_record(struct fs_sim *sim, uint16_t kind, uint32_t device,
+                   int64_t value);
+
+/* Open a zstd-compressed trace at path; records from now on go there too. */
+int fs_sim_trace_open(struct fs_sim *sim, const char *path);
+/* Flush and close the trace (also done by fs_sim_destroy). */
+int fs_sim_trace_close(struct fs_sim *sim);
+
+/* Records appended so far. */
+uint64_t fs_sim_records(const struct fs_sim *sim);
+
+/*
+ * Write the hex BLAKE2b-256 fingerprint of all records so far to hex
+ * (65 bytes with the NUL). Does not end the record; may be called again.
+ */
+void fs_sim_fingerprint(struct fs_sim *sim, char hex[65]);
+
+/* Internal consistency check of the engine (queue order, counters). */
+bool fs_sim_check(struct fs_sim *sim);
+
+#endif
