@@ -9,8 +9,6 @@
  * Does not: call handlers, read any clock, or assume monotone times; it is
  * the simple, obviously right structure the fast queue is tested against.
  */
-#include <string.h>
-
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/queue.h"

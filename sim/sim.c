@@ -50,6 +50,7 @@ struct fs_sim {
     ZSTD_CCtx *trace_zc;        /* compressor of the trace */
     unsigned char *trace_out;   /* compressed output buffer */
     size_t trace_out_cap;       /* its size in bytes */
+    void *ctx[FS_CTX_COUNT];    /* per-layer context pointers */
 };
 
 static uint64_t
@@ -149,6 +150,20 @@ fs_sim_destroy(struct fs_sim *sim)
     fs_arena_fini(&sim->arena);
     fs_queue_destroy(sim->queue);
     fs_free(sim);
+}
+
+void
+fs_sim_set_ctx(struct fs_sim *sim, enum fs_sim_ctx slot, void *ptr)
+{
+    FS_ASSERT((unsigned)slot < FS_CTX_COUNT);
+    sim->ctx[slot] = ptr;
+}
+
+void *
+fs_sim_ctx(const struct fs_sim *sim, enum fs_sim_ctx slot)
+{
+    FS_ASSERT((unsigned)slot < FS_CTX_COUNT);
+    return sim->ctx[slot];
 }
 
 int64_t

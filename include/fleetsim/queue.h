@@ -1,9 +1,10 @@
 /*
  * include/fleetsim/queue.h - pending-event priority queues.
  *
- * Owns: struct fs_event and two interchangeable queues over it: the calendar
- * queue the engine uses (fs_queue_*) and a 4-ary heap kept as the reference
- * that tests compare it against (fs_heapq_*).
+ * Owns: struct fs_event and two interchangeable queues over it: the ladder
+ * queue (Tang, Goh and Thng 2005; a calendar queue whose buckets split into
+ * finer rungs on demand) the engine uses (fs_queue_*) and a 4-ary heap kept
+ * as the reference that tests compare it against (fs_heapq_*).
  * Invariants: pop returns the least (at_us, seq); entries are plain values,
  * the queues never call handlers; no allocation per push in steady state.
  * Does not: know what handlers do, read any clock, cancel (see sim.h).
@@ -33,9 +34,21 @@ fs_event_before(const struct fs_event *a, const struct fs_event *b)
     return a->seq < b->seq;
 }
 
+/*
+ * Limits shared by both queues: times lie in [0, FS_QUEUE_TIME_MAX_US]
+ * (about 146,000 years, so bucket arithmetic cannot overflow) and at most
+ * FS_QUEUE_SIZE_MAX entries are held at once (nodes are 32-bit indices).
+ * Exceeding either aborts; the engine's own limits are far below them.
+ */
+#define FS_QUEUE_TIME_MAX_US (INT64_MAX / 2)
+#define FS_QUEUE_SIZE_MAX ((size_t)UINT32_MAX - 1)
+
 struct fs_queue;
 
-/* Create an empty calendar queue sized for about capacity_hint entries. */
+/*
+ * Create an empty ladder queue with node storage for capacity_hint entries
+ * (it grows past that by doubling). Returns 0, or FS_EINVAL when out is NULL.
+ */
 int fs_queue_create(size_t capacity_hint, struct fs_queue **out);
 /* Destroy q; NULL is a no-op. */
 void fs_queue_destroy(struct fs_queue *q);

@@ -35,6 +35,15 @@ int fs_sim_create(uint64_t seed, size_t pending_hint, struct fs_sim **out);
 /* Destroy sim, its queue, arena and trace; NULL is a no-op. */
 void fs_sim_destroy(struct fs_sim *sim);
 
+/* Owners of the engine's context slots (libuv's loop->data, per layer). */
+enum fs_sim_ctx { FS_CTX_RUN = 0, FS_CTX_FLEET, FS_CTX_SVC, FS_CTX_ATTACK,
+                  FS_CTX_COUNT };
+
+/* Attach ptr to slot, so handlers whose arg is a bare index find it. */
+void fs_sim_set_ctx(struct fs_sim *sim, enum fs_sim_ctx slot, void *ptr);
+/* The pointer attached to slot, or NULL. */
+void *fs_sim_ctx(const struct fs_sim *sim, enum fs_sim_ctx slot);
+
 /* Current simulated time in microseconds. */
 int64_t fs_sim_now_us(const struct fs_sim *sim);
 

@@ -1,0 +1,479 @@
+/*
+ * device/fleet.c - the fleet: manufacture, power-on, accessors, state.
+ *
+ * Owns: the device array (one struct fs_dev per device id), the per-cohort
+ * shared data, each device's state and its devices{} series membership.
+ * Invariants: every device is counted in exactly one devices{} series
+ * (dev->series), moved with -1/+1 on every change of cohort, running
+ * images, state, link or compromise; dev->state is never FS_DEV_OFFLINE.
+ * Does not: allocate after fs_fleet_create except for a new series-cache
+ * size or flip-table entry; read any clock; include service headers.
+ */
+#include <string.h>
+
+#include "fleetsim/device.h"
+#include "fleetsim/err.h"
+#include "fleetsim/mem.h"
+#include "fleetsim/metrics.h"
+#include "fleetsim/rng.h"
+#include "fleetsim/scn.h"
+#include "fleetsim/sim.h"
+
+#include "device_int.h"
+
+static const enum fs_rng_stream stream_of[DS_COUNT] = {
+    [DS_FAULTS] = FS_RNG_FAULTS, [DS_NET] = FS_RNG_NET,
+    [DS_ROLLOUT] = FS_RNG_ROLLOUT, [DS_BOOT] = FS_RNG_BOOT};
+
+/* The fleet registered in the engine that runs our handlers. */
+struct fs_fleet *
+dev_fleet_of(struct fs_sim *sim)
+{
+    struct fs_fleet *f = fs_sim_ctx(sim, FS_CTX_FLEET);
+    FS_ASSERT(f != NULL);
+    return f;
+}
+
+/* Event payload for device id. */
+void *
+dev_arg(uint32_t id)
+{
+    return (void *)(uintptr_t)id;
+}
+
+/* Device id of an event payload. */
+uint32_t
+dev_id_of(void *arg)
+{
+    return (uint32_t)(uintptr_t)arg;
+}
+
+/* Load stream s of device id, positioned after the draws already made. */
+void
+dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
+        struct fs_rng *r)
+{
+    fs_rng_seed(r, f->seed, id, stream_of[s]);
+    r->counter = f->devs[id].rng_ctr[s];
+}
+
+/* Store the position of stream s of device id after drawing from r. */
+void
+dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
+             const struct fs_rng *r)
+{
+    FS_ASSERT(r->counter <= UINT32_MAX);
+    f->devs[id].rng_ctr[s] = (uint32_t)r->counter;
+}
+
+/* Current simulated time. */
+int64_t
+dev_now(const struct fs_fleet *f)
+{
+    return fs_sim_now_us(f->env.sim);
+}
+
+/* Append a canonical record. */
+void
+dev_record(struct fs_fleet *f, uint16_t kind, uint32_t id, int64_t v)
+{
+    fs_sim_record(f->env.sim, kind, id, v);
+}
+
+/* (Re)arm timer *t of device id to fire fn after delay_us. */
+void
+dev_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us, fs_event_fn *fn,
+          uint32_t id)
+{
+    dev_cancel(f, t);
+    int err = fs_sim_schedule(f->env.sim, delay_us, fn, dev_arg(id), t);
+    if (err != 0)
+        *t = 0; /* past the engine's horizon: never fires */
+}
+
+/* Cancel timer *t if pending. */
+void
+dev_cancel(struct fs_fleet *f, uint64_t *t)
+{
+    if (*t != 0)
+        fs_sim_cancel(f->env.sim, *t);
+    *t = 0;
+}
+
+/* The scenario image of catalog index img. */
+const struct fs_scn_image *
+dev_image(const struct fs_fleet *f, uint32_t img)
+{
+    FS_ASSERT(img < f->env.scn->nimages);
+    return &f->env.scn->images[img];
+}
+
+static bool
+dev_has_code(const struct fs_dev *d)
+{
+    return d->state != FS_DEV_RECOVERY;
+}
+
+/* Running OS image of d, or FS_NO_IMAGE in recovery. */
+uint32_t
+dev_running_os(const struct fs_fleet *f, const struct fs_dev *d)
+{
+    (void)f;
+    if (!dev_has_code(d))
+        return FS_NO_IMAGE;
+    return d->slot_os[d->active & 1u];
+}
+
+/* Running app of d on core, or FS_NO_IMAGE. */
+uint32_t
+dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
+                unsigned core)
+{
+    (void)f;
+    FS_ASSERT(core < FS_APPS_MAX);
+    if (!dev_has_code(d))
+        return FS_NO_IMAGE;
+    return d->slot_app[core][(d->active >> (core + 1)) & 1u];
+}
+
+/* Move device id to the series its current labels name. */
+void
+dev_series_update(struct fs_fleet *f, uint32_t id)
+{
+    struct fs_dev *d = &f->devs[id];
+    uint32_t s = dev_series_find(f, d);
+    if (s == d->series)
+        return;
+    if (d->series != UINT32_MAX)
+        fs_metrics_add(f->env.metrics, d->series, -1);
+    fs_metrics_add(f->env.metrics, s, 1);
+    d->series = s;
+}
+
+/* Set the state of device id, record it and move its series. */
+void
+dev_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s)
+{
+    FS_ASSERT(s != FS_DEV_OFFLINE);
+    struct fs_dev *d = &f->devs[id];
+    if (d->state != s) {
+        d->state = (uint8_t)s;
+        dev_record(f, FS_REC_DEV_STATE, id, s);
+    }
+    dev_series_update(f, id);
+}
+
+static void
+dev_cohorts_init(struct fs_fleet *f)
+{
+    const struct fs_scn *scn = f->env.scn;
+    f->ncohorts = scn->ncohorts;
+    f->cohorts = fs_xcalloc(scn->ncohorts ? scn->ncohorts : 1,
+                            sizeof(*f->cohorts));
+    for (uint32_t c = 0; c < scn->ncohorts; c++) {
+        struct dev_cohort *dc = &f->cohorts[c];
+        dc->sc = &scn->cohorts[c];
+        double a = dc->sc->availability_ppm / 1e6;
+        dc->off_mean_us = DEV_OFFLINE_MEAN_US;
+        dc->on_mean_us = a < 1.0 ? DEV_OFFLINE_MEAN_US * a / (1.0 - a) : 0;
+    }
+}
+
+/* Place an app image on the core its manifest names. */
+static void
+dev_place_app(struct fs_dev *d, const struct fs_scn_image *img)
+{
+    if (img == NULL)
+        return;
+    unsigned core = (unsigned)img->caps.core;
+    FS_ASSERT(core < FS_APPS_MAX);
+    d->slot_app[core][0] = img->index;
+}
+
+static void
+dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort)
+{
+    struct fs_dev *d = &f->devs[id];
+    const struct fs_scn_cohort *sc = &f->env.scn->cohorts[cohort];
+    d->cohort = cohort;
+    d->series = UINT32_MAX;
+    d->wear_onset_us = -1;
+    d->wear_part = FS_PART_NONE;
+    d->state = FS_DEV_REBOOTING;
+    d->online = 1;
+    for (unsigned ab = 0; ab < 2; ab++) {
+        d->slot_os[ab] = FS_NO_IMAGE;
+        for (unsigned c = 0; c < FS_APPS_MAX; c++)
+            d->slot_app[c][ab] = FS_NO_IMAGE;
+    }
+    d->slot_os[0] = sc->os->index;
+    dev_place_app(d, sc->app);
+    for (uint32_t i = 0; i < sc->nrt_apps; i++)
+        dev_place_app(d, sc->rt_apps[i]);
+    d->counter[FS_KS_COUNTER_OS] = sc->os->security_version;
+    uint32_t app_min = UINT32_MAX;
+    for (unsigned c = 0; c < FS_APPS_MAX; c++) {
+        uint32_t img = d->slot_app[c][0];
+        if (img != FS_NO_IMAGE && dev_image(f, img)->security_version < app_min)
+            app_min = dev_image(f, img)->security_version;
+    }
+    d->counter[FS_KS_COUNTER_APP] = app_min == UINT32_MAX ? 0 : app_min;
+    dev_repq_init(d);
+    dev_keystore_manufacture(f, id);
+}
+
+static int
+dev_trust_init(struct fs_fleet *f, uint64_t *out_mask)
+{
+    const struct fs_scn *scn = f->env.scn;
+    uint64_t mask = (1ull << FS_SIGNER_PLATFORM) | (1ull << FS_SIGNER_OEM);
+    for (uint32_t s = 0; s < scn->nsigners; s++) {
+        uint32_t k = fs_catalog_signer_find(f->env.catalog, scn->signers[s]);
+        if (k == UINT32_MAX)
+            continue;
+        if (k >= 64)
+            return FS_ELIMIT;
+        mask |= 1ull << k;
+    }
+    *out_mask = mask;
+    return 0;
+}
+
+static void
+dev_fw_series_init(struct fs_fleet *f)
+{
+    static const char *const kinds[3] = {"peripheral", "network", "keystore"};
+    static const char *const results[2] = {"allowed", "blocked"};
+    for (unsigned k = 0; k < 3; k++)
+        for (unsigned r = 0; r < 2; r++) {
+            const char *v[2] = {kinds[k], results[r]};
+            f->fw_series[k][r] =
+                fs_metrics_series(f->env.metrics, FS_M_FIREWALL, v);
+        }
+}
+
+/*
+ * Manufacture the fleet of env->scn. See device.h. The device array is one
+ * allocation; key generation is the dominant cost (one Ed25519 key pair
+ * per device).
+ */
+int
+fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
+{
+    const struct fs_scn *scn = env->scn;
+    uint64_t n = fs_scn_device_count(scn);
+    if (n >= UINT32_MAX)
+        return FS_ELIMIT;
+    struct fs_fleet *f = fs_xcalloc(1, sizeof(*f));
+    f->env = *env;
+    f->seed = fs_sim_seed(env->sim);
+    f->ndevs = (uint32_t)n;
+    uint64_t trusted;
+    int err = dev_trust_init(f, &trusted);
+    if (err != 0)
+        goto out_free_fleet;
+    dev_cohorts_init(f);
+    f->devs = fs_xcalloc(n ? n : 1, sizeof(*f->devs));
+    for (uint32_t c = 0; c < scn->ncohorts; c++) {
+        const struct fs_scn_cohort *sc = &scn->cohorts[c];
+        for (uint64_t i = 0; i < sc->count; i++) {
+            uint32_t id = (uint32_t)(sc->first_device + i);
+            f->devs[id].trusted = trusted;
+            dev_manufacture(f, id, c);
+        }
+    }
+    dev_wear_assign(f);
+    dev_fw_series_init(f);
+    for (uint32_t id = 0; id < f->ndevs; id++)
+        dev_series_update(f, id);
+    fs_sim_set_ctx(env->sim, FS_CTX_FLEET, f);
+    *out = f;
+    return 0;
+
+out_free_fleet:
+    fs_free(f);
+    return err;
+}
+
+/* Free the fleet and its side tables. */
+void
+fs_fleet_destroy(struct fs_fleet *f)
+{
+    if (f == NULL)
+        return;
+    if (fs_sim_ctx(f->env.sim, FS_CTX_FLEET) == f)
+        fs_sim_set_ctx(f->env.sim, FS_CTX_FLEET, NULL);
+    if (f->devs != NULL) {
+        for (uint32_t id = 0; id < f->ndevs; id++)
+            memset(f->devs[id].sk, 0, sizeof(f->devs[id].sk));
+    }
+    dev_series_fini(f);
+    dev_flips_fini(f);
+    fs_free(f->devs);
+    fs_free(f->cohorts);
+    fs_free(f);
+}
+
+/*
+ * Power every device on: its first boot starts at a time drawn from its
+ * FS_RNG_BOOT stream within the first minute; its link starts its outage
+ * process. Returns 0.
+ */
+int
+fs_fleet_start(struct fs_fleet *f)
+{
+    for (uint32_t id = 0; id < f->ndevs; id++) {
+        struct fs_rng r;
+        dev_rng(f, id, DS_BOOT, &r);
+        int64_t at_us = (int64_t)fs_rng_below(&r, DEV_BOOT_SPREAD_US);
+        dev_rng_save(f, id, DS_BOOT, &r);
+        dev_timer(f, &f->devs[id].t_boot, at_us, dev_power_on, id);
+        dev_net_start(f, id);
+    }
+    return 0;
+}
+
+/* A service message for m->device arrives; m goes back to the pool. */
+void
+fs_fleet_receive(struct fs_fleet *f, struct fs_msg *m)
+{
+    if (m->device >= f->ndevs) {
+        fs_msgpool_put(f->env.pool, m);
+        return;
+    }
+    dev_receive(f, m);
+}
+
+uint32_t
+fs_fleet_count(const struct fs_fleet *f)
+{
+    return f->ndevs;
+}
+
+/* True when device's link is up. */
+bool
+fs_fleet_is_online(const struct fs_fleet *f, uint32_t device)
+{
+    FS_ASSERT(device < f->ndevs);
+    return f->devs[device].online != 0;
+}
+
+/* One-way latency of device's cohort link. */
+int64_t
+fs_fleet_latency_us(const struct fs_fleet *f, uint32_t device)
+{
+    FS_ASSERT(device < f->ndevs);
+    return f->cohorts[f->devs[device].cohort].sc->latency_us;
+}
+
+/* The factory's record of device's public key (no keystore call). */
+void
+fs_fleet_public_key(const struct fs_fleet *f, uint32_t device,
+                    unsigned char pk[FS_KEY_PUB_BYTES])
+{
+    FS_ASSERT(device < f->ndevs);
+    memcpy(pk, f->devs[device].sk + 32, FS_KEY_PUB_BYTES);
+}
+
+size_t
+fs_fleet_device_bytes(void)
+{
+    return sizeof(struct fs_dev);
+}
+
+/* Memory held by the fleet, in bytes. */
+size_t
+fs_fleet_bytes(const struct fs_fleet *f)
+{
+    return sizeof(*f) + (size_t)f->ndevs * sizeof(struct fs_dev) +
+           f->ncohorts * sizeof(struct dev_cohort) +
+           f->cap_flips * sizeof(struct dev_flips) +
+           f->cache_cap * sizeof(struct dev_series_slot);
+}
+
+enum fs_dev_state
+fs_fleet_state(const struct fs_fleet *f, uint32_t device)
+{
+    FS_ASSERT(device < f->ndevs);
+    const struct fs_dev *d = &f->devs[device];
+    if (d->state == FS_DEV_RUNNING && !d->online)
+        return FS_DEV_OFFLINE;
+    return (enum fs_dev_state)d->state;
+}
+
+bool
+fs_fleet_is_compromised(const struct fs_fleet *f, uint32_t device)
+{
+    FS_ASSERT(device < f->ndevs);
+    return f->devs[device].comp_boot || f->devs[device].comp_ext;
+}
+
+/* Mark device compromised by an attack (or clear that mark). */
+void
+fs_fleet_set_compromised(struct fs_fleet *f, uint32_t device, bool on)
+{
+    FS_ASSERT(device < f->ndevs);
+    f->devs[device].comp_ext = on;
+    dev_record(f, FS_REC_DEV_COMPROMISED, device,
+               fs_fleet_is_compromised(f, device));
+    dev_series_update(f, device);
+}
+
+bool
+fs_fleet_has_cert(const struct fs_fleet *f, uint32_t device)
+{
+    FS_ASSERT(device < f->ndevs);
+    return f->devs[device].has_cert != 0;
+}
+
+uint32_t
+fs_fleet_running_os(const struct fs_fleet *f, uint32_t device)
+{
+    FS_ASSERT(device < f->ndevs);
+    return dev_running_os(f, &f->devs[device]);
+}
+
+uint32_t
+fs_fleet_running_app(const struct fs_fleet *f, uint32_t device, unsigned core)
+{
+    FS_ASSERT(device < f->ndevs);
+    return dev_running_app(f, &f->devs[device], core);
+}
+
+uint64_t
+fs_fleet_reports_dropped(const struct fs_fleet *f)
+{
+    return f->reports_dropped;
+}
+
+static bool
+dev_check_one(const struct fs_fleet *f, const struct fs_dev *d)
+{
+    if (d->state > FS_DEV_RECOVERY || d->state == FS_DEV_OFFLINE)
+        return false;
+    if (d->cohort >= f->ncohorts || d->series == UINT32_MAX)
+        return false;
+    if (d->xchg > XCHG_WAIT_ANSWER || (d->flips != 0 && d->flips >= f->nflips))
+        return false;
+    if ((d->xchg == XCHG_IDLE) != (d->t_timeout == 0))
+        return false;
+    return dev_repq_check(d);
+}
+
+/*
+ * Check every device record and that the devices{} series hold exactly
+ * ndevs devices in total (each device in its own cached series).
+ */
+bool
+fs_fleet_check(const struct fs_fleet *f)
+{
+    for (uint32_t id = 0; id < f->ndevs; id++) {
+        const struct fs_dev *d = &f->devs[id];
+        if (!dev_check_one(f, d))
+            return false;
+        if (dev_series_peek(f, d) != d->series)
+            return false;
+    }
+    int64_t total = fs_metrics_sum(f->env.metrics, FS_M_DEVICES, NULL, 0);
+    return total == (int64_t)f->ndevs;
+}

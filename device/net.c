@@ -1,0 +1,279 @@
+/*
+ * device/net.c - a device's network link and its check-in client.
+ *
+ * Owns: the link's outage process (alternating exponential online and
+ * offline periods from the device's FS_RNG_NET stream, long-run online
+ * share = the cohort's availability), and the check-in exchange HELLO ->
+ * CHALLENGE -> EVIDENCE (+ reports) -> CERT | REJECTED, with its answer
+ * timeout, retry backoff and periodic schedule.
+ * Invariants: one exchange per device at a time; t_timeout is pending
+ * exactly while an exchange is; an offline device sends nothing and
+ * drops what arrives; jitter comes from the FS_RNG_ROLLOUT stream.
+ * Does not: decide attestation (the service does) or deliver messages
+ * (the runner does, through env->send).
+ */
+#include <string.h>
+
+#include "fleetsim/device.h"
+#include "fleetsim/msg.h"
+#include "fleetsim/rng.h"
+#include "fleetsim/scn.h"
+#include "fleetsim/sim.h"
+
+#include "device_int.h"
+
+static void dev_net_toggle(struct fs_sim *sim, void *arg);
+static void dev_checkin_fire(struct fs_sim *sim, void *arg);
+static void dev_answer_timeout(struct fs_sim *sim, void *arg);
+
+static void
+arm_toggle(struct fs_fleet *f, uint32_t id, struct fs_rng *r)
+{
+    struct fs_dev *d = &f->devs[id];
+    const struct dev_cohort *dc = &f->cohorts[d->cohort];
+    double mean_us = d->online ? dc->on_mean_us : dc->off_mean_us;
+    int64_t at_us = fs_rng_exp_us(r, mean_us);
+    dev_timer(f, &d->t_net, at_us, dev_net_toggle, id);
+}
+
+/*
+ * Start device id's outage process: its first state is drawn from the
+ * stationary distribution (online with probability = availability), and
+ * the rest of that period is exponential (memoryless).
+ */
+void
+dev_net_start(struct fs_fleet *f, uint32_t id)
+{
+    struct fs_dev *d = &f->devs[id];
+    uint32_t ppm = f->cohorts[d->cohort].sc->availability_ppm;
+    if (ppm >= 1000000u || ppm == 0) {
+        d->online = ppm != 0;
+        dev_series_update(f, id);
+        return;
+    }
+    struct fs_rng r;
+    dev_rng(f, id, DS_NET, &r);
+    d->online = fs_rng_below(&r, 1000000u) < ppm;
+    arm_toggle(f, id, &r);
+    dev_rng_save(f, id, DS_NET, &r);
+    if (!d->online)
+        dev_record(f, FS_REC_DEV_NET, id, 0);
+    dev_series_update(f, id);
+}
+
+static void
+dev_net_toggle(struct fs_sim *sim, void *arg)
+{
+    struct fs_fleet *f = dev_fleet_of(sim);
+    uint32_t id = dev_id_of(arg);
+    struct fs_dev *d = &f->devs[id];
+    d->t_net = 0;
+    d->online = !d->online;
+    dev_record(f, FS_REC_DEV_NET, id, d->online);
+    dev_series_update(f, id);
+    struct fs_rng r;
+    dev_rng(f, id, DS_NET, &r);
+    arm_toggle(f, id, &r);
+    dev_rng_save(f, id, DS_NET, &r);
+}
+
+/* Delay in [base * 0.9, base * 1.1) (frac_ppm = 100000) from ROLLOUT. */
+static int64_t
+jittered(struct fs_fleet *f, uint32_t id, int64_t base_us, uint32_t frac_ppm)
+{
+    struct fs_rng r;
+    dev_rng(f, id, DS_ROLLOUT, &r);
+    double u = fs_rng_unit(&r) * 2.0 - 1.0;
+    dev_rng_save(f, id, DS_ROLLOUT, &r);
+    double v = (double)base_us * (1.0 + u * frac_ppm / 1e6);
+    return v < 1 ? 1 : (int64_t)v;
+}
+
+static void
+end_exchange(struct fs_fleet *f, uint32_t id)
+{
+    struct fs_dev *d = &f->devs[id];
+    dev_cancel(f, &d->t_timeout);
+    d->xchg = XCHG_IDLE;
+}
+
+/* A check-in failed: forget the upload in flight and back off. */
+static void
+checkin_failed(struct fs_fleet *f, uint32_t id, enum fs_checkin_fail why)
+{
+    struct fs_dev *d = &f->devs[id];
+    end_exchange(f, id);
+    dev_repq_unsend(d);
+    dev_record(f, FS_REC_DEV_CHECKIN_FAIL, id, why);
+    int64_t delay_us = DEV_BACKOFF_MIN_US;
+    for (unsigned i = 0; i < d->backoff_exp && delay_us < DEV_BACKOFF_MAX_US;
+         i++)
+        delay_us *= 2;
+    if (delay_us > DEV_BACKOFF_MAX_US)
+        delay_us = DEV_BACKOFF_MAX_US;
+    if (d->backoff_exp < UINT8_MAX)
+        d->backoff_exp++;
+    dev_timer(f, &d->t_checkin, jittered(f, id, delay_us, 200000),
+              dev_checkin_fire, id);
+}
+
+/* The exchange ended with an answer: next check-in one period later. */
+static void
+checkin_done(struct fs_fleet *f, uint32_t id)
+{
+    struct fs_dev *d = &f->devs[id];
+    end_exchange(f, id);
+    d->backoff_exp = 0;
+    int64_t period_us = f->env.scn->service.checkin_interval_us;
+    dev_timer(f, &d->t_checkin, jittered(f, id, period_us, 100000),
+              dev_checkin_fire, id);
+}
+
+static void
+send(struct fs_fleet *f, uint32_t id, struct fs_msg *m)
+{
+    f->env.send(f->env.ctx, m, fs_fleet_latency_us(f, id));
+}
+
+/*
+ * Start a check-in now unless one is in progress or the device is
+ * booting. Offline counts as a failed attempt (backoff).
+ */
+void
+dev_checkin_now(struct fs_fleet *f, uint32_t id)
+{
+    struct fs_dev *d = &f->devs[id];
+    if (d->xchg != XCHG_IDLE || d->state == FS_DEV_REBOOTING)
+        return;
+    dev_cancel(f, &d->t_checkin);
+    if (!d->online) {
+        checkin_failed(f, id, FS_CHECKIN_OFFLINE);
+        return;
+    }
+    struct fs_msg *m = fs_msgpool_get(f->env.pool);
+    m->kind = FS_MSG_HELLO;
+    m->device = id;
+    d->xchg = XCHG_WAIT_CHALLENGE;
+    dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout, id);
+    dev_record(f, FS_REC_DEV_CHECKIN_SENT, id, d->backoff_exp);
+    send(f, id, m);
+}
+
+/* Abandon any exchange and pending check-in (reboot). */
+void
+dev_checkin_abort(struct fs_fleet *f, uint32_t id)
+{
+    struct fs_dev *d = &f->devs[id];
+    end_exchange(f, id);
+    dev_repq_unsend(d);
+    dev_cancel(f, &d->t_checkin);
+}
+
+static void
+dev_checkin_fire(struct fs_sim *sim, void *arg)
+{
+    struct fs_fleet *f = dev_fleet_of(sim);
+    uint32_t id = dev_id_of(arg);
+    f->devs[id].t_checkin = 0;
+    dev_checkin_now(f, id);
+}
+
+static void
+dev_answer_timeout(struct fs_sim *sim, void *arg)
+{
+    struct fs_fleet *f = dev_fleet_of(sim);
+    uint32_t id = dev_id_of(arg);
+    f->devs[id].t_timeout = 0;
+    checkin_failed(f, id, FS_CHECKIN_TIMEOUT);
+}
+
+/* Fill the evidence of device id for nonce and have the keystore sign. */
+static void
+build_evidence(struct fs_fleet *f, uint32_t id,
+               const unsigned char nonce[FS_NONCE_BYTES],
+               struct fs_evidence *ev)
+{
+    const struct fs_dev *d = &f->devs[id];
+    memset(ev, 0, sizeof(*ev));
+    ev->device = id;
+    memcpy(ev->nonce, nonce, FS_NONCE_BYTES);
+    fs_keystore_read_pcr(f, id, FS_KS_MONITOR, 0, ev->pcr_boot);
+    fs_keystore_read_pcr(f, id, FS_KS_MONITOR, 1, ev->pcr_apps);
+    ev->os_image = dev_running_os(f, d);
+    for (unsigned c = 0; c < FS_APPS_MAX; c++)
+        ev->apps[c] = dev_running_app(f, d, c);
+    fs_keystore_counter(f, id, FS_KS_MONITOR, FS_KS_COUNTER_OS,
+                        &ev->counter_os);
+    fs_keystore_counter(f, id, FS_KS_MONITOR, FS_KS_COUNTER_APP,
+                        &ev->counter_app);
+    unsigned char buf[FS_EVIDENCE_BYTES];
+    size_t len = fs_evidence_encode(ev, buf);
+    fs_keystore_sign(f, id, FS_KS_MONITOR, buf, len, ev->sig);
+}
+
+/* CHALLENGE: answer with signed evidence and the pending reports. */
+static void
+on_challenge(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
+{
+    struct fs_dev *d = &f->devs[id];
+    struct fs_msg *m = fs_msgpool_get(f->env.pool);
+    m->kind = FS_MSG_EVIDENCE;
+    m->device = id;
+    build_evidence(f, id, in->u.nonce, &m->u.evidence.ev);
+    m->u.evidence.nreports = (uint8_t)fs_fleet_reports_take(
+        f, id, m->u.evidence.reports, FS_REPORTS_PER_MSG);
+    d->xchg = XCHG_WAIT_ANSWER;
+    dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout, id);
+    dev_record(f, FS_REC_DEV_EVIDENCE_SENT, id, m->u.evidence.nreports);
+    send(f, id, m);
+}
+
+static void
+on_cert(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
+{
+    struct fs_dev *d = &f->devs[id];
+    d->has_cert = 1;
+    d->cert_not_after_us = in->u.cert.not_after_us;
+    d->cert_serial = in->u.cert.serial;
+    memcpy(d->cert_sig, in->u.cert.sig, FS_SIG_BYTES);
+    fs_fleet_reports_ack(f, id);
+    checkin_done(f, id);
+}
+
+/* Take a service message for a device (see fs_fleet_receive). */
+void
+dev_receive(struct fs_fleet *f, struct fs_msg *m)
+{
+    uint32_t id = m->device;
+    struct fs_dev *d = &f->devs[id];
+    uint8_t kind = m->kind;
+    bool wait_ch = d->xchg == XCHG_WAIT_CHALLENGE;
+    bool wait_ans = d->xchg == XCHG_WAIT_ANSWER;
+    if (!d->online || d->state == FS_DEV_REBOOTING)
+        kind = 0; /* nobody listening: dropped */
+    if (kind != 0)
+        dev_record(f, FS_REC_DEV_ANSWER, id, kind);
+    switch (kind) {
+    case FS_MSG_CHALLENGE:
+        if (wait_ch)
+            on_challenge(f, id, m);
+        break;
+    case FS_MSG_REFUSED:
+        if (wait_ch || wait_ans)
+            checkin_failed(f, id, FS_CHECKIN_REFUSED);
+        break;
+    case FS_MSG_CERT:
+        if (wait_ans)
+            on_cert(f, id, m);
+        break;
+    case FS_MSG_REJECTED:
+        if (wait_ans) {
+            fs_fleet_reports_ack(f, id);
+            checkin_failed(f, id, FS_CHECKIN_REJECTED);
+        }
+        break;
+    default:
+        break;
+    }
+    fs_msgpool_put(f->env.pool, m);
+}

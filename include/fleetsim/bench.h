@@ -1,0 +1,48 @@
+/*
+ * include/fleetsim/bench.h - engine micro-benchmarks.
+ *
+ * Owns: the hold-model benchmark of the pending-event queue and the text
+ * and JSON forms of its result.
+ * Invariants: the event sequence is fixed by the seed (FS_RNG_BENCH stream,
+ * seed 1), so every run pops the same events in the same order; only the
+ * timings differ between runs.
+ * Does not: run the full engine, or let wall time reach the simulation.
+ */
+#ifndef FLEETSIM_BENCH_H
+#define FLEETSIM_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct fs_bench_engine_result {
+    const char *queue;      /* "ladder" or "heap" (static string) */
+    size_t pending;         /* events kept pending throughout */
+    uint64_t events;        /* hold operations (pop + push) timed */
+    double wall_s;          /* wall seconds of the timed hold loop */
+    double events_per_s;    /* events / wall_s */
+    size_t peak_rss_bytes;  /* process peak resident set, after the run */
+    size_t queue_bytes;     /* bytes held by the queue at the end */
+    uint64_t digest;        /* hash of the popped (at_us, seq) sequence */
+};
+
+/*
+ * Run the hold model: fill a queue with pending events at Exp(1 s), then
+ * events times pop the least and push it back at its time + Exp(1 s). Only
+ * the hold loop is timed. use_heap selects the 4-ary reference heap instead
+ * of the ladder queue. Writes *out and returns 0; FS_EINVAL when pending or
+ * events is 0 or out is NULL; FS_ELIMIT when pending > FS_QUEUE_SIZE_MAX.
+ */
+int fs_bench_engine(size_t pending, uint64_t events, bool use_heap,
+                    struct fs_bench_engine_result *out);
+
+/*
+ * Print r to f: one human-readable line, or one JSON object with the keys
+ * events_per_s, events, pending, wall_s, peak_rss_bytes, queue_bytes, queue
+ * and digest. Returns 0, or FS_EIO when writing fails.
+ */
+int fs_bench_engine_print(FILE *f, const struct fs_bench_engine_result *r,
+                          bool json);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * include/fleetsim/device.h - the simulated device fleet.
+ *
+ * Owns: struct fs_fleet: every device of the scenario (keystore, A/B slots,
+ * boot chain, cores and firewalls, apps, network link, error-report queue,
+ * check-in client), the devices{...} and firewall{...} metric series.
+ * Invariants: a device's secret key never leaves its keystore (no function
+ * returns it); each device is counted in exactly one devices{} series;
+ * every state change is appended to the canonical record; event handlers
+ * allocate nothing (messages come from the pool).
+ * Does not: call the service (messages go through env->send), read any
+ * clock, or include service headers.
+ */
+#ifndef FLEETSIM_DEVICE_H
+#define FLEETSIM_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fleetsim/image.h"
+#include "fleetsim/msg.h"
+
+struct fs_sim;
+struct fs_scn;
+struct fs_metrics;
+struct fs_fleet;
+
+/* What the runner hands the fleet; all pointers are borrowed. */
+struct fs_fleet_env {
+    struct fs_sim *sim;            /* engine (its FS_CTX_FLEET slot is set) */
+    const struct fs_scn *scn;      /* loaded scenario */
+    struct fs_catalog *catalog;    /* signed images and signer keys */
+    struct fs_metrics *metrics;    /* metric registry */
+    struct fs_msgpool *pool;       /* messages in flight */
+    /* device -> service: the runner delivers m after latency_us. */
+    void (*send)(void *ctx, struct fs_msg *m, int64_t latency_us);
+    void *ctx;                     /* first argument of send */
+};
+
+/* Canonical record kinds of the device model (fs_sim_record). */
+enum fs_dev_rec {
+    FS_REC_DEV_BOOT_START = 100, /* boot begins; value = boot count */
+    FS_REC_DEV_BOOT_STAGE,       /* stage checked; value = fs_boot_code */
+    FS_REC_DEV_BOOT_DONE,        /* boot ended; value = enum fs_dev_state */
+    FS_REC_DEV_STATE,            /* state changed; value = enum fs_dev_state */
+    FS_REC_DEV_APP_CRASH,        /* value = image index */
+    FS_REC_DEV_OS_CRASH,         /* value = image index */
+    FS_REC_DEV_CHECKIN_SENT,     /* HELLO sent; value = attempt (0 first) */
+    FS_REC_DEV_CHECKIN_FAIL,     /* value = enum fs_checkin_fail */
+    FS_REC_DEV_EVIDENCE_SENT,    /* value = report entries attached */
+    FS_REC_DEV_ANSWER,           /* service message taken; value = kind */
+    FS_REC_DEV_TELEMETRY,        /* value = value_milli */
+    FS_REC_DEV_NET,              /* value = 1 online, 0 offline */
+    FS_REC_DEV_REPORT_DROP,      /* value = events dropped */
+    FS_REC_DEV_FW_BLOCKED,       /* value = enum fs_fw_kind */
+    FS_REC_DEV_COMPROMISED       /* value = 1 compromised, 0 clean */
+};
+
+/* A device's state, as in devices{state=...} (plus "off" before boot). */
+enum fs_dev_state {
+    FS_DEV_RUNNING = 0,
+    FS_DEV_UPDATING,
+    FS_DEV_REBOOTING,
+    FS_DEV_OFFLINE,     /* running but without network (derived) */
+    FS_DEV_RECOVERY,
+    FS_DEV_OFF          /* manufactured, not yet powered (not counted) */
+};
+
+/* Why a check-in failed (FS_REC_DEV_CHECKIN_FAIL). */
+enum fs_checkin_fail {
+    FS_CHECKIN_OFFLINE = 0,
+    FS_CHECKIN_TIMEOUT,
+    FS_CHECKIN_REFUSED,
+    FS_CHECKIN_REJECTED
+};
+
+/* Number of devices. */
+uint32_t fs_fleet_count(const struct fs_fleet *f);
+
+/*
+ * Manufacture every device of env->scn: keys from each device's
+ * FS_RNG_KEYS stream, slot A holding the cohort's OS and apps, counters
+ * at those images' security versions, trusted signers = platform, oem and
+ * every image signer the scenario names. Registers the fleet in the
+ * engine's FS_CTX_FLEET slot. Returns 0, or FS_ELIMIT when the catalog
+ * has more signers than a keystore holds or the fleet is too large.
+ */
+int fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out);
+/* Free the fleet; NULL is a no-op. Pending events must not run after. */
+void fs_fleet_destroy(struct fs_fleet *f);
+
+/*
+ * Power every device on: schedule each first boot within the first minute
+ * (from its FS_RNG_BOOT stream) and start the outage processes.
+ */
+int fs_fleet_start(struct fs_fleet *f);
+
+/* A service->device message arrives; the fleet returns m to the pool. */
+void fs_fleet_receive(struct fs_fleet *f, struct fs_msg *m);
+
+/* True when the device's link is up now. */
+bool fs_fleet_is_online(const struct fs_fleet *f, uint32_t device);
+/* One-way latency of the device's link in microseconds. */
+int64_t fs_fleet_latency_us(const struct fs_fleet *f, uint32_t device);
+/* The device's public key (the factory's record, for registration). */
+void fs_fleet_public_key(const struct fs_fleet *f, uint32_t device,
+                         unsigned char pk[FS_KEY_PUB_BYTES]);
+/* Bytes of memory the fleet holds (devices, side tables, caches). */
+size_t fs_fleet_bytes(const struct fs_fleet *f);
+/* Bytes of one device record (sizeof the per-device struct). */
+size_t fs_fleet_device_bytes(void);
+/* Full consistency check: every device, and the series counts. */
+bool fs_fleet_check(const struct fs_fleet *f);
+
+/* Current state of a device (FS_DEV_OFFLINE when running without net). */
+enum fs_dev_state fs_fleet_state(const struct fs_fleet *f, uint32_t device);
+/* True when the device runs code its trusted keys did not sign, etc. */
+bool fs_fleet_is_compromised(const struct fs_fleet *f, uint32_t device);
+/* Mark a device compromised or clean (attacks); updates the metric. */
+void fs_fleet_set_compromised(struct fs_fleet *f, uint32_t device, bool on);
+/* True when the device holds a certificate. */
+bool fs_fleet_has_cert(const struct fs_fleet *f, uint32_t device);
+/* Running OS image (FS_NO_IMAGE in recovery) and app on core (0..2). */
+uint32_t fs_fleet_running_os(const struct fs_fleet *f, uint32_t device);
+uint32_t fs_fleet_running_app(const struct fs_fleet *f, uint32_t device,
+                              unsigned core);
+/* Error-report events dropped by full queues, fleet-wide. */
+uint64_t fs_fleet_reports_dropped(const struct fs_fleet *f);
+
+/* ---- keystore (Pluton) ------------------------------------------------ */
+
+/* Who calls the keystore; only the security monitor is let through. */
+enum fs_ks_caller { FS_KS_MONITOR = 0, FS_KS_OS, FS_KS_APP };
+
+/* Image kinds of the anti-rollback counters. */
+enum fs_ks_counter { FS_KS_COUNTER_OS = 0, FS_KS_COUNTER_APP };
+
+/*
+ * Each keystore call checks the caller: anything but FS_KS_MONITOR is
+ * refused with FS_EINVAL, counted firewall{kind="keystore",
+ * result="blocked"} and recorded; allowed calls count result="allowed".
+ */
+
+/* Sign msg with the device key into sig (Ed25519, detached). */
+int fs_keystore_sign(struct fs_fleet *f, uint32_t device,
+                     enum fs_ks_caller caller, const unsigned char *msg,
+                     size_t msg_len, unsigned char sig[FS_SIG_BYTES]);
+/* Copy the device's public key into pk. */
+int fs_keystore_public_key(struct fs_fleet *f, uint32_t device,
+                           enum fs_ks_caller caller,
+                           unsigned char pk[FS_KEY_PUB_BYTES]);
+/* Reset both measurement registers to zero (start of a boot). */
+int fs_keystore_reset_pcrs(struct fs_fleet *f, uint32_t device,
+                           enum fs_ks_caller caller);
+/* Extend register pcr (0 boot, 1 apps) with value. */
+int fs_keystore_extend(struct fs_fleet *f, uint32_t device,
+                       enum fs_ks_caller caller, unsigned pcr,
+                       const unsigned char value[FS_HASH_BYTES]);
+/* Read register pcr (0 boot, 1 apps) into out. */
+int fs_keystore_read_pcr(struct fs_fleet *f, uint32_t device,
+                         enum fs_ks_caller caller, unsigned pcr,
+                         unsigned char out[FS_HASH_BYTES]);
+/* Read counter which into *out. */
+int fs_keystore_counter(struct fs_fleet *f, uint32_t device,
+                        enum fs_ks_caller caller, enum fs_ks_counter which,
+                        uint32_t *out);
+/* Raise counter which to value (never lowers; lower values are ignored). */
+int fs_keystore_raise_counter(struct fs_fleet *f, uint32_t device,
+                              enum fs_ks_caller caller,
+                              enum fs_ks_counter which, uint32_t value);
+/* Write to *out whether catalog signer s is trusted. */
+int fs_keystore_trusts(struct fs_fleet *f, uint32_t device,
+                       enum fs_ks_caller caller, uint32_t signer, bool *out);
+/* Trust (on) or distrust (off, revocation) catalog signer s. */
+int fs_keystore_set_trust(struct fs_fleet *f, uint32_t device,
+                          enum fs_ks_caller caller, uint32_t signer, bool on);
+
+/* ---- slots and boot --------------------------------------------------- */
+
+/* What a slot holds: the OS, or the app of core 0..2 (hl, rt0, rt1). */
+enum fs_slot_of { FS_SLOT_OS = 0, FS_SLOT_HL, FS_SLOT_RT0, FS_SLOT_RT1 };
+
+/* Where a flipped bit lands: image content, manifest bytes or signature. */
+enum fs_flip_area { FS_FLIP_CONTENT = 0, FS_FLIP_MANIFEST, FS_FLIP_SIG };
+
+/* Most flipped bits one slot carries. */
+#define FS_SLOT_FLIPS_MAX 4
+
+/*
+ * Put image (catalog index or FS_NO_IMAGE) into slot ab (0 = A, 1 = B) of
+ * what, clearing its flips. Does not boot or change the active slot.
+ */
+void fs_slots_set(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
+                  unsigned ab, uint32_t image);
+/* Image in slot ab of what. */
+uint32_t fs_slots_get(const struct fs_fleet *f, uint32_t device,
+                      enum fs_slot_of what, unsigned ab);
+/* Active slot (0 = A, 1 = B) of what; the one booted first. */
+unsigned fs_slots_active(const struct fs_fleet *f, uint32_t device,
+                         enum fs_slot_of what);
+/* Make slot ab of what the active one. */
+void fs_slots_set_active(struct fs_fleet *f, uint32_t device,
+                         enum fs_slot_of what, unsigned ab);
+/*
+ * Flip bit number bit of area in slot ab of what (flash rot, tampering).
+ * Returns 0, or FS_ELIMIT when the slot already carries
+ * FS_SLOT_FLIPS_MAX flips. May grow the fleet's flip table (allocates).
+ */
+int fs_slots_flip(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
+                  unsigned ab, enum fs_flip_area area, uint64_t bit);
+
+/* Boot results, recorded as FS_REC_DEV_BOOT_STAGE values. */
+enum fs_boot_result {
+    FS_BOOT_OK = 0,
+    FS_BOOT_EMPTY,        /* no image in the slot */
+    FS_BOOT_WRONG_KIND,   /* manifest kind is not what the stage expects */
+    FS_BOOT_UNTRUSTED,    /* signer not trusted by the keystore */
+    FS_BOOT_BAD_SIG,      /* manifest signature does not verify */
+    FS_BOOT_BAD_HASH,     /* content hash differs from the manifest's */
+    FS_BOOT_ROLLBACK      /* security version below the counter */
+};
+
+/* Outcome of booting one device (fs_boot_device). */
+struct fs_boot_report {
+    bool ok;                        /* false: the device is in recovery */
+    uint8_t failed_stage;           /* fs_slot_of that failed (when !ok) */
+    uint8_t result[4][2];           /* fs_boot_result per stage and slot
+                                       tried (FS_BOOT_EMPTY if not tried) */
+    bool tried[4][2];               /* slot was checked */
+    uint8_t booted[4];              /* slot booted per stage (0 A, 1 B) */
+    bool compromised;               /* runs code trusted keys did not sign */
+};
+
+/*
+ * Run the secure boot chain of one device now, synchronously: reset and
+ * extend the measurements, verify OS then apps (hl, rt0, rt1) in the
+ * active slot and fall back to the other, switch the active slot to the
+ * one that booted, and map peripherals. On failure the device is left in
+ * recovery with a boot_failure report queued. Does not schedule anything.
+ * Writes the details to *out when out is not NULL.
+ */
+void fs_boot_device(struct fs_fleet *f, uint32_t device,
+                    struct fs_boot_report *out);
+
+/* ---- firewalls -------------------------------------------------------- */
+
+/* Peripheral classes an app manifest may claim. */
+enum fs_periph { FS_PERIPH_GPIO = 0, FS_PERIPH_UART, FS_PERIPH_I2C,
+                 FS_PERIPH_SPI, FS_PERIPH_ADC };
+
+/* Which firewall (FS_REC_DEV_FW_BLOCKED values, firewall{kind}). */
+enum fs_fw_kind { FS_FW_PERIPHERAL = 0, FS_FW_NETWORK, FS_FW_KEYSTORE };
+
+/*
+ * May the app on core (0 hl, 1 rt0, 2 rt1) touch peripheral name of class
+ * cls (GPIO numbers as decimal text)? Allowed only when the running app on
+ * that core claims it, or when peripheral_firewall is off. Counted and,
+ * when blocked, recorded.
+ */
+bool fs_fw_peripheral(struct fs_fleet *f, uint32_t device, unsigned core,
+                      enum fs_periph cls, const char *name);
+/*
+ * May the app on core connect to host? Real-time cores have no network;
+ * the high-level app may reach only its manifest's allowed_hosts; with
+ * network_firewall off everything is allowed. Counted and recorded.
+ */
+bool fs_fw_connect(struct fs_fleet *f, uint32_t device, unsigned core,
+                   const char *host);
+
+/* ---- error-report queue ----------------------------------------------- */
+
+/* Bounds of a device's queue (as Azure Sphere bounds it). */
+#define FS_REPQ_EVENTS_MAX 1000u
+#define FS_REPQ_AGE_MAX_US ((int64_t)14 * 24 * 3600 * 1000000)
+/* Distinct (kind, image) entries a device keeps. */
+#define FS_REPQ_ENTRIES 6
+
+/* Queue one error-report event of kind for image at the current time. */
+void fs_fleet_report(struct fs_fleet *f, uint32_t device,
+                     enum fs_report_kind kind, uint32_t image);
+/* Events now queued on a device (after age pruning at the current time). */
+uint32_t fs_fleet_reports_pending(struct fs_fleet *f, uint32_t device);
+/* Events of a device dropped by its bounds so far. */
+uint32_t fs_fleet_reports_dropped_of(const struct fs_fleet *f,
+                                     uint32_t device);
+/*
+ * Copy up to max queued entries (oldest first) into out and mark them as
+ * in flight; returns how many. They are removed by fs_fleet_reports_ack.
+ */
+size_t fs_fleet_reports_take(struct fs_fleet *f, uint32_t device,
+                             struct fs_report_entry *out, size_t max);
+/* The service received the last entries taken: remove those events. */
+void fs_fleet_reports_ack(struct fs_fleet *f, uint32_t device);
+
+/* ---- telemetry ------------------------------------------------------- */
+
+/* Telemetry part index of a device in a cohort without wear parts. */
+#define FS_PART_NONE 0xFFu
+
+/* Wear part index of a degrading device, or FS_PART_NONE. */
+unsigned fs_fleet_wear_part(const struct fs_fleet *f, uint32_t device);
+/* Onset of its degradation in simulated microseconds (-1 when none). */
+int64_t fs_fleet_wear_onset_us(const struct fs_fleet *f, uint32_t device);
+
+#endif

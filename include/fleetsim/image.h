@@ -1,0 +1,123 @@
+/*
+ * include/fleetsim/image.h - the signed image catalog and the vendor keys.
+ *
+ * Owns: struct fs_catalog: every image of the scenario as a signed manifest
+ * over deterministic content, the signer key pairs (platform, oem and any
+ * other signer named by an image or an attack), and the memo of verified
+ * (key, message, signature) triples.
+ * Invariants: keys and content derive from the scenario seed only; a
+ * manifest's signature covers its canonical bytes (fs_manifest_encode);
+ * the verify memo only ever remembers checks that really passed.
+ * Does not: decide trust (the device keystore and the service registry do)
+ * or hold per-device state.
+ */
+#ifndef FLEETSIM_IMAGE_H
+#define FLEETSIM_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FS_KEY_PUB_BYTES 32  /* Ed25519 public key */
+#define FS_KEY_SEC_BYTES 64  /* Ed25519 secret key (seed || public) */
+#define FS_SIG_BYTES 64      /* Ed25519 signature */
+#define FS_HASH_BYTES 32     /* BLAKE2b-256 */
+#define FS_MANIFEST_BYTES 96 /* canonical encoding of a manifest */
+
+/* Signer index 0 is always the platform key (OS images), 1 is "oem". */
+#define FS_SIGNER_PLATFORM 0u
+#define FS_SIGNER_OEM 1u
+
+struct fs_scn;
+
+enum fs_image_kind { FS_IMAGE_OS = 0, FS_IMAGE_APP = 1 };
+
+/* What a signer vouches for: the fields a device checks before install. */
+struct fs_manifest {
+    uint32_t image;                   /* catalog index */
+    uint8_t kind;                     /* enum fs_image_kind */
+    uint32_t product;                 /* product index; UINT32_MAX for OS */
+    uint32_t signer;                  /* signer index */
+    uint32_t security_version;        /* anti-rollback value */
+    uint64_t length_bytes;            /* declared size */
+    uint32_t version_rank;            /* order among images of its kind */
+    unsigned char hash[FS_HASH_BYTES]; /* BLAKE2b of the content */
+};
+
+struct fs_signed_manifest {
+    struct fs_manifest m;               /* the manifest */
+    unsigned char sig[FS_SIG_BYTES];    /* signer's signature over it */
+};
+
+struct fs_catalog;
+
+/*
+ * Build the catalog of scn: derive signer keys from scn's seed, generate
+ * each image's content, hash it and sign its manifest. Returns 0.
+ */
+int fs_catalog_create(const struct fs_scn *scn, uint64_t seed,
+                      struct fs_catalog **out);
+void fs_catalog_destroy(struct fs_catalog *c);
+
+/* Counts. */
+uint32_t fs_catalog_images(const struct fs_catalog *c);
+uint32_t fs_catalog_signers(const struct fs_catalog *c);
+
+/* The signed manifest of image i (i < fs_catalog_images). */
+const struct fs_signed_manifest *fs_catalog_manifest(const struct fs_catalog *c,
+                                                     uint32_t i);
+/* Public key of signer s; its name ("platform", "oem", ...). */
+const unsigned char *fs_catalog_signer_pk(const struct fs_catalog *c,
+                                          uint32_t s);
+const char *fs_catalog_signer_name(const struct fs_catalog *c, uint32_t s);
+/* Signer index by name, or UINT32_MAX. */
+uint32_t fs_catalog_signer_find(const struct fs_catalog *c, const char *name);
+
+/*
+ * Sign a manifest with signer s's secret key. This is the vendor's (or an
+ * attacker holding a leaked key) act; devices and the service never call
+ * it for their own keys.
+ */
+void fs_catalog_sign(const struct fs_catalog *c, uint32_t s,
+                     struct fs_signed_manifest *sm);
+
+/* Canonical bytes of m (FS_MANIFEST_BYTES). */
+void fs_manifest_encode(const struct fs_manifest *m,
+                        unsigned char out[FS_MANIFEST_BYTES]);
+
+/*
+ * Verify sig over msg with pk, remembering triples that passed so an
+ * identical check later is answered from memory. Returns 0 or FS_EBADSIG.
+ * Counts real verifications and memo hits for the benchmarks.
+ */
+int fs_catalog_verify(struct fs_catalog *c, const unsigned char *pk,
+                      const unsigned char *msg, size_t msg_len,
+                      const unsigned char *sig);
+
+/* Real signature verifications performed, and answers from the memo. */
+uint64_t fs_catalog_verifies(const struct fs_catalog *c);
+uint64_t fs_catalog_memo_hits(const struct fs_catalog *c);
+
+/* Content hash of image i as it should be (its manifest hash). */
+const unsigned char *fs_catalog_hash(const struct fs_catalog *c, uint32_t i);
+
+/*
+ * Hash image i's content with nflips bit positions inverted (flash rot or
+ * tampering): the real BLAKE2b over the modified bytes. With nflips == 0 it
+ * returns the remembered hash of the pristine content.
+ */
+void fs_catalog_hash_modified(const struct fs_catalog *c, uint32_t i,
+                              const uint64_t *flip_bits, size_t nflips,
+                              unsigned char out[FS_HASH_BYTES]);
+
+/* The fixed hashes of the boot stages before the OS (per hardware). */
+const unsigned char *fs_catalog_monitor_hash(const struct fs_catalog *c);
+const unsigned char *fs_catalog_bootloader_hash(const struct fs_catalog *c);
+
+/* BLAKE2b extend: reg = H(reg || value). */
+void fs_measure_extend(unsigned char reg[FS_HASH_BYTES],
+                       const unsigned char value[FS_HASH_BYTES]);
+
+bool fs_catalog_check(const struct fs_catalog *c);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * include/fleetsim/run.h - one simulation run of a loaded scenario.
+ *
+ * Owns: struct fs_run, which ties a scenario to an engine, the metrics
+ * registry and the model, schedules the timeline, checks the expectations
+ * at their times, and writes the run's outputs.
+ * Invariants: expectations with at: T are evaluated after every event at or
+ * before T and before any later one; outputs are written whole or not at
+ * all (temporary names, then rename).
+ * Does not: read the wall clock (the caller passes wall seconds in), parse
+ * command lines, or draw progress.
+ */
+#ifndef FLEETSIM_RUN_H
+#define FLEETSIM_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fleetsim/diag.h"
+
+struct fs_scn;
+struct fs_sim;
+struct fs_metrics;
+struct fs_run;
+
+struct fs_run_opts {
+    bool seed_set;        /* true: seed overrides the scenario's */
+    uint64_t seed;        /* --seed */
+    unsigned threads;     /* --threads: crypto worker threads, 0 = default */
+    const char *trace_path; /* write a zstd trace here, or NULL */
+    bool check;           /* run integrity checks after every event */
+};
+
+/* Outcome of one expectation. */
+struct fs_run_result {
+    const char *text;  /* the expression as written */
+    int64_t at_us;     /* when checked; -1 = end of run */
+    int line;          /* source line of the expectation */
+    bool checked;      /* false when the run stopped before its time */
+    bool held;         /* verdict */
+    char seen[96];     /* value seen, as text */
+};
+
+/*
+ * Prepare a run of scn (borrowed; it must outlive the run). Returns 0,
+ * FS_ELIMIT or FS_EIO with a message in diag.
+ */
+int fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
+                  struct fs_run **out, struct fs_diag *diag);
+/* Destroy r and everything it owns; NULL is a no-op. */
+void fs_run_destroy(struct fs_run *r);
+
+/*
+ * Run at most max_events events (a batch for the host loop). Sets *out_done
+ * once the scenario's duration is reached and the end-of-run expectations
+ * are evaluated. Returns 0 or FS_EINTR after fs_run_stop.
+ */
+int fs_run_step(struct fs_run *r, uint64_t max_events, bool *out_done);
+
+/* Stop at the next event boundary (SIGINT). */
+void fs_run_stop(struct fs_run *r);
+/* True when fs_run_stop was called. */
+bool fs_run_is_stopped(const struct fs_run *r);
+
+/* The scenario's simulated duration and the current simulated time. */
+int64_t fs_run_duration_us(const struct fs_run *r);
+int64_t fs_run_now_us(const struct fs_run *r);
+/* Events handled so far. */
+uint64_t fs_run_events(const struct fs_run *r);
+/* Seed in effect. */
+uint64_t fs_run_seed(const struct fs_run *r);
+/* Devices in the fleet. */
+uint64_t fs_run_devices(const struct fs_run *r);
+/* Engine and metrics, for reports and tests. */
+struct fs_sim *fs_run_sim(struct fs_run *r);
+const struct fs_metrics *fs_run_metrics(const struct fs_run *r);
+
+/* The scenario being run. */
+const struct fs_scn *fs_run_scn(const struct fs_run *r);
+/* True once the run reached its duration and checked every expectation. */
+bool fs_run_is_done(const struct fs_run *r);
+
+/* Expectation results, in scenario order. */
+const struct fs_run_result *fs_run_results(const struct fs_run *r,
+                                           size_t *out_count);
+/* Count of expectations checked and not held. */
+size_t fs_run_failures(const struct fs_run *r);
+
+/* Hex fingerprint of the run's canonical record so far. */
+void fs_run_fingerprint(struct fs_run *r, char hex[65]);
+
+/*
+ * Write the run's outputs into dir (created if missing): summary.json and
+ * the rest. Each file is written under a temporary name and renamed, so a
+ * failure leaves no half-written file. wall_s is the caller's measurement.
+ */
+int fs_run_write(struct fs_run *r, const char *dir, double wall_s,
+                 struct fs_diag *diag);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * include/fleetsim/scn.h - a loaded, validated scenario.
+ *
+ * Owns: struct fs_scn and everything it points to (one arena), the limits
+ * a scenario is checked against, and lookups by name.
+ * Invariants: after a successful load every reference is resolved to a
+ * pointer into the same struct fs_scn, every default is applied, every
+ * limit below holds, and every object carries the file position it came
+ * from so later (runtime) errors can cite it. The structure is read-only
+ * after loading.
+ * Does not: simulate anything, sign images, or print; errors go into a
+ * caller-supplied struct fs_diag as FILE:LINE:COLUMN and a message.
+ */
+#ifndef FLEETSIM_SCN_H
+#define FLEETSIM_SCN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fleetsim/diag.h"
+#include "fleetsim/expect.h"
+#include "fleetsim/mem.h"
+#include "fleetsim/units.h"
+
+/* Documented limits, checked at load (docs/scenario-format.md). */
+#define FS_SCN_DEVICES_MAX 10000000u   /* devices in the whole fleet */
+#define FS_SCN_COHORTS_MAX 10000u      /* fleet entries */
+#define FS_SCN_IMAGES_MAX 10000u       /* images */
+#define FS_SCN_PRODUCTS_MAX 1000u      /* products */
+#define FS_SCN_GROUPS_MAX 1000u        /* groups, listed or implied */
+#define FS_SCN_ACTIONS_MAX 200000u     /* timeline entries */
+#define FS_SCN_EXPECTS_MAX 10000u      /* expect entries */
+#define FS_SCN_LIST_MAX 1000u          /* entries of any inner list or map */
+#define FS_SCN_DEPTH_MAX 32            /* YAML nesting levels */
+#define FS_SCN_FILE_BYTES_MAX (64u * 1024 * 1024) /* scenario file size */
+#define FS_SCN_NAME_BYTES_MAX 64       /* names and ids */
+#define FS_SCN_VERSION_FIELDS_MAX 8    /* numeric fields of a version */
+
+/* Where something was written: borrowed file name, 1-based line/column. */
+struct fs_scn_pos {
+    const char *file; /* the scenario's file name (owned by the fs_scn) */
+    int line;         /* 1-based line */
+    int column;       /* 1-based column */
+};
+
+/* A version "23.10" or "1.5.0": dot-separated unsigned integers. */
+struct fs_scn_version {
+    uint32_t nfields;                             /* fields written, >= 1 */
+    uint32_t field[FS_SCN_VERSION_FIELDS_MAX];    /* numeric fields */
+};
+
+enum fs_scn_feed {
+    FS_SCN_FEED_NONE = 0,   /* not given (groups, deploys: no override) */
+    FS_SCN_FEED_RETAIL,     /* "retail" */
+    FS_SCN_FEED_RETAIL_EVAL /* "retail-eval" */
+};
+
+enum fs_scn_policy {
+    FS_SCN_POLICY_UPDATE_ALL = 0, /* "update-all" */
+    FS_SCN_POLICY_NO_APP_UPDATES, /* "no-app-updates" */
+    FS_SCN_POLICY_NO_UPDATES      /* "no-updates" */
+};
+
+enum fs_scn_image_kind { FS_SCN_IMAGE_OS = 0, FS_SCN_IMAGE_APP };
+
+enum fs_scn_core { FS_SCN_CORE_HL = 0, FS_SCN_CORE_RT0, FS_SCN_CORE_RT1 };
+
+/* The defences, in scenario-format.md order; all on by default. */
+enum fs_scn_defense {
+    FS_DEF_VERIFY_SIGNATURES = 0,
+    FS_DEF_VERIFY_HASHES,
+    FS_DEF_VERIFY_LENGTHS,
+    FS_DEF_ANTI_ROLLBACK,
+    FS_DEF_DOWNLOAD_TIMEOUT,
+    FS_DEF_MANIFEST_EXPIRY,
+    FS_DEF_MANIFEST_BINDING,
+    FS_DEF_NONCE_FRESHNESS,
+    FS_DEF_MEASURED_BOOT,
+    FS_DEF_ATTESTATION_SIGNATURE,
+    FS_DEF_PERIPHERAL_FIREWALL,
+    FS_DEF_NETWORK_FIREWALL,
+    FS_DEF_KEY_REVOCATION,
+    FS_DEF_CHECKIN_RATE_LIMIT,
+    FS_DEF_COUNT
+};
+
+/* The attack kinds of the attack table. */
+enum fs_scn_attack_kind {
+    FS_ATK_UNSIGNED_IMAGE = 0,
+    FS_ATK_FOREIGN_KEY,
+    FS_ATK_ROLLBACK,
+    FS_ATK_TAMPER_IN_TRANSIT,
+    FS_ATK_ENDLESS_DATA,
+    FS_ATK_SLOW_RETRIEVAL,
+    FS_ATK_FREEZE,
+    FS_ATK_MIX_AND_MATCH,
+    FS_ATK_REPLAY_ATTESTATION,
+    FS_ATK_CLONE_IDENTITY,
+    FS_ATK_MALICIOUS_FLASH,
+    FS_ATK_COMPROMISED_APP,
+    FS_ATK_LEAKED_KEY,
+    FS_ATK_CHECKIN_FLOOD,
+    FS_ATK_COUNT
+};
+
+enum fs_scn_fault_kind {
+    FS_FAULT_POWER_LOSS = 0,
+    FS_FAULT_NETWORK_OUTAGE,
+    FS_FAULT_SERVICE_OUTAGE,
+    FS_FAULT_FLASH_CORRUPTION,
+    FS_FAULT_COUNT
+};
+
+enum fs_scn_phase {
+    FS_PHASE_ANY = 0, /* "any" (default) */
+    FS_PHASE_DOWNLOAD,
+    FS_PHASE_INSTALL,
+    FS_PHASE_BOOT
+};
+
+enum fs_scn_slot { FS_SLOT_ACTIVE = 0, FS_SLOT_INACTIVE };
+
+/* Bits of fs_scn_service.given: which keys a mapping set. */
+enum fs_scn_service_key {
+    FS_SVC_CHECKIN_INTERVAL = 0,
+    FS_SVC_CERT_LIFETIME,
+    FS_SVC_NONCE_LIFETIME,
+    FS_SVC_MANIFEST_LIFETIME,
+    FS_SVC_MIN_OS,
+    FS_SVC_EGRESS,
+    FS_SVC_MAX_DOWNLOADS,
+    FS_SVC_PROBATION,
+    FS_SVC_DOWNLOAD_TIMEOUT,
+    FS_SVC_CHECKIN_RATE_LIMIT,
+    FS_SVC_KEY_COUNT
+};
+
+/* Security-service settings (top-level `service`, or a set_service). */
+struct fs_scn_service {
+    struct fs_scn_pos pos;          /* the mapping, or line 0 if absent */
+    uint32_t given;                 /* bit (1u << fs_scn_service_key) set */
+    int64_t checkin_interval_us;    /* default 20h */
+    int64_t cert_lifetime_us;       /* default 24h */
+    int64_t nonce_lifetime_us;      /* default 5m */
+    int64_t manifest_lifetime_us;   /* default 7d */
+    bool has_min_os;                /* false: no minimum (default) */
+    const char *min_os;             /* version text as written, or NULL */
+    struct fs_scn_version min_os_version; /* parsed min_os */
+    uint64_t egress_bps;            /* default 10Gbps, bits per second */
+    uint32_t max_downloads;         /* default 10000 concurrent downloads */
+    int64_t probation_us;           /* default 10m */
+    int64_t download_timeout_us;    /* default 1h */
+    uint64_t checkin_rate_limit_per_s; /* check-ins per second; 0 = none */
+};
+
+struct fs_scn_product {
+    struct fs_scn_pos pos;     /* the mapping */
+    uint32_t index;            /* position in fs_scn.products */
+    const char *name;          /* unique */
+    const char *hardware;      /* "mt3620" */
+    uint64_t ram_bytes;        /* 4 MiB for mt3620 */
+    uint64_t flash_bytes;      /* 16 MiB for mt3620 */
+    uint64_t reserved_bytes;   /* 1 MiB: boot code, monitor, keystore */
+    enum fs_scn_feed os_feed;  /* default retail */
+};
+
+struct fs_scn_group {
+    struct fs_scn_pos pos;     /* the mapping, or the first cohort using it */
+    uint32_t index;            /* position in fs_scn.groups */
+    const char *name;          /* unique */
+    bool implicit;             /* not listed; created by a cohort's group */
+    enum fs_scn_policy policy; /* default update-all */
+    enum fs_scn_feed os_feed;  /* FS_SCN_FEED_NONE: the product's feed */
+};
+
+/* A list of strings with the position of each entry. */
+struct fs_scn_strlist {
+    uint32_t count;                /* entries */
+    const char **items;            /* entries as written (ints as text) */
+    struct fs_scn_pos *pos;        /* position of each entry */
+};
+
+/* An app manifest: what the app may touch. */
+struct fs_scn_caps {
+    enum fs_scn_core core;         /* default hl */
+    uint32_t ngpio;                /* entries of gpio */
+    uint32_t *gpio;                /* GPIO numbers */
+    struct fs_scn_pos *gpio_pos;   /* position of each gpio entry */
+    struct fs_scn_strlist uart;    /* serial units */
+    struct fs_scn_strlist i2c;     /* I2C units */
+    struct fs_scn_strlist spi;     /* SPI units */
+    struct fs_scn_strlist adc;     /* ADC channels or controllers */
+    struct fs_scn_strlist allowed_hosts; /* network hosts */
+};
+
+struct fs_scn_image {
+    struct fs_scn_pos pos;         /* the mapping */
+    uint32_t index;                /* position in fs_scn.images */
+    const char *id;                /* unique */
+    enum fs_scn_image_kind kind;   /* default os */
+    const char *version;           /* as written */
+    struct fs_scn_version ver;     /* parsed for comparison */
+    uint32_t security_version;     /* given, or rank in version order */
+    bool security_version_given;   /* written in the file */
+    uint64_t size_bytes;           /* declared size */
+    double crash_per_us;           /* crashes per device-microsecond */
+    /* Apps only (NULL / zero for OS images). */
+    const char *name;              /* app name */
+    const struct fs_scn_product *product; /* product it is built for */
+    const char *signer;            /* key name; "oem" by default */
+    struct fs_scn_caps caps;       /* manifest */
+    double telemetry_per_us;       /* sensor reports per device-us; 0 none */
+};
+
+/* Part name -> share of the cohort whose part degrades. */
+struct fs_scn_wear {
+    struct fs_scn_pos pos;         /* the key */
+    const char *part;              /* part name */
+    struct fs_share share;         /* of the cohort */
+};
+
+struct fs_scn_cohort {
+    struct fs_scn_pos pos;                  /* the mapping */
+    uint32_t index;                         /* position in fs_scn.cohorts */
+    const struct fs_scn_product *product;   /* required */
+    uint64_t count;                         /* devices, >= 1 */
+    uint64_t first_device;                  /* id of its first device */
+    const struct fs_scn_group *group;       /* default group "default" */
+    const struct fs_scn_image *os;          /* kind os, at manufacture */
+    const struct fs_scn_image *app;         /* high-level app, or NULL */
+    uint32_t nrt_apps;                      /* entries of rt_apps */
+    const struct fs_scn_image **rt_apps;    /* real-time apps */
+    uint64_t bandwidth_bps;                 /* default 10Mbps */
+    int64_t latency_us;                     /* one way, default 50ms */
+    uint32_t availability_ppm;              /* default 100% = 1000000 */
+    uint32_t nwear;                         /* entries of wear */
+    struct fs_scn_wear *wear;               /* in file order */
+};
+
+/* Attack or fault targets: a share of the fleet, optionally narrowed. */
+struct fs_scn_targets {
+    bool given;                             /* targets: was written */
+    const struct fs_scn_group *group;       /* NULL: any group */
+    const struct fs_scn_product *product;   /* NULL: any product */
+    struct fs_share share;                  /* of the matching devices */
+};
+
+enum fs_scn_action_kind {
+    FS_ACT_DEPLOY = 0,
+    FS_ACT_RESUME,
+    FS_ACT_CANCEL,
+    FS_ACT_REVOKE_KEY,
+    FS_ACT_SET_SERVICE,
+    FS_ACT_ATTACK,
+    FS_ACT_FAULT
+};
+
+struct fs_scn_deploy {
+    const char *id;                         /* unique among deploys */
+    const struct fs_scn_image *image;       /* what is offered */
+    uint32_t nto;                           /* 0: default targets */
+    const struct fs_scn_group **to;         /* target groups */
+    enum fs_scn_feed feed;                  /* NONE: every feed */
+    uint32_t nwaves;                        /* >= 1 */
+    struct fs_share *waves;                 /* cumulative; default [100%] */
+    int64_t wave_interval_us;               /* default 0 */
+    uint32_t advance_when_ppm;              /* default 0 */
+    bool has_halt_error_rate;               /* halt_if.error_rate given */
+    uint32_t halt_error_rate_ppm;           /* share sending error reports */
+    bool has_halt_failure_rate;             /* halt_if.failure_rate given */
+    uint32_t halt_failure_rate_ppm;         /* share failing / rolling back */
+};
+
+struct fs_scn_attack {
+    enum fs_scn_attack_kind kind;
+    struct fs_scn_targets targets;          /* not for checkin_flood */
+    const struct fs_scn_image *image;       /* optional; rollback: required */
+    const char *signer;                     /* optional key name */
+    double rate_per_us;                     /* checkin_flood: per second/1e6 */
+    int64_t for_us;                         /* checkin_flood duration */
+};
+
+struct fs_scn_fault {
+    enum fs_scn_fault_kind kind;
+    struct fs_scn_targets targets;          /* not for service_outage */
+    enum fs_scn_phase during;               /* power_loss; default any */
+    int64_t for_us;                         /* outages */
+    enum fs_scn_slot slot;                  /* flash_corruption; default active */
+};
+
+struct fs_scn_action {
+    struct fs_scn_pos pos;                  /* the entry's mapping */
+    uint32_t file_index;                    /* position in the timeline list */
+    int64_t at_us;                          /* when, from the start */
+    enum fs_scn_action_kind kind;           /* which member below is valid */
+    union {
+        struct fs_scn_deploy deploy;                  /* FS_ACT_DEPLOY */
+        const struct fs_scn_action *target;           /* RESUME, CANCEL */
+        const char *key;                              /* REVOKE_KEY */
+        struct fs_scn_service service;                /* SET_SERVICE */
+        struct fs_scn_attack attack;                  /* FS_ACT_ATTACK */
+        struct fs_scn_fault fault;                    /* FS_ACT_FAULT */
+    } u;
+};
+
+struct fs_scn_expect {
+    struct fs_scn_pos pos;                  /* the expression's position */
+    struct fs_expr expr;                    /* parsed expression */
+    int64_t at_us;                          /* -1: end of the run */
+};
+
+struct fs_scn_names; /* private lookup tables */
+
+struct fs_scn {
+    struct fs_arena arena;                  /* owns everything below */
+    const char *file;                       /* name used in positions */
+    const char *name;                       /* scenario: */
+    const char *description;                /* "" when absent */
+    uint64_t seed;                          /* default 1 */
+    int64_t duration_us;                    /* > 0, <= FS_SIM_TIME_MAX_US */
+    struct fs_scn_service service;          /* with defaults applied */
+    uint32_t defenses;                      /* bit (1u << fs_scn_defense) on */
+    uint32_t nproducts;
+    struct fs_scn_product *products;
+    uint32_t ngroups;                       /* listed, then implied ones */
+    struct fs_scn_group *groups;
+    uint32_t nimages;
+    struct fs_scn_image *images;
+    uint32_t ncohorts;
+    struct fs_scn_cohort *cohorts;
+    uint64_t ndevices;                      /* sum of cohort counts */
+    uint32_t nactions;
+    struct fs_scn_action *actions;          /* sorted by (at_us, file_index) */
+    uint32_t nexpects;
+    struct fs_scn_expect *expects;          /* file order */
+    uint32_t nsigners;
+    const char **signers;                   /* "oem" first, then image signers */
+    struct fs_scn_names *names;             /* private */
+};
+
+/*
+ * Load and validate the scenario at path. On success writes a new
+ * scenario to *out (free it with fs_scn_destroy) and returns 0. On failure
+ * returns FS_ESCENARIO (or FS_EIO when the file cannot be read), fills diag
+ * with FILE:LINE:COLUMN and what was expected, and leaves *out unchanged.
+ */
+int fs_scn_load(const char *path, struct fs_scn **out, struct fs_diag *diag);
+
+/*
+ * As fs_scn_load, for len bytes of text named name (used as the file in
+ * positions). text need not be NUL-terminated.
+ */
+int fs_scn_load_string(const char *name, const char *text, size_t len,
+                       struct fs_scn **out, struct fs_diag *diag);
+
+/* Free scn and everything it owns; NULL is a no-op. */
+void fs_scn_destroy(struct fs_scn *scn);
+
+/* Lookups by name; NULL when absent. */
+const struct fs_scn_image *fs_scn_image_find(const struct fs_scn *scn,
+                                             const char *id);
+const struct fs_scn_group *fs_scn_group_find(const struct fs_scn *scn,
+                                             const char *name);
+const struct fs_scn_product *fs_scn_product_find(const struct fs_scn *scn,
+                                                 const char *name);
+/* The deploy action with this id, or NULL. */
+const struct fs_scn_action *fs_scn_deploy_find(const struct fs_scn *scn,
+                                               const char *id);
+
+/* Total devices in the fleet (sum of cohort counts). */
+uint64_t fs_scn_device_count(const struct fs_scn *scn);
+
+/* The cohort device id belongs to, or NULL when out of range. O(log n). */
+const struct fs_scn_cohort *fs_scn_cohort_of(const struct fs_scn *scn,
+                                             uint64_t device);
+
+/* True when defence d is on. */
+bool fs_scn_defense_on(const struct fs_scn *scn, enum fs_scn_defense d);
+
+/* Names as written in the format ("verify_signatures"); NULL if invalid. */
+const char *fs_scn_defense_name(enum fs_scn_defense d);
+const char *fs_scn_attack_name(enum fs_scn_attack_kind k);
+const char *fs_scn_fault_name(enum fs_scn_fault_kind k);
+const char *fs_scn_service_key_name(enum fs_scn_service_key k);
+
+/*
+ * Parse a version ("23.10", "1.5.0") into *out. Returns 0, or FS_EINVAL
+ * when it is not dot-separated unsigned integers (each < 2^32, at most
+ * FS_SCN_VERSION_FIELDS_MAX fields).
+ */
+int fs_scn_version_parse(const char *s, struct fs_scn_version *out);
+
+/*
+ * Compare versions field by field numerically; missing fields count as 0
+ * ("1.5" == "1.5.0", "23.10" > "23.9"). Returns <0, 0 or >0.
+ */
+int fs_scn_version_cmp(const struct fs_scn_version *a,
+                       const struct fs_scn_version *b);
+
+/* Structural self-check of a loaded scenario (references, limits). */
+bool fs_scn_check(const struct fs_scn *scn);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * report/db.c - fleet.db, the SQLite database of a run.
+ *
+ * Owns: the schema of fleet.db (docs/fleet-db.md) and filling it in one
+ * transaction.
+ * Invariants: rows go in in scenario or registry order; no SQL calls
+ * CURRENT_TIMESTAMP or random(); simulated times are bound parameters.
+ * Does not: hold the database open after writing; decide anything.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "fleetsim/err.h"
+#include "fleetsim/metrics.h"
+#include "fleetsim/report.h"
+#include "fleetsim/run.h"
+#include "fleetsim/scn.h"
+
+static const char schema[] =
+    "PRAGMA journal_mode=OFF;"
+    "PRAGMA synchronous=OFF;"
+    "CREATE TABLE run(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE expectations(idx INTEGER PRIMARY KEY, expr TEXT NOT NULL,"
+    " at_us INTEGER NOT NULL, line INTEGER NOT NULL,"
+    " checked INTEGER NOT NULL, held INTEGER, seen TEXT);"
+    "CREATE TABLE metrics(idx INTEGER PRIMARY KEY, metric TEXT NOT NULL,"
+    " labels TEXT NOT NULL, value INTEGER, string TEXT);";
+
+struct db_ctx {
+    sqlite3 *db;          /* open database */
+    sqlite3_stmt *stmt;   /* insert into metrics */
+    int64_t idx;          /* next metrics row */
+    int rc;               /* first SQLite error */
+};
+
+static void
+db_metric(void *ctx, enum fs_metric f, const char *const *values,
+          size_t nvalues, int64_t count, const char *string)
+{
+    struct db_ctx *c = ctx;
+    size_t nl;
+    const char *const *keys = fs_metric_labels(f, &nl);
+    char labels[512] = "";
+    for (size_t i = 0; i < nvalues; i++) {
+        if (values[i] == NULL)
+            continue;
+        size_t used = strlen(labels);
+        snprintf(labels + used, sizeof(labels) - used, "%s%s=\"%s\"",
+                 used ? "," : "", keys[i], values[i]);
+    }
+    sqlite3_reset(c->stmt);
+    sqlite3_bind_int64(c->stmt, 1, c->idx++);
+    sqlite3_bind_text(c->stmt, 2, fs_metric_name(f), -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->stmt, 3, labels, -1, SQLITE_TRANSIENT);
+    if (fs_metric_kind(f) == FS_MK_STRING) {
+        sqlite3_bind_null(c->stmt, 4);
+        sqlite3_bind_text(c->stmt, 5, string ? string : "", -1,
+                          SQLITE_STATIC);
+    } else {
+        sqlite3_bind_int64(c->stmt, 4, count);
+        sqlite3_bind_null(c->stmt, 5);
+    }
+    int rc = sqlite3_step(c->stmt);
+    if (rc != SQLITE_DONE && c->rc == SQLITE_OK)
+        c->rc = rc;
+}
+
+static int
+put_kv(sqlite3 *db, const char *key, const char *value)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "INSERT INTO run VALUES(?1, ?2)", -1, &st,
+                                NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int
+put_run(struct fs_run *run, sqlite3 *db)
+{
+    const struct fs_scn *scn = fs_run_scn(run);
+    char hex[65], buf[64];
+    fs_run_fingerprint(run, hex);
+    int rc = put_kv(db, "scenario", scn->name);
+    if (rc == SQLITE_OK)
+        rc = put_kv(db, "fingerprint", hex);
+    snprintf(buf, sizeof(buf), "%" PRIu64, fs_run_seed(run));
+    if (rc == SQLITE_OK)
+        rc = put_kv(db, "seed", buf);
+    snprintf(buf, sizeof(buf), "%" PRIu64, fs_run_devices(run));
+    if (rc == SQLITE_OK)
+        rc = put_kv(db, "devices", buf);
+    snprintf(buf, sizeof(buf), "%" PRIu64, fs_run_events(run));
+    if (rc == SQLITE_OK)
+        rc = put_kv(db, "events", buf);
+    snprintf(buf, sizeof(buf), "%" PRId64, fs_run_now_us(run));
+    if (rc == SQLITE_OK)
+        rc = put_kv(db, "sim_time_us", buf);
+    if (rc == SQLITE_OK)
+        rc = put_kv(db, "completed", fs_run_is_done(run) ? "1" : "0");
+    return rc;
+}
+
+static int
+put_expectations(struct fs_run *run, sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        db, "INSERT INTO expectations VALUES(?1,?2,?3,?4,?5,?6,?7)", -1, &st,
+        NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    size_t n;
+    const struct fs_run_result *res = fs_run_results(run, &n);
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (int64_t)i);
+        sqlite3_bind_text(st, 2, res[i].text, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, res[i].at_us);
+        sqlite3_bind_int(st, 4, res[i].line);
+        sqlite3_bind_int(st, 5, res[i].checked);
+        if (res[i].checked) {
+            sqlite3_bind_int(st, 6, res[i].held);
+            sqlite3_bind_text(st, 7, res[i].seen, -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_null(st, 6);
+            sqlite3_bind_null(st, 7);
+        }
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+fs_report_db(struct fs_run *run, const char *path, struct fs_diag *diag)
+{
+    sqlite3 *db;
+    int rc = sqlite3_open(path, &db);
+    if (rc != SQLITE_OK)
+        goto out_close;
+    rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = put_run(run, db);
+    if (rc == SQLITE_OK)
+        rc = put_expectations(run, db);
+    if (rc == SQLITE_OK) {
+        struct db_ctx c = {db, NULL, 0, SQLITE_OK};
+        rc = sqlite3_prepare_v2(
+            db, "INSERT INTO metrics VALUES(?1,?2,?3,?4,?5)", -1, &c.stmt,
+            NULL);
+        if (rc == SQLITE_OK) {
+            fs_metrics_visit(fs_run_metrics(run), db_metric, &c);
+            rc = c.rc;
+        }
+        sqlite3_finalize(c.stmt);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+out_close:
+    if (rc != SQLITE_OK)
+        fs_diag_set(diag, FS_EDB, path, 0, 0, "fleet database: %s",
+                    sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? 0 : FS_EDB;
+}

@@ -1,0 +1,380 @@
+/*
+ * sim/run.c - one run: scenario + engine + metrics + model + expectations.
+ *
+ * Owns: the order in which a run happens: timeline actions are scheduled
+ * at load in (at, file order), expectation checks happen between events
+ * (after everything at or before their time), the end-of-run checks happen
+ * at the scenario's duration, and outputs are written whole.
+ * Invariants: results are in scenario order; an expectation is evaluated
+ * exactly once; the run never passes the scenario's duration.
+ * Does not: read the wall clock or draw progress (sim/main.c does).
+ * This file and sim/main.c are the top of the stack: the only sim/ files
+ * that may include device/ and service/ headers.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleetsim/err.h"
+#include "fleetsim/expect.h"
+#include "fleetsim/metrics.h"
+#include "fleetsim/report.h"
+#include "fleetsim/run.h"
+#include "fleetsim/scn.h"
+#include "fleetsim/sim.h"
+
+/* Canonical record kinds written by the runner (device field = index). */
+enum {
+    REC_ACTION = 1,     /* a timeline action fired; value = action kind */
+    REC_EXPECT = 2,     /* an expectation was checked; value = held */
+    REC_END = 3         /* the run reached its end; value = events */
+};
+
+/* A deployment as the empty model knows it: its state only. */
+struct deploy_state {
+    const struct fs_scn_action *action; /* the deploy entry */
+    uint32_t state_series;              /* rollout_state series */
+    uint32_t wave_series;               /* rollout_wave series */
+};
+
+struct fs_run {
+    const struct fs_scn *scn;           /* borrowed scenario */
+    struct fs_sim *sim;                 /* engine */
+    struct fs_metrics *metrics;         /* registry */
+    struct fs_run_opts opts;            /* options (trace path not owned) */
+    uint64_t seed;                      /* seed in effect */
+    struct fs_run_result *results;      /* one per expectation */
+    size_t *order;                      /* expectation indexes by check time */
+    size_t next_check;                  /* next index into order */
+    bool done;                          /* duration reached, end checked */
+    struct deploy_state *deploys;       /* one per deploy action */
+    size_t ndeploys;                    /* entries of deploys */
+};
+
+static int
+cmp_check_time(const void *a, const void *b, void *ctx)
+{
+    const struct fs_run *r = ctx;
+    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+    int64_t ta = r->results[ia].at_us, tb = r->results[ib].at_us;
+    if (ta < 0)
+        ta = INT64_MAX;
+    if (tb < 0)
+        tb = INT64_MAX;
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    return ia < ib ? -1 : ia > ib;
+}
+
+static struct deploy_state *
+deploy_of(struct fs_run *r, const struct fs_scn_action *a)
+{
+    for (size_t i = 0; i < r->ndeploys; i++)
+        if (r->deploys[i].action == a)
+            return &r->deploys[i];
+    return NULL;
+}
+
+static void
+set_rollout_state(struct fs_run *r, const struct fs_scn_action *a,
+                  const char *state)
+{
+    struct deploy_state *d = deploy_of(r, a);
+    FS_ASSERT(d != NULL);
+    fs_metrics_set_string(r->metrics, d->state_series, state);
+}
+
+struct action_ctx {
+    struct fs_run *run;                 /* the run */
+    const struct fs_scn_action *action; /* the action */
+};
+
+static void
+fire_action(struct fs_sim *sim, void *arg)
+{
+    struct action_ctx *ac = arg;
+    struct fs_run *r = ac->run;
+    const struct fs_scn_action *a = ac->action;
+    fs_sim_record(sim, REC_ACTION, a->file_index, (int64_t)a->kind);
+    switch (a->kind) {
+    case FS_ACT_DEPLOY:
+        set_rollout_state(r, a, "running");
+        break;
+    case FS_ACT_RESUME:
+        set_rollout_state(r, a->u.target, "running");
+        break;
+    case FS_ACT_CANCEL:
+        set_rollout_state(r, a->u.target, "cancelled");
+        break;
+    default:
+        break;
+    }
+}
+
+static void
+setup_deploys(struct fs_run *r)
+{
+    const struct fs_scn *scn = r->scn;
+    size_t n = 0;
+    for (uint32_t i = 0; i < scn->nactions; i++)
+        n += scn->actions[i].kind == FS_ACT_DEPLOY;
+    r->deploys = fs_xcalloc(n ? n : 1, sizeof(*r->deploys));
+    for (uint32_t i = 0; i < scn->nactions; i++) {
+        const struct fs_scn_action *a = &scn->actions[i];
+        if (a->kind != FS_ACT_DEPLOY)
+            continue;
+        struct deploy_state *d = &r->deploys[r->ndeploys++];
+        const char *labels[1] = {a->u.deploy.id};
+        d->action = a;
+        d->state_series =
+            fs_metrics_series(r->metrics, FS_M_ROLLOUT_STATE, labels);
+        fs_metrics_set_string(r->metrics, d->state_series, "pending");
+        d->wave_series =
+            fs_metrics_series(r->metrics, FS_M_ROLLOUT_WAVE, labels);
+    }
+}
+
+static int
+schedule_timeline(struct fs_run *r, struct fs_diag *diag)
+{
+    const struct fs_scn *scn = r->scn;
+    struct fs_arena *arena = fs_sim_arena(r->sim);
+    for (uint32_t i = 0; i < scn->nactions; i++) {
+        const struct fs_scn_action *a = &scn->actions[i];
+        struct action_ctx *ac = fs_arena_alloc(arena, sizeof(*ac));
+        ac->run = r;
+        ac->action = a;
+        int err = fs_sim_schedule_at(r->sim, a->at_us, fire_action, ac, NULL);
+        if (err != 0)
+            return fs_diag_set(diag, err, a->pos.file, a->pos.line,
+                               a->pos.column, "cannot schedule action: %s",
+                               fs_strerror(err));
+    }
+    return 0;
+}
+
+static void
+setup_results(struct fs_run *r)
+{
+    const struct fs_scn *scn = r->scn;
+    size_t n = scn->nexpects;
+    r->results = fs_xcalloc(n ? n : 1, sizeof(*r->results));
+    r->order = fs_xcalloc(n ? n : 1, sizeof(*r->order));
+    for (size_t i = 0; i < n; i++) {
+        r->results[i].text = scn->expects[i].expr.text;
+        r->results[i].at_us = scn->expects[i].at_us;
+        r->results[i].line = scn->expects[i].pos.line;
+        r->order[i] = i;
+    }
+    if (n > 1)
+        qsort_r(r->order, n, sizeof(*r->order), cmp_check_time, r);
+}
+
+int
+fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
+              struct fs_run **out, struct fs_diag *diag)
+{
+    struct fs_run *r = fs_xcalloc(1, sizeof(*r));
+    r->scn = scn;
+    r->opts = *opts;
+    r->seed = opts->seed_set ? opts->seed : scn->seed;
+    int err = fs_sim_create(r->seed, 1024, &r->sim);
+    if (err != 0) {
+        fs_diag_set(diag, err, scn->file, 0, 0, "cannot start the engine");
+        goto out_free_run;
+    }
+    fs_metrics_create(&r->metrics);
+    if (opts->trace_path != NULL) {
+        err = fs_sim_trace_open(r->sim, opts->trace_path);
+        if (err != 0) {
+            fs_diag_set(diag, err, opts->trace_path, 0, 0,
+                        "cannot open the trace: %s", strerror(errno));
+            goto out_destroy_sim;
+        }
+    }
+    setup_results(r);
+    setup_deploys(r);
+    err = schedule_timeline(r, diag);
+    if (err != 0)
+        goto out_free_results;
+    *out = r;
+    return 0;
+
+out_free_results:
+    fs_free(r->deploys);
+    fs_free(r->order);
+    fs_free(r->results);
+out_destroy_sim:
+    fs_metrics_destroy(r->metrics);
+    fs_sim_destroy(r->sim);
+out_free_run:
+    fs_free(r);
+    return err;
+}
+
+void
+fs_run_destroy(struct fs_run *r)
+{
+    if (r == NULL)
+        return;
+    fs_free(r->deploys);
+    fs_free(r->order);
+    fs_free(r->results);
+    fs_metrics_destroy(r->metrics);
+    fs_sim_destroy(r->sim);
+    fs_free(r);
+}
+
+static void
+check_one(struct fs_run *r, size_t i)
+{
+    struct fs_run_result *res = &r->results[i];
+    const struct fs_scn_expect *ex = &r->scn->expects[i];
+    res->held = fs_expect_eval(&ex->expr, r->metrics, res->seen,
+                               sizeof(res->seen));
+    res->checked = true;
+    fs_sim_record(r->sim, REC_EXPECT, (uint32_t)i, res->held);
+}
+
+/* Time of the next pending check, or the duration for end-of-run ones. */
+static int64_t
+next_check_us(const struct fs_run *r)
+{
+    if (r->next_check >= r->scn->nexpects)
+        return r->scn->duration_us;
+    int64_t t = r->results[r->order[r->next_check]].at_us;
+    return t < 0 || t > r->scn->duration_us ? r->scn->duration_us : t;
+}
+
+int
+fs_run_step(struct fs_run *r, uint64_t max_events, bool *out_done)
+{
+    uint64_t budget = max_events;
+    while (!r->done && budget > 0) {
+        int64_t until = next_check_us(r);
+        uint64_t ran = 0;
+        int err = fs_sim_run(r->sim, until, budget, &ran);
+        budget -= ran;
+        if (r->opts.check)
+            FS_ASSERT(fs_sim_check(r->sim));
+        if (err != 0) {
+            *out_done = false;
+            return err;
+        }
+        if (fs_sim_now_us(r->sim) < until)
+            break; /* budget spent before reaching the check time */
+        while (r->next_check < r->scn->nexpects &&
+               next_check_us(r) <= until) {
+            check_one(r, r->order[r->next_check]);
+            r->next_check++;
+        }
+        if (until == r->scn->duration_us &&
+            r->next_check >= r->scn->nexpects) {
+            fs_sim_record(r->sim, REC_END, 0,
+                          (int64_t)fs_sim_events(r->sim));
+            r->done = true;
+        }
+    }
+    *out_done = r->done;
+    return 0;
+}
+
+void
+fs_run_stop(struct fs_run *r)
+{
+    fs_sim_stop(r->sim);
+}
+
+bool
+fs_run_is_stopped(const struct fs_run *r)
+{
+    return fs_sim_is_stopped(r->sim);
+}
+
+int64_t
+fs_run_duration_us(const struct fs_run *r)
+{
+    return r->scn->duration_us;
+}
+
+int64_t
+fs_run_now_us(const struct fs_run *r)
+{
+    return fs_sim_now_us(r->sim);
+}
+
+uint64_t
+fs_run_events(const struct fs_run *r)
+{
+    return fs_sim_events(r->sim);
+}
+
+uint64_t
+fs_run_seed(const struct fs_run *r)
+{
+    return r->seed;
+}
+
+uint64_t
+fs_run_devices(const struct fs_run *r)
+{
+    return r->scn->ndevices;
+}
+
+struct fs_sim *
+fs_run_sim(struct fs_run *r)
+{
+    return r->sim;
+}
+
+const struct fs_metrics *
+fs_run_metrics(const struct fs_run *r)
+{
+    return r->metrics;
+}
+
+const struct fs_scn *
+fs_run_scn(const struct fs_run *r)
+{
+    return r->scn;
+}
+
+const struct fs_run_result *
+fs_run_results(const struct fs_run *r, size_t *out_count)
+{
+    *out_count = r->scn->nexpects;
+    return r->results;
+}
+
+size_t
+fs_run_failures(const struct fs_run *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->scn->nexpects; i++)
+        n += r->results[i].checked && !r->results[i].held;
+    return n;
+}
+
+void
+fs_run_fingerprint(struct fs_run *r, char hex[65])
+{
+    fs_sim_fingerprint(r->sim, hex);
+}
+
+bool
+fs_run_is_done(const struct fs_run *r)
+{
+    return r->done;
+}
+
+int
+fs_run_write(struct fs_run *r, const char *dir, double wall_s,
+             struct fs_diag *diag)
+{
+    int err = fs_sim_trace_close(r->sim);
+    if (err != 0)
+        return fs_diag_set(diag, err, dir, 0, 0, "cannot finish the trace");
+    return fs_report_write_all(r, dir, wall_s, r->opts.trace_path, diag);
+}
