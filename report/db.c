@@ -18,6 +18,7 @@
 #include "fleetsim/report.h"
 #include "fleetsim/run.h"
 #include "fleetsim/scn.h"
+#include "fleetsim/service.h"
 
 static const char schema[] =
     "PRAGMA journal_mode=OFF;"
@@ -165,6 +166,8 @@ fs_report_db(struct fs_run *run, const char *path, struct fs_diag *diag)
         }
         sqlite3_finalize(c.stmt);
     }
+    if (rc == SQLITE_OK && fs_svc_store_write(fs_run_svc(run), db) != 0)
+        rc = SQLITE_ERROR;
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out_close:

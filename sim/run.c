@@ -17,8 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleetsim/device.h"
 #include "fleetsim/err.h"
 #include "fleetsim/expect.h"
+#include "fleetsim/image.h"
+#include "fleetsim/msg.h"
+#include "fleetsim/service.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/report.h"
 #include "fleetsim/run.h"
@@ -51,7 +55,112 @@ struct fs_run {
     bool done;                          /* duration reached, end checked */
     struct deploy_state *deploys;       /* one per deploy action */
     size_t ndeploys;                    /* entries of deploys */
+    struct fs_catalog *catalog;         /* signed images, vendor keys */
+    struct fs_msgpool pool;             /* messages in flight */
+    struct fs_fleet *fleet;             /* the devices */
+    struct fs_svc *svc;                 /* the security service */
+    uint64_t msgs_lost;                 /* answers to devices gone offline */
 };
+
+/* A message reaches the service. */
+static void
+deliver_to_svc(struct fs_sim *sim, void *arg)
+{
+    struct fs_run *r = fs_sim_ctx(sim, FS_CTX_RUN);
+    fs_svc_receive(r->svc, arg);
+}
+
+/* A message reaches its device, unless the device lost its network. */
+static void
+deliver_to_device(struct fs_sim *sim, void *arg)
+{
+    struct fs_run *r = fs_sim_ctx(sim, FS_CTX_RUN);
+    struct fs_msg *m = arg;
+    if (!fs_fleet_is_online(r->fleet, m->device)) {
+        r->msgs_lost++;
+        fs_msgpool_put(&r->pool, m);
+        return;
+    }
+    fs_fleet_receive(r->fleet, m);
+}
+
+static void
+device_send(void *ctx, struct fs_msg *m, int64_t latency_us)
+{
+    struct fs_run *r = ctx;
+    int err = fs_sim_schedule(r->sim, latency_us, deliver_to_svc, m, NULL);
+    if (err != 0)
+        fs_msgpool_put(&r->pool, m); /* past the end of simulated time */
+}
+
+static void
+service_send(void *ctx, struct fs_msg *m)
+{
+    struct fs_run *r = ctx;
+    int64_t latency_us = fs_fleet_latency_us(r->fleet, m->device);
+    int err =
+        fs_sim_schedule(r->sim, latency_us, deliver_to_device, m, NULL);
+    if (err != 0)
+        fs_msgpool_put(&r->pool, m);
+}
+
+/* Register every image's version as an alias of its id, for os="24.01". */
+static void
+setup_aliases(struct fs_run *r)
+{
+    for (uint32_t i = 0; i < r->scn->nimages; i++)
+        fs_metrics_alias(r->metrics, r->scn->images[i].id,
+                         r->scn->images[i].version);
+}
+
+/* Build the model: catalog, service, fleet; register every device. */
+static int
+setup_model(struct fs_run *r, struct fs_diag *diag)
+{
+    const struct fs_scn *scn = r->scn;
+    int err = fs_catalog_create(scn, r->seed, &r->catalog);
+    if (err != 0)
+        return fs_diag_set(diag, err, scn->file, 0, 0,
+                           "cannot build the image catalog");
+    fs_msgpool_init(&r->pool);
+    struct fs_svc_env se = {r->sim,  scn,          r->catalog, r->metrics,
+                            &r->pool, service_send, r};
+    err = fs_svc_create(&se, &r->svc);
+    if (err != 0)
+        return fs_diag_set(diag, err, scn->file, 0, 0,
+                           "cannot start the service: %s", fs_strerror(err));
+    struct fs_fleet_env fe = {r->sim,  scn,         r->catalog, r->metrics,
+                              &r->pool, device_send, r};
+    err = fs_fleet_create(&fe, &r->fleet);
+    if (err != 0)
+        return fs_diag_set(diag, err, scn->file, 0, 0,
+                           "cannot manufacture the fleet: %s",
+                           fs_strerror(err));
+    for (uint32_t c = 0; c < scn->ncohorts; c++) {
+        const struct fs_scn_cohort *co = &scn->cohorts[c];
+        for (uint64_t d = co->first_device; d < co->first_device + co->count;
+             d++) {
+            unsigned char pk[FS_KEY_PUB_BYTES];
+            fs_fleet_public_key(r->fleet, (uint32_t)d, pk);
+            err = fs_svc_register(r->svc, (uint32_t)d, pk, co->product->index,
+                                  co->group->index);
+            if (err != 0)
+                return fs_diag_set(diag, err, scn->file, co->pos.line,
+                                   co->pos.column, "cannot register: %s",
+                                   fs_strerror(err));
+        }
+    }
+    return fs_fleet_start(r->fleet);
+}
+
+static void
+teardown_model(struct fs_run *r)
+{
+    fs_fleet_destroy(r->fleet);
+    fs_svc_destroy(r->svc);
+    fs_msgpool_fini(&r->pool);
+    fs_catalog_destroy(r->catalog);
+}
 
 static int
 cmp_check_time(const void *a, const void *b, void *ctx)
@@ -107,6 +216,12 @@ fire_action(struct fs_sim *sim, void *arg)
         break;
     case FS_ACT_CANCEL:
         set_rollout_state(r, a->u.target, "cancelled");
+        break;
+    case FS_ACT_REVOKE_KEY:
+        fs_svc_revoke_signer(r->svc, a->u.key);
+        break;
+    case FS_ACT_SET_SERVICE:
+        fs_svc_set_service(r->svc, &a->u.service);
         break;
     default:
         break;
@@ -180,12 +295,15 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
     r->scn = scn;
     r->opts = *opts;
     r->seed = opts->seed_set ? opts->seed : scn->seed;
-    int err = fs_sim_create(r->seed, 1024, &r->sim);
+    size_t hint = scn->ndevices * 4 + 1024;
+    int err = fs_sim_create(r->seed, hint, &r->sim);
     if (err != 0) {
         fs_diag_set(diag, err, scn->file, 0, 0, "cannot start the engine");
         goto out_free_run;
     }
     fs_metrics_create(&r->metrics);
+    fs_sim_set_ctx(r->sim, FS_CTX_RUN, r);
+    setup_aliases(r);
     if (opts->trace_path != NULL) {
         err = fs_sim_trace_open(r->sim, opts->trace_path);
         if (err != 0) {
@@ -196,13 +314,17 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
     }
     setup_results(r);
     setup_deploys(r);
+    err = setup_model(r, diag);
+    if (err != 0)
+        goto out_teardown_model;
     err = schedule_timeline(r, diag);
     if (err != 0)
-        goto out_free_results;
+        goto out_teardown_model;
     *out = r;
     return 0;
 
-out_free_results:
+out_teardown_model:
+    teardown_model(r);
     fs_free(r->deploys);
     fs_free(r->order);
     fs_free(r->results);
@@ -219,6 +341,7 @@ fs_run_destroy(struct fs_run *r)
 {
     if (r == NULL)
         return;
+    teardown_model(r);
     fs_free(r->deploys);
     fs_free(r->order);
     fs_free(r->results);
@@ -333,6 +456,24 @@ const struct fs_metrics *
 fs_run_metrics(const struct fs_run *r)
 {
     return r->metrics;
+}
+
+struct fs_svc *
+fs_run_svc(struct fs_run *r)
+{
+    return r->svc;
+}
+
+struct fs_fleet *
+fs_run_fleet(struct fs_run *r)
+{
+    return r->fleet;
+}
+
+struct fs_catalog *
+fs_run_catalog(struct fs_run *r)
+{
+    return r->catalog;
 }
 
 const struct fs_scn *

@@ -506,8 +506,8 @@ fs__scn_strlist(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     for (const struct fs__scn_node *e = count ? n->head : NULL; e;
          e = e->next, i++) {
         const char *s;
-        if (key[0] == 'a')
-            err = fs__scn_str(ld, e, key, &s); /* allowed_hosts */
+        if (strcmp(key, "allowed_hosts") == 0)
+            err = fs__scn_str(ld, e, key, &s);
         else
             err = fs__scn_name(ld, e, key, &s);
         if (err != 0)

@@ -332,7 +332,8 @@ format_in_unit(uint64_t v, const struct unit *u, char *buf, size_t len)
     }
     uint64_t frac = rem * 1000 / u->mult; /* exact: checked by caller */
     char digits[24];
-    snprintf(digits, sizeof(digits), "%03llu", (unsigned long long)(frac % 1000));
+    snprintf(digits, sizeof(digits), "%03llu",
+             (unsigned long long)(frac % 1000));
     for (int i = 2; i > 0 && digits[i] == '0'; i--)
         digits[i] = '\0';
     snprintf(buf, len, "%llu.%s%s", (unsigned long long)whole, digits,

@@ -530,7 +530,8 @@ test_scn_timeline_parsed_and_sorted(void **state)
                      action_at(scn, 2));
     assert_string_equal(action_at(scn, 4)->u.key, "vendor2");
     const struct fs_scn_service *ss = &action_at(scn, 5)->u.service;
-    assert_int_equal(ss->given, (1u << FS_SVC_MIN_OS) | (1u << FS_SVC_PROBATION));
+    assert_int_equal(ss->given,
+                     (1u << FS_SVC_MIN_OS) | (1u << FS_SVC_PROBATION));
     const struct fs_scn_attack *flood = &action_at(scn, 7)->u.attack;
     assert_int_equal(flood->kind, FS_ATK_CHECKIN_FLOOD);
     assert_true(flood->rate_per_us > 0.0499 && flood->rate_per_us < 0.0501);
@@ -553,8 +554,10 @@ test_scn_security_version_defaults(void **state)
         "  - {id: a, version: '23.9', size: 1MiB}\n"
         "  - {id: c, version: '23.04', size: 1MiB, security_version: 9}\n"
         "  - {id: d, version: '23.9.0', size: 1MiB}\n"
-        "  - {id: x, kind: app, name: x, product: P, version: 2.0, size: 1KiB}\n"
-        "  - {id: y, kind: app, name: y, product: P, version: 1.9, size: 1KiB}\n"
+        "  - {id: x, kind: app, name: x, product: P, version: 2.0, "
+        "size: 1KiB}\n"
+        "  - {id: y, kind: app, name: y, product: P, version: 1.9, "
+        "size: 1KiB}\n"
         "fleet: [{product: P, count: 1, os: a}]\n");
     assert_int_equal(fs_scn_image_find(scn, "c")->security_version, 9);
     assert_int_equal(fs_scn_image_find(scn, "a")->security_version, 2);

@@ -77,6 +77,11 @@ uint64_t fs_run_devices(const struct fs_run *r);
 struct fs_sim *fs_run_sim(struct fs_run *r);
 const struct fs_metrics *fs_run_metrics(const struct fs_run *r);
 
+/* The security service and the fleet of the run (for reports, tests). */
+struct fs_svc *fs_run_svc(struct fs_run *r);
+struct fs_fleet *fs_run_fleet(struct fs_run *r);
+struct fs_catalog *fs_run_catalog(struct fs_run *r);
+
 /* The scenario being run. */
 const struct fs_scn *fs_run_scn(const struct fs_run *r);
 /* True once the run reached its duration and checked every expectation. */

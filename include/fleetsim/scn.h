@@ -286,7 +286,7 @@ struct fs_scn_fault {
     struct fs_scn_targets targets;          /* not for service_outage */
     enum fs_scn_phase during;               /* power_loss; default any */
     int64_t for_us;                         /* outages */
-    enum fs_scn_slot slot;                  /* flash_corruption; default active */
+    enum fs_scn_slot slot;                  /* flash_corruption; def. active */
 };
 
 struct fs_scn_action {
@@ -335,7 +335,7 @@ struct fs_scn {
     uint32_t nexpects;
     struct fs_scn_expect *expects;          /* file order */
     uint32_t nsigners;
-    const char **signers;                   /* "oem" first, then image signers */
+    const char **signers;                   /* "oem", then image signers */
     struct fs_scn_names *names;             /* private */
 };
 
