@@ -92,7 +92,7 @@ fs_slots_flip(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
     if (d->flips == 0) {
         if (f->nflips == 0)
             f->nflips = 1; /* entry 0 means "none" */
-        if (f->nflips == f->cap_flips) {
+        if (f->nflips >= f->cap_flips) {
             f->cap_flips = f->cap_flips ? f->cap_flips * 2 : 16;
             f->flips = fs_xrealloc(f->flips,
                                    f->cap_flips * sizeof(*f->flips));

@@ -78,8 +78,8 @@ list_overlap(const struct fs_scn_strlist *a, const struct fs_scn_strlist *b,
  * another. Writes a description to buf and returns true on a clash.
  */
 static bool
-caps_clash(const struct fs_scn_caps *a, const struct fs_scn_caps *b,
-           char *buf, size_t len)
+caps_clash(const struct fs_scn_caps *a, const struct fs_scn_caps *b, char *buf,
+           size_t len)
 {
     for (uint32_t i = 0; i < a->ngpio; i++)
         for (uint32_t j = 0; j < b->ngpio; j++)
@@ -143,8 +143,7 @@ check_cohort_apps(struct fs__scn_ld *ld, const struct fs_scn_cohort *c)
                     "%s",
                     c->pos.line, apps[i]->id, apps[j]->id,
                     core_names[apps[i]->caps.core]);
-            if (caps_clash(&apps[i]->caps, &apps[j]->caps, what,
-                           sizeof(what)))
+            if (caps_clash(&apps[i]->caps, &apps[j]->caps, what, sizeof(what)))
                 return fs__scn_err_at(
                     ld, c->pos.line, c->pos.column,
                     "cohort at line %d: apps '%s' and '%s' both claim %s; "
@@ -209,9 +208,9 @@ check_actions(const struct fs_scn *scn)
         const struct fs_scn_action *a = &scn->actions[i];
         if (a->at_us < 0 || a->at_us > scn->duration_us)
             return false;
-        if (i > 0 && (a[-1].at_us > a->at_us ||
-                      (a[-1].at_us == a->at_us &&
-                       a[-1].file_index >= a->file_index)))
+        if (i > 0 &&
+            (a[-1].at_us > a->at_us ||
+             (a[-1].at_us == a->at_us && a[-1].file_index >= a->file_index)))
             return false;
         if ((a->kind == FS_ACT_RESUME || a->kind == FS_ACT_CANCEL) &&
             (a->u.target == NULL || a->u.target->kind != FS_ACT_DEPLOY))
@@ -237,8 +236,7 @@ fs_scn_check(const struct fs_scn *scn)
     for (uint32_t i = 0; i < scn->ncohorts; i++) {
         const struct fs_scn_cohort *c = &scn->cohorts[i];
         if (c->first_device != next || c->count == 0 || c->product == NULL ||
-            c->group == NULL || c->os == NULL ||
-            c->os->kind != FS_SCN_IMAGE_OS)
+            c->group == NULL || c->os == NULL || c->os->kind != FS_SCN_IMAGE_OS)
             return false;
         next += c->count;
     }

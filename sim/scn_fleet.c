@@ -39,15 +39,15 @@ static int
 load_network(struct fs__scn_ld *ld, const struct fs__scn_node *n,
              struct fs_scn_cohort *c)
 {
-    static const char *const keys[] = {"bandwidth", "latency",
-                                       "availability"};
+    static const char *const keys[] = {"bandwidth", "latency", "availability"};
     const struct fs__scn_node *v[3];
     int err = fs__scn_map_keys(ld, n, "network", keys, 3, v);
     if (err == 0 && v[0] != NULL)
         err = fs__scn_bandwidth(ld, v[0], "bandwidth", &c->bandwidth_bps);
     if (err == 0 && v[0] != NULL && c->bandwidth_bps == 0)
-        err = fs__scn_err(ld, v[0], "'bandwidth': expected a bandwidth "
-                                    "above zero");
+        err = fs__scn_err(ld, v[0],
+                          "'bandwidth': expected a bandwidth "
+                          "above zero");
     if (err == 0 && v[1] != NULL)
         err = fs__scn_duration(ld, v[1], "latency", &c->latency_us);
     if (err == 0 && v[1] != NULL && c->latency_us > 3600 * 1000 * US_PER_MS)
@@ -64,8 +64,9 @@ load_wear(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (fs__scn_is_null(n))
         return 0;
     if (n->kind != FS__NODE_MAP)
-        return fs__scn_err(ld, n, "'wear': expected a mapping of part name "
-                                  "to share (heater: 0.5%%), got %s",
+        return fs__scn_err(ld, n,
+                           "'wear': expected a mapping of part name "
+                           "to share (heater: 0.5%%), got %s",
                            fs__scn_kind_name(n));
     if (n->count / 2 > FS_SCN_LIST_MAX)
         return fs__scn_err(ld, n, "'wear': at most %u parts are allowed",
@@ -79,14 +80,16 @@ load_wear(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         if (err != 0)
             return err;
         if (!w->share.is_percent && w->share.count > c->count)
-            return fs__scn_err(ld, k->next, "'%s': %llu devices is more than "
-                                            "the cohort's %llu",
+            return fs__scn_err(ld, k->next,
+                               "'%s': %llu devices is more than "
+                               "the cohort's %llu",
                                w->part, (unsigned long long)w->share.count,
                                (unsigned long long)c->count);
         for (uint32_t i = 0; i < c->nwear; i++)
             if (strcmp(c->wear[i].part, w->part) == 0)
-                return fs__scn_err(ld, k, "duplicate key '%s' in wear "
-                                          "(first given at line %d)",
+                return fs__scn_err(ld, k,
+                                   "duplicate key '%s' in wear "
+                                   "(first given at line %d)",
                                    w->part, c->wear[i].pos.line);
         w->pos = fs__scn_pos(ld, k);
         c->nwear++;
@@ -106,16 +109,17 @@ cohort_image(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         return err;
     const struct fs_scn_image *img = ref;
     if (img->kind != kind)
-        return fs__scn_err(ld, n, "'%s': image '%s' has kind %s; expected "
-                                  "an image of kind %s",
+        return fs__scn_err(ld, n,
+                           "'%s': image '%s' has kind %s; expected "
+                           "an image of kind %s",
                            key, img->id,
                            img->kind == FS_SCN_IMAGE_OS ? "os" : "app",
                            kind == FS_SCN_IMAGE_OS ? "os" : "app");
     if (kind == FS_SCN_IMAGE_APP && img->product != c->product)
-        return fs__scn_err(ld, n, "'%s': app '%s' is built for product '%s', "
-                                  "but this cohort's product is '%s'",
-                           key, img->id, img->product->name,
-                           c->product->name);
+        return fs__scn_err(ld, n,
+                           "'%s': app '%s' is built for product '%s', "
+                           "but this cohort's product is '%s'",
+                           key, img->id, img->product->name, c->product->name);
     *out = img;
     return 0;
 }
@@ -157,8 +161,7 @@ load_cohort(struct fs__scn_ld *ld, const struct fs__scn_node *n,
             struct fs_scn_cohort *c)
 {
     static const char *const keys[CO_KEYS] = {
-        "product", "count", "group", "os", "app", "rt_apps", "network",
-        "wear"};
+        "product", "count", "group", "os", "app", "rt_apps", "network", "wear"};
     const char *what = "a fleet cohort";
     const struct fs__scn_node *v[CO_KEYS];
     void *ref;
@@ -176,9 +179,10 @@ load_cohort(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     err = fs__scn_uint(ld, v[CO_COUNT], "count", 1, FS_SCN_DEVICES_MAX,
                        &c->count);
     if (err == 0 && c->count > room)
-        err = fs__scn_err(ld, v[CO_COUNT], "'count': the fleet would exceed "
-                                           "%u devices, the most fleetsim "
-                                           "simulates",
+        err = fs__scn_err(ld, v[CO_COUNT],
+                          "'count': the fleet would exceed "
+                          "%u devices, the most fleetsim "
+                          "simulates",
                           FS_SCN_DEVICES_MAX);
     const char *group = "default";
     if (err == 0 && v[CO_GROUP] != NULL)
@@ -188,8 +192,7 @@ load_cohort(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0)
         err = cohort_image(ld, v[CO_OS], "os", FS_SCN_IMAGE_OS, c, &c->os);
     if (err == 0 && v[CO_APP] != NULL && !fs__scn_is_null(v[CO_APP]))
-        err = cohort_image(ld, v[CO_APP], "app", FS_SCN_IMAGE_APP, c,
-                           &c->app);
+        err = cohort_image(ld, v[CO_APP], "app", FS_SCN_IMAGE_APP, c, &c->app);
     if (err == 0 && v[CO_RT_APPS] != NULL)
         err = load_rt_apps(ld, v[CO_RT_APPS], c);
     if (err == 0 && v[CO_NETWORK] != NULL)
@@ -236,8 +239,9 @@ static int
 parse_expr(struct fs__scn_ld *ld, const struct fs__scn_node *n,
            struct fs_scn_expect *e)
 {
-    int err = fs__scn_scalar(ld, n, "expect", "an expectation such as "
-                                              "devices{os=\"24.01\"} >= 99%");
+    int err = fs__scn_scalar(ld, n, "expect",
+                             "an expectation such as "
+                             "devices{os=\"24.01\"} >= 99%");
     if (err != 0)
         return err;
     struct fs_diag d;
@@ -256,8 +260,9 @@ parse_expr(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         line++;
         column = off + 1;
     }
-    return fs__scn_err_at(ld, line, column, "invalid expectation '%.200s': "
-                                            "%s",
+    return fs__scn_err_at(ld, line, column,
+                          "invalid expectation '%.200s': "
+                          "%s",
                           n->text, d.msg[0] ? d.msg : "not understood");
 }
 
@@ -271,9 +276,10 @@ load_expect(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (n->kind == FS__NODE_SCALAR)
         return parse_expr(ld, n, e);
     if (n->kind != FS__NODE_MAP)
-        return fs__scn_err(ld, n, "'expect': expected an expectation string "
-                                  "or a mapping {that: EXPR, at: DURATION}, "
-                                  "got %s",
+        return fs__scn_err(ld, n,
+                           "'expect': expected an expectation string "
+                           "or a mapping {that: EXPR, at: DURATION}, "
+                           "got %s",
                            fs__scn_kind_name(n));
     int err = fs__scn_map_keys(ld, n, "an expectation", keys, 2, v);
     if (err == 0)
@@ -283,8 +289,9 @@ load_expect(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0 && v[1] != NULL)
         err = fs__scn_duration(ld, v[1], "at", &e->at_us);
     if (err == 0 && v[1] != NULL && e->at_us > ld->scn->duration_us)
-        err = fs__scn_err(ld, v[1], "'at': %s is after the end of the run "
-                                    "(duration)",
+        err = fs__scn_err(ld, v[1],
+                          "'at': %s is after the end of the run "
+                          "(duration)",
                           v[1]->text);
     return err;
 }

@@ -131,7 +131,7 @@ enum img_key {
 };
 
 static const char *const img_keys[IMG_COUNT] = {
-    "id",   "kind",    "version", "security_version", "size",     "crash_rate",
+    "id",   "kind",    "version", "security_version", "size",      "crash_rate",
     "name", "product", "signer",  "capabilities",     "telemetry",
 };
 
@@ -144,8 +144,7 @@ load_app(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0)
         err = fs__scn_name(ld, v[IMG_NAME], "name", &img->name);
     if (err == 0)
-        err = fs__scn_require(ld, n, "an app image", "product",
-                              v[IMG_PRODUCT]);
+        err = fs__scn_require(ld, n, "an app image", "product", v[IMG_PRODUCT]);
     if (err == 0)
         err = fs__scn_ref(ld, v[IMG_PRODUCT], "product",
                           &ld->scn->names->products, "product", &ref);
@@ -163,8 +162,7 @@ load_app(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err != 0)
         return err;
     struct fs__scn_table *signers = &ld->scn->names->signers;
-    if (fs__scn_table_put(ld->arena, signers, img->signer,
-                          (void *)img->signer))
+    if (fs__scn_table_put(ld->arena, signers, img->signer, (void *)img->signer))
         ld->scn->signers[ld->scn->nsigners++] = img->signer;
     return 0;
 }
@@ -187,8 +185,9 @@ load_kind(struct fs__scn_ld *ld, const struct fs__scn_node **v,
         if (v[k] == NULL)
             continue;
         const struct fs__scn_node *key = v[k]; /* value; key sits before */
-        return fs__scn_err(ld, key, "'%s' applies to app images only, and "
-                                    "image '%s' has kind os (add kind: app)",
+        return fs__scn_err(ld, key,
+                           "'%s' applies to app images only, and "
+                           "image '%s' has kind os (add kind: app)",
                            img_keys[k], img->id);
     }
     return 0;
@@ -213,8 +212,8 @@ load_image(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0)
         err = fs__scn_version(ld, v[IMG_VERSION], "version", &img->ver);
     if (err == 0 && v[IMG_SECURITY_VERSION] != NULL) {
-        err = fs__scn_uint(ld, v[IMG_SECURITY_VERSION], "security_version",
-                           1, UINT32_MAX, &sv);
+        err = fs__scn_uint(ld, v[IMG_SECURITY_VERSION], "security_version", 1,
+                           UINT32_MAX, &sv);
         img->security_version = (uint32_t)sv;
         img->security_version_given = true;
     }
@@ -223,8 +222,9 @@ load_image(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0)
         err = fs__scn_size(ld, v[IMG_SIZE], "size", &img->size_bytes);
     if (err == 0 && img->size_bytes == 0)
-        err = fs__scn_err(ld, v[IMG_SIZE], "'size': expected a size above "
-                                           "zero");
+        err = fs__scn_err(ld, v[IMG_SIZE],
+                          "'size': expected a size above "
+                          "zero");
     if (err == 0 && v[IMG_CRASH_RATE] != NULL)
         err = fs__scn_rate(ld, v[IMG_CRASH_RATE], "crash_rate", "hd",
                            &img->crash_per_us);
@@ -235,8 +235,7 @@ load_image(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     img->pos = fs__scn_pos(ld, n);
     img->version = v[IMG_VERSION]->text;
     if (!fs__scn_table_put(ld->arena, &ld->scn->names->images, img->id, img))
-        return fs__scn_err(ld, v[IMG_ID], "duplicate image id '%s'",
-                           img->id);
+        return fs__scn_err(ld, v[IMG_ID], "duplicate image id '%s'", img->id);
     return 0;
 }
 
@@ -253,8 +252,8 @@ fs__scn_images(struct fs__scn_ld *ld, const struct fs__scn_node *n)
     if (err != 0)
         return err;
     scn->images = fs_arena_alloc(ld->arena, count * sizeof(*scn->images));
-    scn->signers = fs_arena_alloc(ld->arena,
-                                  (count + 1) * sizeof(*scn->signers));
+    scn->signers =
+        fs_arena_alloc(ld->arena, (count + 1) * sizeof(*scn->signers));
     scn->signers[scn->nsigners++] = "oem";
     fs__scn_table_put(ld->arena, &scn->names->signers, "oem", (void *)"oem");
     bool have_os = false;
@@ -268,7 +267,8 @@ fs__scn_images(struct fs__scn_ld *ld, const struct fs__scn_node *n)
         have_os = have_os || img->kind == FS_SCN_IMAGE_OS;
     }
     if (!have_os)
-        return fs__scn_err(ld, n, "'images': expected at least one image "
-                                  "of kind os");
+        return fs__scn_err(ld, n,
+                           "'images': expected at least one image "
+                           "of kind os");
     return 0;
 }

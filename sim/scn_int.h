@@ -29,24 +29,24 @@ enum fs__scn_style {
 };
 
 struct fs__scn_node {
-    enum fs__scn_node_kind kind;   /* scalar, sequence or mapping */
-    enum fs__scn_style style;      /* scalars only */
-    int line;                      /* 1-based start line */
-    int column;                    /* 1-based start column */
-    const char *text;              /* scalars: NUL-terminated (arena) */
-    size_t len;                    /* scalars: bytes of text */
-    uint32_t count;                /* children; a mapping has 2 per pair */
-    struct fs__scn_node *head;     /* first child (key, value, key, ...) */
-    struct fs__scn_node *tail;     /* last child */
-    struct fs__scn_node *next;     /* next sibling */
+    enum fs__scn_node_kind kind; /* scalar, sequence or mapping */
+    enum fs__scn_style style;    /* scalars only */
+    int line;                    /* 1-based start line */
+    int column;                  /* 1-based start column */
+    const char *text;            /* scalars: NUL-terminated (arena) */
+    size_t len;                  /* scalars: bytes of text */
+    uint32_t count;              /* children; a mapping has 2 per pair */
+    struct fs__scn_node *head;   /* first child (key, value, key, ...) */
+    struct fs__scn_node *tail;   /* last child */
+    struct fs__scn_node *next;   /* next sibling */
 };
 
 /* An open-addressing string table; only looked up, never iterated. */
 struct fs__scn_table {
-    uint32_t cap;                  /* slots, a power of two or 0 */
-    uint32_t count;                /* entries */
-    const char **keys;             /* NULL: empty slot */
-    void **vals;                   /* value of each key */
+    uint32_t cap;      /* slots, a power of two or 0 */
+    uint32_t count;    /* entries */
+    const char **keys; /* NULL: empty slot */
+    void **vals;       /* value of each key */
 };
 
 struct fs_scn_names {
@@ -59,10 +59,10 @@ struct fs_scn_names {
 
 /* The loader's state for one fs_scn_load call. */
 struct fs__scn_ld {
-    struct fs_scn *scn;            /* being built */
-    struct fs_arena *arena;        /* &scn->arena */
-    struct fs_diag *diag;          /* where the first error goes */
-    const char *file;              /* scn->file */
+    struct fs_scn *scn;                  /* being built */
+    struct fs_arena *arena;              /* &scn->arena */
+    struct fs_diag *diag;                /* where the first error goes */
+    const char *file;                    /* scn->file */
     const struct fs__scn_node *timeline; /* kept for the second pass */
 };
 
@@ -73,15 +73,13 @@ int fs__scn_yaml_parse(struct fs__scn_ld *ld, const char *text, size_t len,
 /* scn_keys.c: errors, mappings, lists and scalars. */
 int fs__scn_err(struct fs__scn_ld *ld, const struct fs__scn_node *at,
                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int fs__scn_err_at(struct fs__scn_ld *ld, int line, int column,
-                   const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int fs__scn_err_at(struct fs__scn_ld *ld, int line, int column, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
 struct fs_scn_pos fs__scn_pos(const struct fs__scn_ld *ld,
                               const struct fs__scn_node *n);
 bool fs__scn_is_null(const struct fs__scn_node *n);
 const char *fs__scn_kind_name(const struct fs__scn_node *n);
-const char *fs__scn_hint(const char *word, const char *const *cands,
-                         size_t n);
+const char *fs__scn_hint(const char *word, const char *const *cands, size_t n);
 int fs__scn_map_keys(struct fs__scn_ld *ld, const struct fs__scn_node *map,
                      const char *what, const char *const *keys, size_t nkeys,
                      const struct fs__scn_node **vals);

@@ -114,9 +114,8 @@ fs__scn_hint(const char *word, const char *const *cands, size_t n)
     const char *best = NULL;
     size_t best_d = 3;
     for (size_t i = 0; i < n; i++) {
-        size_t d = strcasecmp(word, cands[i]) == 0
-                       ? 0
-                       : edit_distance(word, cands[i]);
+        size_t d =
+            strcasecmp(word, cands[i]) == 0 ? 0 : edit_distance(word, cands[i]);
         size_t limit = strlen(cands[i]) <= 3 ? 1 : 2;
         if (d <= limit && d < best_d) {
             best = cands[i];
@@ -132,8 +131,8 @@ list_names(const char *const *names, size_t n, char *buf, size_t len)
     buf[0] = '\0';
     size_t used = 0;
     for (size_t i = 0; i < n && used + 1 < len; i++) {
-        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                         names[i]);
+        int w =
+            snprintf(buf + used, len - used, "%s%s", i ? ", " : "", names[i]);
         if (w < 0)
             break;
         used += (size_t)w;
@@ -146,8 +145,9 @@ unknown_key(struct fs__scn_ld *ld, const struct fs__scn_node *k,
 {
     const char *hint = fs__scn_hint(k->text, keys, nkeys);
     if (hint != NULL)
-        return fs__scn_err(ld, k, "unknown key '%s' in %s; did you mean "
-                                  "'%s'?",
+        return fs__scn_err(ld, k,
+                           "unknown key '%s' in %s; did you mean "
+                           "'%s'?",
                            k->text, what, hint);
     char names[300];
     list_names(keys, nkeys, names, sizeof(names));
@@ -170,8 +170,9 @@ fs__scn_map_keys(struct fs__scn_ld *ld, const struct fs__scn_node *map,
     if (fs__scn_is_null(map))
         return 0;
     if (map->kind != FS__NODE_MAP)
-        return fs__scn_err(ld, map, "expected %s (a mapping of key: value), "
-                                    "got %s",
+        return fs__scn_err(ld, map,
+                           "expected %s (a mapping of key: value), "
+                           "got %s",
                            what, fs__scn_kind_name(map));
     for (const struct fs__scn_node *k = map->head; k; k = k->next->next) {
         if (k->kind != FS__NODE_SCALAR)
@@ -183,8 +184,9 @@ fs__scn_map_keys(struct fs__scn_ld *ld, const struct fs__scn_node *map,
         if (i == nkeys)
             return unknown_key(ld, k, what, keys, nkeys);
         if (vals[i] != NULL)
-            return fs__scn_err(ld, k, "duplicate key '%s' in %s (first "
-                                      "given at line %d)",
+            return fs__scn_err(ld, k,
+                               "duplicate key '%s' in %s (first "
+                               "given at line %d)",
                                k->text, what, vals[i]->line);
         vals[i] = k->next;
     }
@@ -201,8 +203,9 @@ fs__scn_require(struct fs__scn_ld *ld, const struct fs__scn_node *map,
         return 0;
     if (val != NULL)
         return fs__scn_err(ld, val, "'%s' of %s needs a value", key, what);
-    return fs__scn_err(ld, map, "missing required key '%s' in %s at line "
-                                "%d",
+    return fs__scn_err(ld, map,
+                       "missing required key '%s' in %s at line "
+                       "%d",
                        key, what, map->line);
 }
 
@@ -222,8 +225,9 @@ fs__scn_seq(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         return fs__scn_err(ld, n, "'%s': expected a list, got %s", key,
                            fs__scn_kind_name(n));
     if (n->count > max)
-        return fs__scn_err(ld, n, "'%s': too many entries (%u); at most %u "
-                                  "are allowed",
+        return fs__scn_err(ld, n,
+                           "'%s': too many entries (%u); at most %u "
+                           "are allowed",
                            key, n->count, max);
     *out_count = n->count;
     return 0;
@@ -269,9 +273,10 @@ fs__scn_name(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         ok = alnum || (i > 0 && (c == '.' || c == '_' || c == '-'));
     }
     if (!ok)
-        return fs__scn_err(ld, n, "'%s': invalid name '%.64s'; expected "
-                                  "letters, digits, '.', '_' or '-' (at most "
-                                  "%d, starting with a letter or digit)",
+        return fs__scn_err(ld, n,
+                           "'%s': invalid name '%.64s'; expected "
+                           "letters, digits, '.', '_' or '-' (at most "
+                           "%d, starting with a letter or digit)",
                            key, s, FS_SCN_NAME_BYTES_MAX);
     *out = s;
     return 0;
@@ -297,8 +302,8 @@ fs__scn_bool(struct fs__scn_ld *ld, const struct fs__scn_node *n,
             return 0;
         }
     }
-    return fs__scn_err(ld, n, "'%s': expected true or false, got '%.64s'",
-                       key, n->text);
+    return fs__scn_err(ld, n, "'%s': expected true or false, got '%.64s'", key,
+                       n->text);
 }
 
 /* A whole number in [min, max], decimal digits only. */
@@ -327,8 +332,9 @@ fs__scn_uint(struct fs__scn_ld *ld, const struct fs__scn_node *n,
             v = v * 10 + d;
     }
     if (range || v < min || v > max)
-        return fs__scn_err(ld, n, "'%s': %.64s is out of range; expected a "
-                                  "whole number from %llu to %llu",
+        return fs__scn_err(ld, n,
+                           "'%s': %.64s is out of range; expected a "
+                           "whole number from %llu to %llu",
                            key, s, (unsigned long long)min,
                            (unsigned long long)max);
     *out = v;
@@ -336,25 +342,25 @@ fs__scn_uint(struct fs__scn_ld *ld, const struct fs__scn_node *n,
 
 out_not_number:
     if (s[0] == '-')
-        return fs__scn_err(ld, n, "'%s': %.64s is negative; expected a whole "
-                                  "number from %llu to %llu",
+        return fs__scn_err(ld, n,
+                           "'%s': %.64s is negative; expected a whole "
+                           "number from %llu to %llu",
                            key, s, (unsigned long long)min,
                            (unsigned long long)max);
-    return fs__scn_err(ld, n, "'%s': expected a whole number, got '%.64s'",
-                       key, s);
+    return fs__scn_err(ld, n, "'%s': expected a whole number, got '%.64s'", key,
+                       s);
 }
 
 /* One of names (exact), with a hint when close. Writes the index. */
 int
 fs__scn_enum(struct fs__scn_ld *ld, const struct fs__scn_node *n,
-             const char *key, const char *const *names, size_t nnames,
-             int *out)
+             const char *key, const char *const *names, size_t nnames, int *out)
 {
     char list[400];
     list_names(names, nnames, list, sizeof(list));
     if (n->kind != FS__NODE_SCALAR || fs__scn_is_null(n))
-        return fs__scn_err(ld, n, "'%s': expected one of %s, got %s", key,
-                           list, fs__scn_kind_name(n));
+        return fs__scn_err(ld, n, "'%s': expected one of %s, got %s", key, list,
+                           fs__scn_kind_name(n));
     for (size_t i = 0; i < nnames; i++) {
         if (strcmp(n->text, names[i]) == 0) {
             *out = (int)i;
@@ -363,17 +369,19 @@ fs__scn_enum(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     }
     const char *hint = fs__scn_hint(n->text, names, nnames);
     if (hint != NULL)
-        return fs__scn_err(ld, n, "'%s': unknown value '%.64s'; did you mean "
-                                  "'%s'?",
+        return fs__scn_err(ld, n,
+                           "'%s': unknown value '%.64s'; did you mean "
+                           "'%s'?",
                            key, n->text, hint);
-    return fs__scn_err(ld, n, "'%s': unknown value '%.64s'; expected one of "
-                              "%s",
+    return fs__scn_err(ld, n,
+                       "'%s': unknown value '%.64s'; expected one of "
+                       "%s",
                        key, n->text, list);
 }
 
 static int
-unit_error(struct fs__scn_ld *ld, const struct fs__scn_node *n,
-           const char *key, const char *kind, const char *why)
+unit_error(struct fs__scn_ld *ld, const struct fs__scn_node *n, const char *key,
+           const char *kind, const char *why)
 {
     return fs__scn_err(ld, n, "'%s': invalid %s '%.64s': %s", key, kind,
                        n->text, why);
@@ -434,8 +442,9 @@ fs__scn_rate(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (fs_units_rate(n->text, &r, &why) != 0)
         return unit_error(ld, n, key, "rate", why);
     if (r.per_us != 0.0 && strchr(units, r.unit) == NULL)
-        return fs__scn_err(ld, n, "'%s': invalid rate '%.64s': expected a "
-                                  "rate per %s",
+        return fs__scn_err(ld, n,
+                           "'%s': invalid rate '%.64s': expected a "
+                           "rate per %s",
                            key, n->text,
                            strcmp(units, "s") == 0 ? "second (/s)"
                                                    : "hour or day (/h, /d)");
@@ -467,8 +476,9 @@ fs__scn_percent(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err != 0)
         return err;
     if (!sh.is_percent && sh.count != 0)
-        return fs__scn_err(ld, n, "'%s': expected a percentage such as 95%%, "
-                                  "got '%.64s'",
+        return fs__scn_err(ld, n,
+                           "'%s': expected a percentage such as 95%%, "
+                           "got '%.64s'",
                            key, n->text);
     *out_ppm = sh.is_percent ? sh.ppm : 0;
     return 0;
@@ -483,9 +493,10 @@ fs__scn_version(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err != 0)
         return err;
     if (fs_scn_version_parse(n->text, out) != 0)
-        return fs__scn_err(ld, n, "'%s': invalid version '%.64s'; expected "
-                                  "dot-separated whole numbers such as "
-                                  "23.10 or 1.5.0 (at most %d fields)",
+        return fs__scn_err(ld, n,
+                           "'%s': invalid version '%.64s'; expected "
+                           "dot-separated whole numbers such as "
+                           "23.10 or 1.5.0 (at most %d fields)",
                            key, n->text, FS_SCN_VERSION_FIELDS_MAX);
     return 0;
 }
@@ -561,8 +572,8 @@ table_insert(struct fs__scn_table *t, const char *key, void *val)
  * storing nothing, when key is already present. Tables grow in the arena.
  */
 bool
-fs__scn_table_put(struct fs_arena *a, struct fs__scn_table *t,
-                  const char *key, void *val)
+fs__scn_table_put(struct fs_arena *a, struct fs__scn_table *t, const char *key,
+                  void *val)
 {
     if (fs__scn_table_get(t, key) != NULL)
         return false;
@@ -613,9 +624,10 @@ fs__scn_ref(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         }
     }
     if (best != NULL)
-        return fs__scn_err(ld, n, "'%s': unknown %s '%s'; did you mean "
-                                  "'%s'?",
+        return fs__scn_err(ld, n,
+                           "'%s': unknown %s '%s'; did you mean "
+                           "'%s'?",
                            key, what, name, best);
-    return fs__scn_err(ld, n, "'%s': unknown %s '%s'; no %s has that name",
-                       key, what, name, what);
+    return fs__scn_err(ld, n, "'%s': unknown %s '%s'; no %s has that name", key,
+                       what, name, what);
 }

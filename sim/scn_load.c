@@ -22,17 +22,18 @@
 #define US_PER_H (3600 * US_PER_S)
 
 static const char *const defense_names[FS_DEF_COUNT] = {
-    "verify_signatures", "verify_hashes",     "verify_lengths",
-    "anti_rollback",     "download_timeout",  "manifest_expiry",
-    "manifest_binding",  "nonce_freshness",   "measured_boot",
+    "verify_signatures",     "verify_hashes",       "verify_lengths",
+    "anti_rollback",         "download_timeout",    "manifest_expiry",
+    "manifest_binding",      "nonce_freshness",     "measured_boot",
     "attestation_signature", "peripheral_firewall", "network_firewall",
-    "key_revocation",    "checkin_rate_limit",
+    "key_revocation",        "checkin_rate_limit",
 };
 
 static const char *const service_keys[FS_SVC_KEY_COUNT] = {
-    "checkin_interval", "cert_lifetime", "nonce_lifetime",
-    "manifest_lifetime", "min_os", "egress", "max_downloads", "probation",
-    "download_timeout", "checkin_rate_limit",
+    "checkin_interval",   "cert_lifetime", "nonce_lifetime",
+    "manifest_lifetime",  "min_os",        "egress",
+    "max_downloads",      "probation",     "download_timeout",
+    "checkin_rate_limit",
 };
 
 static const char *const feed_names[] = {"retail", "retail-eval"};
@@ -75,12 +76,14 @@ bounded_duration(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err != 0)
         return err;
     if (v < min_us)
-        return fs__scn_err(ld, n, "'%s': %s is too short; expected a "
-                                  "duration above zero",
+        return fs__scn_err(ld, n,
+                           "'%s': %s is too short; expected a "
+                           "duration above zero",
                            key, n->text);
     if (v > FS_SIM_TIME_MAX_US)
-        return fs__scn_err(ld, n, "'%s': %s is too long; at most 10 years "
-                                  "(3660d) is allowed",
+        return fs__scn_err(ld, n,
+                           "'%s': %s is too long; at most 10 years "
+                           "(3660d) is allowed",
                            key, n->text);
     *out_us = v;
     return 0;
@@ -104,8 +107,9 @@ rate_limit(struct fs__scn_ld *ld, const struct fs__scn_node *n,
             return err;
         double per_s = per_us * 1e6 + 0.5;
         if (per_s < 1.0 || per_s > 1e12)
-            return fs__scn_err(ld, n, "'%s': expected from 1/s to "
-                                      "1000000000000/s, or none",
+            return fs__scn_err(ld, n,
+                               "'%s': expected from 1/s to "
+                               "1000000000000/s, or none",
                                key);
         *out_per_s = (uint64_t)per_s;
         return 0;
@@ -142,8 +146,9 @@ service_key(struct fs__scn_ld *ld, int k, const struct fs__scn_node *n,
     case FS_SVC_EGRESS:
         err = fs__scn_bandwidth(ld, n, key, &s->egress_bps);
         if (err == 0 && s->egress_bps == 0)
-            err = fs__scn_err(ld, n, "'egress': expected a bandwidth above "
-                                     "zero");
+            err = fs__scn_err(ld, n,
+                              "'egress': expected a bandwidth above "
+                              "zero");
         return err;
     case FS_SVC_MAX_DOWNLOADS:
         err = fs__scn_uint(ld, n, key, 1, FS_SCN_DEVICES_MAX, &u);
@@ -186,8 +191,8 @@ static int
 load_defenses(struct fs__scn_ld *ld, const struct fs__scn_node *n)
 {
     const struct fs__scn_node *v[FS_DEF_COUNT];
-    int err = fs__scn_map_keys(ld, n, "defenses", defense_names,
-                               FS_DEF_COUNT, v);
+    int err =
+        fs__scn_map_keys(ld, n, "defenses", defense_names, FS_DEF_COUNT, v);
     if (err != 0)
         return err;
     ld->scn->defenses = (1u << FS_DEF_COUNT) - 1;
@@ -244,8 +249,9 @@ load_products(struct fs__scn_ld *ld, const struct fs__scn_node *n)
     if (err != 0)
         return err;
     if (count == 0)
-        return fs__scn_err(ld, n, "'products': expected at least one "
-                                  "product");
+        return fs__scn_err(ld, n,
+                           "'products': expected at least one "
+                           "product");
     scn->products = fs_arena_alloc(ld->arena, count * sizeof(*scn->products));
     for (const struct fs__scn_node *e = n->head; e; e = e->next) {
         struct fs_scn_product *p = &scn->products[scn->nproducts];
@@ -344,9 +350,10 @@ scenario_name(struct fs__scn_ld *ld, const struct fs__scn_node *n)
              (i > 0 && c == '-');
     }
     if (!ok)
-        return fs__scn_err(ld, n, "'scenario': invalid name '%.64s'; "
-                                  "expected lower-case letters, digits and "
-                                  "'-' ([a-z0-9][a-z0-9-]*, at most %d)",
+        return fs__scn_err(ld, n,
+                           "'scenario': invalid name '%.64s'; "
+                           "expected lower-case letters, digits and "
+                           "'-' ([a-z0-9][a-z0-9-]*, at most %d)",
                            n->text, FS_SCN_NAME_BYTES_MAX);
     ld->scn->name = n->text;
     return 0;
@@ -372,8 +379,7 @@ load_head(struct fs__scn_ld *ld, const struct fs__scn_node *root,
         err = fs__scn_str(ld, v[TOP_DESCRIPTION], "description",
                           &scn->description);
     if (err == 0 && v[TOP_SEED] != NULL)
-        err = fs__scn_uint(ld, v[TOP_SEED], "seed", 0, UINT64_MAX,
-                           &scn->seed);
+        err = fs__scn_uint(ld, v[TOP_SEED], "seed", 0, UINT64_MAX, &scn->seed);
     if (err == 0)
         err = bounded_duration(ld, v[TOP_DURATION], "duration", 1,
                                &scn->duration_us);
@@ -389,25 +395,26 @@ load_root(struct fs__scn_ld *ld, const struct fs__scn_node *root)
 {
     const struct fs__scn_node *v[TOP_COUNT];
     if (root == NULL || fs__scn_is_null(root))
-        return fs__scn_err_at(ld, 1, 1, "empty scenario: expected a mapping "
-                                        "with at least scenario, duration, "
-                                        "products, images and fleet");
+        return fs__scn_err_at(ld, 1, 1,
+                              "empty scenario: expected a mapping "
+                              "with at least scenario, duration, "
+                              "products, images and fleet");
     if (root->kind != FS__NODE_MAP)
-        return fs__scn_err(ld, root, "expected a mapping (scenario:, "
-                                     "duration:, ...) at the top level, got "
-                                     "%s",
+        return fs__scn_err(ld, root,
+                           "expected a mapping (scenario:, "
+                           "duration:, ...) at the top level, got "
+                           "%s",
                            fs__scn_kind_name(root));
-    int err = fs__scn_map_keys(ld, root, "the scenario's top level",
-                               top_keys, TOP_COUNT, v);
+    int err = fs__scn_map_keys(ld, root, "the scenario's top level", top_keys,
+                               TOP_COUNT, v);
     if (err == 0)
         err = load_head(ld, root, v);
     if (err == 0)
         err = load_products(ld, v[TOP_PRODUCTS]);
     if (err == 0)
-        err = load_groups(ld, v[TOP_GROUPS],
-                          v[TOP_FLEET]->kind == FS__NODE_SEQ
-                              ? v[TOP_FLEET]->count
-                              : 0);
+        err = load_groups(
+            ld, v[TOP_GROUPS],
+            v[TOP_FLEET]->kind == FS__NODE_SEQ ? v[TOP_FLEET]->count : 0);
     if (err == 0)
         err = fs__scn_images(ld, v[TOP_IMAGES]);
     if (err == 0)
@@ -445,12 +452,12 @@ fs_scn_load_string(const char *name, const char *text, size_t len,
     struct fs__scn_node *root = NULL;
     int err = 0;
     if (len > FS_SCN_FILE_BYTES_MAX)
-        err = fs__scn_err_at(&ld, 1, 1, "file too large (%zu bytes); at "
-                                        "most %u bytes are allowed",
+        err = fs__scn_err_at(&ld, 1, 1,
+                             "file too large (%zu bytes); at "
+                             "most %u bytes are allowed",
                              len, FS_SCN_FILE_BYTES_MAX);
     if (err == 0)
-        err = fs__scn_yaml_parse(&ld, text ? text : "", text ? len : 0,
-                                 &root);
+        err = fs__scn_yaml_parse(&ld, text ? text : "", text ? len : 0, &root);
     if (err == 0)
         err = load_root(&ld, root);
     if (err != 0) {
@@ -463,8 +470,7 @@ fs_scn_load_string(const char *name, const char *text, size_t len,
 
 /* Read the whole file at path into a heap buffer. */
 static int
-read_file(const char *path, char **out, size_t *out_len,
-          struct fs_diag *diag)
+read_file(const char *path, char **out, size_t *out_len, struct fs_diag *diag)
 {
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)

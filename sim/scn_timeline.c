@@ -17,11 +17,20 @@
 #include "scn_int.h"
 
 static const char *const attack_names[FS_ATK_COUNT] = {
-    "unsigned_image",  "foreign_key",      "rollback",
-    "tamper_in_transit", "endless_data",   "slow_retrieval",
-    "freeze",          "mix_and_match",    "replay_attestation",
-    "clone_identity",  "malicious_flash",  "compromised_app",
-    "leaked_key",      "checkin_flood",
+    "unsigned_image",
+    "foreign_key",
+    "rollback",
+    "tamper_in_transit",
+    "endless_data",
+    "slow_retrieval",
+    "freeze",
+    "mix_and_match",
+    "replay_attestation",
+    "clone_identity",
+    "malicious_flash",
+    "compromised_app",
+    "leaked_key",
+    "checkin_flood",
 };
 
 static const char *const fault_names[FS_FAULT_COUNT] = {
@@ -43,8 +52,8 @@ fs_scn_fault_name(enum fs_scn_fault_kind k)
 
 /* Timeline state kept between parsing and resolving. */
 struct tl {
-    struct fs__scn_table ids;            /* deploy id -> file-order action */
-    const struct fs__scn_node **refs;    /* resume/cancel value by index */
+    struct fs__scn_table ids;         /* deploy id -> file-order action */
+    const struct fs__scn_node **refs; /* resume/cancel value by index */
 };
 
 static int
@@ -61,8 +70,8 @@ load_targets(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (n->kind == FS__NODE_MAP)
         err = fs__scn_map_keys(ld, n, "targets", keys, 3, v);
     if (err == 0 && v[0] != NULL) {
-        err = fs__scn_ref(ld, v[0], "group", &ld->scn->names->groups,
-                          "group", &ref);
+        err = fs__scn_ref(ld, v[0], "group", &ld->scn->names->groups, "group",
+                          &ref);
         t->group = ref;
     }
     if (err == 0 && v[1] != NULL) {
@@ -73,8 +82,9 @@ load_targets(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0 && v[2] != NULL)
         err = fs__scn_share(ld, v[2], "targets", &t->share);
     if (err == 0 && !t->share.is_percent && t->share.count > ld->scn->ndevices)
-        err = fs__scn_err(ld, v[2], "'targets': %llu devices is more than "
-                                    "the fleet's %llu",
+        err = fs__scn_err(ld, v[2],
+                          "'targets': %llu devices is more than "
+                          "the fleet's %llu",
                           (unsigned long long)t->share.count,
                           (unsigned long long)ld->scn->ndevices);
     return err;
@@ -97,8 +107,8 @@ check_applies(struct fs__scn_ld *ld, const struct fs__scn_node *map,
             if (err != 0)
                 return err;
         } else if (need[i - 1] == '-' && v[i] != NULL) {
-            return fs__scn_err(ld, v[i], "'%s' does not apply to %s",
-                               keys[i], kind);
+            return fs__scn_err(ld, v[i], "'%s' does not apply to %s", keys[i],
+                               kind);
         }
     }
     return 0;
@@ -108,8 +118,8 @@ static int
 load_attack(struct fs__scn_ld *ld, const struct fs__scn_node *n,
             struct fs_scn_attack *a)
 {
-    static const char *const keys[] = {"kind", "image", "signer",
-                                       "targets", "rate", "for"};
+    static const char *const keys[] = {"kind",    "image", "signer",
+                                       "targets", "rate",  "for"};
     /* image, signer, targets, rate, for */
     static const char *const need[FS_ATK_COUNT] = {
         "o-r--", "oor--", "r-r--", "o-r--", "o-r--", "o-r--", "o-r--",
@@ -121,16 +131,15 @@ load_attack(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0)
         err = fs__scn_require(ld, n, "an attack", "kind", v[0]);
     if (err == 0)
-        err = fs__scn_enum(ld, v[0], "kind", attack_names, FS_ATK_COUNT,
-                           &kind);
+        err = fs__scn_enum(ld, v[0], "kind", attack_names, FS_ATK_COUNT, &kind);
     if (err == 0)
         err = check_applies(ld, n, keys, v, 6, need[kind], attack_names[kind]);
     if (err != 0)
         return err;
     a->kind = (enum fs_scn_attack_kind)kind;
     if (v[1] != NULL)
-        err = fs__scn_ref(ld, v[1], "image", &ld->scn->names->images,
-                          "image", &ref);
+        err = fs__scn_ref(ld, v[1], "image", &ld->scn->names->images, "image",
+                          &ref);
     if (err == 0 && v[1] != NULL)
         a->image = ref;
     if (err == 0 && a->kind == FS_ATK_LEAKED_KEY) {
@@ -160,8 +169,7 @@ load_fault(struct fs__scn_ld *ld, const struct fs__scn_node *n,
                                        "slot"};
     static const char *const need[FS_FAULT_COUNT] = {"ro--", "r-r-", "--r-",
                                                      "r--o"};
-    static const char *const phases[] = {"any", "download", "install",
-                                         "boot"};
+    static const char *const phases[] = {"any", "download", "install", "boot"};
     static const char *const slots[] = {"active", "inactive"};
     const struct fs__scn_node *v[5];
     int kind;
@@ -170,8 +178,8 @@ load_fault(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0)
         err = fs__scn_require(ld, n, "a fault", "kind", v[0]);
     if (err == 0)
-        err = fs__scn_enum(ld, v[0], "kind", fault_names, FS_FAULT_COUNT,
-                           &kind);
+        err =
+            fs__scn_enum(ld, v[0], "kind", fault_names, FS_FAULT_COUNT, &kind);
     if (err == 0)
         err = check_applies(ld, n, keys, v, 5, need[kind], fault_names[kind]);
     if (err != 0)
@@ -204,11 +212,10 @@ load_to(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         one = count ? n->head : NULL;
     }
     d->to = fs_arena_alloc(ld->arena, count * sizeof(*d->to));
-    for (const struct fs__scn_node *e = one; e && d->nto < count;
-         e = e->next) {
+    for (const struct fs__scn_node *e = one; e && d->nto < count; e = e->next) {
         void *ref;
-        int err = fs__scn_ref(ld, e, "to", &ld->scn->names->groups, "group",
-                              &ref);
+        int err =
+            fs__scn_ref(ld, e, "to", &ld->scn->names->groups, "group", &ref);
         if (err != 0)
             return err;
         d->to[d->nto++] = ref;
@@ -235,9 +242,10 @@ load_waves(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         const struct fs_share *prev = d->nwaves ? w - 1 : NULL;
         if (prev != NULL && prev->is_percent == w->is_percent &&
             (w->is_percent ? w->ppm < prev->ppm : w->count < prev->count))
-            return fs__scn_err(ld, e, "'waves': %s is smaller than the wave "
-                                      "before it; waves are cumulative and "
-                                      "must not decrease",
+            return fs__scn_err(ld, e,
+                               "'waves': %s is smaller than the wave "
+                               "before it; waves are cumulative and "
+                               "must not decrease",
                                e->text);
         d->nwaves++;
     }
@@ -253,8 +261,7 @@ load_halt(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     int err = fs__scn_map_keys(ld, n, "halt_if", keys, 2, v);
     if (err == 0 && v[0] != NULL) {
         d->has_halt_error_rate = true;
-        err = fs__scn_percent(ld, v[0], "error_rate",
-                              &d->halt_error_rate_ppm);
+        err = fs__scn_percent(ld, v[0], "error_rate", &d->halt_error_rate_ppm);
     }
     if (err == 0 && v[1] != NULL) {
         d->has_halt_failure_rate = true;
@@ -277,12 +284,12 @@ enum dep_key {
 };
 
 static int
-load_deploy(struct fs__scn_ld *ld, struct tl *tl,
-            const struct fs__scn_node *n, struct fs_scn_action *act)
+load_deploy(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
+            struct fs_scn_action *act)
 {
     static const char *const keys[DEP_KEYS] = {
-        "id", "image", "to", "feed", "waves", "wave_interval",
-        "advance_when", "halt_if"};
+        "id",    "image",         "to",           "feed",
+        "waves", "wave_interval", "advance_when", "halt_if"};
     static const char *const feeds[] = {"retail", "retail-eval"};
     struct fs_scn_deploy *d = &act->u.deploy;
     const struct fs__scn_node *v[DEP_KEYS];
@@ -306,8 +313,9 @@ load_deploy(struct fs__scn_ld *ld, struct tl *tl,
     if (v[DEP_TO] != NULL)
         err = load_to(ld, v[DEP_TO], d);
     if (err == 0 && v[DEP_FEED] != NULL && d->image->kind != FS_SCN_IMAGE_OS)
-        err = fs__scn_err(ld, v[DEP_FEED], "'feed' applies to OS images "
-                                           "only, and '%s' is an app",
+        err = fs__scn_err(ld, v[DEP_FEED],
+                          "'feed' applies to OS images "
+                          "only, and '%s' is an app",
                           d->image->id);
     if (err == 0 && v[DEP_FEED] != NULL)
         err = fs__scn_enum(ld, v[DEP_FEED], "feed", feeds, 2, &feed);
@@ -344,8 +352,8 @@ enum act_key {
 };
 
 static const char *const act_keys[ACT_KEYS] = {
-    "at", "deploy", "resume", "cancel", "revoke_key", "set_service",
-    "attack", "fault"};
+    "at",         "deploy",      "resume", "cancel",
+    "revoke_key", "set_service", "attack", "fault"};
 
 static int
 load_body(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
@@ -387,8 +395,9 @@ load_action(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
     if (err == 0)
         err = fs__scn_duration(ld, v[ACT_AT], "at", &act->at_us);
     if (err == 0 && act->at_us > ld->scn->duration_us)
-        err = fs__scn_err(ld, v[ACT_AT], "'at': %s is after the end of the "
-                                         "run (duration)",
+        err = fs__scn_err(ld, v[ACT_AT],
+                          "'at': %s is after the end of the "
+                          "run (duration)",
                           v[ACT_AT]->text);
     if (err != 0)
         return err;
@@ -402,17 +411,19 @@ load_action(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
             if (v[which]->line > at->line ||
                 (v[which]->line == at->line && v[which]->column > at->column))
                 at = v[which];
-            return fs__scn_err(ld, at, "a timeline entry holds one action; "
-                                       "'%s' and '%s' are both given",
+            return fs__scn_err(ld, at,
+                               "a timeline entry holds one action; "
+                               "'%s' and '%s' are both given",
                                act_keys[which], act_keys[k]);
         }
         which = k;
     }
     if (which < 0)
-        return fs__scn_err(ld, n, "missing action in timeline entry at line "
-                                  "%d; expected one of deploy, resume, "
-                                  "cancel, revoke_key, set_service, attack, "
-                                  "fault",
+        return fs__scn_err(ld, n,
+                           "missing action in timeline entry at line "
+                           "%d; expected one of deploy, resume, "
+                           "cancel, revoke_key, set_service, attack, "
+                           "fault",
                            n->line);
     act->pos = fs__scn_pos(ld, n);
     act->kind = (enum fs_scn_action_kind)(which - ACT_DEPLOY);
@@ -449,9 +460,10 @@ resolve(struct fs__scn_ld *ld, struct tl *tl)
             return FS_ESCENARIO;
         const struct fs_scn_action *d = ref;
         if (action_cmp(d, a) > 0)
-            return fs__scn_err(ld, n, "'%s': deploy '%s' (line %d) has not "
-                                      "started by this time; a %s must come "
-                                      "after its deploy",
+            return fs__scn_err(ld, n,
+                               "'%s': deploy '%s' (line %d) has not "
+                               "started by this time; a %s must come "
+                               "after its deploy",
                                key, d->u.deploy.id, d->pos.line, key);
         a->u.target = d;
     }
@@ -470,8 +482,8 @@ fs__scn_timeline(struct fs__scn_ld *ld, const struct fs__scn_node *n)
     int err = fs__scn_seq(ld, n, "timeline", FS_SCN_ACTIONS_MAX, &count);
     if (err != 0)
         return err;
-    struct tl tl = {.refs = fs_arena_alloc(ld->arena,
-                                           count * sizeof(*tl.refs))};
+    struct tl tl = {.refs =
+                        fs_arena_alloc(ld->arena, count * sizeof(*tl.refs))};
     scn->actions = fs_arena_alloc(ld->arena, count * sizeof(*scn->actions));
     for (const struct fs__scn_node *e = count ? n->head : NULL; e;
          e = e->next) {

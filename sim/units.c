@@ -23,15 +23,15 @@
 
 /* A parsed unsigned decimal number: ip + frac / 10^9. */
 struct decimal {
-    uint64_t ip;       /* integer part */
-    uint64_t frac;     /* fraction scaled to 10^9 */
-    bool has_point;    /* a decimal point was written */
-    const char *rest;  /* first character after the number */
+    uint64_t ip;      /* integer part */
+    uint64_t frac;    /* fraction scaled to 10^9 */
+    bool has_point;   /* a decimal point was written */
+    const char *rest; /* first character after the number */
 };
 
 struct unit {
-    const char *name;  /* as written after the number */
-    uint64_t mult;     /* value of one unit in the base unit */
+    const char *name; /* as written after the number */
+    uint64_t mult;    /* value of one unit in the base unit */
 };
 
 static const struct unit duration_units[] = {
@@ -336,8 +336,7 @@ format_in_unit(uint64_t v, const struct unit *u, char *buf, size_t len)
              (unsigned long long)(frac % 1000));
     for (int i = 2; i > 0 && digits[i] == '0'; i--)
         digits[i] = '\0';
-    snprintf(buf, len, "%llu.%s%s", (unsigned long long)whole, digits,
-             u->name);
+    snprintf(buf, len, "%llu.%s%s", (unsigned long long)whole, digits, u->name);
 }
 
 /*

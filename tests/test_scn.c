@@ -119,8 +119,8 @@ static void
 test_scn_dangling_references(void **state)
 {
     (void)state;
-    load_bad(BASE "timeline: [{at: 1h, deploy: {id: d, image: os-2}}]\n",
-             12, 44, "unknown image 'os-2'; did you mean 'os-1'?");
+    load_bad(BASE "timeline: [{at: 1h, deploy: {id: d, image: os-2}}]\n", 12,
+             44, "unknown image 'os-2'; did you mean 'os-1'?");
     load_bad(BASE "timeline: [{at: 1h, cancel: d}]\n", 12, 29,
              "unknown deploy 'd'");
     load_bad(BASE "timeline: [{at: 1h, deploy: {id: d, image: os-1, "
@@ -163,8 +163,8 @@ test_scn_app_rules(void **state)
     snprintf(text, sizeof(text), "%s%s", apps,
              "  - {product: P, count: 1, os: os-1, app: r}\n");
     load_bad(text, 9, 5, "list it under rt_apps");
-    load_bad(BASE "  - {product: P, count: 1, os: os-1, app: os-1}\n", 12,
-             43, "expected an image of kind app");
+    load_bad(BASE "  - {product: P, count: 1, os: os-1, app: os-1}\n", 12, 43,
+             "expected an image of kind app");
 }
 
 static void
@@ -193,8 +193,8 @@ test_scn_malformed_expectation(void **state)
     assert_int_equal(d.line, 13);
     assert_true(d.column > 5);
     assert_non_null(strstr(d.msg, "invalid expectation"));
-    load_bad(BASE "expect:\n  - {that: \"nosuchmetric > 1\", at: 1h}\n", 13,
-             0, "invalid expectation");
+    load_bad(BASE "expect:\n  - {that: \"nosuchmetric > 1\", at: 1h}\n", 13, 0,
+             "invalid expectation");
     load_bad(BASE "expect:\n  - {that: \"devices > 1\", at: 2d}\n", 13, 31,
              "after the end of the run");
 }
@@ -203,8 +203,8 @@ static void
 test_scn_binary_garbage(void **state)
 {
     (void)state;
-    static const char bin[] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, (char)0xff,
-                               (char)0xd8};
+    static const char bin[] = {0x7f, 'E', 'L', 'F',        2,
+                               1,    1,   0,   (char)0xff, (char)0xd8};
     load_bad_n(bin, sizeof(bin), 1, 1, "not a text file");
     load_bad("scenario: t\ndescription: caf\xe9\n", 2, 0, "invalid UTF-8");
     static const char nul[] = "scenario: \"a\\0b\"\n";
@@ -261,8 +261,8 @@ static void
 test_scn_duplicates(void **state)
 {
     (void)state;
-    load_bad(BASE "  - {product: P, count: 1, count: 2, os: os-1}\n", 12,
-             28, "duplicate key 'count'");
+    load_bad(BASE "  - {product: P, count: 1, count: 2, os: os-1}\n", 12, 28,
+             "duplicate key 'count'");
     load_bad(BASE "products: []\n", 12, 1, "duplicate key 'products'");
     load_bad("scenario: t\nduration: 1d\nproducts: [{name: P}, {name: P}]\n"
              "images: []\nfleet: []\n",
@@ -335,10 +335,10 @@ test_scn_attack_fault_keys(void **state)
     load_bad(BASE "timeline: [{at: 1h, attack: {kind: checkin_flood, "
                   "rate: 10/s, for: 1m, targets: 1%}}]\n",
              12, 81, "'targets' does not apply to checkin_flood");
-    load_bad(BASE "timeline: [{at: 1h, fault: {kind: service_outage}}]\n",
-             12, 28, "missing required key 'for'");
-    load_bad(BASE "timeline: [{at: 1h, attack: {kind: rolback}}]\n", 12,
-             36, "did you mean 'rollback'?");
+    load_bad(BASE "timeline: [{at: 1h, fault: {kind: service_outage}}]\n", 12,
+             28, "missing required key 'for'");
+    load_bad(BASE "timeline: [{at: 1h, attack: {kind: rolback}}]\n", 12, 36,
+             "did you mean 'rollback'?");
 }
 
 /* Path of a file under tests/ (FLEETSIM_TEST_DIR, default "tests"). */
@@ -526,8 +526,7 @@ test_scn_timeline_parsed_and_sorted(void **state)
     assert_int_equal(dep->advance_when_ppm, 950000);
     assert_int_equal(dep->halt_failure_rate_ppm, 50000);
     assert_ptr_equal(action_at(scn, 0)->u.target, action_at(scn, 1));
-    assert_ptr_equal(fs_scn_deploy_find(scn, "app-rollout"),
-                     action_at(scn, 2));
+    assert_ptr_equal(fs_scn_deploy_find(scn, "app-rollout"), action_at(scn, 2));
     assert_string_equal(action_at(scn, 4)->u.key, "vendor2");
     const struct fs_scn_service *ss = &action_at(scn, 5)->u.service;
     assert_int_equal(ss->given,
@@ -594,8 +593,7 @@ test_scn_version_compare(void **state)
     assert_int_equal(fs_scn_version_parse("", &v), FS_EINVAL);
     assert_int_equal(fs_scn_version_parse("1.", &v), FS_EINVAL);
     assert_int_equal(fs_scn_version_parse("4294967296", &v), FS_EINVAL);
-    assert_int_equal(fs_scn_version_parse("1.2.3.4.5.6.7.8.9", &v),
-                     FS_EINVAL);
+    assert_int_equal(fs_scn_version_parse("1.2.3.4.5.6.7.8.9", &v), FS_EINVAL);
 }
 
 static void

@@ -67,10 +67,10 @@ test_units_duration_decimals_round(void **state)
     (void)state;
     assert_int_equal(dur("1.5h"), 5400 * US_S);
     assert_int_equal(dur("0.25s"), 250000);
-    assert_int_equal(dur("0.0000001s"), 0);  /* 0.1us rounds down */
-    assert_int_equal(dur("0.0000005s"), 1);  /* 0.5us: ties up */
+    assert_int_equal(dur("0.0000001s"), 0); /* 0.1us rounds down */
+    assert_int_equal(dur("0.0000005s"), 1); /* 0.5us: ties up */
     assert_int_equal(dur("1.000000001w"), 604800000605);
-    assert_int_equal(dur("0"), 0);           /* a bare zero needs no unit */
+    assert_int_equal(dur("0"), 0); /* a bare zero needs no unit */
     assert_int_equal(dur("+3s"), 3 * US_S);
 }
 
@@ -201,8 +201,8 @@ test_units_share_of_rounds(void **state)
     (void)state;
     struct fs_share pct = {.is_percent = true, .ppm = 5000}; /* 0.5% */
     assert_int_equal(fs_share_of(&pct, 1000), 5);
-    assert_int_equal(fs_share_of(&pct, 100), 1);   /* 0.5 ties up */
-    assert_int_equal(fs_share_of(&pct, 99), 0);    /* 0.495 */
+    assert_int_equal(fs_share_of(&pct, 100), 1); /* 0.5 ties up */
+    assert_int_equal(fs_share_of(&pct, 99), 0);  /* 0.495 */
     struct fs_share all = {.is_percent = true, .ppm = 1000000};
     assert_int_equal(fs_share_of(&all, 10000000), 10000000);
     struct fs_share cnt = {.count = 250};
@@ -242,8 +242,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_units_duration_every_unit, teardown),
-        cmocka_unit_test_teardown(test_units_duration_decimals_round,
-                                  teardown),
+        cmocka_unit_test_teardown(test_units_duration_decimals_round, teardown),
         cmocka_unit_test_teardown(test_units_duration_errors, teardown),
         cmocka_unit_test_teardown(test_units_size_forms, teardown),
         cmocka_unit_test_teardown(test_units_bandwidth_forms, teardown),

@@ -24,18 +24,18 @@
 #include "fleetsim/units.h"
 
 /* Documented limits, checked at load (docs/scenario-format.md). */
-#define FS_SCN_DEVICES_MAX 10000000u   /* devices in the whole fleet */
-#define FS_SCN_COHORTS_MAX 10000u      /* fleet entries */
-#define FS_SCN_IMAGES_MAX 10000u       /* images */
-#define FS_SCN_PRODUCTS_MAX 1000u      /* products */
-#define FS_SCN_GROUPS_MAX 1000u        /* groups, listed or implied */
-#define FS_SCN_ACTIONS_MAX 200000u     /* timeline entries */
-#define FS_SCN_EXPECTS_MAX 10000u      /* expect entries */
-#define FS_SCN_LIST_MAX 1000u          /* entries of any inner list or map */
-#define FS_SCN_DEPTH_MAX 32            /* YAML nesting levels */
+#define FS_SCN_DEVICES_MAX 10000000u /* devices in the whole fleet */
+#define FS_SCN_COHORTS_MAX 10000u    /* fleet entries */
+#define FS_SCN_IMAGES_MAX 10000u     /* images */
+#define FS_SCN_PRODUCTS_MAX 1000u    /* products */
+#define FS_SCN_GROUPS_MAX 1000u      /* groups, listed or implied */
+#define FS_SCN_ACTIONS_MAX 200000u   /* timeline entries */
+#define FS_SCN_EXPECTS_MAX 10000u    /* expect entries */
+#define FS_SCN_LIST_MAX 1000u        /* entries of any inner list or map */
+#define FS_SCN_DEPTH_MAX 32          /* YAML nesting levels */
 #define FS_SCN_FILE_BYTES_MAX (64u * 1024 * 1024) /* scenario file size */
-#define FS_SCN_NAME_BYTES_MAX 64       /* names and ids */
-#define FS_SCN_VERSION_FIELDS_MAX 8    /* numeric fields of a version */
+#define FS_SCN_NAME_BYTES_MAX 64                  /* names and ids */
+#define FS_SCN_VERSION_FIELDS_MAX 8 /* numeric fields of a version */
 
 /* Where something was written: borrowed file name, 1-based line/column. */
 struct fs_scn_pos {
@@ -46,8 +46,8 @@ struct fs_scn_pos {
 
 /* A version "23.10" or "1.5.0": dot-separated unsigned integers. */
 struct fs_scn_version {
-    uint32_t nfields;                             /* fields written, >= 1 */
-    uint32_t field[FS_SCN_VERSION_FIELDS_MAX];    /* numeric fields */
+    uint32_t nfields;                          /* fields written, >= 1 */
+    uint32_t field[FS_SCN_VERSION_FIELDS_MAX]; /* numeric fields */
 };
 
 enum fs_scn_feed {
@@ -138,31 +138,31 @@ enum fs_scn_service_key {
 
 /* Security-service settings (top-level `service`, or a set_service). */
 struct fs_scn_service {
-    struct fs_scn_pos pos;          /* the mapping, or line 0 if absent */
-    uint32_t given;                 /* bit (1u << fs_scn_service_key) set */
-    int64_t checkin_interval_us;    /* default 20h */
-    int64_t cert_lifetime_us;       /* default 24h */
-    int64_t nonce_lifetime_us;      /* default 5m */
-    int64_t manifest_lifetime_us;   /* default 7d */
-    bool has_min_os;                /* false: no minimum (default) */
-    const char *min_os;             /* version text as written, or NULL */
+    struct fs_scn_pos pos;        /* the mapping, or line 0 if absent */
+    uint32_t given;               /* bit (1u << fs_scn_service_key) set */
+    int64_t checkin_interval_us;  /* default 20h */
+    int64_t cert_lifetime_us;     /* default 24h */
+    int64_t nonce_lifetime_us;    /* default 5m */
+    int64_t manifest_lifetime_us; /* default 7d */
+    bool has_min_os;              /* false: no minimum (default) */
+    const char *min_os;           /* version text as written, or NULL */
     struct fs_scn_version min_os_version; /* parsed min_os */
-    uint64_t egress_bps;            /* default 10Gbps, bits per second */
-    uint32_t max_downloads;         /* default 10000 concurrent downloads */
-    int64_t probation_us;           /* default 10m */
-    int64_t download_timeout_us;    /* default 1h */
+    uint64_t egress_bps;                  /* default 10Gbps, bits per second */
+    uint32_t max_downloads;            /* default 10000 concurrent downloads */
+    int64_t probation_us;              /* default 10m */
+    int64_t download_timeout_us;       /* default 1h */
     uint64_t checkin_rate_limit_per_s; /* check-ins per second; 0 = none */
 };
 
 struct fs_scn_product {
-    struct fs_scn_pos pos;     /* the mapping */
-    uint32_t index;            /* position in fs_scn.products */
-    const char *name;          /* unique */
-    const char *hardware;      /* "mt3620" */
-    uint64_t ram_bytes;        /* 4 MiB for mt3620 */
-    uint64_t flash_bytes;      /* 16 MiB for mt3620 */
-    uint64_t reserved_bytes;   /* 1 MiB: boot code, monitor, keystore */
-    enum fs_scn_feed os_feed;  /* default retail */
+    struct fs_scn_pos pos;    /* the mapping */
+    uint32_t index;           /* position in fs_scn.products */
+    const char *name;         /* unique */
+    const char *hardware;     /* "mt3620" */
+    uint64_t ram_bytes;       /* 4 MiB for mt3620 */
+    uint64_t flash_bytes;     /* 16 MiB for mt3620 */
+    uint64_t reserved_bytes;  /* 1 MiB: boot code, monitor, keystore */
+    enum fs_scn_feed os_feed; /* default retail */
 };
 
 struct fs_scn_group {
@@ -176,74 +176,74 @@ struct fs_scn_group {
 
 /* A list of strings with the position of each entry. */
 struct fs_scn_strlist {
-    uint32_t count;                /* entries */
-    const char **items;            /* entries as written (ints as text) */
-    struct fs_scn_pos *pos;        /* position of each entry */
+    uint32_t count;         /* entries */
+    const char **items;     /* entries as written (ints as text) */
+    struct fs_scn_pos *pos; /* position of each entry */
 };
 
 /* An app manifest: what the app may touch. */
 struct fs_scn_caps {
-    enum fs_scn_core core;         /* default hl */
-    uint32_t ngpio;                /* entries of gpio */
-    uint32_t *gpio;                /* GPIO numbers */
-    struct fs_scn_pos *gpio_pos;   /* position of each gpio entry */
-    struct fs_scn_strlist uart;    /* serial units */
-    struct fs_scn_strlist i2c;     /* I2C units */
-    struct fs_scn_strlist spi;     /* SPI units */
-    struct fs_scn_strlist adc;     /* ADC channels or controllers */
+    enum fs_scn_core core;               /* default hl */
+    uint32_t ngpio;                      /* entries of gpio */
+    uint32_t *gpio;                      /* GPIO numbers */
+    struct fs_scn_pos *gpio_pos;         /* position of each gpio entry */
+    struct fs_scn_strlist uart;          /* serial units */
+    struct fs_scn_strlist i2c;           /* I2C units */
+    struct fs_scn_strlist spi;           /* SPI units */
+    struct fs_scn_strlist adc;           /* ADC channels or controllers */
     struct fs_scn_strlist allowed_hosts; /* network hosts */
 };
 
 struct fs_scn_image {
-    struct fs_scn_pos pos;         /* the mapping */
-    uint32_t index;                /* position in fs_scn.images */
-    const char *id;                /* unique */
-    enum fs_scn_image_kind kind;   /* default os */
-    const char *version;           /* as written */
-    struct fs_scn_version ver;     /* parsed for comparison */
-    uint32_t security_version;     /* given, or rank in version order */
-    bool security_version_given;   /* written in the file */
-    uint64_t size_bytes;           /* declared size */
-    double crash_per_us;           /* crashes per device-microsecond */
+    struct fs_scn_pos pos;       /* the mapping */
+    uint32_t index;              /* position in fs_scn.images */
+    const char *id;              /* unique */
+    enum fs_scn_image_kind kind; /* default os */
+    const char *version;         /* as written */
+    struct fs_scn_version ver;   /* parsed for comparison */
+    uint32_t security_version;   /* given, or rank in version order */
+    bool security_version_given; /* written in the file */
+    uint64_t size_bytes;         /* declared size */
+    double crash_per_us;         /* crashes per device-microsecond */
     /* Apps only (NULL / zero for OS images). */
-    const char *name;              /* app name */
+    const char *name;                     /* app name */
     const struct fs_scn_product *product; /* product it is built for */
-    const char *signer;            /* key name; "oem" by default */
-    struct fs_scn_caps caps;       /* manifest */
-    double telemetry_per_us;       /* sensor reports per device-us; 0 none */
+    const char *signer;                   /* key name; "oem" by default */
+    struct fs_scn_caps caps;              /* manifest */
+    double telemetry_per_us; /* sensor reports per device-us; 0 none */
 };
 
 /* Part name -> share of the cohort whose part degrades. */
 struct fs_scn_wear {
-    struct fs_scn_pos pos;         /* the key */
-    const char *part;              /* part name */
-    struct fs_share share;         /* of the cohort */
+    struct fs_scn_pos pos; /* the key */
+    const char *part;      /* part name */
+    struct fs_share share; /* of the cohort */
 };
 
 struct fs_scn_cohort {
-    struct fs_scn_pos pos;                  /* the mapping */
-    uint32_t index;                         /* position in fs_scn.cohorts */
-    const struct fs_scn_product *product;   /* required */
-    uint64_t count;                         /* devices, >= 1 */
-    uint64_t first_device;                  /* id of its first device */
-    const struct fs_scn_group *group;       /* default group "default" */
-    const struct fs_scn_image *os;          /* kind os, at manufacture */
-    const struct fs_scn_image *app;         /* high-level app, or NULL */
-    uint32_t nrt_apps;                      /* entries of rt_apps */
-    const struct fs_scn_image **rt_apps;    /* real-time apps */
-    uint64_t bandwidth_bps;                 /* default 10Mbps */
-    int64_t latency_us;                     /* one way, default 50ms */
-    uint32_t availability_ppm;              /* default 100% = 1000000 */
-    uint32_t nwear;                         /* entries of wear */
-    struct fs_scn_wear *wear;               /* in file order */
+    struct fs_scn_pos pos;                /* the mapping */
+    uint32_t index;                       /* position in fs_scn.cohorts */
+    const struct fs_scn_product *product; /* required */
+    uint64_t count;                       /* devices, >= 1 */
+    uint64_t first_device;                /* id of its first device */
+    const struct fs_scn_group *group;     /* default group "default" */
+    const struct fs_scn_image *os;        /* kind os, at manufacture */
+    const struct fs_scn_image *app;       /* high-level app, or NULL */
+    uint32_t nrt_apps;                    /* entries of rt_apps */
+    const struct fs_scn_image **rt_apps;  /* real-time apps */
+    uint64_t bandwidth_bps;               /* default 10Mbps */
+    int64_t latency_us;                   /* one way, default 50ms */
+    uint32_t availability_ppm;            /* default 100% = 1000000 */
+    uint32_t nwear;                       /* entries of wear */
+    struct fs_scn_wear *wear;             /* in file order */
 };
 
 /* Attack or fault targets: a share of the fleet, optionally narrowed. */
 struct fs_scn_targets {
-    bool given;                             /* targets: was written */
-    const struct fs_scn_group *group;       /* NULL: any group */
-    const struct fs_scn_product *product;   /* NULL: any product */
-    struct fs_share share;                  /* of the matching devices */
+    bool given;                           /* targets: was written */
+    const struct fs_scn_group *group;     /* NULL: any group */
+    const struct fs_scn_product *product; /* NULL: any product */
+    struct fs_share share;                /* of the matching devices */
 };
 
 enum fs_scn_action_kind {
@@ -257,86 +257,86 @@ enum fs_scn_action_kind {
 };
 
 struct fs_scn_deploy {
-    const char *id;                         /* unique among deploys */
-    const struct fs_scn_image *image;       /* what is offered */
-    uint32_t nto;                           /* 0: default targets */
-    const struct fs_scn_group **to;         /* target groups */
-    enum fs_scn_feed feed;                  /* NONE: every feed */
-    uint32_t nwaves;                        /* >= 1 */
-    struct fs_share *waves;                 /* cumulative; default [100%] */
-    int64_t wave_interval_us;               /* default 0 */
-    uint32_t advance_when_ppm;              /* default 0 */
-    bool has_halt_error_rate;               /* halt_if.error_rate given */
-    uint32_t halt_error_rate_ppm;           /* share sending error reports */
-    bool has_halt_failure_rate;             /* halt_if.failure_rate given */
-    uint32_t halt_failure_rate_ppm;         /* share failing / rolling back */
+    const char *id;                   /* unique among deploys */
+    const struct fs_scn_image *image; /* what is offered */
+    uint32_t nto;                     /* 0: default targets */
+    const struct fs_scn_group **to;   /* target groups */
+    enum fs_scn_feed feed;            /* NONE: every feed */
+    uint32_t nwaves;                  /* >= 1 */
+    struct fs_share *waves;           /* cumulative; default [100%] */
+    int64_t wave_interval_us;         /* default 0 */
+    uint32_t advance_when_ppm;        /* default 0 */
+    bool has_halt_error_rate;         /* halt_if.error_rate given */
+    uint32_t halt_error_rate_ppm;     /* share sending error reports */
+    bool has_halt_failure_rate;       /* halt_if.failure_rate given */
+    uint32_t halt_failure_rate_ppm;   /* share failing / rolling back */
 };
 
 struct fs_scn_attack {
     enum fs_scn_attack_kind kind;
-    struct fs_scn_targets targets;          /* not for checkin_flood */
-    const struct fs_scn_image *image;       /* optional; rollback: required */
-    const char *signer;                     /* optional key name */
-    double rate_per_us;                     /* checkin_flood: per second/1e6 */
-    int64_t for_us;                         /* checkin_flood duration */
+    struct fs_scn_targets targets;    /* not for checkin_flood */
+    const struct fs_scn_image *image; /* optional; rollback: required */
+    const char *signer;               /* optional key name */
+    double rate_per_us;               /* checkin_flood: per second/1e6 */
+    int64_t for_us;                   /* checkin_flood duration */
 };
 
 struct fs_scn_fault {
     enum fs_scn_fault_kind kind;
-    struct fs_scn_targets targets;          /* not for service_outage */
-    enum fs_scn_phase during;               /* power_loss; default any */
-    int64_t for_us;                         /* outages */
-    enum fs_scn_slot slot;                  /* flash_corruption; def. active */
+    struct fs_scn_targets targets; /* not for service_outage */
+    enum fs_scn_phase during;      /* power_loss; default any */
+    int64_t for_us;                /* outages */
+    enum fs_scn_slot slot;         /* flash_corruption; def. active */
 };
 
 struct fs_scn_action {
-    struct fs_scn_pos pos;                  /* the entry's mapping */
-    uint32_t file_index;                    /* position in the timeline list */
-    int64_t at_us;                          /* when, from the start */
-    enum fs_scn_action_kind kind;           /* which member below is valid */
+    struct fs_scn_pos pos;        /* the entry's mapping */
+    uint32_t file_index;          /* position in the timeline list */
+    int64_t at_us;                /* when, from the start */
+    enum fs_scn_action_kind kind; /* which member below is valid */
     union {
-        struct fs_scn_deploy deploy;                  /* FS_ACT_DEPLOY */
-        const struct fs_scn_action *target;           /* RESUME, CANCEL */
-        const char *key;                              /* REVOKE_KEY */
-        struct fs_scn_service service;                /* SET_SERVICE */
-        struct fs_scn_attack attack;                  /* FS_ACT_ATTACK */
-        struct fs_scn_fault fault;                    /* FS_ACT_FAULT */
+        struct fs_scn_deploy deploy;        /* FS_ACT_DEPLOY */
+        const struct fs_scn_action *target; /* RESUME, CANCEL */
+        const char *key;                    /* REVOKE_KEY */
+        struct fs_scn_service service;      /* SET_SERVICE */
+        struct fs_scn_attack attack;        /* FS_ACT_ATTACK */
+        struct fs_scn_fault fault;          /* FS_ACT_FAULT */
     } u;
 };
 
 struct fs_scn_expect {
-    struct fs_scn_pos pos;                  /* the expression's position */
-    struct fs_expr expr;                    /* parsed expression */
-    int64_t at_us;                          /* -1: end of the run */
+    struct fs_scn_pos pos; /* the expression's position */
+    struct fs_expr expr;   /* parsed expression */
+    int64_t at_us;         /* -1: end of the run */
 };
 
 struct fs_scn_names; /* private lookup tables */
 
 struct fs_scn {
-    struct fs_arena arena;                  /* owns everything below */
-    const char *file;                       /* name used in positions */
-    const char *name;                       /* scenario: */
-    const char *description;                /* "" when absent */
-    uint64_t seed;                          /* default 1 */
-    int64_t duration_us;                    /* > 0, <= FS_SIM_TIME_MAX_US */
-    struct fs_scn_service service;          /* with defaults applied */
-    uint32_t defenses;                      /* bit (1u << fs_scn_defense) on */
+    struct fs_arena arena;         /* owns everything below */
+    const char *file;              /* name used in positions */
+    const char *name;              /* scenario: */
+    const char *description;       /* "" when absent */
+    uint64_t seed;                 /* default 1 */
+    int64_t duration_us;           /* > 0, <= FS_SIM_TIME_MAX_US */
+    struct fs_scn_service service; /* with defaults applied */
+    uint32_t defenses;             /* bit (1u << fs_scn_defense) on */
     uint32_t nproducts;
     struct fs_scn_product *products;
-    uint32_t ngroups;                       /* listed, then implied ones */
+    uint32_t ngroups; /* listed, then implied ones */
     struct fs_scn_group *groups;
     uint32_t nimages;
     struct fs_scn_image *images;
     uint32_t ncohorts;
     struct fs_scn_cohort *cohorts;
-    uint64_t ndevices;                      /* sum of cohort counts */
+    uint64_t ndevices; /* sum of cohort counts */
     uint32_t nactions;
-    struct fs_scn_action *actions;          /* sorted by (at_us, file_index) */
+    struct fs_scn_action *actions; /* sorted by (at_us, file_index) */
     uint32_t nexpects;
-    struct fs_scn_expect *expects;          /* file order */
+    struct fs_scn_expect *expects; /* file order */
     uint32_t nsigners;
-    const char **signers;                   /* "oem", then image signers */
-    struct fs_scn_names *names;             /* private */
+    const char **signers;       /* "oem", then image signers */
+    struct fs_scn_names *names; /* private */
 };
 
 /*

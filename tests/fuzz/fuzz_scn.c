@@ -34,8 +34,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fs_scn *scn = NULL;
     struct fs_diag diag;
     fs_diag_clear(&diag);
-    int err = fs_scn_load_string("fuzz.yaml", (const char *)data, size, &scn,
-                                 &diag);
+    int err =
+        fs_scn_load_string("fuzz.yaml", (const char *)data, size, &scn, &diag);
     if (err == 0) {
         if (!fs_scn_check(scn))
             abort();
