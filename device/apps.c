@@ -31,13 +31,13 @@ static double
 crash_rate_total(const struct fs_fleet *f, const struct fs_dev *d)
 {
     double rate = 0;
-    uint32_t os = dev_running_os(f, d);
+    uint32_t os = fs__dev_running_os(f, d);
     if (os != FS_NO_IMAGE)
-        rate += dev_image(f, os)->crash_per_us;
+        rate += fs__dev_image(f, os)->crash_per_us;
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
-        uint32_t app = dev_running_app(f, d, c);
+        uint32_t app = fs__dev_running_app(f, d, c);
         if (app != FS_NO_IMAGE)
-            rate += dev_image(f, app)->crash_per_us;
+            rate += fs__dev_image(f, app)->crash_per_us;
     }
     return rate;
 }
@@ -51,21 +51,21 @@ arm_fault(struct fs_fleet *f, uint32_t id)
     struct fs_dev *d = &f->devs[id];
     double rate = crash_rate_total(f, d);
     if (rate <= 0) {
-        dev_cancel(f, &d->t_fault);
+        fs__dev_cancel(f, &d->t_fault);
         return;
     }
     struct fs_rng r;
-    dev_rng(f, id, DS_FAULTS, &r);
+    fs__dev_rng(f, id, DS_FAULTS, &r);
     int64_t at_us = fs_rng_exp_us(&r, 1.0 / rate);
-    dev_rng_save(f, id, DS_FAULTS, &r);
-    dev_timer(f, &d->t_fault, at_us, dev_fault, id);
+    fs__dev_rng_save(f, id, DS_FAULTS, &r);
+    fs__dev_timer(f, &d->t_fault, at_us, dev_fault, id);
 }
 
 static double
 telemetry_rate(const struct fs_fleet *f, const struct fs_dev *d)
 {
-    uint32_t app = dev_running_app(f, d, FS_SCN_CORE_HL);
-    return app == FS_NO_IMAGE ? 0 : dev_image(f, app)->telemetry_per_us;
+    uint32_t app = fs__dev_running_app(f, d, FS_SCN_CORE_HL);
+    return app == FS_NO_IMAGE ? 0 : fs__dev_image(f, app)->telemetry_per_us;
 }
 
 static void
@@ -74,19 +74,19 @@ arm_telemetry(struct fs_fleet *f, uint32_t id)
     struct fs_dev *d = &f->devs[id];
     double rate = telemetry_rate(f, d);
     if (rate <= 0) {
-        dev_cancel(f, &d->t_telem);
+        fs__dev_cancel(f, &d->t_telem);
         return;
     }
     struct fs_rng r;
-    dev_rng(f, id, DS_FAULTS, &r);
+    fs__dev_rng(f, id, DS_FAULTS, &r);
     int64_t at_us = fs_rng_exp_us(&r, 1.0 / rate);
-    dev_rng_save(f, id, DS_FAULTS, &r);
-    dev_timer(f, &d->t_telem, at_us, dev_telemetry, id);
+    fs__dev_rng_save(f, id, DS_FAULTS, &r);
+    fs__dev_timer(f, &d->t_telem, at_us, dev_telemetry, id);
 }
 
 /* Start the crash and telemetry processes of a device that booted. */
 void
-dev_apps_start(struct fs_fleet *f, uint32_t id)
+fs__dev_apps_start(struct fs_fleet *f, uint32_t id)
 {
     arm_fault(f, id);
     arm_telemetry(f, id);
@@ -94,40 +94,40 @@ dev_apps_start(struct fs_fleet *f, uint32_t id)
 
 /* Stop them (reboot, recovery). */
 void
-dev_apps_stop(struct fs_fleet *f, uint32_t id)
+fs__dev_apps_stop(struct fs_fleet *f, uint32_t id)
 {
-    dev_cancel(f, &f->devs[id].t_fault);
-    dev_cancel(f, &f->devs[id].t_telem);
+    fs__dev_cancel(f, &f->devs[id].t_fault);
+    fs__dev_cancel(f, &f->devs[id].t_telem);
 }
 
 /* A crash of the OS or one app, chosen in proportion to the rates. */
 static void
 dev_fault(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = dev_fleet_of(sim);
-    uint32_t id = dev_id_of(arg);
+    struct fs_fleet *f = fs__dev_fleet_of(sim);
+    uint32_t id = fs__dev_id_of(arg);
     struct fs_dev *d = &f->devs[id];
     d->t_fault = 0;
     struct fs_rng r;
-    dev_rng(f, id, DS_FAULTS, &r);
+    fs__dev_rng(f, id, DS_FAULTS, &r);
     double pick = fs_rng_unit(&r) * crash_rate_total(f, d);
-    dev_rng_save(f, id, DS_FAULTS, &r);
+    fs__dev_rng_save(f, id, DS_FAULTS, &r);
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
-        uint32_t app = dev_running_app(f, d, c);
+        uint32_t app = fs__dev_running_app(f, d, c);
         if (app == FS_NO_IMAGE)
             continue;
-        pick -= dev_image(f, app)->crash_per_us;
+        pick -= fs__dev_image(f, app)->crash_per_us;
         if (pick < 0) {
-            dev_record(f, FS_REC_DEV_APP_CRASH, id, app);
+            fs__dev_record(f, FS_REC_DEV_APP_CRASH, id, app);
             fs_fleet_report(f, id, FS_REP_APP_CRASH, app);
             arm_fault(f, id); /* the OS restarted the app */
             return;
         }
     }
-    uint32_t os = dev_running_os(f, d);
-    dev_record(f, FS_REC_DEV_OS_CRASH, id, os);
+    uint32_t os = fs__dev_running_os(f, d);
+    fs__dev_record(f, FS_REC_DEV_OS_CRASH, id, os);
     fs_fleet_report(f, id, FS_REP_OS_CRASH, os);
-    dev_reboot(f, id);
+    fs__dev_reboot(f, id);
 }
 
 /* First peripheral the app claims, as class and name; false if none. */
@@ -160,13 +160,13 @@ reading_milli(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     struct fs_rng r;
-    dev_rng(f, id, DS_FAULTS, &r);
+    fs__dev_rng(f, id, DS_FAULTS, &r);
     double u1 = 1.0 - fs_rng_unit(&r); /* (0, 1] */
     double u2 = fs_rng_unit(&r);
-    dev_rng_save(f, id, DS_FAULTS, &r);
+    fs__dev_rng_save(f, id, DS_FAULTS, &r);
     double z = sqrt(-2.0 * log(u1)) * cos(2.0 * 3.14159265358979323846 * u2);
     double v = DEV_TEMP_NOMINAL_MILLI + DEV_TEMP_NOISE_SD_MILLI * z;
-    int64_t now = dev_now(f);
+    int64_t now = fs__dev_now(f);
     if (d->wear_part != FS_PART_NONE && now > d->wear_onset_us) {
         double days = (double)(now - d->wear_onset_us) / (86400.0 * 1e6);
         v -= DEV_TEMP_DRIFT_MILLI_PER_DAY * days;
@@ -178,7 +178,7 @@ static void
 send_telemetry(struct fs_fleet *f, uint32_t id, uint32_t app)
 {
     struct fs_dev *d = &f->devs[id];
-    const struct fs_scn_caps *caps = &dev_image(f, app)->caps;
+    const struct fs_scn_caps *caps = &fs__dev_image(f, app)->caps;
     enum fs_periph cls;
     char name[FS_SCN_NAME_BYTES_MAX + 1];
     if (first_peripheral(caps, &cls, name, sizeof(name)) &&
@@ -202,7 +202,7 @@ send_telemetry(struct fs_fleet *f, uint32_t id, uint32_t app)
                           : f->cohorts[d->cohort].sc->nwear > 0
                               ? 0
                               : FS_PART_NONE;
-    dev_record(f, FS_REC_DEV_TELEMETRY, id, value);
+    fs__dev_record(f, FS_REC_DEV_TELEMETRY, id, value);
     f->env.send(f->env.ctx, m, fs_fleet_latency_us(f, id));
 }
 
@@ -210,11 +210,11 @@ send_telemetry(struct fs_fleet *f, uint32_t id, uint32_t app)
 static void
 dev_telemetry(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = dev_fleet_of(sim);
-    uint32_t id = dev_id_of(arg);
+    struct fs_fleet *f = fs__dev_fleet_of(sim);
+    uint32_t id = fs__dev_id_of(arg);
     struct fs_dev *d = &f->devs[id];
     d->t_telem = 0;
-    uint32_t app = dev_running_app(f, d, FS_SCN_CORE_HL);
+    uint32_t app = fs__dev_running_app(f, d, FS_SCN_CORE_HL);
     if (d->state == FS_DEV_RUNNING && d->online && d->has_cert &&
         app != FS_NO_IMAGE)
         send_telemetry(f, id, app);
@@ -248,20 +248,20 @@ wear_cohort(struct fs_fleet *f, uint32_t c, struct wear_pick *picks)
             if (f->devs[id].wear_part != FS_PART_NONE)
                 continue;
             struct fs_rng r;
-            dev_rng(f, id, DS_FAULTS, &r);
+            fs__dev_rng(f, id, DS_FAULTS, &r);
             picks[n++] = (struct wear_pick){fs_rng_next(&r), id};
-            dev_rng_save(f, id, DS_FAULTS, &r);
+            fs__dev_rng_save(f, id, DS_FAULTS, &r);
         }
         qsort(picks, n, sizeof(*picks), cmp_pick);
         uint64_t want = fs_share_of(&sc->wear[w].share, sc->count);
         for (uint32_t k = 0; k < n && k < want; k++) {
             struct fs_dev *d = &f->devs[picks[k].id];
             struct fs_rng r;
-            dev_rng(f, picks[k].id, DS_FAULTS, &r);
+            fs__dev_rng(f, picks[k].id, DS_FAULTS, &r);
             d->wear_part = (uint8_t)w;
             d->wear_onset_us =
                 half_us > 0 ? (int64_t)fs_rng_below(&r, (uint64_t)half_us) : 0;
-            dev_rng_save(f, picks[k].id, DS_FAULTS, &r);
+            fs__dev_rng_save(f, picks[k].id, DS_FAULTS, &r);
         }
     }
 }
@@ -272,7 +272,7 @@ wear_cohort(struct fs_fleet *f, uint32_t c, struct wear_pick *picks)
  * own stream (ties by id) among those not already degrading.
  */
 void
-dev_wear_assign(struct fs_fleet *f)
+fs__dev_wear_assign(struct fs_fleet *f)
 {
     const struct fs_scn *scn = f->env.scn;
     uint64_t most = 0;
@@ -287,6 +287,7 @@ dev_wear_assign(struct fs_fleet *f)
     fs_free(picks);
 }
 
+/* Wear part index of device, or FS_PART_NONE. */
 unsigned
 fs_fleet_wear_part(const struct fs_fleet *f, uint32_t device)
 {
@@ -294,6 +295,7 @@ fs_fleet_wear_part(const struct fs_fleet *f, uint32_t device)
     return f->devs[device].wear_part;
 }
 
+/* When device's part starts to degrade, or -1. */
 int64_t
 fs_fleet_wear_onset_us(const struct fs_fleet *f, uint32_t device)
 {

@@ -55,6 +55,7 @@ fs_slots_set(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
         fl->n[what][ab] = 0;
 }
 
+/* Image in slot ab of what (FS_NO_IMAGE when empty). */
 uint32_t
 fs_slots_get(const struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
              unsigned ab)
@@ -62,6 +63,7 @@ fs_slots_get(const struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
     return *slot_ref((struct fs_fleet *)f, device, what, ab);
 }
 
+/* Active slot of what: 0 = A, 1 = B. */
 unsigned
 fs_slots_active(const struct fs_fleet *f, uint32_t device,
                 enum fs_slot_of what)
@@ -79,7 +81,7 @@ fs_slots_set_active(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
     FS_ASSERT(ab < 2);
     struct fs_dev *d = &f->devs[device];
     d->active = (uint8_t)((d->active & ~(1u << what)) | (ab << what));
-    dev_series_update(f, device);
+    fs__dev_series_update(f, device);
 }
 
 /* Flip one bit of a slot. Returns 0 or FS_ELIMIT. Allocates on growth. */
@@ -112,7 +114,7 @@ fs_slots_flip(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
 
 /* Free the flip table. */
 void
-dev_flips_fini(struct fs_fleet *f)
+fs__dev_flips_fini(struct fs_fleet *f)
 {
     fs_free(f->flips);
     f->flips = NULL;
@@ -199,7 +201,8 @@ check_slot(struct fs_fleet *f, uint32_t id, unsigned what, unsigned ab,
     uint8_t kind = what == FS_SLOT_OS ? FS_IMAGE_OS : FS_IMAGE_APP;
     if (sm->m.kind != kind)
         return FS_BOOT_WRONG_KIND;
-    if (what != FS_SLOT_OS && (unsigned)dev_image(f, img)->caps.core != what - 1)
+    if (what != FS_SLOT_OS &&
+        (unsigned)fs__dev_image(f, img)->caps.core != what - 1)
         return FS_BOOT_WRONG_KIND;
     struct slot_checks ck;
     run_checks(f, id, what, ab, sm, h, &ck);
@@ -233,7 +236,7 @@ boot_stage(struct fs_fleet *f, uint32_t id, unsigned what,
         enum fs_boot_result res = check_slot(f, id, what, ab, h, &bad);
         rep->tried[what][ab] = true;
         rep->result[what][ab] = (uint8_t)res;
-        dev_record(f, FS_REC_DEV_BOOT_STAGE, id,
+        fs__dev_record(f, FS_REC_DEV_BOOT_STAGE, id,
                    (int64_t)(what << 16 | ab << 8 | res));
         if (res != FS_BOOT_OK)
             continue;
@@ -277,15 +280,15 @@ fs_boot_device(struct fs_fleet *f, uint32_t device,
     d->comp_boot = ok && comp;
     rep.compromised = d->comp_boot || d->comp_ext;
     if (ok) {
-        dev_set_state(f, device, FS_DEV_RUNNING);
+        fs__dev_set_state(f, device, FS_DEV_RUNNING);
     } else {
         rep.failed_stage = (uint8_t)what;
         uint32_t img = *slot_ref(f, device, (enum fs_slot_of)what,
                                  (d->active >> what) & 1u);
-        dev_set_state(f, device, FS_DEV_RECOVERY);
+        fs__dev_set_state(f, device, FS_DEV_RECOVERY);
         fs_fleet_report(f, device, FS_REP_BOOT_FAILURE, img);
     }
-    dev_record(f, FS_REC_DEV_BOOT_DONE, device, d->state);
+    fs__dev_record(f, FS_REC_DEV_BOOT_DONE, device, d->state);
     if (out != NULL)
         *out = rep;
 }
@@ -294,40 +297,40 @@ fs_boot_device(struct fs_fleet *f, uint32_t device,
 static void
 dev_boot_done(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = dev_fleet_of(sim);
-    uint32_t id = dev_id_of(arg);
+    struct fs_fleet *f = fs__dev_fleet_of(sim);
+    uint32_t id = fs__dev_id_of(arg);
     f->devs[id].t_boot = 0;
     fs_boot_device(f, id, NULL);
     if (f->devs[id].state == FS_DEV_RUNNING)
-        dev_apps_start(f, id);
-    dev_checkin_now(f, id);
+        fs__dev_apps_start(f, id);
+    fs__dev_checkin_now(f, id);
 }
 
 /* Power-on event: the device starts booting (state rebooting). */
 void
-dev_power_on(struct fs_sim *sim, void *arg)
+fs__dev_power_on(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = dev_fleet_of(sim);
-    uint32_t id = dev_id_of(arg);
+    struct fs_fleet *f = fs__dev_fleet_of(sim);
+    uint32_t id = fs__dev_id_of(arg);
     struct fs_dev *d = &f->devs[id];
     d->t_boot = 0;
     d->boots++;
-    dev_record(f, FS_REC_DEV_BOOT_START, id, d->boots);
-    dev_set_state(f, id, FS_DEV_REBOOTING);
+    fs__dev_record(f, FS_REC_DEV_BOOT_START, id, d->boots);
+    fs__dev_set_state(f, id, FS_DEV_REBOOTING);
     struct fs_rng r;
-    dev_rng(f, id, DS_BOOT, &r);
+    fs__dev_rng(f, id, DS_BOOT, &r);
     int64_t boot_us = DEV_BOOT_MIN_US +
                       (int64_t)fs_rng_below(&r, DEV_BOOT_JITTER_US);
-    dev_rng_save(f, id, DS_BOOT, &r);
-    dev_timer(f, &d->t_boot, boot_us, dev_boot_done, id);
+    fs__dev_rng_save(f, id, DS_BOOT, &r);
+    fs__dev_timer(f, &d->t_boot, boot_us, dev_boot_done, id);
 }
 
 /* Reboot device id now: stop its apps and exchange, then power on. */
 void
-dev_reboot(struct fs_fleet *f, uint32_t id)
+fs__dev_reboot(struct fs_fleet *f, uint32_t id)
 {
-    dev_apps_stop(f, id);
-    dev_checkin_abort(f, id);
-    dev_cancel(f, &f->devs[id].t_boot);
-    dev_power_on(f->env.sim, dev_arg(id));
+    fs__dev_apps_stop(f, id);
+    fs__dev_checkin_abort(f, id);
+    fs__dev_cancel(f, &f->devs[id].t_boot);
+    fs__dev_power_on(f->env.sim, fs__dev_arg(id));
 }

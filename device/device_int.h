@@ -129,54 +129,55 @@ struct fs_fleet {
 };
 
 /* device/fleet.c */
-struct fs_fleet *dev_fleet_of(struct fs_sim *sim);
-void *dev_arg(uint32_t id);
-uint32_t dev_id_of(void *arg);
-void dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
+struct fs_fleet *fs__dev_fleet_of(struct fs_sim *sim);
+void *fs__dev_arg(uint32_t id);
+uint32_t fs__dev_id_of(void *arg);
+void fs__dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
              struct fs_rng *r);
-void dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
+void fs__dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
                   const struct fs_rng *r);
-int64_t dev_now(const struct fs_fleet *f);
-void dev_record(struct fs_fleet *f, uint16_t kind, uint32_t id, int64_t v);
-void dev_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us,
+int64_t fs__dev_now(const struct fs_fleet *f);
+void fs__dev_record(struct fs_fleet *f, uint16_t kind, uint32_t id, int64_t v);
+void fs__dev_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us,
                fs_event_fn *fn, uint32_t id);
-void dev_cancel(struct fs_fleet *f, uint64_t *t);
-const struct fs_scn_image *dev_image(const struct fs_fleet *f, uint32_t img);
-uint32_t dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
+void fs__dev_cancel(struct fs_fleet *f, uint64_t *t);
+const struct fs_scn_image *fs__dev_image(const struct fs_fleet *f,
+                                         uint32_t img);
+uint32_t fs__dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
                          unsigned core);
-uint32_t dev_running_os(const struct fs_fleet *f, const struct fs_dev *d);
-void dev_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s);
-void dev_series_update(struct fs_fleet *f, uint32_t id);
+uint32_t fs__dev_running_os(const struct fs_fleet *f, const struct fs_dev *d);
+void fs__dev_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s);
+void fs__dev_series_update(struct fs_fleet *f, uint32_t id);
 
 /* device/series.c */
-uint32_t dev_series_find(struct fs_fleet *f, const struct fs_dev *d);
-uint32_t dev_series_peek(const struct fs_fleet *f, const struct fs_dev *d);
-void dev_series_fini(struct fs_fleet *f);
+uint32_t fs__dev_series_find(struct fs_fleet *f, const struct fs_dev *d);
+uint32_t fs__dev_series_peek(const struct fs_fleet *f, const struct fs_dev *d);
+void fs__dev_series_fini(struct fs_fleet *f);
 
 /* device/keystore.c */
-void dev_keystore_manufacture(struct fs_fleet *f, uint32_t id);
-void dev_fw_count(struct fs_fleet *f, uint32_t id, enum fs_fw_kind k,
+void fs__dev_keystore_manufacture(struct fs_fleet *f, uint32_t id);
+void fs__dev_fw_count(struct fs_fleet *f, uint32_t id, enum fs_fw_kind k,
                   bool allowed);
 
 /* device/boot.c */
-void dev_power_on(struct fs_sim *sim, void *arg);
-void dev_reboot(struct fs_fleet *f, uint32_t id);
-void dev_flips_fini(struct fs_fleet *f);
+void fs__dev_power_on(struct fs_sim *sim, void *arg);
+void fs__dev_reboot(struct fs_fleet *f, uint32_t id);
+void fs__dev_flips_fini(struct fs_fleet *f);
 
 /* device/apps.c */
-void dev_apps_start(struct fs_fleet *f, uint32_t id);
-void dev_apps_stop(struct fs_fleet *f, uint32_t id);
-void dev_wear_assign(struct fs_fleet *f);
+void fs__dev_apps_start(struct fs_fleet *f, uint32_t id);
+void fs__dev_apps_stop(struct fs_fleet *f, uint32_t id);
+void fs__dev_wear_assign(struct fs_fleet *f);
 
 /* device/net.c */
-void dev_net_start(struct fs_fleet *f, uint32_t id);
-void dev_checkin_now(struct fs_fleet *f, uint32_t id);
-void dev_checkin_abort(struct fs_fleet *f, uint32_t id);
-void dev_receive(struct fs_fleet *f, struct fs_msg *m);
+void fs__dev_net_start(struct fs_fleet *f, uint32_t id);
+void fs__dev_checkin_now(struct fs_fleet *f, uint32_t id);
+void fs__dev_checkin_abort(struct fs_fleet *f, uint32_t id);
+void fs__dev_receive(struct fs_fleet *f, struct fs_msg *m);
 
 /* device/repq.c */
-void dev_repq_init(struct fs_dev *d);
-bool dev_repq_check(const struct fs_dev *d);
-void dev_repq_unsend(struct fs_dev *d);
+void fs__dev_repq_init(struct fs_dev *d);
+bool fs__dev_repq_check(const struct fs_dev *d);
+void fs__dev_repq_unsend(struct fs_dev *d);
 
 #endif

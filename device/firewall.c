@@ -59,13 +59,13 @@ fs_fw_peripheral(struct fs_fleet *f, uint32_t device, unsigned core,
     FS_ASSERT(device < f->ndevs);
     bool ok = false;
     if (core < FS_APPS_MAX) {
-        uint32_t img = dev_running_app(f, &f->devs[device], core);
+        uint32_t img = fs__dev_running_app(f, &f->devs[device], core);
         ok = img != FS_NO_IMAGE &&
-             caps_claim(&dev_image(f, img)->caps, cls, name);
+             caps_claim(&fs__dev_image(f, img)->caps, cls, name);
     }
     if (!fs_scn_defense_on(f->env.scn, FS_DEF_PERIPHERAL_FIREWALL))
         ok = true;
-    dev_fw_count(f, device, FS_FW_PERIPHERAL, ok);
+    fs__dev_fw_count(f, device, FS_FW_PERIPHERAL, ok);
     return ok;
 }
 
@@ -77,12 +77,12 @@ fs_fw_connect(struct fs_fleet *f, uint32_t device, unsigned core,
     FS_ASSERT(device < f->ndevs);
     bool ok = false;
     if (core == FS_SCN_CORE_HL) {
-        uint32_t img = dev_running_app(f, &f->devs[device], core);
+        uint32_t img = fs__dev_running_app(f, &f->devs[device], core);
         ok = img != FS_NO_IMAGE &&
-             strlist_has(&dev_image(f, img)->caps.allowed_hosts, host);
+             strlist_has(&fs__dev_image(f, img)->caps.allowed_hosts, host);
     }
     if (!fs_scn_defense_on(f->env.scn, FS_DEF_NETWORK_FIREWALL))
         ok = true;
-    dev_fw_count(f, device, FS_FW_NETWORK, ok);
+    fs__dev_fw_count(f, device, FS_FW_NETWORK, ok);
     return ok;
 }

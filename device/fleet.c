@@ -11,6 +11,8 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "fleetsim/device.h"
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
@@ -27,7 +29,7 @@ static const enum fs_rng_stream stream_of[DS_COUNT] = {
 
 /* The fleet registered in the engine that runs our handlers. */
 struct fs_fleet *
-dev_fleet_of(struct fs_sim *sim)
+fs__dev_fleet_of(struct fs_sim *sim)
 {
     struct fs_fleet *f = fs_sim_ctx(sim, FS_CTX_FLEET);
     FS_ASSERT(f != NULL);
@@ -36,21 +38,21 @@ dev_fleet_of(struct fs_sim *sim)
 
 /* Event payload for device id. */
 void *
-dev_arg(uint32_t id)
+fs__dev_arg(uint32_t id)
 {
     return (void *)(uintptr_t)id;
 }
 
 /* Device id of an event payload. */
 uint32_t
-dev_id_of(void *arg)
+fs__dev_id_of(void *arg)
 {
     return (uint32_t)(uintptr_t)arg;
 }
 
 /* Load stream s of device id, positioned after the draws already made. */
 void
-dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
+fs__dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
         struct fs_rng *r)
 {
     fs_rng_seed(r, f->seed, id, stream_of[s]);
@@ -59,7 +61,7 @@ dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
 
 /* Store the position of stream s of device id after drawing from r. */
 void
-dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
+fs__dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
              const struct fs_rng *r)
 {
     FS_ASSERT(r->counter <= UINT32_MAX);
@@ -68,32 +70,32 @@ dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
 
 /* Current simulated time. */
 int64_t
-dev_now(const struct fs_fleet *f)
+fs__dev_now(const struct fs_fleet *f)
 {
     return fs_sim_now_us(f->env.sim);
 }
 
 /* Append a canonical record. */
 void
-dev_record(struct fs_fleet *f, uint16_t kind, uint32_t id, int64_t v)
+fs__dev_record(struct fs_fleet *f, uint16_t kind, uint32_t id, int64_t v)
 {
     fs_sim_record(f->env.sim, kind, id, v);
 }
 
 /* (Re)arm timer *t of device id to fire fn after delay_us. */
 void
-dev_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us, fs_event_fn *fn,
-          uint32_t id)
+fs__dev_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us,
+              fs_event_fn *fn, uint32_t id)
 {
-    dev_cancel(f, t);
-    int err = fs_sim_schedule(f->env.sim, delay_us, fn, dev_arg(id), t);
+    fs__dev_cancel(f, t);
+    int err = fs_sim_schedule(f->env.sim, delay_us, fn, fs__dev_arg(id), t);
     if (err != 0)
         *t = 0; /* past the engine's horizon: never fires */
 }
 
 /* Cancel timer *t if pending. */
 void
-dev_cancel(struct fs_fleet *f, uint64_t *t)
+fs__dev_cancel(struct fs_fleet *f, uint64_t *t)
 {
     if (*t != 0)
         fs_sim_cancel(f->env.sim, *t);
@@ -102,7 +104,7 @@ dev_cancel(struct fs_fleet *f, uint64_t *t)
 
 /* The scenario image of catalog index img. */
 const struct fs_scn_image *
-dev_image(const struct fs_fleet *f, uint32_t img)
+fs__dev_image(const struct fs_fleet *f, uint32_t img)
 {
     FS_ASSERT(img < f->env.scn->nimages);
     return &f->env.scn->images[img];
@@ -116,7 +118,7 @@ dev_has_code(const struct fs_dev *d)
 
 /* Running OS image of d, or FS_NO_IMAGE in recovery. */
 uint32_t
-dev_running_os(const struct fs_fleet *f, const struct fs_dev *d)
+fs__dev_running_os(const struct fs_fleet *f, const struct fs_dev *d)
 {
     (void)f;
     if (!dev_has_code(d))
@@ -126,7 +128,7 @@ dev_running_os(const struct fs_fleet *f, const struct fs_dev *d)
 
 /* Running app of d on core, or FS_NO_IMAGE. */
 uint32_t
-dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
+fs__dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
                 unsigned core)
 {
     (void)f;
@@ -138,10 +140,10 @@ dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
 
 /* Move device id to the series its current labels name. */
 void
-dev_series_update(struct fs_fleet *f, uint32_t id)
+fs__dev_series_update(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
-    uint32_t s = dev_series_find(f, d);
+    uint32_t s = fs__dev_series_find(f, d);
     if (s == d->series)
         return;
     if (d->series != UINT32_MAX)
@@ -152,15 +154,15 @@ dev_series_update(struct fs_fleet *f, uint32_t id)
 
 /* Set the state of device id, record it and move its series. */
 void
-dev_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s)
+fs__dev_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s)
 {
     FS_ASSERT(s != FS_DEV_OFFLINE);
     struct fs_dev *d = &f->devs[id];
     if (d->state != s) {
         d->state = (uint8_t)s;
-        dev_record(f, FS_REC_DEV_STATE, id, s);
+        fs__dev_record(f, FS_REC_DEV_STATE, id, s);
     }
-    dev_series_update(f, id);
+    fs__dev_series_update(f, id);
 }
 
 static void
@@ -214,12 +216,15 @@ dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort)
     uint32_t app_min = UINT32_MAX;
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
         uint32_t img = d->slot_app[c][0];
-        if (img != FS_NO_IMAGE && dev_image(f, img)->security_version < app_min)
-            app_min = dev_image(f, img)->security_version;
+        if (img == FS_NO_IMAGE)
+            continue;
+        uint32_t sv = fs__dev_image(f, img)->security_version;
+        if (sv < app_min)
+            app_min = sv;
     }
     d->counter[FS_KS_COUNTER_APP] = app_min == UINT32_MAX ? 0 : app_min;
-    dev_repq_init(d);
-    dev_keystore_manufacture(f, id);
+    fs__dev_repq_init(d);
+    fs__dev_keystore_manufacture(f, id);
 }
 
 static int
@@ -282,10 +287,10 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
             dev_manufacture(f, id, c);
         }
     }
-    dev_wear_assign(f);
+    fs__dev_wear_assign(f);
     dev_fw_series_init(f);
     for (uint32_t id = 0; id < f->ndevs; id++)
-        dev_series_update(f, id);
+        fs__dev_series_update(f, id);
     fs_sim_set_ctx(env->sim, FS_CTX_FLEET, f);
     *out = f;
     return 0;
@@ -305,10 +310,10 @@ fs_fleet_destroy(struct fs_fleet *f)
         fs_sim_set_ctx(f->env.sim, FS_CTX_FLEET, NULL);
     if (f->devs != NULL) {
         for (uint32_t id = 0; id < f->ndevs; id++)
-            memset(f->devs[id].sk, 0, sizeof(f->devs[id].sk));
+            sodium_memzero(f->devs[id].sk, sizeof(f->devs[id].sk));
     }
-    dev_series_fini(f);
-    dev_flips_fini(f);
+    fs__dev_series_fini(f);
+    fs__dev_flips_fini(f);
     fs_free(f->devs);
     fs_free(f->cohorts);
     fs_free(f);
@@ -324,11 +329,11 @@ fs_fleet_start(struct fs_fleet *f)
 {
     for (uint32_t id = 0; id < f->ndevs; id++) {
         struct fs_rng r;
-        dev_rng(f, id, DS_BOOT, &r);
+        fs__dev_rng(f, id, DS_BOOT, &r);
         int64_t at_us = (int64_t)fs_rng_below(&r, DEV_BOOT_SPREAD_US);
-        dev_rng_save(f, id, DS_BOOT, &r);
-        dev_timer(f, &f->devs[id].t_boot, at_us, dev_power_on, id);
-        dev_net_start(f, id);
+        fs__dev_rng_save(f, id, DS_BOOT, &r);
+        fs__dev_timer(f, &f->devs[id].t_boot, at_us, fs__dev_power_on, id);
+        fs__dev_net_start(f, id);
     }
     return 0;
 }
@@ -341,9 +346,10 @@ fs_fleet_receive(struct fs_fleet *f, struct fs_msg *m)
         fs_msgpool_put(f->env.pool, m);
         return;
     }
-    dev_receive(f, m);
+    fs__dev_receive(f, m);
 }
 
+/* Number of devices in the fleet. */
 uint32_t
 fs_fleet_count(const struct fs_fleet *f)
 {
@@ -375,6 +381,7 @@ fs_fleet_public_key(const struct fs_fleet *f, uint32_t device,
     memcpy(pk, f->devs[device].sk + 32, FS_KEY_PUB_BYTES);
 }
 
+/* sizeof the per-device record, for benchmarks. */
 size_t
 fs_fleet_device_bytes(void)
 {
@@ -391,6 +398,7 @@ fs_fleet_bytes(const struct fs_fleet *f)
            f->cache_cap * sizeof(struct dev_series_slot);
 }
 
+/* State of device as the devices{} metric labels it. */
 enum fs_dev_state
 fs_fleet_state(const struct fs_fleet *f, uint32_t device)
 {
@@ -401,6 +409,7 @@ fs_fleet_state(const struct fs_fleet *f, uint32_t device)
     return (enum fs_dev_state)d->state;
 }
 
+/* True when device booted untrusted code or an attack marked it. */
 bool
 fs_fleet_is_compromised(const struct fs_fleet *f, uint32_t device)
 {
@@ -414,11 +423,12 @@ fs_fleet_set_compromised(struct fs_fleet *f, uint32_t device, bool on)
 {
     FS_ASSERT(device < f->ndevs);
     f->devs[device].comp_ext = on;
-    dev_record(f, FS_REC_DEV_COMPROMISED, device,
+    fs__dev_record(f, FS_REC_DEV_COMPROMISED, device,
                fs_fleet_is_compromised(f, device));
-    dev_series_update(f, device);
+    fs__dev_series_update(f, device);
 }
 
+/* True once device stored a certificate. */
 bool
 fs_fleet_has_cert(const struct fs_fleet *f, uint32_t device)
 {
@@ -426,20 +436,23 @@ fs_fleet_has_cert(const struct fs_fleet *f, uint32_t device)
     return f->devs[device].has_cert != 0;
 }
 
+/* OS image device runs, or FS_NO_IMAGE in recovery. */
 uint32_t
 fs_fleet_running_os(const struct fs_fleet *f, uint32_t device)
 {
     FS_ASSERT(device < f->ndevs);
-    return dev_running_os(f, &f->devs[device]);
+    return fs__dev_running_os(f, &f->devs[device]);
 }
 
+/* App image device runs on core, or FS_NO_IMAGE. */
 uint32_t
 fs_fleet_running_app(const struct fs_fleet *f, uint32_t device, unsigned core)
 {
     FS_ASSERT(device < f->ndevs);
-    return dev_running_app(f, &f->devs[device], core);
+    return fs__dev_running_app(f, &f->devs[device], core);
 }
 
+/* Error-report events dropped fleet-wide. */
 uint64_t
 fs_fleet_reports_dropped(const struct fs_fleet *f)
 {
@@ -457,7 +470,7 @@ dev_check_one(const struct fs_fleet *f, const struct fs_dev *d)
         return false;
     if ((d->xchg == XCHG_IDLE) != (d->t_timeout == 0))
         return false;
-    return dev_repq_check(d);
+    return fs__dev_repq_check(d);
 }
 
 /*
@@ -471,7 +484,7 @@ fs_fleet_check(const struct fs_fleet *f)
         const struct fs_dev *d = &f->devs[id];
         if (!dev_check_one(f, d))
             return false;
-        if (dev_series_peek(f, d) != d->series)
+        if (fs__dev_series_peek(f, d) != d->series)
             return false;
     }
     int64_t total = fs_metrics_sum(f->env.metrics, FS_M_DEVICES, NULL, 0);

@@ -22,7 +22,7 @@
 
 /* Generate device id's key pair inside its keystore. */
 void
-dev_keystore_manufacture(struct fs_fleet *f, uint32_t id)
+fs__dev_keystore_manufacture(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     struct fs_rng r;
@@ -36,11 +36,12 @@ dev_keystore_manufacture(struct fs_fleet *f, uint32_t id)
 
 /* Count one firewall check of kind k; blocked checks are also recorded. */
 void
-dev_fw_count(struct fs_fleet *f, uint32_t id, enum fs_fw_kind k, bool allowed)
+fs__dev_fw_count(struct fs_fleet *f, uint32_t id, enum fs_fw_kind k,
+                 bool allowed)
 {
     fs_metrics_add(f->env.metrics, f->fw_series[k][allowed ? 0 : 1], 1);
     if (!allowed)
-        dev_record(f, FS_REC_DEV_FW_BLOCKED, id, k);
+        fs__dev_record(f, FS_REC_DEV_FW_BLOCKED, id, k);
 }
 
 static int
@@ -48,7 +49,7 @@ gate(struct fs_fleet *f, uint32_t id, enum fs_ks_caller caller)
 {
     FS_ASSERT(id < f->ndevs);
     bool ok = caller == FS_KS_MONITOR;
-    dev_fw_count(f, id, FS_FW_KEYSTORE, ok);
+    fs__dev_fw_count(f, id, FS_FW_KEYSTORE, ok);
     return ok ? 0 : FS_EINVAL;
 }
 

@@ -33,7 +33,7 @@ arm_toggle(struct fs_fleet *f, uint32_t id, struct fs_rng *r)
     const struct dev_cohort *dc = &f->cohorts[d->cohort];
     double mean_us = d->online ? dc->on_mean_us : dc->off_mean_us;
     int64_t at_us = fs_rng_exp_us(r, mean_us);
-    dev_timer(f, &d->t_net, at_us, dev_net_toggle, id);
+    fs__dev_timer(f, &d->t_net, at_us, dev_net_toggle, id);
 }
 
 /*
@@ -42,39 +42,39 @@ arm_toggle(struct fs_fleet *f, uint32_t id, struct fs_rng *r)
  * the rest of that period is exponential (memoryless).
  */
 void
-dev_net_start(struct fs_fleet *f, uint32_t id)
+fs__dev_net_start(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     uint32_t ppm = f->cohorts[d->cohort].sc->availability_ppm;
     if (ppm >= 1000000u || ppm == 0) {
         d->online = ppm != 0;
-        dev_series_update(f, id);
+        fs__dev_series_update(f, id);
         return;
     }
     struct fs_rng r;
-    dev_rng(f, id, DS_NET, &r);
+    fs__dev_rng(f, id, DS_NET, &r);
     d->online = fs_rng_below(&r, 1000000u) < ppm;
     arm_toggle(f, id, &r);
-    dev_rng_save(f, id, DS_NET, &r);
+    fs__dev_rng_save(f, id, DS_NET, &r);
     if (!d->online)
-        dev_record(f, FS_REC_DEV_NET, id, 0);
-    dev_series_update(f, id);
+        fs__dev_record(f, FS_REC_DEV_NET, id, 0);
+    fs__dev_series_update(f, id);
 }
 
 static void
 dev_net_toggle(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = dev_fleet_of(sim);
-    uint32_t id = dev_id_of(arg);
+    struct fs_fleet *f = fs__dev_fleet_of(sim);
+    uint32_t id = fs__dev_id_of(arg);
     struct fs_dev *d = &f->devs[id];
     d->t_net = 0;
     d->online = !d->online;
-    dev_record(f, FS_REC_DEV_NET, id, d->online);
-    dev_series_update(f, id);
+    fs__dev_record(f, FS_REC_DEV_NET, id, d->online);
+    fs__dev_series_update(f, id);
     struct fs_rng r;
-    dev_rng(f, id, DS_NET, &r);
+    fs__dev_rng(f, id, DS_NET, &r);
     arm_toggle(f, id, &r);
-    dev_rng_save(f, id, DS_NET, &r);
+    fs__dev_rng_save(f, id, DS_NET, &r);
 }
 
 /* Delay in [base * 0.9, base * 1.1) (frac_ppm = 100000) from ROLLOUT. */
@@ -82,9 +82,9 @@ static int64_t
 jittered(struct fs_fleet *f, uint32_t id, int64_t base_us, uint32_t frac_ppm)
 {
     struct fs_rng r;
-    dev_rng(f, id, DS_ROLLOUT, &r);
+    fs__dev_rng(f, id, DS_ROLLOUT, &r);
     double u = fs_rng_unit(&r) * 2.0 - 1.0;
-    dev_rng_save(f, id, DS_ROLLOUT, &r);
+    fs__dev_rng_save(f, id, DS_ROLLOUT, &r);
     double v = (double)base_us * (1.0 + u * frac_ppm / 1e6);
     return v < 1 ? 1 : (int64_t)v;
 }
@@ -93,7 +93,7 @@ static void
 end_exchange(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
-    dev_cancel(f, &d->t_timeout);
+    fs__dev_cancel(f, &d->t_timeout);
     d->xchg = XCHG_IDLE;
 }
 
@@ -103,8 +103,8 @@ checkin_failed(struct fs_fleet *f, uint32_t id, enum fs_checkin_fail why)
 {
     struct fs_dev *d = &f->devs[id];
     end_exchange(f, id);
-    dev_repq_unsend(d);
-    dev_record(f, FS_REC_DEV_CHECKIN_FAIL, id, why);
+    fs__dev_repq_unsend(d);
+    fs__dev_record(f, FS_REC_DEV_CHECKIN_FAIL, id, why);
     int64_t delay_us = DEV_BACKOFF_MIN_US;
     for (unsigned i = 0; i < d->backoff_exp && delay_us < DEV_BACKOFF_MAX_US;
          i++)
@@ -113,7 +113,7 @@ checkin_failed(struct fs_fleet *f, uint32_t id, enum fs_checkin_fail why)
         delay_us = DEV_BACKOFF_MAX_US;
     if (d->backoff_exp < UINT8_MAX)
         d->backoff_exp++;
-    dev_timer(f, &d->t_checkin, jittered(f, id, delay_us, 200000),
+    fs__dev_timer(f, &d->t_checkin, jittered(f, id, delay_us, 200000),
               dev_checkin_fire, id);
 }
 
@@ -125,7 +125,7 @@ checkin_done(struct fs_fleet *f, uint32_t id)
     end_exchange(f, id);
     d->backoff_exp = 0;
     int64_t period_us = f->env.scn->service.checkin_interval_us;
-    dev_timer(f, &d->t_checkin, jittered(f, id, period_us, 100000),
+    fs__dev_timer(f, &d->t_checkin, jittered(f, id, period_us, 100000),
               dev_checkin_fire, id);
 }
 
@@ -140,12 +140,12 @@ send(struct fs_fleet *f, uint32_t id, struct fs_msg *m)
  * booting. Offline counts as a failed attempt (backoff).
  */
 void
-dev_checkin_now(struct fs_fleet *f, uint32_t id)
+fs__dev_checkin_now(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     if (d->xchg != XCHG_IDLE || d->state == FS_DEV_REBOOTING)
         return;
-    dev_cancel(f, &d->t_checkin);
+    fs__dev_cancel(f, &d->t_checkin);
     if (!d->online) {
         checkin_failed(f, id, FS_CHECKIN_OFFLINE);
         return;
@@ -154,35 +154,36 @@ dev_checkin_now(struct fs_fleet *f, uint32_t id)
     m->kind = FS_MSG_HELLO;
     m->device = id;
     d->xchg = XCHG_WAIT_CHALLENGE;
-    dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout, id);
-    dev_record(f, FS_REC_DEV_CHECKIN_SENT, id, d->backoff_exp);
+    fs__dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US,
+                  dev_answer_timeout, id);
+    fs__dev_record(f, FS_REC_DEV_CHECKIN_SENT, id, d->backoff_exp);
     send(f, id, m);
 }
 
 /* Abandon any exchange and pending check-in (reboot). */
 void
-dev_checkin_abort(struct fs_fleet *f, uint32_t id)
+fs__dev_checkin_abort(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     end_exchange(f, id);
-    dev_repq_unsend(d);
-    dev_cancel(f, &d->t_checkin);
+    fs__dev_repq_unsend(d);
+    fs__dev_cancel(f, &d->t_checkin);
 }
 
 static void
 dev_checkin_fire(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = dev_fleet_of(sim);
-    uint32_t id = dev_id_of(arg);
+    struct fs_fleet *f = fs__dev_fleet_of(sim);
+    uint32_t id = fs__dev_id_of(arg);
     f->devs[id].t_checkin = 0;
-    dev_checkin_now(f, id);
+    fs__dev_checkin_now(f, id);
 }
 
 static void
 dev_answer_timeout(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = dev_fleet_of(sim);
-    uint32_t id = dev_id_of(arg);
+    struct fs_fleet *f = fs__dev_fleet_of(sim);
+    uint32_t id = fs__dev_id_of(arg);
     f->devs[id].t_timeout = 0;
     checkin_failed(f, id, FS_CHECKIN_TIMEOUT);
 }
@@ -199,9 +200,9 @@ build_evidence(struct fs_fleet *f, uint32_t id,
     memcpy(ev->nonce, nonce, FS_NONCE_BYTES);
     fs_keystore_read_pcr(f, id, FS_KS_MONITOR, 0, ev->pcr_boot);
     fs_keystore_read_pcr(f, id, FS_KS_MONITOR, 1, ev->pcr_apps);
-    ev->os_image = dev_running_os(f, d);
+    ev->os_image = fs__dev_running_os(f, d);
     for (unsigned c = 0; c < FS_APPS_MAX; c++)
-        ev->apps[c] = dev_running_app(f, d, c);
+        ev->apps[c] = fs__dev_running_app(f, d, c);
     fs_keystore_counter(f, id, FS_KS_MONITOR, FS_KS_COUNTER_OS,
                         &ev->counter_os);
     fs_keystore_counter(f, id, FS_KS_MONITOR, FS_KS_COUNTER_APP,
@@ -223,8 +224,9 @@ on_challenge(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
     m->u.evidence.nreports = (uint8_t)fs_fleet_reports_take(
         f, id, m->u.evidence.reports, FS_REPORTS_PER_MSG);
     d->xchg = XCHG_WAIT_ANSWER;
-    dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout, id);
-    dev_record(f, FS_REC_DEV_EVIDENCE_SENT, id, m->u.evidence.nreports);
+    fs__dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US,
+                  dev_answer_timeout, id);
+    fs__dev_record(f, FS_REC_DEV_EVIDENCE_SENT, id, m->u.evidence.nreports);
     send(f, id, m);
 }
 
@@ -242,7 +244,7 @@ on_cert(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
 
 /* Take a service message for a device (see fs_fleet_receive). */
 void
-dev_receive(struct fs_fleet *f, struct fs_msg *m)
+fs__dev_receive(struct fs_fleet *f, struct fs_msg *m)
 {
     uint32_t id = m->device;
     struct fs_dev *d = &f->devs[id];
@@ -252,7 +254,7 @@ dev_receive(struct fs_fleet *f, struct fs_msg *m)
     if (!d->online || d->state == FS_DEV_REBOOTING)
         kind = 0; /* nobody listening: dropped */
     if (kind != 0)
-        dev_record(f, FS_REC_DEV_ANSWER, id, kind);
+        fs__dev_record(f, FS_REC_DEV_ANSWER, id, kind);
     switch (kind) {
     case FS_MSG_CHALLENGE:
         if (wait_ch)

@@ -27,7 +27,7 @@ rep_clear(struct dev_rep *e)
 
 /* Empty queue of a new device. */
 void
-dev_repq_init(struct fs_dev *d)
+fs__dev_repq_init(struct fs_dev *d)
 {
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++)
         rep_clear(&d->rep[i]);
@@ -56,7 +56,7 @@ count_drops(struct fs_fleet *f, uint32_t id, uint32_t n)
         return;
     f->devs[id].rep_dropped += n;
     f->reports_dropped += n;
-    dev_record(f, FS_REC_DEV_REPORT_DROP, id, n);
+    fs__dev_record(f, FS_REC_DEV_REPORT_DROP, id, n);
 }
 
 /* Drop events older than the age bound. */
@@ -64,7 +64,7 @@ static void
 repq_prune(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
-    int64_t cutoff = dev_now(f) - FS_REPQ_AGE_MAX_US;
+    int64_t cutoff = fs__dev_now(f) - FS_REPQ_AGE_MAX_US;
     uint32_t dropped = 0;
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++) {
         struct dev_rep *e = &d->rep[i];
@@ -147,13 +147,14 @@ fs_fleet_report(struct fs_fleet *f, uint32_t device, enum fs_report_kind kind,
         count_drops(f, device, 1);
     }
     struct dev_rep *e = repq_slot(f, device, (uint8_t)kind, image);
-    int64_t now = dev_now(f);
+    int64_t now = fs__dev_now(f);
     if (e->count == 0)
         e->first_us = now;
     e->last_us = now;
     e->count++;
 }
 
+/* Events queued on device after pruning by age. */
 uint32_t
 fs_fleet_reports_pending(struct fs_fleet *f, uint32_t device)
 {
@@ -162,6 +163,7 @@ fs_fleet_reports_pending(struct fs_fleet *f, uint32_t device)
     return repq_total(&f->devs[device]);
 }
 
+/* Error-report events device dropped so far. */
 uint32_t
 fs_fleet_reports_dropped_of(const struct fs_fleet *f, uint32_t device)
 {
@@ -177,7 +179,7 @@ fs_fleet_reports_take(struct fs_fleet *f, uint32_t device,
     FS_ASSERT(device < f->ndevs);
     struct fs_dev *d = &f->devs[device];
     repq_prune(f, device);
-    dev_repq_unsend(d);
+    fs__dev_repq_unsend(d);
     size_t n = 0;
     while (n < max) {
         int best = -1;
@@ -218,7 +220,7 @@ fs_fleet_reports_ack(struct fs_fleet *f, uint32_t device)
 
 /* Forget what is in flight (the upload failed); the events stay. */
 void
-dev_repq_unsend(struct fs_dev *d)
+fs__dev_repq_unsend(struct fs_dev *d)
 {
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++)
         d->rep[i].sent = 0;
@@ -226,7 +228,7 @@ dev_repq_unsend(struct fs_dev *d)
 
 /* Queue invariants of one device. */
 bool
-dev_repq_check(const struct fs_dev *d)
+fs__dev_repq_check(const struct fs_dev *d)
 {
     uint32_t total = 0;
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++) {

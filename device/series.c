@@ -31,9 +31,9 @@ key_of(const struct fs_fleet *f, const struct fs_dev *d,
 {
     memset(k, 0, sizeof(*k));
     k->cohort = d->cohort;
-    k->os = dev_running_os(f, d);
+    k->os = fs__dev_running_os(f, d);
     for (unsigned c = 0; c < FS_APPS_MAX; c++)
-        k->app[c] = dev_running_app(f, d, c);
+        k->app[c] = fs__dev_running_app(f, d, c);
     k->state = d->state;
     if (d->state == FS_DEV_RUNNING && !d->online)
         k->state = FS_DEV_OFFLINE;
@@ -107,7 +107,7 @@ series_create(struct fs_fleet *f, const struct dev_series_slot *k)
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
         if (k->app[c] == FS_NO_IMAGE)
             continue;
-        const char *id = dev_image(f, k->app[c])->id;
+        const char *id = fs__dev_image(f, k->app[c])->id;
         size_t n = strlen(id);
         FS_ASSERT(len + n + 2 <= sizeof(apps));
         if (len > 0)
@@ -118,7 +118,7 @@ series_create(struct fs_fleet *f, const struct dev_series_slot *k)
     const char *v[6] = {
         sc->product->name,
         sc->group->name,
-        k->os == FS_NO_IMAGE ? NULL : dev_image(f, k->os)->id,
+        k->os == FS_NO_IMAGE ? NULL : fs__dev_image(f, k->os)->id,
         len == 0 ? NULL : apps,
         state_names[k->state],
         k->compromised ? "true" : "false"};
@@ -127,7 +127,7 @@ series_create(struct fs_fleet *f, const struct dev_series_slot *k)
 
 /* The series of d's current labels, created and cached on first use. */
 uint32_t
-dev_series_find(struct fs_fleet *f, const struct fs_dev *d)
+fs__dev_series_find(struct fs_fleet *f, const struct fs_dev *d)
 {
     struct dev_series_slot k;
     key_of(f, d, &k);
@@ -142,9 +142,9 @@ dev_series_find(struct fs_fleet *f, const struct fs_dev *d)
     return f->cache[i].series;
 }
 
-/* As dev_series_find without creating: UINT32_MAX when not cached. */
+/* As fs__dev_series_find without creating: UINT32_MAX when not cached. */
 uint32_t
-dev_series_peek(const struct fs_fleet *f, const struct fs_dev *d)
+fs__dev_series_peek(const struct fs_fleet *f, const struct fs_dev *d)
 {
     if (f->cache_cap == 0)
         return UINT32_MAX;
@@ -158,7 +158,7 @@ dev_series_peek(const struct fs_fleet *f, const struct fs_dev *d)
 
 /* Free the cache. */
 void
-dev_series_fini(struct fs_fleet *f)
+fs__dev_series_fini(struct fs_fleet *f)
 {
     fs_free(f->cache);
     f->cache = NULL;

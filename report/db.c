@@ -4,7 +4,7 @@
  * Owns: the schema of fleet.db (docs/fleet-db.md) and filling it in one
  * transaction.
  * Invariants: rows go in in scenario or registry order; no SQL calls
- * CURRENT_TIMESTAMP or random(); simulated times are bound parameters.
+ * CURRENT_TIMESTAMP or SQL random numbers; simulated times are bound parameters.
  * Does not: hold the database open after writing; decide anything.
  */
 #include <inttypes.h>

@@ -6,7 +6,7 @@
  * at rest with crypto_secretbox_easy.
  * Invariants: one savepoint per write, so the tables appear whole or not
  * at all; rows go in by id or index order; simulated times are bound
- * parameters; SQL never calls CURRENT_TIMESTAMP or random(); secret keys
+ * parameters; SQL never calls CURRENT_TIMESTAMP or SQL random numbers; secret keys
  * are never written in clear; the seal key derives from the seed and the
  * seal nonce from the service's stream, so a run's database is
  * reproducible.

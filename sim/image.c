@@ -48,6 +48,7 @@ struct fs_catalog {
     size_t memo_used;                       /* entries */
     uint64_t verifies;                      /* real verifications */
     uint64_t memo_hits;                     /* answered from the memo */
+    unsigned char *scratch;                 /* CONTENT_CHUNK_BYTES for hashing */
 };
 
 static void
@@ -83,7 +84,7 @@ hash_content(const struct fs_catalog *c, uint32_t i, uint64_t len,
              const uint64_t *flips, size_t nflips,
              unsigned char out[FS_HASH_BYTES])
 {
-    unsigned char *buf = fs_xmalloc(CONTENT_CHUNK_BYTES);
+    unsigned char *buf = c->scratch;
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, FS_HASH_BYTES);
     struct fs_rng r;
@@ -101,7 +102,6 @@ hash_content(const struct fs_catalog *c, uint32_t i, uint64_t len,
         crypto_generichash_update(&st, buf, n);
     }
     crypto_generichash_final(&st, out, FS_HASH_BYTES);
-    fs_free(buf);
 }
 
 static uint32_t
@@ -158,6 +158,7 @@ fs_catalog_create(const struct fs_scn *scn, uint64_t seed,
         return FS_EINVAL;
     struct fs_catalog *c = fs_xcalloc(1, sizeof(*c));
     c->seed = seed;
+    c->scratch = fs_xmalloc(CONTENT_CHUNK_BYTES);
     uint32_t max_signers = 2 + scn->nsigners + scn->nactions;
     c->signers = fs_xcalloc(max_signers, sizeof(*c->signers));
     add_signer(c, "platform");
@@ -197,6 +198,7 @@ fs_catalog_destroy(struct fs_catalog *c)
     fs_free(c->signers);
     fs_free(c->manifests);
     fs_free(c->memo);
+    fs_free(c->scratch);
     fs_free(c);
 }
 

@@ -356,17 +356,18 @@ int
 fs__scn_enum(struct fs__scn_ld *ld, const struct fs__scn_node *n,
              const char *key, const char *const *names, size_t nnames, int *out)
 {
-    char list[400];
-    list_names(names, nnames, list, sizeof(list));
-    if (n->kind != FS__NODE_SCALAR || fs__scn_is_null(n))
-        return fs__scn_err(ld, n, "'%s': expected one of %s, got %s", key, list,
-                           fs__scn_kind_name(n));
-    for (size_t i = 0; i < nnames; i++) {
+    bool scalar = n->kind == FS__NODE_SCALAR && !fs__scn_is_null(n);
+    for (size_t i = 0; scalar && i < nnames; i++) {
         if (strcmp(n->text, names[i]) == 0) {
             *out = (int)i;
             return 0;
         }
     }
+    char list[400];
+    list_names(names, nnames, list, sizeof(list));
+    if (!scalar)
+        return fs__scn_err(ld, n, "'%s': expected one of %s, got %s", key, list,
+                           fs__scn_kind_name(n));
     const char *hint = fs__scn_hint(n->text, names, nnames);
     if (hint != NULL)
         return fs__scn_err(ld, n,

@@ -99,13 +99,11 @@ check_applies(struct fs__scn_ld *ld, const struct fs__scn_node *map,
               const char *const *keys, const struct fs__scn_node **v,
               size_t nkeys, const char *need, const char *kind)
 {
-    char what[64];
-    snprintf(what, sizeof(what), "a %s action", kind);
     for (size_t i = 1; i < nkeys; i++) {
-        if (need[i - 1] == 'r') {
-            int err = fs__scn_require(ld, map, what, keys[i], v[i]);
-            if (err != 0)
-                return err;
+        if (need[i - 1] == 'r' && (v[i] == NULL || fs__scn_is_null(v[i]))) {
+            char what[64];
+            snprintf(what, sizeof(what), "a %s action", kind);
+            return fs__scn_require(ld, map, what, keys[i], v[i]);
         } else if (need[i - 1] == '-' && v[i] != NULL) {
             return fs__scn_err(ld, v[i], "'%s' does not apply to %s", keys[i],
                                kind);

@@ -8,6 +8,7 @@
  * teardown) and the fleet passes fs_fleet_check.
  * Does not: exercise the real service.
  */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "device_fixture.h"
@@ -299,7 +300,16 @@ run_fleet(unsigned seed_extra, char hex[65], unsigned char pk[32],
     assert_true(x->evidences >= 40 * 4);
     assert_int_equal(x->bad_evidence, 0);
     assert_true(x->reports > 0);
+    assert_int_equal(fx_fw(x, "peripheral", "blocked"), 0);
+    assert_int_equal(fx_fw(x, "network", "blocked"), 0);
+    assert_true(fx_fw(x, "network", "allowed") >= (int64_t)x->telemetry);
+    assert_int_equal(fx_fw(x, "keystore", "blocked"), 0);
     fs_sim_fingerprint(x->sim, hex);
+    printf("fleet run: %" PRIu64 " events, %" PRIu64 " records, %" PRIu64
+           " hellos, %" PRIu64 " evidences, %" PRIu64 " reports, %" PRIu64
+           " telemetry, %" PRId64 " running\n",
+           fs_sim_events(x->sim), fs_sim_records(x->sim), x->hellos,
+           x->evidences, x->reports, x->telemetry, fx_devices(x, "running"));
     fs_fleet_public_key(x->fleet, 3, pk);
     *out_telemetry = x->telemetry;
     fx_destroy(x);

@@ -57,14 +57,13 @@ enum fs_dev_rec {
     FS_REC_DEV_COMPROMISED       /* value = 1 compromised, 0 clean */
 };
 
-/* A device's state, as in devices{state=...} (plus "off" before boot). */
+/* A device's state, as in devices{state=...}; "rebooting" until first boot. */
 enum fs_dev_state {
     FS_DEV_RUNNING = 0,
     FS_DEV_UPDATING,
     FS_DEV_REBOOTING,
     FS_DEV_OFFLINE,     /* running but without network (derived) */
-    FS_DEV_RECOVERY,
-    FS_DEV_OFF          /* manufactured, not yet powered (not counted) */
+    FS_DEV_RECOVERY
 };
 
 /* Why a check-in failed (FS_REC_DEV_CHECKIN_FAIL). */
@@ -296,7 +295,6 @@ void fs_fleet_reports_ack(struct fs_fleet *f, uint32_t device);
 /* ---- telemetry ------------------------------------------------------- */
 
 /* Telemetry part index of a device in a cohort without wear parts. */
-#define FS_PART_NONE 0xFFu
 
 /* Wear part index of a degrading device, or FS_PART_NONE. */
 unsigned fs_fleet_wear_part(const struct fs_fleet *f, uint32_t device);

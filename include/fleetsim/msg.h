@@ -32,6 +32,7 @@
 #define FS_REPORTS_PER_MSG 8       /* aggregated report entries per upload */
 #define FS_EVIDENCE_BYTES 192      /* canonical encoding upper bound */
 #define FS_CERT_BYTES 64           /* canonical encoding upper bound */
+#define FS_PART_NONE 0xFFu         /* telemetry from a device with no wear part */
 
 enum fs_msg_kind {
     FS_MSG_HELLO = 1,

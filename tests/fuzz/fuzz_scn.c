@@ -6,13 +6,13 @@
  * message; nothing crashes and nothing leaks (checked per input).
  * Does not: run anything beyond the loader.
  *
- * Build and run (a corpus copy keeps new inputs out of the tree):
+ * Build and run (new inputs go to the first, scratch, directory):
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
  *     -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_scn.c \
  *     sim/scn_*.c sim/units.c sim/expect.c sim/metrics.c sim/mem.c \
  *     sim/err.c -lyaml -lm -o build/fuzz_scn
- *   mkdir -p /tmp/corpus && cp tests/data/*.yaml tests/bad/*.yaml /tmp/corpus
- *   ./build/fuzz_scn -max_total_time=60 /tmp/corpus
+ *   mkdir -p /tmp/corpus
+ *   ./build/fuzz_scn -max_total_time=60 /tmp/corpus tests/data tests/bad
  */
 #include <stddef.h>
 #include <stdint.h>
