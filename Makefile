@@ -102,24 +102,23 @@ test: deps
 	  $(MAKE) --no-print-directory asan
 	@echo "all tests passed (normal build and ASan+UBSan build)"
 
-NS3_LIBS = $(shell pkg-config --libs ns3-core 2>/dev/null || \
-	      (ls /usr/lib/*/libns3*-core*.so >/dev/null 2>&1 && echo -lns3.37-core))
-
+# The ns-3 hold model (tests/bench/ns3_hold.cc) is built only when Debian's
+# libns3-dev is installed; its calendar scheduler is run at 100k pending
+# because at 1M it takes minutes.
 bench: all
 	./$(BUILD)/fleetsim bench engine --pending 1000000 --events 5000000
-	@if [ -f /usr/include/ns3.37/ns3/core-module.h ] || \
-	   ls /usr/include/ns3*/ns3/core-module.h >/dev/null 2>&1; then \
+	./$(BUILD)/fleetsim bench engine --pending 1000000 --events 5000000 --heap
+	@if [ -f /usr/include/ns3/core-module.h ]; then \
 	  $(MAKE) --no-print-directory $(BUILD)/ns3-hold && \
-	  for s in map heap priority calendar; do \
+	  for s in map heap priority; do \
 	    ./$(BUILD)/ns3-hold --scheduler=$$s --pending=1000000 --events=5000000; \
 	  done; \
-	else echo "ns-3 not installed (apt-get install libns3-dev) - skipping"; fi
+	  ./$(BUILD)/ns3-hold --scheduler=calendar --pending=100000 --events=500000; \
+	else echo "ns-3 not installed (apt-get install libns3-dev): skipping it"; fi
 
-NS3_INC = $(firstword $(wildcard /usr/include/ns3*))
 $(BUILD)/ns3-hold: tests/bench/ns3_hold.cc
 	@mkdir -p $(dir $@)
-	g++ -O2 -std=c++17 -I$(NS3_INC) -o $@ $< \
-	  $(patsubst /usr/lib/x86_64-linux-gnu/lib%.so,-l%,$(wildcard /usr/lib/*/libns3*-core*.so))
+	g++ -O2 -std=c++17 -o $@ $< -lns3-core
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -120,8 +120,8 @@ node_free(struct fs_queue *q, uint32_t i)
 
 /*
  * When everything pending is in the top, copy the live nodes to a
- * right-sized fresh pool, in pool order. Run only when the pool is mostly free, so a
- * queue that grew to millions and shrank gives its memory back.
+ * right-sized fresh pool, in pool order. Run only when the pool is mostly
+ * free, so a queue that grew to millions and shrank gives memory back.
  */
 static void
 pool_compact(struct fs_queue *q)
@@ -456,7 +456,8 @@ fs_queue_push(struct fs_queue *q, const struct fs_event *ev)
     bottom_insert(q, ev);
 }
 
-/* Count the events of up to GATHER_BUCKETS lists, walking them side by side
+/*
+ * Count the events of up to GATHER_BUCKETS lists, walking them side by side
  * so that their cache misses overlap instead of queueing one after another.
  */
 static void
@@ -681,7 +682,7 @@ fs_queue_check(const struct fs_queue *q)
     for (unsigned ri = 0; ri < q->nrungs; ri++)
         if (!check_rung(q, ri, &nodes))
             return false;
-    /* Live nodes at or after top_start_us are the top; the rest are in rungs. */
+    /* Live nodes at or after top_start_us are the top; the rest in rungs. */
     size_t live = 0;
     size_t top = 0;
     for (uint32_t i = 0; i < q->pool_used; i++) {

@@ -223,9 +223,9 @@ test_queue_grows_and_shrinks(void **state)
         assert_true(fs_queue_check(f->q));
         assert_true(fs_queue_bytes(f->q) > 300000 * sizeof(struct fs_event));
         /* Shrink to a few, with holds in between, then grow back. */
-        while (fs_queue_size(f->q) > 100) {
+        for (uint64_t i = 0; fs_queue_size(f->q) > 100; i++) {
             assert_true(pop_both(f));
-            if (fs_queue_size(f->q) % 3 == 0)
+            if (i % 3 == 0)
                 push_both(f, f->now_us + fs_rng_exp_us(&f->rng, 1e6));
         }
         assert_true(fs_queue_check(f->q));
@@ -289,8 +289,31 @@ test_queue_dense_pushes_near_now(void **state)
     push_both(f, 1000000000);
     assert_true(pop_both(f));
     for (int i = 0; i < 50000; i++) {
-        push_both(f, 1 + (int64_t)fs_rng_below(&f->rng, 999999999));
+        uint64_t room = (uint64_t)(1000000000 - f->now_us);
+        push_both(f, f->now_us + (int64_t)fs_rng_below(&f->rng, room));
         if (i % 10 == 0)
+            assert_true(pop_both(f));
+    }
+    assert_true(fs_queue_check(f->q));
+    drain_both(f);
+}
+
+static void
+test_queue_same_time_flood(void **state)
+{
+    struct qfix *f = *state;
+    /* Wide buckets, then a flood at one instant inside the nearest one. */
+    push_both(f, 0);
+    push_both(f, 1000000000);
+    assert_true(pop_both(f));
+    for (int i = 0; i < 20000; i++)
+        push_both(f, 5);
+    assert_true(pop_both(f));
+    for (int i = 0; i < 40000; i++) {
+        push_both(f, 5);
+        if (i % 4 == 0)
+            push_both(f, 6);
+        if (i % 3 == 0)
             assert_true(pop_both(f));
     }
     assert_true(fs_queue_check(f->q));
@@ -370,6 +393,7 @@ main(void)
         T(test_queue_skewed_times),
         T(test_queue_clustered_times),
         T(test_queue_dense_pushes_near_now),
+        T(test_queue_same_time_flood),
         T(test_queue_matches_heap_1m_ops),
         T(test_queue_heap_reference_is_sound),
 #undef T
