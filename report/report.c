@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fleetsim/err.h"
+#include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/report.h"
 #include "fleetsim/run.h"
@@ -109,6 +110,7 @@ fs_report_summary_json(struct fs_run *run, double wall_s, FILE *fp)
     fprintf(fp, ",\n  \"completed\": %s",
             fs_run_is_done(run) ? "true" : "false");
     fprintf(fp, ",\n  \"wall_s\": %.3f", wall_s);
+    fprintf(fp, ",\n  \"peak_rss_bytes\": %zu", fs_mem_peak_rss_bytes());
     fprintf(fp, ",\n  \"fingerprint\": \"%s\"", hex);
     size_t n;
     const struct fs_run_result *res = fs_run_results(run, &n);

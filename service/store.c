@@ -256,8 +256,15 @@ store_secrets(struct fs_svc *s, sqlite3 *db)
         return FS_EDB;
     unsigned char key[32];
     store_seal_key(s, key);
-    /* Signer secret keys join here once the catalog exposes them. */
     int err = store_secret(s, st, key, "service-ca", s->ca_pk, s->ca_sk);
+    uint32_t n = fs_catalog_signers(s->env.catalog);
+    for (uint32_t i = 0; i < n && err == 0; i++) {
+        char name[96];
+        snprintf(name, sizeof(name), "signer:%s",
+                 fs_catalog_signer_name(s->env.catalog, i));
+        err = store_secret(s, st, key, name, fs_catalog_signer_pk(s->env.catalog, i),
+                           fs_catalog_signer_sk(s->env.catalog, i));
+    }
     sodium_memzero(key, sizeof(key));
     sqlite3_finalize(st);
     return err;

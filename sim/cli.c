@@ -264,6 +264,8 @@ fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
     fprintf(fp, "events       %" PRIu64 " (%.2fM/s)\n", ev,
             wall_s > 0 ? (double)ev / wall_s / 1e6 : 0.0);
     fprintf(fp, "wall time    %.2f s\n", wall_s);
+    fprintf(fp, "peak memory  %.1f MiB\n",
+            (double)fs_mem_peak_rss_bytes() / (1024.0 * 1024.0));
     fprintf(fp, "fingerprint  %s\n", fp_hex);
     size_t n;
     const struct fs_run_result *res = fs_run_results(run, &n);

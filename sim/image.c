@@ -228,6 +228,13 @@ fs_catalog_signer_pk(const struct fs_catalog *c, uint32_t s)
     return c->signers[s].pk;
 }
 
+const unsigned char *
+fs_catalog_signer_sk(const struct fs_catalog *c, uint32_t s)
+{
+    FS_ASSERT(s < c->nsigners);
+    return c->signers[s].sk;
+}
+
 const char *
 fs_catalog_signer_name(const struct fs_catalog *c, uint32_t s)
 {

@@ -70,6 +70,12 @@ const struct fs_signed_manifest *fs_catalog_manifest(const struct fs_catalog *c,
 const unsigned char *fs_catalog_signer_pk(const struct fs_catalog *c,
                                           uint32_t s);
 const char *fs_catalog_signer_name(const struct fs_catalog *c, uint32_t s);
+/*
+ * Secret key of signer s, for sealing it at rest in the service store.
+ * Nothing in the model signs with it except fs_catalog_sign.
+ */
+const unsigned char *fs_catalog_signer_sk(const struct fs_catalog *c,
+                                          uint32_t s);
 /* Signer index by name, or UINT32_MAX. */
 uint32_t fs_catalog_signer_find(const struct fs_catalog *c, const char *name);
 
