@@ -201,5 +201,5 @@ fs_attest_receive(struct fs_svc *s, struct fs_msg *m)
         m->u.rejected = (uint8_t)r;
         fs_metrics_add(s->env.metrics, fs_svc_cert_series(s, false), 1);
     }
-    s->env.send(s->env.ctx, m);
+    s->env.send(s->env.ctx, m, 0);
 }

@@ -229,12 +229,12 @@ svc_hello(struct fs_svc *s, struct fs_msg *m)
         fs_sim_record(s->env.sim, FS_REC_SVC_REFUSED, device,
                       (int64_t)s->rate_count);
         m->kind = FS_MSG_REFUSED;
-        s->env.send(s->env.ctx, m);
+        s->env.send(s->env.ctx, m, 0);
         return;
     }
     fs_attest_challenge(s, device, m->u.nonce);
     m->kind = FS_MSG_CHALLENGE;
-    s->env.send(s->env.ctx, m);
+    s->env.send(s->env.ctx, m, 0);
 }
 
 void

@@ -58,6 +58,24 @@ fs_evidence_encode(const struct fs_evidence *e,
 }
 
 size_t
+fs_update_record_encode(const struct fs_update_record *r,
+                        unsigned char out[FS_RECORD_BYTES])
+{
+    unsigned char *p = putb(out, (const unsigned char *)"FSUPDT01", 8);
+    p = put32(p, r->deployment);
+    p = put32(p, r->product);
+    p = put32(p, r->group);
+    p = put64(p, r->version);
+    p = put64(p, (uint64_t)r->expires_us);
+    unsigned char m[FS_MANIFEST_BYTES];
+    fs_manifest_encode(&r->target, m);
+    p = putb(p, m, sizeof(m));
+    size_t n = (size_t)(p - out);
+    FS_ASSERT(n <= FS_RECORD_BYTES);
+    return n;
+}
+
+size_t
 fs_cert_encode(const struct fs_cert *c, unsigned char out[FS_CERT_BYTES])
 {
     unsigned char *p = putb(out, (const unsigned char *)"FSCERT01", 8);
@@ -140,4 +158,25 @@ fs_attest_reason_name(enum fs_attest_reason r)
         "stale_nonce", "measurement_mismatch", "os_too_old",
         "revoked"};
     return (unsigned)r < FS_ATT_COUNT ? names[r] : "unknown";
+}
+
+const char *
+fs_update_result_name(enum fs_update_result r)
+{
+    static const char *const names[FS_UPD_RESULT_COUNT] = {
+        "offered",  "downloaded", "installed",  "confirmed",
+        "rejected", "failed",     "rolled_back"};
+    return (unsigned)r < FS_UPD_RESULT_COUNT ? names[r] : "unknown";
+}
+
+const char *
+fs_update_reason_name(enum fs_update_reason r)
+{
+    static const char *const names[FS_UPR_COUNT] = {
+        "",              "bad_signature", "untrusted_key",
+        "revoked_key",   "rollback",      "hash_mismatch",
+        "too_long",      "timeout",       "expired_manifest",
+        "wrong_product", "wrong_group",   "no_space",
+        "power_loss",    "crash"};
+    return (unsigned)r < FS_UPR_COUNT ? names[r] : "unknown";
 }

@@ -5,17 +5,20 @@
  * Thng, "Ladder Queue", ACM TOMACS 15(3), 2005):
  *   - top: an unsorted list of the far future, times >= top_start_us;
  *   - rungs: up to RUNGS_MAX calendars of unsorted buckets. Rung 0 is built
- *     from the top when everything nearer is used up, with about one bucket
- *     per event; a bucket holding more than SPLIT_MIN events is split into a
- *     finer rung below it instead of being sorted, so skewed or clustered
- *     times never make a bucket large;
+ *     from the top when everything nearer is used up, with about
+ *     RUNG0_PER_BUCKET events per bucket; a bucket holding more than
+ *     SPLIT_MIN events is split into a finer rung below it instead of being
+ *     sorted, so skewed or clustered times never make a bucket large;
  *   - bottom: a small sorted array of the nearest events, popped in order.
- * Events sit in pooled 40-byte nodes linked by 32-bit index; the pool is one
- * array that grows by doubling, with a free list, so steady-state pushes and
- * pops allocate nothing. Bucket widths are powers of two (a shift, not a
- * division, per push) and are recomputed each time a rung is built, which is
- * the automatic resizing: widths follow the spread of the events actually
- * pending, from a handful to millions.
+ * Every list (the top and each bucket) is a chain of fixed chunks of CHUNK
+ * events stored contiguously, so that a push is an append to the list's
+ * tail chunk and a list is read back almost sequentially (a linked node per
+ * event would cost a dependent cache miss per event). Chunks come from one
+ * pool array that grows by doubling, with a free list, so steady-state
+ * pushes and pops allocate nothing. Bucket widths are powers of two (a
+ * shift, not a division, per push) and are recomputed each time a rung is
+ * built, which is the automatic resizing: widths follow the spread of the
+ * events actually pending, from a handful to millions.
  *
  * Invariants (checked by fs_queue_check):
  *   - every bottom event < deepest rung's cur_us (or top_start_us when there
@@ -23,7 +26,8 @@
  *   - rung i covers [cur_us, upper) where upper is rung i-1's cur_us, or
  *     top_start_us for rung 0; each event lies in its bucket's range;
  *   - every top event >= top_start_us;
- *   - live nodes + free nodes = nodes handed out of the pool.
+ *   - a list of n events holds exactly ceil(n / CHUNK) chunks; chunks in
+ *     lists + free chunks = chunks handed out of the pool.
  * Ties in at_us are broken by seq when a bucket is sorted into the bottom,
  * so order is exactly that of fs_event_before, FIFO for a rising seq.
  *
@@ -37,24 +41,31 @@
 #include "fleetsim/mem.h"
 #include "fleetsim/queue.h"
 
-#define NIL UINT32_MAX /* the null node index */
+#define NIL UINT32_MAX /* the null chunk index */
+#define CHUNK 8        /* events per chunk (256 bytes) */
 #define RUNGS_MAX 16   /* deepest ladder; widths shrink >= 2x per rung */
+#define RUNG0_PER_BUCKET 16 /* rung 0 aims at this many events per bucket */
+#define SPAWN_PER_BUCKET 4  /* a split rung aims at this many per bucket */
 #define SPLIT_MIN 48   /* a bucket above this many events is split */
-#define POOL_CAP_MIN 64      /* smallest node pool, in nodes */
+#define POOL_CAP_MIN 8       /* smallest chunk pool, in chunks */
 #define BOTTOM_CAP_MIN 128   /* smallest bottom array, in events */
 #define BOTTOM_SPILL_MIN 256 /* bottom size that may be spilled to a rung */
 #define SORT_INSERTION_MAX 64 /* sort runs up to this long by insertion */
-#define GATHER_BUCKETS 16     /* buckets walked side by side per refill */
 #define GATHER_EVENTS_MAX 256 /* stop adding buckets to a refill past this */
-#define FREE_US INT64_MIN     /* at_us of a node on the free list */
 
-struct node {
-    struct fs_event ev; /* the event itself */
-    uint32_t next;      /* next node in the same list, or NIL */
+struct chunk {
+    struct fs_event ev[CHUNK];
+};
+
+/* A list of events: a chain of chunks, all full but the tail. */
+struct blist {
+    uint32_t head; /* first chunk, or NIL when n == 0 */
+    uint32_t tail; /* last chunk (valid when n > 0) */
+    uint32_t n;    /* events held */
 };
 
 struct rung {
-    uint32_t *head;   /* per bucket: first node index, or NIL */
+    struct blist *b;  /* per bucket */
     uint32_t nb;      /* buckets in use */
     uint32_t cap;     /* buckets allocated */
     uint32_t cur;     /* first bucket not yet consumed */
@@ -65,15 +76,16 @@ struct rung {
 };
 
 struct fs_queue {
-    struct node *pool;     /* node storage */
-    uint32_t pool_used;    /* nodes ever handed out (live or free) */
-    uint32_t pool_cap;     /* nodes allocated */
+    struct chunk *pool;    /* chunk storage */
+    uint32_t *cnext;       /* per chunk: next chunk in its list, or NIL */
+    uint32_t pool_used;    /* chunks ever handed out (live or free) */
+    uint32_t pool_cap;     /* chunks allocated */
     uint32_t pool_cap_min; /* never shrink below this (the creation hint) */
-    uint32_t free_head;    /* free list of returned nodes, or NIL */
+    uint32_t free_head;    /* free list of returned chunks, or NIL */
 
-    size_t top_count;     /* events in the top (nodes not in any list) */
-    int64_t top_min_us;   /* least time in the top (when top_count > 0) */
-    int64_t top_max_us;   /* greatest time in the top (when top_count > 0) */
+    struct blist top;     /* the far future, unsorted */
+    int64_t top_min_us;   /* least time in the top (when top.n > 0) */
+    int64_t top_max_us;   /* greatest time in the top (when top.n > 0) */
     int64_t top_start_us; /* events at or after this go to the top */
 
     struct rung rung[RUNGS_MAX]; /* rung 0 is the coarsest */
@@ -89,14 +101,22 @@ struct fs_queue {
     int64_t last_us; /* time of the last pop; pushes must not be earlier */
 };
 
-/* ---- node pool ---------------------------------------------------------- */
+/* ---- chunk pool and lists ----------------------------------------------- */
+
+static void
+pool_resize(struct fs_queue *q, uint32_t cap)
+{
+    q->pool = fs_xrealloc(q->pool, (size_t)cap * sizeof(*q->pool));
+    q->cnext = fs_xrealloc(q->cnext, (size_t)cap * sizeof(*q->cnext));
+    q->pool_cap = cap;
+}
 
 static uint32_t
-node_alloc(struct fs_queue *q)
+chunk_alloc(struct fs_queue *q)
 {
     uint32_t i = q->free_head;
     if (i != NIL) {
-        q->free_head = q->pool[i].next;
+        q->free_head = q->cnext[i];
         return i;
     }
     if (q->pool_used == q->pool_cap) {
@@ -104,45 +124,117 @@ node_alloc(struct fs_queue *q)
         if (cap > FS_QUEUE_SIZE_MAX)
             cap = FS_QUEUE_SIZE_MAX;
         FS_ASSERT(cap > q->pool_cap);
-        q->pool = fs_xrealloc(q->pool, (size_t)cap * sizeof(*q->pool));
-        q->pool_cap = (uint32_t)cap;
+        pool_resize(q, (uint32_t)cap);
     }
     return q->pool_used++;
 }
 
-static void
-node_free(struct fs_queue *q, uint32_t i)
+static inline void
+chunk_free(struct fs_queue *q, uint32_t i)
 {
-    q->pool[i].ev.at_us = FREE_US;
-    q->pool[i].next = q->free_head;
+    q->cnext[i] = q->free_head;
     q->free_head = i;
 }
 
+/* Append ev to list b. */
+static inline void
+list_push(struct fs_queue *q, struct blist *b, const struct fs_event *ev)
+{
+    uint32_t s = b->n % CHUNK;
+    if (s == 0) {
+        uint32_t c = chunk_alloc(q);
+        q->cnext[c] = NIL;
+        if (b->n == 0)
+            b->head = c;
+        else
+            q->cnext[b->tail] = c;
+        b->tail = c;
+    }
+    q->pool[b->tail].ev[s] = *ev;
+    b->n++;
+}
+
+/* Copy list b's events to out (b->n of them) and free its chunks. */
+static void
+list_drain(struct fs_queue *q, struct blist *b, struct fs_event *out)
+{
+    uint32_t left = b->n;
+    uint32_t c = b->head;
+    while (left > 0) {
+        uint32_t take = left < CHUNK ? left : CHUNK;
+        uint32_t next = q->cnext[c];
+        if (next != NIL)
+            __builtin_prefetch(&q->pool[next]);
+        memcpy(out, q->pool[c].ev, take * sizeof(*out));
+        out += take;
+        left -= take;
+        chunk_free(q, c);
+        c = next;
+    }
+    b->n = 0;
+    b->head = NIL;
+}
+
+static inline void
+rung_link(struct fs_queue *q, struct rung *r, const struct fs_event *ev);
+
+/* Move every event of list b into rung r and free b's chunks. */
+static void
+list_move_to_rung(struct fs_queue *q, struct blist *b, struct rung *r)
+{
+    uint32_t left = b->n;
+    uint32_t c = b->head;
+    while (left > 0) {
+        uint32_t take = left < CHUNK ? left : CHUNK;
+        uint32_t next = q->cnext[c];
+        if (next != NIL)
+            __builtin_prefetch(&q->pool[next]);
+        /* Free first: the chunk is reused only after this loop reads it. */
+        for (uint32_t k = 0; k < take; k++) {
+            struct fs_event ev = q->pool[c].ev[k];
+            rung_link(q, r, &ev);
+        }
+        chunk_free(q, c);
+        left -= take;
+        c = next;
+    }
+    b->n = 0;
+    b->head = NIL;
+}
+
 /*
- * When everything pending is in the top, copy the live nodes to a
- * right-sized fresh pool, in pool order. Run only when the pool is mostly
- * free, so a queue that grew to millions and shrank gives memory back.
+ * When everything pending is in the top, copy its chunks to a right-sized
+ * fresh pool, in list order. Run only when the pool is mostly free, so a
+ * queue that grew to millions and shrank gives memory back.
  */
 static void
 pool_compact(struct fs_queue *q)
 {
     FS_ASSERT(q->nrungs == 0);
     FS_ASSERT(q->bot_head == q->bot_used);
-    FS_ASSERT(q->top_count == q->size);
-    uint64_t cap = (uint64_t)q->size * 2;
+    FS_ASSERT(q->top.n == q->size);
+    uint32_t chunks = (q->top.n + CHUNK - 1) / CHUNK;
+    uint64_t cap = (uint64_t)chunks * 2;
     if (cap < q->pool_cap_min)
         cap = q->pool_cap_min;
-    struct node *fresh = fs_xmalloc((size_t)cap * sizeof(*fresh));
+    struct chunk *fresh = fs_xmalloc((size_t)cap * sizeof(*fresh));
+    uint32_t *fnext = fs_xmalloc((size_t)cap * sizeof(*fnext));
     uint32_t n = 0;
-    for (uint32_t i = 0; i < q->pool_used; i++)
-        if (q->pool[i].ev.at_us != FREE_US)
-            fresh[n++] = q->pool[i];
-    FS_ASSERT(n == q->size);
+    for (uint32_t c = q->top.head; n < chunks; c = q->cnext[c]) {
+        fresh[n] = q->pool[c];
+        fnext[n] = n + 1;
+        n++;
+    }
+    fnext[n - 1] = NIL;
     fs_free(q->pool);
+    fs_free(q->cnext);
     q->pool = fresh;
+    q->cnext = fnext;
     q->pool_cap = (uint32_t)cap;
     q->pool_used = n;
     q->free_head = NIL;
+    q->top.head = 0;
+    q->top.tail = n - 1;
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -153,12 +245,16 @@ fs_queue_create(size_t capacity_hint, struct fs_queue **out)
     if (out == NULL)
         return FS_EINVAL;
     struct fs_queue *q = fs_xcalloc(1, sizeof(*q));
-    size_t cap = capacity_hint > POOL_CAP_MIN ? capacity_hint : POOL_CAP_MIN;
+    /* Room for the hint at about half-full chunks. */
+    size_t cap = capacity_hint / (CHUNK / 2) + 1;
+    if (cap < POOL_CAP_MIN)
+        cap = POOL_CAP_MIN;
     if (cap > FS_QUEUE_SIZE_MAX)
         cap = FS_QUEUE_SIZE_MAX;
-    q->pool_cap = q->pool_cap_min = (uint32_t)cap;
-    q->pool = fs_xmalloc(cap * sizeof(*q->pool));
+    q->pool_cap_min = (uint32_t)cap;
+    pool_resize(q, (uint32_t)cap);
     q->free_head = NIL;
+    q->top.head = NIL;
     q->top_start_us = INT64_MIN;
     q->bot_cap = BOTTOM_CAP_MIN;
     q->bot = fs_xmalloc(q->bot_cap * sizeof(*q->bot));
@@ -173,9 +269,10 @@ fs_queue_destroy(struct fs_queue *q)
     if (q == NULL)
         return;
     for (unsigned i = 0; i < RUNGS_MAX; i++)
-        fs_free(q->rung[i].head);
+        fs_free(q->rung[i].b);
     fs_free(q->bot);
     fs_free(q->pool);
+    fs_free(q->cnext);
     fs_free(q);
 }
 
@@ -233,10 +330,10 @@ rung_init(struct fs_queue *q, unsigned ri, int64_t start_us, unsigned shift,
     struct rung *r = &q->rung[ri];
     /* Keep the array across rebuilds; shrink only when far too big. */
     if (r->cap < nb || (r->cap > 4 * nb && r->cap > 64)) {
-        r->head = fs_xrealloc(r->head, (size_t)nb * sizeof(*r->head));
+        r->b = fs_xrealloc(r->b, (size_t)nb * sizeof(*r->b));
         r->cap = (uint32_t)nb;
     }
-    memset(r->head, 0xff, (size_t)nb * sizeof(*r->head)); /* all NIL */
+    memset(r->b, 0, (size_t)nb * sizeof(*r->b)); /* all empty */
     r->nb = (uint32_t)nb;
     r->cur = 0;
     r->shift = shift;
@@ -246,76 +343,65 @@ rung_init(struct fs_queue *q, unsigned ri, int64_t start_us, unsigned shift,
     return r;
 }
 
-/* Push node i onto its bucket in r; the caller has checked the range. */
+/* Append ev to its bucket in r; the caller has checked the range. */
 static inline void
-rung_link(struct rung *r, struct node *pool, uint32_t i)
+rung_link(struct fs_queue *q, struct rung *r, const struct fs_event *ev)
 {
-    uint64_t off = (uint64_t)(pool[i].ev.at_us - r->start_us);
+    uint64_t off = (uint64_t)(ev->at_us - r->start_us);
     uint32_t k = (uint32_t)(off >> r->shift);
-    pool[i].next = r->head[k];
-    r->head[k] = i;
+    list_push(q, &r->b[k], ev);
     r->count++;
-}
-
-/* Relink a whole list into rung r. */
-static void
-rung_fill(struct rung *r, struct node *pool, uint32_t list)
-{
-    while (list != NIL) {
-        uint32_t next = pool[list].next;
-        rung_link(r, pool, list);
-        list = next;
-    }
 }
 
 /*
  * Rebuild rung 0 from the top (called when bottom and rungs are empty).
- * About one bucket per event over [top_min, top_max]; the top then starts
- * where rung 0 ends. The top is not a list: with everything else empty,
- * its events are exactly the live nodes, found by one sequential pool scan
- * (a pointer chase over a million nodes would be a cache miss each).
+ * About RUNG0_PER_BUCKET events per bucket over [top_min, top_max]; the top
+ * then starts where rung 0 ends.
  */
 static void
 top_to_rung0(struct fs_queue *q)
 {
-    FS_ASSERT(q->top_count > 0);
-    if (q->pool_cap > q->pool_cap_min && q->pool_cap / 4 > q->size)
+    FS_ASSERT(q->top.n > 0);
+    if (q->pool_cap > q->pool_cap_min &&
+        q->pool_cap / 4 > q->top.n / CHUNK + 1)
         pool_compact(q);
     /* Finer rungs are idle now; drop arrays a past peak left oversized. */
     for (unsigned i = 1; i < RUNGS_MAX; i++) {
         if (q->rung[i].cap > 64 && q->rung[i].cap / 4 > q->size) {
-            fs_free(q->rung[i].head);
-            q->rung[i].head = NULL;
+            fs_free(q->rung[i].b);
+            q->rung[i].b = NULL;
             q->rung[i].cap = 0;
         }
     }
     uint64_t span = (uint64_t)(q->top_max_us - q->top_min_us);
-    unsigned shift = shift_for(span, q->top_count);
+    uint64_t want = q->top.n / RUNG0_PER_BUCKET + 1;
+    unsigned shift = shift_for(span, want);
     uint64_t nb = (span >> shift) + 1;
     struct rung *r = rung_init(q, 0, q->top_min_us, shift, nb);
-    for (uint32_t i = 0; i < q->pool_used; i++)
-        if (q->pool[i].ev.at_us != FREE_US)
-            rung_link(r, q->pool, i);
-    FS_ASSERT(r->count == q->top_count);
+    size_t n = q->top.n;
+    list_move_to_rung(q, &q->top, r);
+    FS_ASSERT(r->count == n);
     q->nrungs = 1;
     q->top_start_us = q->top_min_us + (int64_t)(nb << shift);
-    q->top_count = 0;
 }
 
 /*
- * Split bucket list (count events, lower edge lo_us, width 1 << shift) into
- * a new rung below the deepest one.
+ * Split bucket b (lower edge lo_us, width 1 << shift) into a new rung below
+ * the deepest one.
  */
 static void
-spawn_rung(struct fs_queue *q, uint32_t list, size_t count, int64_t lo_us,
-           unsigned shift)
+spawn_rung(struct fs_queue *q, struct blist *b, int64_t lo_us, unsigned shift)
 {
+    size_t count = b->n;
+    size_t want = count / SPAWN_PER_BUCKET;
     unsigned bits = 0;
-    while (bits < shift && ((uint64_t)1 << bits) < count)
+    while (bits < shift && ((uint64_t)1 << bits) < want)
         bits++;
+    if (bits == 0)
+        bits = 1;
     struct rung *r = rung_init(q, q->nrungs, lo_us, shift - bits,
                                (uint64_t)1 << bits);
-    rung_fill(r, q->pool, list);
+    list_move_to_rung(q, b, r);
     FS_ASSERT(r->count == count);
     q->nrungs++;
 }
@@ -335,22 +421,16 @@ bottom_reserve(struct fs_queue *q, size_t n)
 }
 
 /*
- * Append a bucket list of count events to the bottom and sort them. Buckets
- * are appended in time order, so sorting each one sorts the whole bottom.
+ * Append bucket b to the bottom and sort its events. Buckets are appended
+ * in time order, so sorting each one sorts the whole bottom.
  */
 static void
-list_append_bottom(struct fs_queue *q, uint32_t list, size_t count)
+list_append_bottom(struct fs_queue *q, struct blist *b)
 {
-    FS_ASSERT(q->bot_used + count <= q->bot_cap);
+    size_t n = b->n;
+    FS_ASSERT(q->bot_used + n <= q->bot_cap);
     struct fs_event *seg = q->bot + q->bot_used;
-    size_t n = 0;
-    while (list != NIL) {
-        uint32_t next = q->pool[list].next;
-        seg[n++] = q->pool[list].ev;
-        node_free(q, list);
-        list = next;
-    }
-    FS_ASSERT(n == count);
+    list_drain(q, b, seg);
     sort_events(seg, n);
     q->bot_used += n;
 }
@@ -379,14 +459,11 @@ bottom_spill(struct fs_queue *q)
         q->bot_spill = 2 * n;
         return;
     }
-    unsigned shift = shift_for(span - 1, n);
+    unsigned shift = shift_for(span - 1, n / SPAWN_PER_BUCKET + 1);
     uint64_t nb = ((span - 1) >> shift) + 1;
     struct rung *r = rung_init(q, q->nrungs, lo_us, shift, nb);
-    for (size_t k = q->bot_head; k < q->bot_used; k++) {
-        uint32_t i = node_alloc(q);
-        q->pool[i].ev = q->bot[k];
-        rung_link(r, q->pool, i);
-    }
+    for (size_t k = q->bot_head; k < q->bot_used; k++)
+        rung_link(q, r, &q->bot[k]);
     q->nrungs++;
     q->bot_head = q->bot_used = 0;
     q->bot_spill = BOTTOM_SPILL_MIN;
@@ -434,22 +511,17 @@ fs_queue_push(struct fs_queue *q, const struct fs_event *ev)
     FS_ASSERT(q->size < FS_QUEUE_SIZE_MAX);
     q->size++;
     if (t >= q->top_start_us) {
-        uint32_t i = node_alloc(q);
-        q->pool[i].ev = *ev;
-        q->pool[i].next = NIL;
-        if (q->top_count == 0 || t < q->top_min_us)
+        if (q->top.n == 0 || t < q->top_min_us)
             q->top_min_us = t;
-        if (q->top_count == 0 || t > q->top_max_us)
+        if (q->top.n == 0 || t > q->top_max_us)
             q->top_max_us = t;
-        q->top_count++;
+        list_push(q, &q->top, ev);
         return;
     }
     for (unsigned ri = 0; ri < q->nrungs; ri++) {
         struct rung *r = &q->rung[ri];
         if (t >= r->cur_us) {
-            uint32_t i = node_alloc(q);
-            q->pool[i].ev = *ev;
-            rung_link(r, q->pool, i);
+            rung_link(q, r, ev);
             return;
         }
     }
@@ -457,74 +529,50 @@ fs_queue_push(struct fs_queue *q, const struct fs_event *ev)
 }
 
 /*
- * Count the events of up to GATHER_BUCKETS lists, walking them side by side
- * so that their cache misses overlap instead of queueing one after another.
- */
-static void
-count_lists(const struct node *pool, const uint32_t *list, size_t *count,
-            unsigned n)
-{
-    uint32_t at[GATHER_BUCKETS];
-    for (unsigned j = 0; j < n; j++) {
-        at[j] = list[j];
-        count[j] = 0;
-    }
-    for (unsigned busy = n; busy > 0;) {
-        busy = 0;
-        for (unsigned j = 0; j < n; j++) {
-            if (at[j] == NIL)
-                continue;
-            count[j]++;
-            at[j] = pool[at[j]].next;
-            busy++;
-        }
-    }
-}
-
-/*
  * Refill the empty bottom from rung r (the deepest, not empty): take its
- * next non-empty buckets, several at a time, in bucket order; or, when the
- * first is too big and can still be split, split it into a finer rung.
- * Returns true when the bottom was filled.
+ * next non-empty buckets in bucket order; or, when the first is too big and
+ * can still be split, split it into a finer rung. Returns true when the
+ * bottom was filled.
  */
 static bool
 refill_from_rung(struct fs_queue *q, struct rung *r)
 {
-    uint32_t idx[GATHER_BUCKETS];
-    uint32_t list[GATHER_BUCKETS];
-    size_t count[GATHER_BUCKETS];
-    unsigned n = 0;
-    for (uint32_t k = r->cur; k < r->nb && n < GATHER_BUCKETS; k++) {
-        if (r->head[k] != NIL) {
-            idx[n] = k;
-            list[n++] = r->head[k];
-        }
-    }
-    FS_ASSERT(n > 0);
-    count_lists(q->pool, list, count, n);
+    uint32_t k = r->cur;
+    while (r->b[k].n == 0)
+        k++;
+    FS_ASSERT(k < r->nb);
     bool splittable = r->shift > 0 && q->nrungs < RUNGS_MAX;
-    if (count[0] > SPLIT_MIN && splittable) {
-        r->head[idx[0]] = NIL;
-        r->cur = idx[0] + 1;
+    if (r->b[k].n > SPLIT_MIN && splittable) {
+        r->cur = k + 1;
         r->cur_us = r->start_us + ((int64_t)r->cur << r->shift);
-        r->count -= count[0];
-        spawn_rung(q, list[0], count[0], r->cur_us - ((int64_t)1 << r->shift),
+        r->count -= r->b[k].n;
+        spawn_rung(q, &r->b[k], r->cur_us - ((int64_t)1 << r->shift),
                    r->shift);
         return false;
     }
     /* Take buckets in order while none needs splitting and few in all. */
-    unsigned m = 1;
-    size_t total = count[0];
-    while (m < n && total + count[m] <= GATHER_EVENTS_MAX &&
-           !(count[m] > SPLIT_MIN && splittable))
-        total += count[m++];
-    bottom_reserve(q, total);
-    for (unsigned j = 0; j < m; j++) {
-        r->head[idx[j]] = NIL;
-        r->count -= count[j];
-        list_append_bottom(q, list[j], count[j]);
+    size_t total = 0;
+    uint32_t end = k;
+    for (uint32_t j = k; j < r->nb; j++) {
+        uint32_t c = r->b[j].n;
+        if (c == 0)
+            continue;
+        if (j > k && (total + c > GATHER_EVENTS_MAX ||
+                      (c > SPLIT_MIN && splittable)))
+            break;
+        total += c;
+        end = j;
     }
-    r->cur = idx[m - 1] + 1;
+    bottom_reserve(q, total);
+    for (uint32_t j = k; j <= end; j++) {
+        if (r->b[j].n == 0)
+            continue;
+        if (j + 1 <= end && r->b[j + 1].n > 0)
+            __builtin_prefetch(&q->pool[r->b[j + 1].head]);
+        r->count -= r->b[j].n;
+        list_append_bottom(q, &r->b[j]);
+    }
+    r->cur = end + 1;
     r->cur_us = r->start_us + ((int64_t)r->cur << r->shift);
     q->bot_spill = 2 * total > BOTTOM_SPILL_MIN ? 2 * total : BOTTOM_SPILL_MIN;
     return true;
@@ -568,21 +616,21 @@ reset_empty(struct fs_queue *q)
 {
     q->nrungs = 0;
     q->top_start_us = INT64_MIN;
+    q->top.n = 0;
+    q->top.head = NIL;
     q->bot_head = q->bot_used = 0;
     q->pool_used = 0;
     q->free_head = NIL;
-    if (q->pool_cap > q->pool_cap_min) {
-        q->pool = fs_xrealloc(q->pool, q->pool_cap_min * sizeof(*q->pool));
-        q->pool_cap = q->pool_cap_min;
-    }
+    if (q->pool_cap > q->pool_cap_min)
+        pool_resize(q, q->pool_cap_min);
     if (q->bot_cap > BOTTOM_CAP_MIN) {
         q->bot = fs_xrealloc(q->bot, BOTTOM_CAP_MIN * sizeof(*q->bot));
         q->bot_cap = BOTTOM_CAP_MIN;
     }
     for (unsigned i = 0; i < RUNGS_MAX; i++) {
-        if (q->rung[i].cap > POOL_CAP_MIN) {
-            fs_free(q->rung[i].head);
-            q->rung[i].head = NULL;
+        if (q->rung[i].cap > 64) {
+            fs_free(q->rung[i].b);
+            q->rung[i].b = NULL;
             q->rung[i].cap = 0;
         }
     }
@@ -619,32 +667,52 @@ fs_queue_size(const struct fs_queue *q)
 size_t
 fs_queue_bytes(const struct fs_queue *q)
 {
-    size_t bytes = sizeof(*q) + (size_t)q->pool_cap * sizeof(*q->pool) +
+    size_t bytes = sizeof(*q) +
+                   (size_t)q->pool_cap * (sizeof(*q->pool) + sizeof(*q->cnext)) +
                    q->bot_cap * sizeof(*q->bot);
     for (unsigned i = 0; i < RUNGS_MAX; i++)
-        bytes += (size_t)q->rung[i].cap * sizeof(*q->rung[i].head);
+        bytes += (size_t)q->rung[i].cap * sizeof(*q->rung[i].b);
     return bytes;
 }
 
 /* ---- integrity check ---------------------------------------------------- */
 
-/* Count a list whose times must lie in [lo_us, hi_us); NIL-safe, cycle-safe. */
+/*
+ * Check list b: ceil(n / CHUNK) chunks ending at its tail, every time in
+ * [lo_us, hi_us) and not before the last pop. Adds its chunks to *io_chunks.
+ */
 static bool
-check_list(const struct fs_queue *q, uint32_t list, int64_t lo_us,
-           int64_t hi_us, size_t *io_count)
+check_list(const struct fs_queue *q, const struct blist *b, int64_t lo_us,
+           int64_t hi_us, size_t *io_chunks)
 {
-    for (uint32_t i = list; i != NIL; i = q->pool[i].next) {
-        if (i >= q->pool_used || ++*io_count > q->pool_used)
+    if (b->n == 0)
+        return true;
+    uint32_t want = (b->n + CHUNK - 1) / CHUNK;
+    uint32_t left = b->n;
+    uint32_t c = b->head;
+    for (uint32_t i = 0; i < want; i++) {
+        if (c >= q->pool_used)
             return false;
-        int64_t t = q->pool[i].ev.at_us;
-        if (t < lo_us || t >= hi_us || t < q->last_us)
-            return false;
+        uint32_t take = left < CHUNK ? left : CHUNK;
+        for (uint32_t k = 0; k < take; k++) {
+            int64_t t = q->pool[c].ev[k].at_us;
+            if (t < lo_us || t >= hi_us || t < q->last_us)
+                return false;
+        }
+        left -= take;
+        if (i + 1 == want) {
+            if (c != b->tail || q->cnext[c] != NIL)
+                return false;
+        } else {
+            c = q->cnext[c];
+        }
     }
+    *io_chunks += want;
     return true;
 }
 
 static bool
-check_rung(const struct fs_queue *q, unsigned ri, size_t *io_nodes)
+check_rung(const struct fs_queue *q, unsigned ri, size_t *io_chunks)
 {
     const struct rung *r = &q->rung[ri];
     int64_t upper = ri == 0 ? q->top_start_us : q->rung[ri - 1].cur_us;
@@ -658,16 +726,16 @@ check_rung(const struct fs_queue *q, unsigned ri, size_t *io_nodes)
     size_t count = 0;
     for (uint32_t k = 0; k < r->nb; k++) {
         if (k < r->cur) {
-            if (r->head[k] != NIL)
+            if (r->b[k].n != 0)
                 return false;
             continue;
         }
         int64_t lo = r->start_us + (int64_t)k * width;
         int64_t hi = lo + width < upper ? lo + width : upper;
-        if (!check_list(q, r->head[k], lo, hi, &count))
+        if (!check_list(q, &r->b[k], lo, hi, io_chunks))
             return false;
+        count += r->b[k].n;
     }
-    *io_nodes += count;
     return count == r->count;
 }
 
@@ -678,27 +746,21 @@ fs_queue_check(const struct fs_queue *q)
         return false;
     if (q->bot_head > q->bot_used || q->bot_used > q->bot_cap)
         return false;
-    size_t nodes = 0;
-    for (unsigned ri = 0; ri < q->nrungs; ri++)
-        if (!check_rung(q, ri, &nodes))
+    size_t chunks = 0;
+    size_t events = 0;
+    for (unsigned ri = 0; ri < q->nrungs; ri++) {
+        if (!check_rung(q, ri, &chunks))
             return false;
-    /* Live nodes at or after top_start_us are the top; the rest in rungs. */
-    size_t live = 0;
-    size_t top = 0;
-    for (uint32_t i = 0; i < q->pool_used; i++) {
-        int64_t t = q->pool[i].ev.at_us;
-        if (t == FREE_US)
-            continue;
-        live++;
-        if (t < q->top_start_us)
-            continue;
-        top++;
-        if (t < q->top_min_us || t > q->top_max_us || t < q->last_us)
+        events += q->rung[ri].count;
+    }
+    if (q->top.n > 0) {
+        if (q->top_min_us < q->top_start_us || q->top_min_us > q->top_max_us)
+            return false;
+        if (!check_list(q, &q->top, q->top_min_us, q->top_max_us + 1,
+                        &chunks))
             return false;
     }
-    if (top != q->top_count || live != nodes + top)
-        return false;
-    nodes += top;
+    events += q->top.n;
     int64_t limit = bottom_limit_us(q);
     for (size_t k = q->bot_head; k < q->bot_used; k++) {
         if (q->bot[k].at_us < q->last_us || q->bot[k].at_us >= limit)
@@ -706,14 +768,12 @@ fs_queue_check(const struct fs_queue *q)
         if (k > q->bot_head && !fs_event_before(&q->bot[k - 1], &q->bot[k]))
             return false;
     }
-    size_t free_nodes = 0;
-    for (uint32_t i = q->free_head; i != NIL; i = q->pool[i].next) {
-        if (i >= q->pool_used || ++free_nodes > q->pool_used)
-            return false;
-        if (q->pool[i].ev.at_us != FREE_US)
+    size_t free_chunks = 0;
+    for (uint32_t i = q->free_head; i != NIL; i = q->cnext[i]) {
+        if (i >= q->pool_used || ++free_chunks > q->pool_used)
             return false;
     }
-    if (nodes + free_nodes != q->pool_used)
+    if (chunks + free_chunks != q->pool_used)
         return false;
-    return q->size == nodes + (q->bot_used - q->bot_head);
+    return q->size == events + (q->bot_used - q->bot_head);
 }

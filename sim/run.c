@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleetsim/attack.h"
 #include "fleetsim/device.h"
 #include "fleetsim/err.h"
 #include "fleetsim/expect.h"
@@ -36,13 +37,6 @@ enum {
     REC_END = 3         /* the run reached its end; value = events */
 };
 
-/* A deployment as the empty model knows it: its state only. */
-struct deploy_state {
-    const struct fs_scn_action *action; /* the deploy entry */
-    uint32_t state_series;              /* rollout_state series */
-    uint32_t wave_series;               /* rollout_wave series */
-};
-
 struct fs_run {
     const struct fs_scn *scn;           /* borrowed scenario */
     struct fs_sim *sim;                 /* engine */
@@ -53,12 +47,11 @@ struct fs_run {
     size_t *order;                      /* expectation indexes by check time */
     size_t next_check;                  /* next index into order */
     bool done;                          /* duration reached, end checked */
-    struct deploy_state *deploys;       /* one per deploy action */
-    size_t ndeploys;                    /* entries of deploys */
     struct fs_catalog *catalog;         /* signed images, vendor keys */
     struct fs_msgpool pool;             /* messages in flight */
     struct fs_fleet *fleet;             /* the devices */
     struct fs_svc *svc;                 /* the security service */
+    struct fs_attack *attack;           /* attacker and fault injector */
     uint64_t msgs_lost;                 /* answers to devices gone offline */
 };
 
@@ -67,6 +60,8 @@ static void
 deliver_to_svc(struct fs_sim *sim, void *arg)
 {
     struct fs_run *r = fs_sim_ctx(sim, FS_CTX_RUN);
+    if (fs_attack_on_to_svc(r->attack, arg))
+        return;
     fs_svc_receive(r->svc, arg);
 }
 
@@ -76,6 +71,8 @@ deliver_to_device(struct fs_sim *sim, void *arg)
 {
     struct fs_run *r = fs_sim_ctx(sim, FS_CTX_RUN);
     struct fs_msg *m = arg;
+    if (fs_attack_on_to_device(r->attack, m))
+        return;
     if (!fs_fleet_is_online(r->fleet, m->device)) {
         r->msgs_lost++;
         fs_msgpool_put(&r->pool, m);
@@ -93,11 +90,21 @@ device_send(void *ctx, struct fs_msg *m, int64_t latency_us)
         fs_msgpool_put(&r->pool, m); /* past the end of simulated time */
 }
 
+/* The attacker's injections travel the same path as genuine messages. */
 static void
-service_send(void *ctx, struct fs_msg *m)
+inject_to_svc(void *ctx, struct fs_msg *m, int64_t delay_us)
 {
     struct fs_run *r = ctx;
-    int64_t latency_us = fs_fleet_latency_us(r->fleet, m->device);
+    int64_t latency_us = fs_fleet_latency_us(r->fleet, m->device) + delay_us;
+    if (fs_sim_schedule(r->sim, latency_us, deliver_to_svc, m, NULL) != 0)
+        fs_msgpool_put(&r->pool, m);
+}
+
+static void
+service_send(void *ctx, struct fs_msg *m, int64_t delay_us)
+{
+    struct fs_run *r = ctx;
+    int64_t latency_us = fs_fleet_latency_us(r->fleet, m->device) + delay_us;
     int err =
         fs_sim_schedule(r->sim, latency_us, deliver_to_device, m, NULL);
     if (err != 0)
@@ -150,12 +157,21 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
                                    fs_strerror(err));
         }
     }
+    struct fs_attack_env ae = {r->sim,   scn,          r->catalog,
+                               r->metrics, &r->pool,   r->fleet,
+                               r->svc,   inject_to_svc, service_send,
+                               r};
+    err = fs_attack_create(&ae, &r->attack);
+    if (err != 0)
+        return fs_diag_set(diag, err, scn->file, 0, 0,
+                           "cannot set up the attacker: %s", fs_strerror(err));
     return fs_fleet_start(r->fleet);
 }
 
 static void
 teardown_model(struct fs_run *r)
 {
+    fs_attack_destroy(r->attack);
     fs_fleet_destroy(r->fleet);
     fs_svc_destroy(r->svc);
     fs_msgpool_fini(&r->pool);
@@ -177,24 +193,6 @@ cmp_check_time(const void *a, const void *b, void *ctx)
     return ia < ib ? -1 : ia > ib;
 }
 
-static struct deploy_state *
-deploy_of(struct fs_run *r, const struct fs_scn_action *a)
-{
-    for (size_t i = 0; i < r->ndeploys; i++)
-        if (r->deploys[i].action == a)
-            return &r->deploys[i];
-    return NULL;
-}
-
-static void
-set_rollout_state(struct fs_run *r, const struct fs_scn_action *a,
-                  const char *state)
-{
-    struct deploy_state *d = deploy_of(r, a);
-    FS_ASSERT(d != NULL);
-    fs_metrics_set_string(r->metrics, d->state_series, state);
-}
-
 struct action_ctx {
     struct fs_run *run;                 /* the run */
     const struct fs_scn_action *action; /* the action */
@@ -209,13 +207,17 @@ fire_action(struct fs_sim *sim, void *arg)
     fs_sim_record(sim, REC_ACTION, a->file_index, (int64_t)a->kind);
     switch (a->kind) {
     case FS_ACT_DEPLOY:
-        set_rollout_state(r, a, "running");
+        fs_svc_deploy_start(r->svc, a);
         break;
     case FS_ACT_RESUME:
-        set_rollout_state(r, a->u.target, "running");
+        fs_svc_deploy_resume(r->svc, a->u.target);
         break;
     case FS_ACT_CANCEL:
-        set_rollout_state(r, a->u.target, "cancelled");
+        fs_svc_deploy_cancel(r->svc, a->u.target);
+        break;
+    case FS_ACT_ATTACK:
+    case FS_ACT_FAULT:
+        fs_attack_fire(r->attack, a);
         break;
     case FS_ACT_REVOKE_KEY:
         fs_svc_revoke_signer(r->svc, a->u.key);
@@ -225,29 +227,6 @@ fire_action(struct fs_sim *sim, void *arg)
         break;
     default:
         break;
-    }
-}
-
-static void
-setup_deploys(struct fs_run *r)
-{
-    const struct fs_scn *scn = r->scn;
-    size_t n = 0;
-    for (uint32_t i = 0; i < scn->nactions; i++)
-        n += scn->actions[i].kind == FS_ACT_DEPLOY;
-    r->deploys = fs_xcalloc(n ? n : 1, sizeof(*r->deploys));
-    for (uint32_t i = 0; i < scn->nactions; i++) {
-        const struct fs_scn_action *a = &scn->actions[i];
-        if (a->kind != FS_ACT_DEPLOY)
-            continue;
-        struct deploy_state *d = &r->deploys[r->ndeploys++];
-        const char *labels[1] = {a->u.deploy.id};
-        d->action = a;
-        d->state_series =
-            fs_metrics_series(r->metrics, FS_M_ROLLOUT_STATE, labels);
-        fs_metrics_set_string(r->metrics, d->state_series, "pending");
-        d->wave_series =
-            fs_metrics_series(r->metrics, FS_M_ROLLOUT_WAVE, labels);
     }
 }
 
@@ -313,7 +292,6 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
         }
     }
     setup_results(r);
-    setup_deploys(r);
     err = setup_model(r, diag);
     if (err != 0)
         goto out_teardown_model;
@@ -325,7 +303,6 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
 
 out_teardown_model:
     teardown_model(r);
-    fs_free(r->deploys);
     fs_free(r->order);
     fs_free(r->results);
 out_destroy_sim:
@@ -342,7 +319,6 @@ fs_run_destroy(struct fs_run *r)
     if (r == NULL)
         return;
     teardown_model(r);
-    fs_free(r->deploys);
     fs_free(r->order);
     fs_free(r->results);
     fs_metrics_destroy(r->metrics);

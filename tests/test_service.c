@@ -69,10 +69,11 @@ struct fx {
 };
 
 static void
-fx_send(void *ctx, struct fs_msg *m)
+fx_send(void *ctx, struct fs_msg *m, int64_t delay_us)
 {
     struct fx *f = ctx;
     f->last = *m;
+    (void)delay_us;
     f->nsent++;
     fs_msgpool_put(&f->pool, m);
 }

@@ -16,6 +16,15 @@
  *   device  EVIDENCE(signed) + REPORTS      -> service
  *   service CERT(signed) or REJECTED(reason) -> device
  *   device  TELEMETRY(cert, value)          -> product cloud (service side)
+ *
+ * Updates (after a CERT, on the same check-in):
+ *   service METADATA(signed update records, revoked signers) -> device
+ *   device  DOWNLOAD_REQ(image, offset, link bps)  -> service
+ *   service QUEUED (all max_downloads slots busy; wait)  -> device
+ *   service CHUNK(offset, len) after its transfer time   -> device
+ *   device  DOWNLOAD_REQ(next offset) ... until the declared length
+ *   device  DOWNLOAD_END(done or abandoned)        -> service (frees slot)
+ *   device  update outcomes ride on the next EVIDENCE (u.evidence.updates)
  */
 #ifndef FLEETSIM_MSG_H
 #define FLEETSIM_MSG_H
@@ -33,6 +42,10 @@
 #define FS_EVIDENCE_BYTES 192      /* canonical encoding upper bound */
 #define FS_CERT_BYTES 64           /* canonical encoding upper bound */
 #define FS_PART_NONE 0xFFu         /* telemetry from a device with no wear part */
+#define FS_RECORDS_PER_MSG 4       /* update records per METADATA message */
+#define FS_UPDATES_PER_MSG 4       /* update outcomes per EVIDENCE message */
+#define FS_CHUNK_FLIPS_MAX 2       /* bits an attacker may flip in a chunk */
+#define FS_RECORD_BYTES 192        /* canonical encoding upper bound */
 
 enum fs_msg_kind {
     FS_MSG_HELLO = 1,
@@ -41,7 +54,66 @@ enum fs_msg_kind {
     FS_MSG_EVIDENCE,
     FS_MSG_CERT,
     FS_MSG_REJECTED,    /* attestation failed; reason in u.rejected */
-    FS_MSG_TELEMETRY
+    FS_MSG_TELEMETRY,
+    FS_MSG_METADATA,     /* signed update records for this device */
+    FS_MSG_DOWNLOAD_REQ, /* send image bytes from offset */
+    FS_MSG_QUEUED,       /* request waits for a download slot */
+    FS_MSG_CHUNK,        /* image bytes [offset, offset + len) */
+    FS_MSG_DOWNLOAD_END  /* download finished or abandoned: free the slot */
+};
+
+/* Update results and reasons, in scenario-format.md order ("updates"). */
+enum fs_update_result {
+    FS_UPD_OFFERED = 0,
+    FS_UPD_DOWNLOADED,
+    FS_UPD_INSTALLED,
+    FS_UPD_CONFIRMED,
+    FS_UPD_REJECTED,
+    FS_UPD_FAILED,
+    FS_UPD_ROLLED_BACK,
+    FS_UPD_RESULT_COUNT
+};
+
+enum fs_update_reason {
+    FS_UPR_NONE = 0,
+    FS_UPR_BAD_SIGNATURE,
+    FS_UPR_UNTRUSTED_KEY,
+    FS_UPR_REVOKED_KEY,
+    FS_UPR_ROLLBACK,
+    FS_UPR_HASH_MISMATCH,
+    FS_UPR_TOO_LONG,
+    FS_UPR_TIMEOUT,
+    FS_UPR_EXPIRED_MANIFEST,
+    FS_UPR_WRONG_PRODUCT,
+    FS_UPR_WRONG_GROUP,
+    FS_UPR_NO_SPACE,
+    FS_UPR_POWER_LOSS,
+    FS_UPR_CRASH,
+    FS_UPR_COUNT
+};
+
+/*
+ * Signed update metadata for one deployment and one device group: what the
+ * update service vouches for. Signed once per (deployment, group, refresh)
+ * by the update-service key, so identical records verify from the memo.
+ */
+struct fs_update_record {
+    uint32_t deployment;                 /* deploy action index */
+    uint32_t product;                    /* binding: product index */
+    uint32_t group;                      /* binding: group index */
+    uint64_t version;                    /* metadata version, increasing */
+    int64_t expires_us;                  /* not valid after this time */
+    struct fs_manifest target;           /* the image it points at */
+    unsigned char sig[FS_SIG_BYTES];     /* update-service signature */
+};
+
+/* An update outcome a device reports at check-in. */
+struct fs_update_report {
+    uint32_t image;       /* image index */
+    uint32_t deployment;  /* deploy action index, or UINT32_MAX */
+    uint8_t result;       /* enum fs_update_result */
+    uint8_t reason;       /* enum fs_update_reason */
+    int64_t at_us;        /* when it happened on the device */
 };
 
 /* Error-report kinds, in scenario-format.md order. */
@@ -110,7 +182,34 @@ struct fs_msg {
             struct fs_evidence ev;                 /* EVIDENCE */
             uint8_t nreports;                      /* entries used */
             struct fs_report_entry reports[FS_REPORTS_PER_MSG];
+            uint8_t nupdates;                      /* entries used */
+            struct fs_update_report updates[FS_UPDATES_PER_MSG];
         } evidence;
+        struct {
+            uint8_t nrecords;                      /* METADATA */
+            struct fs_update_record records[FS_RECORDS_PER_MSG];
+            /* the image manifests the records point at, as the vendor
+               signed them (or as an attacker forged them) */
+            struct fs_signed_manifest images[FS_RECORDS_PER_MSG];
+            uint64_t revoked_signers;              /* bit per signer index */
+        } metadata;
+        struct {
+            uint32_t image;                        /* DOWNLOAD_REQ */
+            uint32_t deployment;                   /* which offer */
+            uint64_t offset;                       /* first byte wanted */
+            uint64_t link_bps;                     /* device bandwidth */
+        } download;
+        struct {
+            uint32_t image;                        /* CHUNK */
+            uint64_t offset;                       /* first byte */
+            uint32_t len;                          /* bytes */
+            uint8_t nflips;                        /* bits flipped in flight */
+            uint64_t flips[FS_CHUNK_FLIPS_MAX];    /* absolute bit offsets */
+        } chunk;
+        struct {
+            uint32_t image;                        /* DOWNLOAD_END */
+            bool completed;                        /* false: abandoned */
+        } end;
         struct fs_cert cert;                       /* CERT */
         uint8_t rejected;                          /* enum fs_attest_reason */
         struct {
@@ -125,6 +224,10 @@ struct fs_msg {
 /* Canonical bytes of e without its signature; returns the length. */
 size_t fs_evidence_encode(const struct fs_evidence *e,
                           unsigned char out[FS_EVIDENCE_BYTES]);
+/* Canonical bytes of r without its signature; returns the length. */
+size_t fs_update_record_encode(const struct fs_update_record *r,
+                               unsigned char out[FS_RECORD_BYTES]);
+
 /* Canonical bytes of c without its signature; returns the length. */
 size_t fs_cert_encode(const struct fs_cert *c,
                       unsigned char out[FS_CERT_BYTES]);
@@ -148,5 +251,8 @@ void fs_msgpool_put(struct fs_msgpool *p, struct fs_msg *m);
 /* Names as in scenario-format.md ("app_crash", "stale_nonce"). */
 const char *fs_report_kind_name(enum fs_report_kind k);
 const char *fs_attest_reason_name(enum fs_attest_reason r);
+const char *fs_update_result_name(enum fs_update_result r);
+/* "" for FS_UPR_NONE. */
+const char *fs_update_reason_name(enum fs_update_reason r);
 
 #endif

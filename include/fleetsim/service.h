@@ -76,8 +76,9 @@ struct fs_svc_env {
     struct fs_metrics *metrics;  /* metric registry (borrowed) */
     struct fs_msgpool *pool;     /* message pool (borrowed) */
     /* service -> device: the runner delivers m to device m->device after
-       that device's latency; ownership of m passes to the runner. */
-    void (*send)(void *ctx, struct fs_msg *m);
+       that device's latency plus delay_us (transfer time); ownership of
+       m passes to the runner. */
+    void (*send)(void *ctx, struct fs_msg *m, int64_t delay_us);
     void *ctx;                   /* first argument of send */
 };
 
@@ -129,6 +130,15 @@ bool fs_svc_signer_revoked(const struct fs_svc *s, uint32_t sg);
 int fs_svc_revoke_device(struct fs_svc *s, uint32_t device);
 
 /* set_service: apply the keys marked in changes->given from now on. */
+struct fs_scn_action;
+
+/* A deploy action starts now: open its first wave, rollout_state running. */
+void fs_svc_deploy_start(struct fs_svc *s, const struct fs_scn_action *deploy);
+/* Reopen a halted deployment (resume). */
+void fs_svc_deploy_resume(struct fs_svc *s, const struct fs_scn_action *deploy);
+/* Stop offering a deployment (cancel). */
+void fs_svc_deploy_cancel(struct fs_svc *s, const struct fs_scn_action *deploy);
+
 void fs_svc_set_service(struct fs_svc *s,
                         const struct fs_scn_service *changes);
 
