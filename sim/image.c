@@ -159,10 +159,11 @@ fs_catalog_create(const struct fs_scn *scn, uint64_t seed,
     struct fs_catalog *c = fs_xcalloc(1, sizeof(*c));
     c->seed = seed;
     c->scratch = fs_xmalloc(CONTENT_CHUNK_BYTES);
-    uint32_t max_signers = 2 + scn->nsigners + scn->nactions;
+    uint32_t max_signers = 3 + scn->nsigners + scn->nactions;
     c->signers = fs_xcalloc(max_signers, sizeof(*c->signers));
     add_signer(c, "platform");
     add_signer(c, "oem");
+    add_signer(c, "update-service");
     for (uint32_t s = 0; s < scn->nsigners; s++)
         add_signer(c, scn->signers[s]);
     for (uint32_t a = 0; a < scn->nactions; a++) {
@@ -410,7 +411,7 @@ fs_measure_extend(unsigned char reg[FS_HASH_BYTES],
 bool
 fs_catalog_check(const struct fs_catalog *c)
 {
-    if (c->nsigners < 2 || c->memo_used * 2 > c->memo_cap)
+    if (c->nsigners < 3 || c->memo_used * 2 > c->memo_cap)
         return false;
     for (uint32_t i = 0; i < c->nimages; i++)
         if (c->manifests[i].m.image != i ||

@@ -42,16 +42,26 @@
 #include "fleetsim/queue.h"
 
 #define NIL UINT32_MAX /* the null chunk index */
+#ifndef CHUNK
 #define CHUNK 8        /* events per chunk (256 bytes) */
+#endif
 #define RUNGS_MAX 16   /* deepest ladder; widths shrink >= 2x per rung */
+#ifndef RUNG0_PER_BUCKET
 #define RUNG0_PER_BUCKET 16 /* rung 0 aims at this many events per bucket */
+#endif
+#ifndef SPAWN_PER_BUCKET
 #define SPAWN_PER_BUCKET 4  /* a split rung aims at this many per bucket */
+#endif
+#ifndef SPLIT_MIN
 #define SPLIT_MIN 48   /* a bucket above this many events is split */
+#endif
 #define POOL_CAP_MIN 8       /* smallest chunk pool, in chunks */
 #define BOTTOM_CAP_MIN 128   /* smallest bottom array, in events */
 #define BOTTOM_SPILL_MIN 256 /* bottom size that may be spilled to a rung */
 #define SORT_INSERTION_MAX 64 /* sort runs up to this long by insertion */
+#ifndef GATHER_EVENTS_MAX
 #define GATHER_EVENTS_MAX 256 /* stop adding buckets to a refill past this */
+#endif
 
 struct chunk {
     struct fs_event ev[CHUNK];

@@ -24,9 +24,14 @@
 #define FS_HASH_BYTES 32     /* BLAKE2b-256 */
 #define FS_MANIFEST_BYTES 96 /* canonical encoding of a manifest */
 
-/* Signer index 0 is always the platform key (OS images), 1 is "oem". */
+/*
+ * Signer index 0 is always the platform key (OS images), 1 is "oem", 2 is
+ * the update service's metadata key ("update-service"; devices trust it for
+ * update metadata only, never for images).
+ */
 #define FS_SIGNER_PLATFORM 0u
 #define FS_SIGNER_OEM 1u
+#define FS_SIGNER_UPDATE 2u
 
 struct fs_scn;
 
