@@ -269,16 +269,20 @@ fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
     fprintf(fp, "fingerprint  %s\n", fp_hex);
     size_t n;
     const struct fs_run_result *res = fs_run_results(run, &n);
-    size_t held = 0;
+    size_t held = 0, failed = 0;
     for (size_t i = 0; i < n; i++) {
         const char *verdict = !res[i].checked ? "NOT REACHED"
                               : res[i].held   ? "held"
                                               : "FAILED";
         held += res[i].checked && res[i].held;
+        failed += res[i].checked && !res[i].held;
         fprintf(fp, "  %-11s %s   (seen %s)\n", verdict, res[i].text,
                 res[i].checked ? res[i].seen : "-");
     }
-    fprintf(fp, "expectations %zu held, %zu failed\n", held, n - held);
+    fprintf(fp, "expectations %zu held, %zu failed", held, failed);
+    if (held + failed < n)
+        fprintf(fp, ", %zu not reached", n - held - failed);
+    fputc('\n', fp);
     fprintf(fp, "outputs      %s/summary.json\n", out_dir);
 }
 
