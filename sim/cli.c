@@ -318,3 +318,41 @@ fs_cli_bench_engine(int argc, char **argv, const char *help)
     fs_bench_engine_print(stdout, &r, json);
     return 0;
 }
+
+int
+fs_cli_bench_rollout(int argc, char **argv, const char *help)
+{
+    uint64_t devices = 10000, threads = 1;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(help, stdout);
+            return 0;
+        }
+        if (strcmp(a, "--devices") == 0) {
+            if (!fs_cli_parse_u64(opt_value(argc, argv, &i), &devices) ||
+                devices == 0 || devices > 10000000) {
+                usage_error("bench", "--devices needs a number 1..10000000",
+                            NULL);
+                return 2;
+            }
+        } else if (strcmp(a, "--threads") == 0) {
+            if (!fs_cli_parse_u64(opt_value(argc, argv, &i), &threads) ||
+                threads == 0 || threads > 256) {
+                usage_error("bench", "--threads needs a number 1..256", NULL);
+                return 2;
+            }
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else {
+            usage_error("bench", "unknown option", a);
+            return 2;
+        }
+    }
+    struct fs_bench_rollout_result r;
+    if (fs_bench_rollout(devices, (unsigned)threads, &r) != 0)
+        return 2;
+    fs_bench_rollout_print(stdout, &r, json);
+    return 0;
+}

@@ -388,12 +388,19 @@ cmd_validate(int argc, char **argv)
 static const char bench_help[] =
     "usage: fleetsim bench engine [--pending N] [--events E] [--heap] "
     "[--json]\n"
+    "       fleetsim bench rollout [--devices N] [--threads T] [--json]\n"
     "\n"
     "engine: the hold model on the event queue: N pending events, each\n"
     "handler rescheduling itself at now + Exp(1 s), E events in all\n"
     "(defaults 1000000 and 5000000). --heap measures the reference 4-ary\n"
     "heap instead of the calendar queue. Prints events/s and peak memory;\n"
-    "--json prints one JSON object (key events_per_s) for scripts.\n";
+    "--json prints one JSON object (key events_per_s) for scripts.\n"
+    "\n"
+    "rollout: a built-in OS rollout (4 MiB image, 10 Mbps links) to N\n"
+    "devices (default 10000), run to completion: prints devices, events,\n"
+    "wall time, events/s, simulated days per wall second, peak memory,\n"
+    "bytes per device, time to 99%% confirmed, and the count and measured\n"
+    "cost of each crypto operation, with the run's crypto floor.\n";
 
 static int
 cmd_bench(int argc, char **argv)
@@ -404,6 +411,8 @@ cmd_bench(int argc, char **argv)
                argc < 2 ? EXIT_USAGE : EXIT_OK;
     if (strcmp(argv[1], "engine") == 0)
         return fs_cli_bench_engine(argc - 1, argv + 1, bench_help);
+    if (strcmp(argv[1], "rollout") == 0)
+        return fs_cli_bench_rollout(argc - 1, argv + 1, bench_help);
     fprintf(stderr, "fleetsim bench: unknown benchmark '%s'\n%s", argv[1],
             bench_help);
     return EXIT_USAGE;
@@ -421,6 +430,7 @@ static const char main_help[] =
     "  test FILE|DIR... simulate scenarios and check their expectations\n"
     "  validate FILE... check scenario files without simulating\n"
     "  bench engine     measure the event engine (hold model)\n"
+    "  bench rollout    measure an OS rollout to N devices\n"
     "\n"
     "  fleetsim COMMAND --help   help on one command\n"
     "  fleetsim --version        print the version\n";

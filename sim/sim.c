@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <zstd.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/err.h"
 #include "fleetsim/queue.h"
 #include "fleetsim/sim.h"
@@ -51,6 +52,7 @@ struct fs_sim {
     unsigned char *trace_out;   /* compressed output buffer */
     size_t trace_out_cap;       /* its size in bytes */
     void *ctx[FS_CTX_COUNT];    /* per-layer context pointers */
+    struct fs_crypto_stats crypto; /* signature operations of the model */
 };
 
 static uint64_t
@@ -150,6 +152,12 @@ fs_sim_destroy(struct fs_sim *sim)
     fs_arena_fini(&sim->arena);
     fs_queue_destroy(sim->queue);
     fs_free(sim);
+}
+
+struct fs_crypto_stats *
+fs_sim_crypto(struct fs_sim *sim)
+{
+    return &sim->crypto;
 }
 
 void

@@ -45,4 +45,38 @@ int fs_bench_engine(size_t pending, uint64_t events, bool use_heap,
 int fs_bench_engine_print(FILE *f, const struct fs_bench_engine_result *r,
                           bool json);
 
+struct fs_bench_rollout_result {
+    uint64_t devices;          /* fleet size */
+    uint64_t events;           /* engine events of the run */
+    double wall_s;             /* wall seconds of the simulation */
+    double sim_days;           /* simulated days */
+    size_t peak_rss_bytes;     /* process peak resident set */
+    size_t model_bytes;        /* fleet + service + queue bytes at the end */
+    int64_t rollout_99_us;     /* time to 99% confirmed, INT64_MAX if not */
+    int64_t confirmed;         /* updates{result="confirmed"} */
+    uint64_t keygen;           /* Ed25519 key pairs made */
+    uint64_t sign;             /* Ed25519 signatures made */
+    uint64_t verify;           /* Ed25519 verifications (not memoised) */
+    uint64_t catalog_verify;   /* vendor-signature checks really done */
+    uint64_t catalog_memo;     /* vendor-signature checks from the memo */
+    double keygen_us;          /* measured cost of one key pair */
+    double sign_us;            /* measured cost of one signature */
+    double verify_us;          /* measured cost of one verification */
+    double crypto_floor_s;     /* sum of counts x costs */
+};
+
+/*
+ * The rollout benchmark: a built-in OS rollout to `devices` devices (boot,
+ * attest, certificate, download, verify, install, reboot, re-attest,
+ * confirm), run to completion; then the cost of each crypto operation is
+ * measured on its own so the run can be compared with its crypto floor.
+ * Returns 0, or an error after printing why.
+ */
+int fs_bench_rollout(uint64_t devices, unsigned threads,
+                     struct fs_bench_rollout_result *out);
+
+/* Print r as text or as one JSON object. */
+int fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
+                           bool json);
+
 #endif

@@ -70,4 +70,7 @@ void fs_cli_print_run_summary(FILE *fp, struct fs_run *run,
 /* `fleetsim bench engine ...` (argv[0] is "engine"); returns exit status. */
 int fs_cli_bench_engine(int argc, char **argv, const char *help);
 
+/* `fleetsim bench rollout ...` (argv[0] is "rollout"); returns exit status. */
+int fs_cli_bench_rollout(int argc, char **argv, const char *help);
+
 #endif
