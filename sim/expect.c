@@ -225,6 +225,7 @@ parse_number_value(struct cursor *c, struct fs_expr *e, const char *start)
             return fail(c, start, "bad percentage: %s", why);
         e->kind = FS_VAL_PERCENT;
         e->number = (double)sh.ppm / 1e4;
+        e->percent_ppm = sh.ppm;
         return 0;
     }
     char *num_end;
@@ -404,7 +405,11 @@ fs_expect_eval(const struct fs_expr *e, const struct fs_metrics *m, char *seen,
         double share = total > 0 ? 100.0 * (double)v / (double)total : 0.0;
         snprintf(seen, seen_len, "%" PRId64 " (%.2f%% of %" PRId64 ")", v,
                  share, total);
-        return cmp_double((double)v, e->op, e->number / 100.0 * (double)total);
+        /* Exact: v / total against ppm / 1e6, compared as v * 1e6 and
+           ppm * total in 128-bit integers (no rounding at 7% of 100). */
+        __int128 lhs = (__int128)v * 1000000;
+        __int128 rhs = (__int128)e->percent_ppm * total;
+        return cmp_int(lhs < rhs ? -1 : lhs > rhs, e->op, 0);
     }
     snprintf(seen, seen_len, "%" PRId64, v);
     return cmp_double((double)v, e->op, e->number);

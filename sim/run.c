@@ -362,8 +362,10 @@ fs_run_step(struct fs_run *r, uint64_t max_events, bool *out_done)
             *out_done = false;
             return err;
         }
-        if (fs_sim_now_us(r->sim) < until)
-            break; /* budget spent before reaching the check time */
+        /* Budget spent before every event at or before `until` ran: the
+           checks must wait, or they would see half of time `until`. */
+        if (fs_sim_now_us(r->sim) < until || fs_sim_next_us(r->sim) <= until)
+            break;
         while (r->next_check < r->scn->nexpects &&
                next_check_us(r) <= until) {
             check_one(r, r->order[r->next_check]);

@@ -37,6 +37,7 @@ struct fs_expr {
     enum fs_cmp op;                                  /* comparison */
     enum fs_value_kind kind;                         /* kind of value */
     double number;                                   /* NUMBER or PERCENT */
+    uint32_t percent_ppm;                            /* PERCENT, exact */
     int64_t duration_us;                             /* DURATION */
     const char *string;                              /* STRING (arena) */
 };
