@@ -10,7 +10,8 @@
  * order; the number of degrading devices per (cohort, part) is exactly
  * the scenario's share of the cohort.
  * Does not: restart anything on its own besides the crashed app (the OS
- * does that instantly) and the OS (a reboot through device/boot.c).
+ * does that instantly) and the OS (a reboot through device/boot.c); a
+ * crash during an update's probation is handed to device/install.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -120,6 +121,8 @@ dev_fault(struct fs_sim *sim, void *arg)
         if (pick < 0) {
             fs__dev_record(f, FS_REC_DEV_APP_CRASH, id, app);
             fs_fleet_report(f, id, FS_REP_APP_CRASH, app);
+            if (fs__dev_upd_crash(f, id, false))
+                return; /* rolled back an update: rebooted */
             arm_fault(f, id); /* the OS restarted the app */
             return;
         }
@@ -127,6 +130,7 @@ dev_fault(struct fs_sim *sim, void *arg)
     uint32_t os = fs__dev_running_os(f, d);
     fs__dev_record(f, FS_REC_DEV_OS_CRASH, id, os);
     fs_fleet_report(f, id, FS_REP_OS_CRASH, os);
+    fs__dev_upd_crash(f, id, true);
     fs__dev_reboot(f, id);
 }
 

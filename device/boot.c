@@ -8,7 +8,9 @@
  * defence is on; measurements are extended in chain order; a device that
  * fails a stage in both slots is left in recovery with a boot_failure
  * report queued; the flip table only grows.
- * Does not: install updates (a later module), talk to the service.
+ * A slot whose forged bit is set (an update installed from a manifest no
+ * trusted key signed, with the defence off) fails its signature check.
+ * Does not: install updates (device/install.c), talk to the service.
  */
 #include <string.h>
 
@@ -50,6 +52,7 @@ fs_slots_set(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
 {
     FS_ASSERT(image == FS_NO_IMAGE || image < f->env.scn->nimages);
     *slot_ref(f, device, what, ab) = image;
+    f->devs[device].forged &= (uint8_t)~(1u << (what * 2 + ab));
     struct dev_flips *fl = flips_of(f, &f->devs[device]);
     if (fl != NULL)
         fl->n[what][ab] = 0;
@@ -173,7 +176,8 @@ run_checks(struct fs_fleet *f, uint32_t id, unsigned what, unsigned ab,
     const unsigned char *pk = fs_catalog_signer_pk(f->env.catalog,
                                                    sm->m.signer);
     ck->sig_ok = fs_catalog_verify(f->env.catalog, pk, enc, sizeof(enc),
-                                   sig) == 0;
+                                   sig) == 0 &&
+                 !(f->devs[id].forged >> (what * 2 + ab) & 1u);
     fs_catalog_hash_modified(f->env.catalog, sm->m.image, cbits, nc, h);
     ck->hash_ok = memcmp(h, sm->m.hash, FS_HASH_BYTES) == 0;
     uint32_t counter = 0;
@@ -300,7 +304,10 @@ dev_boot_done(struct fs_sim *sim, void *arg)
     struct fs_fleet *f = fs__dev_fleet_of(sim);
     uint32_t id = fs__dev_id_of(arg);
     f->devs[id].t_boot = 0;
+    if (fs__dev_upd_step(f, id, FS_PHASE_BOOT, 1))
+        return; /* power cut while the chain ran */
     fs_boot_device(f, id, NULL);
+    fs__dev_upd_booted(f, id);
     if (f->devs[id].state == FS_DEV_RUNNING)
         fs__dev_apps_start(f, id);
     fs__dev_checkin_now(f, id);
@@ -314,6 +321,8 @@ fs__dev_power_on(struct fs_sim *sim, void *arg)
     uint32_t id = fs__dev_id_of(arg);
     struct fs_dev *d = &f->devs[id];
     d->t_boot = 0;
+    if (fs__dev_upd_step(f, id, FS_PHASE_BOOT, 2))
+        return; /* power cut again */
     d->boots++;
     fs__dev_record(f, FS_REC_DEV_BOOT_START, id, d->boots);
     fs__dev_set_state(f, id, FS_DEV_REBOOTING);
@@ -325,10 +334,15 @@ fs__dev_power_on(struct fs_sim *sim, void *arg)
     fs__dev_timer(f, &d->t_boot, boot_us, dev_boot_done, id);
 }
 
-/* Reboot device id now: stop its apps and exchange, then power on. */
+/*
+ * Reboot device id now: stop its apps and exchange, then power on. An
+ * update download or write in progress is interrupted (failed,
+ * power_loss: a power cycle); a pending update boots again.
+ */
 void
 fs__dev_reboot(struct fs_fleet *f, uint32_t id)
 {
+    fs__dev_upd_interrupt(f, id, FS_UPR_POWER_LOSS);
     fs__dev_apps_stop(f, id);
     fs__dev_checkin_abort(f, id);
     fs__dev_cancel(f, &f->devs[id].t_boot);

@@ -41,6 +41,67 @@ enum dev_xchg { XCHG_IDLE = 0, XCHG_WAIT_CHALLENGE, XCHG_WAIT_ANSWER };
 #define DEV_TEMP_NOISE_SD_MILLI 500.0
 #define DEV_TEMP_DRIFT_MILLI_PER_DAY 1500.0
 
+/* Refused update records a device remembers (not retried). */
+#define DEV_REJ_MAX 2
+
+/* Power-cut arming of a device. */
+enum dev_cut { CUT_NONE = 0, CUT_EXACT, CUT_PHASE };
+
+/* Update timing and bounds. */
+#define DEV_WRITE_STEP_BYTES ((uint64_t)64 * 1024)    /* flash write unit */
+#define DEV_WRITE_STEP_US ((int64_t)20 * 1000)        /* 20 ms per unit */
+#define DEV_PROGRESS_BYTES ((uint64_t)64 * 1024)      /* resets the timeout */
+#define DEV_POWER_OFF_US ((int64_t)5 * 1000000)       /* dark after a cut */
+#define UPD_FLIPS_MAX 8        /* flipped bits a download remembers */
+#define UPD_REPORTS_MAX 8      /* update outcomes waiting for upload */
+#define UPD_CHUNK_SESSIONS 256 /* sessions per pool chunk */
+
+/* Where an update session is. */
+enum upd_state {
+    UPD_NONE = 0,    /* nothing in progress; holds reports only */
+    UPD_DL_IDLE,     /* download stopped (offered, abandoned, power cut) */
+    UPD_DL_WAIT,     /* DOWNLOAD_REQ sent, waiting for a chunk */
+    UPD_DL_QUEUED,   /* the service queued the request */
+    UPD_DOWNLOADED,  /* every byte here, not installed */
+    UPD_WRITING,     /* writing the inactive slot */
+    UPD_BOOTING,     /* pending slot marked, rebooting into it */
+    UPD_PROBATION    /* new image runs, not yet confirmed */
+};
+
+/*
+ * One update in progress on one device, from the session pool. Held only
+ * while a device downloads, installs, is on probation or has outcomes to
+ * upload; index 0 of the pool is never used.
+ */
+struct dev_upd {
+    struct fs_signed_manifest sm;      /* image manifest as received */
+    struct fs_manifest target;         /* the signed record's target */
+    uint64_t rec_version;              /* the record's version */
+    uint64_t offset_bytes;             /* bytes received so far */
+    uint64_t mark_bytes;               /* offset at the last timer reset */
+    uint64_t flips[UPD_FLIPS_MAX];     /* first flipped bits received */
+    uint64_t t_timer;                  /* timeout, write or probation */
+    int64_t write_start_us;            /* when writing began */
+    struct fs_update_report rep[UPD_REPORTS_MAX]; /* outcomes to upload */
+    uint32_t next_free;                /* free-list link, 0 = end */
+    uint32_t device;                   /* holder, UINT32_MAX when free */
+    uint32_t deployment;               /* the record's deployment */
+    uint32_t nflips_seen;              /* flips received (may exceed kept) */
+    uint32_t write_done;               /* write units done */
+    uint32_t write_steps;              /* write units in all */
+    uint8_t st;                        /* enum upd_state */
+    uint8_t what;                      /* enum fs_slot_of */
+    uint8_t old_ab;                    /* slot that ran before */
+    uint8_t new_ab;                    /* slot written */
+    uint8_t nflips;                    /* entries of flips used */
+    uint8_t nrep;                      /* entries of rep used */
+    uint8_t nsent;                     /* of them, in the upload in flight */
+    uint8_t installed;                 /* installed already counted */
+    uint8_t stepwise;                  /* writing one event per unit */
+    uint8_t forged;                    /* manifest failed sig or trust
+                                          checks that were turned off */
+};
+
 /* One aggregated error-report entry of a device (kind 0xFF = empty). */
 struct dev_rep {
     int64_t first_us;   /* first event still held, simulated time */
@@ -85,6 +146,23 @@ struct fs_dev {
     uint8_t xchg;                          /* enum dev_xchg */
     uint8_t backoff_exp;                   /* failed check-ins in a row */
     uint8_t wear_part;                     /* FS_PART_NONE or part index */
+    /* updates (device/update.c, device/install.c) */
+    uint64_t revoked;                      /* signers revoked, learned */
+    uint64_t meta_ver[2];                  /* newest record version
+                                              accepted, per image kind */
+    uint32_t rej_dep[DEV_REJ_MAX];         /* remembered refused records:
+                                              deployment, UINT32_MAX = none */
+    uint32_t rej_ver[DEV_REJ_MAX];         /* ... low 32 bits of version */
+    uint32_t upd;                          /* update session, 0 = none */
+    uint32_t upd_steps;                    /* update and boot steps taken */
+    uint32_t cut_step;                     /* power cut at this step; 0 =
+                                              not drawn yet */
+    uint8_t cut_mode;                      /* enum dev_cut */
+    uint8_t cut_phase;                     /* enum fs_scn_phase (CUT_PHASE) */
+    uint8_t forged;                        /* bit what * 2 + ab: slot holds
+                                              an image installed from a
+                                              manifest no trusted key signed */
+    uint8_t rej_next;                      /* next rej_* entry to reuse */
 };
 
 /* Flipped bits of all slots of one device (rare: flash rot, attacks). */
@@ -126,6 +204,15 @@ struct fs_fleet {
     uint32_t cache_used;                   /* slots filled */
     uint32_t fw_series[3][2];              /* firewall{kind, result} */
     uint64_t reports_dropped;              /* fleet-wide drops */
+    struct dev_upd **upd_chunks;           /* session pool, in chunks */
+    uint32_t upd_nchunks;                  /* chunks allocated */
+    uint32_t upd_cap_chunks;               /* chunk pointers allocated */
+    uint32_t upd_used;                     /* high-water index, incl. 0 */
+    uint32_t upd_free;                     /* free list head, 0 = empty */
+    uint32_t upd_live;                     /* sessions held */
+    uint32_t *upd_series;                  /* updates{} series per (image,
+                                              result, reason); UINT32_MAX
+                                              until first used */
 };
 
 /* device/fleet.c */
@@ -174,6 +261,41 @@ void fs__dev_net_start(struct fs_fleet *f, uint32_t id);
 void fs__dev_checkin_now(struct fs_fleet *f, uint32_t id);
 void fs__dev_checkin_abort(struct fs_fleet *f, uint32_t id);
 void fs__dev_receive(struct fs_fleet *f, struct fs_msg *m);
+
+/* device/update.c */
+void fs__dev_upd_init(struct fs_fleet *f);
+void fs__dev_upd_fini(struct fs_fleet *f);
+struct dev_upd *fs__dev_upd_of(struct fs_fleet *f, uint32_t id);
+struct dev_upd *fs__dev_upd_get(struct fs_fleet *f, uint32_t id);
+void fs__dev_upd_release(struct fs_fleet *f, uint32_t id);
+void fs__dev_upd_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
+                         uint32_t deployment, enum fs_update_result res,
+                         enum fs_update_reason why);
+void fs__dev_upd_remember(struct fs_fleet *f, uint32_t id, uint32_t dep,
+                          uint64_t version);
+void fs__dev_upd_metadata(struct fs_fleet *f, uint32_t id,
+                          const struct fs_msg *m);
+void fs__dev_upd_chunk(struct fs_fleet *f, uint32_t id,
+                       const struct fs_msg *m);
+void fs__dev_upd_queued(struct fs_fleet *f, uint32_t id,
+                        const struct fs_msg *m);
+void fs__dev_upd_online(struct fs_fleet *f, uint32_t id);
+void fs__dev_upd_send_end(struct fs_fleet *f, uint32_t id, bool completed);
+size_t fs__dev_upd_reports_take(struct fs_fleet *f, uint32_t id,
+                                struct fs_update_report *out, size_t max);
+void fs__dev_upd_reports_ack(struct fs_fleet *f, uint32_t id);
+void fs__dev_upd_reports_unsend(struct fs_fleet *f, uint32_t id);
+bool fs__dev_upd_check(const struct fs_fleet *f, uint32_t id);
+
+/* device/install.c */
+void fs__dev_upd_install(struct fs_fleet *f, uint32_t id);
+bool fs__dev_upd_step(struct fs_fleet *f, uint32_t id, enum fs_scn_phase ph,
+                      uint32_t remaining);
+void fs__dev_upd_interrupt(struct fs_fleet *f, uint32_t id,
+                           enum fs_update_reason why);
+bool fs__dev_upd_crash(struct fs_fleet *f, uint32_t id, bool os);
+void fs__dev_upd_booted(struct fs_fleet *f, uint32_t id);
+void fs__dev_upd_stepwise(struct fs_fleet *f, uint32_t id);
 
 /* device/repq.c */
 void fs__dev_repq_init(struct fs_dev *d);

@@ -203,6 +203,8 @@ dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort)
     d->wear_part = FS_PART_NONE;
     d->state = FS_DEV_REBOOTING;
     d->online = 1;
+    for (unsigned i = 0; i < DEV_REJ_MAX; i++)
+        d->rej_dep[i] = UINT32_MAX;
     for (unsigned ab = 0; ab < 2; ab++) {
         d->slot_os[ab] = FS_NO_IMAGE;
         for (unsigned c = 0; c < FS_APPS_MAX; c++)
@@ -267,7 +269,7 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
 {
     const struct fs_scn *scn = env->scn;
     uint64_t n = fs_scn_device_count(scn);
-    if (n >= UINT32_MAX)
+    if (n >= UINT32_MAX || env->scn->nimages >= UINT16_MAX)
         return FS_ELIMIT;
     struct fs_fleet *f = fs_xcalloc(1, sizeof(*f));
     f->env = *env;
@@ -289,6 +291,7 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
     }
     fs__dev_wear_assign(f);
     dev_fw_series_init(f);
+    fs__dev_upd_init(f);
     for (uint32_t id = 0; id < f->ndevs; id++)
         fs__dev_series_update(f, id);
     fs_sim_set_ctx(env->sim, FS_CTX_FLEET, f);
@@ -314,6 +317,7 @@ fs_fleet_destroy(struct fs_fleet *f)
     }
     fs__dev_series_fini(f);
     fs__dev_flips_fini(f);
+    fs__dev_upd_fini(f);
     fs_free(f->devs);
     fs_free(f->cohorts);
     fs_free(f);
@@ -395,7 +399,12 @@ fs_fleet_bytes(const struct fs_fleet *f)
     return sizeof(*f) + (size_t)f->ndevs * sizeof(struct fs_dev) +
            f->ncohorts * sizeof(struct dev_cohort) +
            f->cap_flips * sizeof(struct dev_flips) +
-           f->cache_cap * sizeof(struct dev_series_slot);
+           f->cache_cap * sizeof(struct dev_series_slot) +
+           (size_t)f->upd_nchunks * UPD_CHUNK_SESSIONS *
+               sizeof(struct dev_upd) +
+           (size_t)f->upd_cap_chunks * sizeof(*f->upd_chunks) +
+           (size_t)f->env.scn->nimages * FS_UPD_RESULT_COUNT * FS_UPR_COUNT *
+               sizeof(*f->upd_series);
 }
 
 /* State of device as the devices{} metric labels it. */
@@ -470,6 +479,8 @@ dev_check_one(const struct fs_fleet *f, const struct fs_dev *d)
         return false;
     if ((d->xchg == XCHG_IDLE) != (d->t_timeout == 0))
         return false;
+    if (d->cut_mode > CUT_PHASE || d->counter[0] == UINT32_MAX)
+        return false;
     return fs__dev_repq_check(d);
 }
 
@@ -482,7 +493,7 @@ fs_fleet_check(const struct fs_fleet *f)
 {
     for (uint32_t id = 0; id < f->ndevs; id++) {
         const struct fs_dev *d = &f->devs[id];
-        if (!dev_check_one(f, d))
+        if (!dev_check_one(f, d) || !fs__dev_upd_check(f, id))
             return false;
         if (fs__dev_series_peek(f, d) != d->series)
             return false;

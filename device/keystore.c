@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/device.h"
 #include "fleetsim/err.h"
 #include "fleetsim/metrics.h"
@@ -30,7 +31,7 @@ fs__dev_keystore_manufacture(struct fs_fleet *f, uint32_t id)
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     fs_rng_seed(&r, f->seed, id, FS_RNG_KEYS);
     fs_rng_bytes(&r, seed, sizeof(seed));
-    crypto_sign_seed_keypair(pk, d->sk, seed);
+    fs_crypto_keygen(f->env.sim, pk, d->sk, seed);
     sodium_memzero(seed, sizeof(seed));
 }
 
@@ -62,7 +63,7 @@ fs_keystore_sign(struct fs_fleet *f, uint32_t device, enum fs_ks_caller caller,
     int err = gate(f, device, caller);
     if (err != 0)
         return err;
-    crypto_sign_detached(sig, NULL, msg, msg_len, f->devs[device].sk);
+    fs_crypto_sign(f->env.sim, sig, msg, msg_len, f->devs[device].sk);
     return 0;
 }
 

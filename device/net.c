@@ -4,8 +4,9 @@
  * Owns: the link's outage process (alternating exponential online and
  * offline periods from the device's FS_RNG_NET stream, long-run online
  * share = the cohort's availability), and the check-in exchange HELLO ->
- * CHALLENGE -> EVIDENCE (+ reports) -> CERT | REJECTED, with its answer
- * timeout, retry backoff and periodic schedule.
+ * CHALLENGE -> EVIDENCE (+ reports, update outcomes) -> CERT | REJECTED,
+ * with its answer timeout, retry backoff and periodic schedule; update
+ * messages (METADATA, QUEUED, CHUNK) are handed to device/update.c.
  * Invariants: one exchange per device at a time; t_timeout is pending
  * exactly while an exchange is; an offline device sends nothing and
  * drops what arrives; jitter comes from the FS_RNG_ROLLOUT stream.
@@ -49,6 +50,8 @@ fs__dev_net_start(struct fs_fleet *f, uint32_t id)
     if (ppm >= 1000000u || ppm == 0) {
         d->online = ppm != 0;
         fs__dev_series_update(f, id);
+        if (d->online)
+            fs__dev_upd_online(f, id);
         return;
     }
     struct fs_rng r;
@@ -59,6 +62,8 @@ fs__dev_net_start(struct fs_fleet *f, uint32_t id)
     if (!d->online)
         fs__dev_record(f, FS_REC_DEV_NET, id, 0);
     fs__dev_series_update(f, id);
+    if (d->online)
+        fs__dev_upd_online(f, id); /* a link restored after a forced cut */
 }
 
 static void
@@ -71,6 +76,8 @@ dev_net_toggle(struct fs_sim *sim, void *arg)
     d->online = !d->online;
     fs__dev_record(f, FS_REC_DEV_NET, id, d->online);
     fs__dev_series_update(f, id);
+    if (d->online)
+        fs__dev_upd_online(f, id);
     struct fs_rng r;
     fs__dev_rng(f, id, DS_NET, &r);
     arm_toggle(f, id, &r);
@@ -104,6 +111,7 @@ checkin_failed(struct fs_fleet *f, uint32_t id, enum fs_checkin_fail why)
     struct fs_dev *d = &f->devs[id];
     end_exchange(f, id);
     fs__dev_repq_unsend(d);
+    fs__dev_upd_reports_unsend(f, id);
     fs__dev_record(f, FS_REC_DEV_CHECKIN_FAIL, id, why);
     int64_t delay_us = DEV_BACKOFF_MIN_US;
     for (unsigned i = 0; i < d->backoff_exp && delay_us < DEV_BACKOFF_MAX_US;
@@ -167,6 +175,7 @@ fs__dev_checkin_abort(struct fs_fleet *f, uint32_t id)
     struct fs_dev *d = &f->devs[id];
     end_exchange(f, id);
     fs__dev_repq_unsend(d);
+    fs__dev_upd_reports_unsend(f, id);
     fs__dev_cancel(f, &d->t_checkin);
 }
 
@@ -223,6 +232,8 @@ on_challenge(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
     build_evidence(f, id, in->u.nonce, &m->u.evidence.ev);
     m->u.evidence.nreports = (uint8_t)fs_fleet_reports_take(
         f, id, m->u.evidence.reports, FS_REPORTS_PER_MSG);
+    m->u.evidence.nupdates = (uint8_t)fs__dev_upd_reports_take(
+        f, id, m->u.evidence.updates, FS_UPDATES_PER_MSG);
     d->xchg = XCHG_WAIT_ANSWER;
     fs__dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US,
                   dev_answer_timeout, id);
@@ -239,6 +250,7 @@ on_cert(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
     d->cert_serial = in->u.cert.serial;
     memcpy(d->cert_sig, in->u.cert.sig, FS_SIG_BYTES);
     fs_fleet_reports_ack(f, id);
+    fs__dev_upd_reports_ack(f, id);
     checkin_done(f, id);
 }
 
@@ -271,8 +283,18 @@ fs__dev_receive(struct fs_fleet *f, struct fs_msg *m)
     case FS_MSG_REJECTED:
         if (wait_ans) {
             fs_fleet_reports_ack(f, id);
+            fs__dev_upd_reports_ack(f, id);
             checkin_failed(f, id, FS_CHECKIN_REJECTED);
         }
+        break;
+    case FS_MSG_METADATA:
+        fs__dev_upd_metadata(f, id, m);
+        break;
+    case FS_MSG_QUEUED:
+        fs__dev_upd_queued(f, id, m);
+        break;
+    case FS_MSG_CHUNK:
+        fs__dev_upd_chunk(f, id, m);
         break;
     default:
         break;

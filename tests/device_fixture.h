@@ -5,7 +5,9 @@
  * Owns: a scenario loaded from YAML text, its catalog, metrics, engine,
  * message pool and fleet, and a stub service that answers HELLO with a
  * CHALLENGE and EVIDENCE with a CERT after verifying the evidence
- * signature (it counts what it saw).
+ * signature (it counts what it saw). When told to (fx->offer), it sends
+ * one METADATA after each CERT and serves DOWNLOAD_REQs with CHUNKs, with
+ * knobs to misbehave (flip bits, send too much, stall, queue).
  * Invariants: everything is freed by fx_destroy; the stub lives in the
  * engine's FS_CTX_SVC slot.
  * Does not: model the real service (tickets, attestation policy).
@@ -45,6 +47,22 @@ struct fx {
     uint64_t reports;      /* report events received */
     bool refuse;           /* answer HELLO with REFUSED */
     bool silent;           /* answer nothing */
+    /* stub update service */
+    bool offer;                           /* send METADATA after CERT */
+    struct fs_update_record rec;          /* the record offered */
+    struct fs_signed_manifest img;        /* the manifest sent with it */
+    uint64_t revoked;                     /* revoked_signers sent */
+    uint32_t chunk_bytes;                 /* bytes per CHUNK */
+    int64_t chunk_delay_us;               /* transfer time per CHUNK */
+    uint64_t extra_bytes;                 /* served past the length */
+    uint64_t flip_bit;                    /* flip this bit (if flip) */
+    bool flip;                            /* flip flip_bit in flight */
+    bool stall;                           /* never answer DOWNLOAD_REQ */
+    bool queue_first;                     /* answer the first with QUEUED */
+    uint64_t dl_reqs;                     /* DOWNLOAD_REQs seen */
+    uint64_t dl_done;                     /* DOWNLOAD_END completed */
+    uint64_t dl_abandoned;                /* DOWNLOAD_END abandoned */
+    uint64_t upd_seen[FS_UPD_RESULT_COUNT]; /* outcomes on EVIDENCE */
 };
 
 static const char FX_YAML[] =
@@ -87,17 +105,80 @@ static const char FX_YAML[] =
     "    network: {availability: 90%%, latency: 50ms}\n"
     "    wear: {heater: 25%%}\n";
 
-static void
+static inline void
 fx_reply(struct fs_sim *sim, void *arg)
 {
     struct fs_fleet *f = fs_sim_ctx(sim, FS_CTX_FLEET);
     fs_fleet_receive(f, arg);
 }
 
-static void
+static inline void
+fx_later(struct fx *x, struct fs_msg *m, int64_t extra_us)
+{
+    int64_t lat = fs_fleet_latency_us(x->fleet, m->device) + extra_us;
+    assert_int_equal(fs_sim_schedule(x->sim, lat, fx_reply, m, NULL), 0);
+}
+
+static inline void
+fx_metadata(struct fx *x, uint32_t dev)
+{
+    struct fs_msg *m = fs_msgpool_get(&x->pool);
+    m->kind = FS_MSG_METADATA;
+    m->device = dev;
+    m->u.metadata.nrecords = 1;
+    m->u.metadata.records[0] = x->rec;
+    m->u.metadata.images[0] = x->img;
+    m->u.metadata.revoked_signers = x->revoked;
+    fx_later(x, m, 1000);
+}
+
+/* Serve a DOWNLOAD_REQ (m is reused for the answer) or drop it. */
+static inline void
+fx_serve(struct fx *x, struct fs_msg *m)
+{
+    x->dl_reqs++;
+    uint64_t total = x->rec.target.length_bytes + x->extra_bytes;
+    uint64_t off = m->u.download.offset;
+    if (x->stall || off >= total) {
+        fs_msgpool_put(&x->pool, m);
+        return;
+    }
+    uint32_t image = m->u.download.image;
+    uint32_t dev = m->device;
+    if (x->queue_first) {
+        x->queue_first = false;
+        m->kind = FS_MSG_QUEUED;
+        fx_later(x, m, 0);
+        m = fs_msgpool_get(&x->pool);
+    }
+    memset(&m->u, 0, sizeof(m->u));
+    m->kind = FS_MSG_CHUNK;
+    m->device = dev;
+    m->u.chunk.image = image;
+    m->u.chunk.offset = off;
+    uint64_t len = total - off < x->chunk_bytes ? total - off : x->chunk_bytes;
+    m->u.chunk.len = (uint32_t)len;
+    if (x->flip && x->flip_bit / 8 >= off && x->flip_bit / 8 < off + len) {
+        m->u.chunk.nflips = 1;
+        m->u.chunk.flips[0] = x->flip_bit;
+    }
+    fx_later(x, m, x->chunk_delay_us);
+}
+
+static inline void
 fx_answer(struct fx *x, struct fs_msg *m)
 {
     uint32_t dev = m->device;
+    if (m->kind == FS_MSG_DOWNLOAD_REQ) {
+        fx_serve(x, m);
+        return;
+    }
+    if (m->kind == FS_MSG_DOWNLOAD_END) {
+        x->dl_done += m->u.end.completed;
+        x->dl_abandoned += !m->u.end.completed;
+        fs_msgpool_put(&x->pool, m);
+        return;
+    }
     if (m->kind == FS_MSG_HELLO) {
         x->hellos++;
         if (x->silent) {
@@ -116,6 +197,10 @@ fx_answer(struct fx *x, struct fs_msg *m)
         x->bad_evidence += !ok;
         for (unsigned i = 0; i < m->u.evidence.nreports; i++)
             x->reports += m->u.evidence.reports[i].count;
+        for (unsigned i = 0; i < m->u.evidence.nupdates; i++)
+            x->upd_seen[m->u.evidence.updates[i].result]++;
+        if (ok && x->offer)
+            fx_metadata(x, dev);
         memset(&m->u, 0, sizeof(m->u));
         m->kind = ok ? FS_MSG_CERT : FS_MSG_REJECTED;
         m->u.cert.device = dev;
@@ -129,13 +214,13 @@ fx_answer(struct fx *x, struct fs_msg *m)
     assert_int_equal(fs_sim_schedule(x->sim, lat, fx_reply, m, NULL), 0);
 }
 
-static void
+static inline void
 fx_deliver(struct fs_sim *sim, void *arg)
 {
     fx_answer(fs_sim_ctx(sim, FS_CTX_SVC), arg);
 }
 
-static void
+static inline void
 fx_send(void *ctx, struct fs_msg *m, int64_t latency_us)
 {
     struct fx *x = ctx;
@@ -143,13 +228,15 @@ fx_send(void *ctx, struct fs_msg *m, int64_t latency_us)
                      0);
 }
 
-/* Build a fixture of n devices; extra is YAML inserted at top level. */
-static struct fx *
-fx_create(unsigned n, const char *extra)
+/* As fx_create, from template tmpl (with %s for extra, %u for n). */
+static inline struct fx *
+fx_create_from(const char *tmpl, unsigned n, const char *extra)
 {
     struct fx *x = fs_xcalloc(1, sizeof(*x));
+    x->chunk_bytes = 64 * 1024;
+    x->chunk_delay_us = 100000;
     char text[4096];
-    int len = snprintf(text, sizeof(text), FX_YAML, extra, n);
+    int len = snprintf(text, sizeof(text), tmpl, extra, n);
     assert_true(len > 0 && (size_t)len < sizeof(text));
     struct fs_diag diag;
     fs_diag_clear(&diag);
@@ -169,7 +256,14 @@ fx_create(unsigned n, const char *extra)
     return x;
 }
 
-static void
+/* Build a fixture of n devices; extra is YAML inserted at top level. */
+static inline struct fx *
+fx_create(unsigned n, const char *extra)
+{
+    return fx_create_from(FX_YAML, n, extra);
+}
+
+static inline void
 fx_destroy(struct fx *x)
 {
     assert_true(fs_fleet_check(x->fleet));
@@ -183,7 +277,7 @@ fx_destroy(struct fx *x)
 }
 
 /* Sum of a firewall{kind, result} series. */
-static int64_t
+static inline int64_t
 fx_fw(const struct fx *x, const char *kind, const char *result)
 {
     struct fs_label_sel sel[2] = {{0, kind}, {1, result}};
@@ -191,11 +285,27 @@ fx_fw(const struct fx *x, const char *kind, const char *result)
 }
 
 /* Sum of devices{state=...} (NULL: all). */
-static int64_t
+static inline int64_t
 fx_devices(const struct fx *x, const char *state)
 {
     struct fs_label_sel sel[1] = {{4, state}};
     return fs_metrics_sum(x->metrics, FS_M_DEVICES, sel, state ? 1 : 0);
+}
+
+/* Sum of updates{image, result, reason} (NULL: any). */
+static inline int64_t
+fx_updates(const struct fx *x, const char *image, const char *result,
+           const char *reason)
+{
+    struct fs_label_sel sel[3];
+    size_t n = 0;
+    if (image != NULL)
+        sel[n++] = (struct fs_label_sel){0, image};
+    if (result != NULL)
+        sel[n++] = (struct fs_label_sel){1, result};
+    if (reason != NULL)
+        sel[n++] = (struct fs_label_sel){2, reason};
+    return fs_metrics_sum(x->metrics, FS_M_UPDATES, sel, n);
 }
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "fleetsim/image.h"
 #include "fleetsim/msg.h"
+#include "fleetsim/scn.h"
 
 struct fs_sim;
 struct fs_scn;
@@ -54,7 +55,13 @@ enum fs_dev_rec {
     FS_REC_DEV_NET,              /* value = 1 online, 0 offline */
     FS_REC_DEV_REPORT_DROP,      /* value = events dropped */
     FS_REC_DEV_FW_BLOCKED,       /* value = enum fs_fw_kind */
-    FS_REC_DEV_COMPROMISED       /* value = 1 compromised, 0 clean */
+    FS_REC_DEV_COMPROMISED,      /* value = 1 compromised, 0 clean */
+    FS_REC_DEV_UPDATE,           /* update outcome; value = image << 16 |
+                                    result << 8 | reason */
+    FS_REC_DEV_DOWNLOAD_REQ,     /* DOWNLOAD_REQ sent; value = offset */
+    FS_REC_DEV_CHUNK,            /* chunk taken; value = new offset */
+    FS_REC_DEV_INSTALL,          /* value = 0 writing starts, 1 pending */
+    FS_REC_DEV_POWER_CUT         /* power cut; value = step counter */
 };
 
 /* A device's state, as in devices{state=...}; "rebooting" until first boot. */
@@ -242,6 +249,61 @@ struct fs_boot_report {
 void fs_boot_device(struct fs_fleet *f, uint32_t device,
                     struct fs_boot_report *out);
 
+/* ---- updates ---------------------------------------------------------- */
+
+/*
+ * The device side of updates (device/update.c, device/install.c) follows
+ * msg.h: METADATA records are checked (record signature by the update
+ * service key, expiry, product and group binding, freshness), one offer is
+ * downloaded chunk by chunk, checked (signature, trusted and unrevoked
+ * signer, record target, content hash, product, anti-rollback, flash),
+ * written to the inactive slot in 64 KiB units, booted as the pending
+ * slot, and confirmed after the probation time (raising the counter) or
+ * rolled back after a crash. Outcomes ride on the next EVIDENCE.
+ *
+ * Steps: every chunk taken, every 64 KiB unit written, the commit of the
+ * pending slot, every power-on and boot-chain run, and every confirmation
+ * advance a per-device step counter. A power cut "at step k" happens
+ * instead of step k.
+ */
+
+/*
+ * Arm a power cut: the next time device is in phase during (download,
+ * install, boot, or any of them), power is cut at a step drawn uniformly
+ * from that phase's remaining steps (device's FS_RNG_FAULTS stream).
+ * Replaces an earlier arming. Returns 0.
+ */
+int fs_fleet_arm_power_loss(struct fs_fleet *f, uint32_t device,
+                            enum fs_scn_phase during);
+/*
+ * Arm a power cut instead of step number step of the device's step
+ * counter (tests). step must be above fs_fleet_update_steps. Returns 0 or
+ * FS_EINVAL.
+ */
+int fs_fleet_arm_power_loss_at(struct fs_fleet *f, uint32_t device,
+                               uint32_t step);
+/* True while a power cut is armed. */
+bool fs_fleet_power_loss_armed(const struct fs_fleet *f, uint32_t device);
+/*
+ * Cut the device's power now: an interrupted download or write fails
+ * (updates{failed, power_loss}; the half-written slot is erased); the
+ * device powers on again DEV_POWER_OFF_US later and boots what is
+ * bootable. Disarms any armed cut.
+ */
+void fs_fleet_cut_power_now(struct fs_fleet *f, uint32_t device);
+/* Steps taken so far (see above). */
+uint32_t fs_fleet_update_steps(const struct fs_fleet *f, uint32_t device);
+/* Update sessions held fleet-wide (devices updating or with outcomes). */
+uint32_t fs_fleet_update_sessions(const struct fs_fleet *f);
+/* True when device holds an update between download and confirmation. */
+bool fs_fleet_is_updating(const struct fs_fleet *f, uint32_t device);
+/*
+ * The anti-rollback counter which of device, read without the keystore
+ * gate (reports and tests; the counter is not a secret).
+ */
+uint32_t fs_fleet_rollback_counter(const struct fs_fleet *f, uint32_t device,
+                                   enum fs_ks_counter which);
+
 /* ---- firewalls -------------------------------------------------------- */
 
 /* Peripheral classes an app manifest may claim. */
@@ -300,5 +362,23 @@ void fs_fleet_reports_ack(struct fs_fleet *f, uint32_t device);
 unsigned fs_fleet_wear_part(const struct fs_fleet *f, uint32_t device);
 /* Onset of its degradation in simulated microseconds (-1 when none). */
 int64_t fs_fleet_wear_onset_us(const struct fs_fleet *f, uint32_t device);
+
+/* ---- attack hooks (device/attack_hooks.c; used by sim/attack*.c only) -- */
+
+/*
+ * Reboot device now, as a power cycle would: stop its apps and check-in
+ * exchange and run the boot chain again (state rebooting, then running or
+ * recovery).
+ */
+void fs_fleet_reboot(struct fs_fleet *f, uint32_t device);
+/*
+ * Cut (off = true) or restore (off = false) the device's network link from
+ * outside (a network outage). While cut, the device's own outage process
+ * is stopped; restoring restarts it from its stationary distribution.
+ * Cutting twice or restoring a link that is not cut is a no-op.
+ */
+void fs_fleet_force_offline(struct fs_fleet *f, uint32_t device, bool off);
+/* How long a device waits for a service answer before giving up (us). */
+int64_t fs_fleet_answer_timeout_us(void);
 
 #endif

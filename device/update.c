@@ -1,0 +1,576 @@
+/*
+ * device/update.c - update metadata and downloads on the device.
+ *
+ * Owns: the pool of update sessions (only devices that update, or have
+ * outcomes to upload, hold one), the updates{} series the device counts
+ * (every result but "offered"), the checks of signed update records
+ * (signature, expiry, binding, freshness), the choice of the offer to
+ * take, and the download: DOWNLOAD_REQ, QUEUED, CHUNK, DOWNLOAD_END, the
+ * no-progress timeout and the declared-length bound.
+ * Invariants: a device holds at most one session (dev->upd); a session's
+ * t_timer runs only in UPD_DL_WAIT (timeout), UPD_WRITING (write) and
+ * UPD_PROBATION (probation); the session pool only grows (one chunk of
+ * UPD_CHUNK_SESSIONS at a time, rare) and pointers into it stay valid;
+ * nothing here looks at who sent a message (m->forged).
+ * Decisions: QUEUED suspends the no-progress timeout (the service owns its
+ * queue; a queued device waits for its turn and keeps its place); the
+ * timeout counts as progress only DEV_PROGRESS_BYTES received since the
+ * last reset, so a trickle of a few bytes cannot keep a download alive;
+ * when the link comes back a waiting or queued device asks again from its
+ * offset; an abandoned or interrupted download resumes from its offset
+ * when the same image is offered again.
+ * Does not: install (device/install.c), talk to the service except by
+ * messages, or include service headers.
+ */
+#include <string.h>
+
+#include "fleetsim/device.h"
+#include "fleetsim/mem.h"
+#include "fleetsim/metrics.h"
+#include "fleetsim/msg.h"
+#include "fleetsim/scn.h"
+#include "fleetsim/sim.h"
+
+#include "device_int.h"
+
+static void upd_timeout(struct fs_sim *sim, void *arg);
+
+/* ---- session pool ------------------------------------------------------ */
+
+static struct dev_upd *
+pool_at(const struct fs_fleet *f, uint32_t i)
+{
+    FS_ASSERT(i > 0 && i < f->upd_used);
+    return &f->upd_chunks[i / UPD_CHUNK_SESSIONS][i % UPD_CHUNK_SESSIONS];
+}
+
+/* Size the updates{} series cache; called by fs_fleet_create. */
+void
+fs__dev_upd_init(struct fs_fleet *f)
+{
+    size_t n = (size_t)f->env.scn->nimages * FS_UPD_RESULT_COUNT *
+               FS_UPR_COUNT;
+    f->upd_series = fs_xmalloc((n ? n : 1) * sizeof(*f->upd_series));
+    for (size_t i = 0; i < n; i++)
+        f->upd_series[i] = UINT32_MAX;
+    f->upd_used = 1; /* index 0 means "none" */
+}
+
+/* Free the session pool and the series cache. */
+void
+fs__dev_upd_fini(struct fs_fleet *f)
+{
+    for (uint32_t c = 0; c < f->upd_nchunks; c++)
+        fs_free(f->upd_chunks[c]);
+    fs_free(f->upd_chunks);
+    fs_free(f->upd_series);
+    f->upd_chunks = NULL;
+    f->upd_series = NULL;
+    f->upd_nchunks = f->upd_cap_chunks = 0;
+}
+
+/* The session of device id, or NULL. */
+struct dev_upd *
+fs__dev_upd_of(struct fs_fleet *f, uint32_t id)
+{
+    uint32_t i = f->devs[id].upd;
+    return i == 0 ? NULL : pool_at(f, i);
+}
+
+static uint32_t
+pool_take(struct fs_fleet *f)
+{
+    if (f->upd_free != 0) {
+        uint32_t i = f->upd_free;
+        f->upd_free = pool_at(f, i)->next_free;
+        return i;
+    }
+    if (f->upd_used >= f->upd_nchunks * UPD_CHUNK_SESSIONS) {
+        if (f->upd_nchunks == f->upd_cap_chunks) {
+            f->upd_cap_chunks = f->upd_cap_chunks ? f->upd_cap_chunks * 2 : 4;
+            f->upd_chunks = fs_xrealloc(f->upd_chunks, f->upd_cap_chunks *
+                                        sizeof(*f->upd_chunks));
+        }
+        f->upd_chunks[f->upd_nchunks++] =
+            fs_xcalloc(UPD_CHUNK_SESSIONS, sizeof(struct dev_upd));
+    }
+    FS_ASSERT(f->upd_used < UINT32_MAX);
+    return f->upd_used++;
+}
+
+/*
+ * The session of device id, taken from the pool when it has none. May
+ * allocate a pool chunk (rare; pointers to other sessions stay valid).
+ */
+struct dev_upd *
+fs__dev_upd_get(struct fs_fleet *f, uint32_t id)
+{
+    struct fs_dev *d = &f->devs[id];
+    if (d->upd != 0)
+        return pool_at(f, d->upd);
+    uint32_t i = pool_take(f);
+    struct dev_upd *s = pool_at(f, i);
+    memset(s, 0, sizeof(*s));
+    s->device = id;
+    s->st = UPD_NONE;
+    d->upd = i;
+    f->upd_live++;
+    return s;
+}
+
+/* Give the session back once it has nothing left to do or upload. */
+void
+fs__dev_upd_release(struct fs_fleet *f, uint32_t id)
+{
+    struct fs_dev *d = &f->devs[id];
+    struct dev_upd *s = fs__dev_upd_of(f, id);
+    if (s == NULL || s->st != UPD_NONE || s->nrep != 0)
+        return;
+    FS_ASSERT(s->t_timer == 0);
+    s->device = UINT32_MAX;
+    s->next_free = f->upd_free;
+    f->upd_free = d->upd;
+    d->upd = 0;
+    FS_ASSERT(f->upd_live > 0);
+    f->upd_live--;
+}
+
+/* ---- outcomes ----------------------------------------------------------- */
+
+static uint32_t
+series_of(struct fs_fleet *f, uint32_t image, enum fs_update_result res,
+          enum fs_update_reason why)
+{
+    FS_ASSERT(image < f->env.scn->nimages);
+    size_t k = ((size_t)image * FS_UPD_RESULT_COUNT + res) * FS_UPR_COUNT +
+               why;
+    if (f->upd_series[k] == UINT32_MAX) {
+        const char *v[3] = {fs__dev_image(f, image)->id,
+                            fs_update_result_name(res),
+                            why == FS_UPR_NONE ? NULL
+                                               : fs_update_reason_name(why)};
+        f->upd_series[k] = fs_metrics_series(f->env.metrics, FS_M_UPDATES, v);
+    }
+    return f->upd_series[k];
+}
+
+/*
+ * Count one update outcome of device id: updates{image, result, reason},
+ * a canonical record, and a report queued for the next EVIDENCE (dropped
+ * when UPD_REPORTS_MAX are already waiting).
+ */
+void
+fs__dev_upd_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
+                    uint32_t deployment, enum fs_update_result res,
+                    enum fs_update_reason why)
+{
+    FS_ASSERT(res != FS_UPD_OFFERED);
+    FS_ASSERT(res < FS_UPD_RESULT_COUNT && why < FS_UPR_COUNT);
+    fs_metrics_add(f->env.metrics, series_of(f, image, res, why), 1);
+    fs__dev_record(f, FS_REC_DEV_UPDATE, id,
+                   (int64_t)image << 16 | res << 8 | why);
+    struct dev_upd *s = fs__dev_upd_get(f, id);
+    if (s->nrep >= UPD_REPORTS_MAX)
+        return;
+    s->rep[s->nrep++] = (struct fs_update_report){
+        .image = image, .deployment = deployment, .result = (uint8_t)res,
+        .reason = (uint8_t)why, .at_us = fs__dev_now(f)};
+}
+
+/* Remember a refused record so that later offers of it are skipped. */
+void
+fs__dev_upd_remember(struct fs_fleet *f, uint32_t id, uint32_t dep,
+                     uint64_t version)
+{
+    struct fs_dev *d = &f->devs[id];
+    unsigned i = d->rej_next % DEV_REJ_MAX;
+    d->rej_dep[i] = dep;
+    d->rej_ver[i] = (uint32_t)version;
+    d->rej_next = (uint8_t)((i + 1) % DEV_REJ_MAX);
+}
+
+static bool
+remembered(const struct fs_dev *d, uint32_t dep, uint64_t version)
+{
+    for (unsigned i = 0; i < DEV_REJ_MAX; i++)
+        if (d->rej_dep[i] == dep && d->rej_ver[i] == (uint32_t)version)
+            return true;
+    return false;
+}
+
+/* ---- reports on EVIDENCE ------------------------------------------------ */
+
+/* Copy up to max waiting outcomes into out and mark them in flight. */
+size_t
+fs__dev_upd_reports_take(struct fs_fleet *f, uint32_t id,
+                         struct fs_update_report *out, size_t max)
+{
+    struct dev_upd *s = fs__dev_upd_of(f, id);
+    if (s == NULL)
+        return 0;
+    size_t n = s->nrep < max ? s->nrep : max;
+    memcpy(out, s->rep, n * sizeof(*out));
+    s->nsent = (uint8_t)n;
+    return n;
+}
+
+/* The service answered the EVIDENCE: drop the outcomes it carried. */
+void
+fs__dev_upd_reports_ack(struct fs_fleet *f, uint32_t id)
+{
+    struct dev_upd *s = fs__dev_upd_of(f, id);
+    if (s == NULL || s->nsent == 0)
+        return;
+    FS_ASSERT(s->nsent <= s->nrep);
+    memmove(s->rep, s->rep + s->nsent,
+            (size_t)(s->nrep - s->nsent) * sizeof(s->rep[0]));
+    s->nrep = (uint8_t)(s->nrep - s->nsent);
+    s->nsent = 0;
+    fs__dev_upd_release(f, id);
+}
+
+/* The upload was lost: the outcomes go again next time. */
+void
+fs__dev_upd_reports_unsend(struct fs_fleet *f, uint32_t id)
+{
+    struct dev_upd *s = fs__dev_upd_of(f, id);
+    if (s != NULL)
+        s->nsent = 0;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void
+send_msg(struct fs_fleet *f, uint32_t id, struct fs_msg *m)
+{
+    f->env.send(f->env.ctx, m, fs_fleet_latency_us(f, id));
+}
+
+/* Tell the service the download ended (frees its download slot). */
+void
+fs__dev_upd_send_end(struct fs_fleet *f, uint32_t id, bool completed)
+{
+    struct dev_upd *s = fs__dev_upd_of(f, id);
+    FS_ASSERT(s != NULL);
+    struct fs_msg *m = fs_msgpool_get(f->env.pool);
+    m->kind = FS_MSG_DOWNLOAD_END;
+    m->device = id;
+    m->u.end.image = s->sm.m.image;
+    m->u.end.completed = completed;
+    send_msg(f, id, m);
+}
+
+static void
+arm_timeout(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
+{
+    int64_t t_us = f->env.scn->service.download_timeout_us;
+    s->mark_bytes = s->offset_bytes;
+    if (!fs_scn_defense_on(f->env.scn, FS_DEF_DOWNLOAD_TIMEOUT) || t_us <= 0) {
+        fs__dev_cancel(f, &s->t_timer);
+        return;
+    }
+    fs__dev_timer(f, &s->t_timer, t_us, upd_timeout, id);
+}
+
+/* Ask for the bytes from the session's offset on. */
+static void
+request(struct fs_fleet *f, uint32_t id, struct dev_upd *s, bool rearm)
+{
+    struct fs_msg *m = fs_msgpool_get(f->env.pool);
+    m->kind = FS_MSG_DOWNLOAD_REQ;
+    m->device = id;
+    m->u.download.image = s->sm.m.image;
+    m->u.download.deployment = s->deployment;
+    m->u.download.offset = s->offset_bytes;
+    m->u.download.link_bps = f->cohorts[f->devs[id].cohort].sc->bandwidth_bps;
+    s->st = UPD_DL_WAIT;
+    if (rearm)
+        arm_timeout(f, id, s);
+    fs__dev_record(f, FS_REC_DEV_DOWNLOAD_REQ, id, (int64_t)s->offset_bytes);
+    send_msg(f, id, m);
+}
+
+/* No progress for download_timeout: abandon, retry at a later check-in. */
+static void
+upd_timeout(struct fs_sim *sim, void *arg)
+{
+    struct fs_fleet *f = fs__dev_fleet_of(sim);
+    uint32_t id = fs__dev_id_of(arg);
+    struct dev_upd *s = fs__dev_upd_of(f, id);
+    FS_ASSERT(s != NULL);
+    s->t_timer = 0;
+    FS_ASSERT(s->st == UPD_DL_WAIT);
+    s->st = UPD_DL_IDLE;
+    fs__dev_upd_send_end(f, id, false);
+    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_FAILED,
+                        FS_UPR_TIMEOUT);
+    fs_fleet_report(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
+}
+
+/* ---- metadata -------------------------------------------------------------- */
+
+static bool
+valid_indices(const struct fs_fleet *f, const struct fs_update_record *rec,
+              const struct fs_signed_manifest *sm)
+{
+    uint32_t n = f->env.scn->nimages;
+    return rec->target.image < n && sm->m.image < n &&
+           rec->target.kind <= FS_IMAGE_APP;
+}
+
+/*
+ * The record checks; fresh[] is the newest version accepted per kind
+ * before this message. Returns FS_UPR_NONE when the record holds.
+ */
+static enum fs_update_reason
+record_check(struct fs_fleet *f, uint32_t id,
+             const struct fs_update_record *rec, const uint64_t fresh[2])
+{
+    const struct fs_scn *scn = f->env.scn;
+    const struct fs_dev *d = &f->devs[id];
+    unsigned char buf[FS_RECORD_BYTES];
+    size_t len = fs_update_record_encode(rec, buf);
+    const unsigned char *pk =
+        fs_catalog_signer_pk(f->env.catalog, FS_SIGNER_UPDATE);
+    if (fs_scn_defense_on(scn, FS_DEF_VERIFY_SIGNATURES) &&
+        fs_catalog_verify(f->env.catalog, pk, buf, len, rec->sig) != 0)
+        return FS_UPR_BAD_SIGNATURE;
+    bool expiry = fs_scn_defense_on(scn, FS_DEF_MANIFEST_EXPIRY);
+    if (expiry && rec->expires_us < fs__dev_now(f))
+        return FS_UPR_EXPIRED_MANIFEST;
+    const struct fs_scn_cohort *sc = f->cohorts[d->cohort].sc;
+    if (fs_scn_defense_on(scn, FS_DEF_MANIFEST_BINDING)) {
+        if (rec->product != sc->product->index)
+            return FS_UPR_WRONG_PRODUCT;
+        if (rec->group != sc->group->index)
+            return FS_UPR_WRONG_GROUP;
+    }
+    if (expiry && rec->version < fresh[rec->target.kind])
+        return FS_UPR_EXPIRED_MANIFEST;
+    return FS_UPR_NONE;
+}
+
+static bool
+runs_image(const struct fs_fleet *f, const struct fs_dev *d, uint32_t img)
+{
+    if (fs__dev_running_os(f, d) == img)
+        return true;
+    for (unsigned c = 0; c < FS_APPS_MAX; c++)
+        if (fs__dev_running_app(f, d, c) == img)
+            return true;
+    return false;
+}
+
+/* A session that cannot take a new offer now (busy with an update). */
+static bool
+busy(const struct dev_upd *s)
+{
+    return s != NULL && s->st != UPD_NONE && s->st != UPD_DL_IDLE &&
+           s->st != UPD_DOWNLOADED;
+}
+
+/* Records offered for something the device runs, does or refused. */
+static bool
+skip_record(struct fs_fleet *f, uint32_t id,
+            const struct fs_update_record *rec,
+            const struct fs_signed_manifest *sm)
+{
+    const struct fs_dev *d = &f->devs[id];
+    if (remembered(d, rec->deployment, rec->version))
+        return true;
+    if (runs_image(f, d, rec->target.image) || runs_image(f, d, sm->m.image))
+        return true;
+    const struct dev_upd *s = fs__dev_upd_of(f, id);
+    return busy(s) && s->sm.m.image == sm->m.image;
+}
+
+/* Same offer as the stopped download: same image and same target. */
+static bool
+same_offer(const struct dev_upd *s, const struct fs_update_record *rec,
+           const struct fs_signed_manifest *sm)
+{
+    return s != NULL && (s->st == UPD_DL_IDLE || s->st == UPD_DOWNLOADED) &&
+           s->sm.m.image == sm->m.image &&
+           s->target.length_bytes == rec->target.length_bytes &&
+           memcmp(s->target.hash, rec->target.hash, FS_HASH_BYTES) == 0;
+}
+
+/* Take offer (rec, sm): resume the stopped download or start anew. */
+static void
+take_offer(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
+           const struct fs_signed_manifest *sm)
+{
+    struct dev_upd *s = fs__dev_upd_get(f, id);
+    FS_ASSERT(!busy(s));
+    bool resume = same_offer(s, rec, sm);
+    s->sm = *sm;
+    s->target = rec->target;
+    s->deployment = rec->deployment;
+    s->rec_version = rec->version;
+    if (resume && s->st == UPD_DOWNLOADED) {
+        fs__dev_upd_install(f, id);
+        return;
+    }
+    if (!resume) {
+        s->offset_bytes = 0;
+        s->nflips = 0;
+        s->nflips_seen = 0;
+    }
+    request(f, id, s, true);
+}
+
+/*
+ * METADATA: learn revocations, check every record (outcomes counted),
+ * then take one valid offer: the stopped download's image if offered
+ * again, else the first valid one. One update at a time.
+ */
+void
+fs__dev_upd_metadata(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
+{
+    struct fs_dev *d = &f->devs[id];
+    d->revoked |= m->u.metadata.revoked_signers;
+    uint64_t fresh[2] = {d->meta_ver[0], d->meta_ver[1]};
+    unsigned n = m->u.metadata.nrecords;
+    if (n > FS_RECORDS_PER_MSG)
+        n = FS_RECORDS_PER_MSG;
+    int pick = -1;
+    for (unsigned i = 0; i < n; i++) {
+        const struct fs_update_record *rec = &m->u.metadata.records[i];
+        const struct fs_signed_manifest *sm = &m->u.metadata.images[i];
+        if (!valid_indices(f, rec, sm) || skip_record(f, id, rec, sm))
+            continue;
+        enum fs_update_reason why = record_check(f, id, rec, fresh);
+        if (why != FS_UPR_NONE) {
+            fs__dev_upd_outcome(f, id, rec->target.image, rec->deployment,
+                                FS_UPD_REJECTED, why);
+            if (why != FS_UPR_BAD_SIGNATURE)
+                fs__dev_upd_remember(f, id, rec->deployment, rec->version);
+            continue;
+        }
+        uint8_t k = rec->target.kind;
+        if (rec->version > d->meta_ver[k])
+            d->meta_ver[k] = rec->version;
+        const struct dev_upd *s = fs__dev_upd_of(f, id);
+        if (busy(s))
+            continue;
+        if (pick < 0 || same_offer(s, rec, sm))
+            pick = (int)i;
+    }
+    if (pick >= 0)
+        take_offer(f, id, &m->u.metadata.records[pick],
+                   &m->u.metadata.images[pick]);
+    fs__dev_upd_release(f, id);
+}
+
+/* ---- download ------------------------------------------------------------ */
+
+static void
+keep_flips(struct dev_upd *s, const struct fs_msg *m)
+{
+    unsigned n = m->u.chunk.nflips;
+    if (n > FS_CHUNK_FLIPS_MAX)
+        n = FS_CHUNK_FLIPS_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        s->nflips_seen++;
+        if (s->nflips < UPD_FLIPS_MAX)
+            s->flips[s->nflips++] = m->u.chunk.flips[i];
+    }
+}
+
+/* A chunk past the declared length (verify_lengths on): refuse it all. */
+static void
+too_long(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
+{
+    fs__dev_cancel(f, &s->t_timer);
+    s->st = UPD_NONE;
+    fs__dev_upd_send_end(f, id, false);
+    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment,
+                        FS_UPD_REJECTED, FS_UPR_TOO_LONG);
+    fs__dev_upd_release(f, id);
+}
+
+/*
+ * CHUNK: take the bytes at our offset (others are stale duplicates), stop
+ * at the declared length, keep the flipped bits, ask for more or finish.
+ */
+void
+fs__dev_upd_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
+{
+    struct dev_upd *s = fs__dev_upd_of(f, id);
+    if (s == NULL || (s->st != UPD_DL_WAIT && s->st != UPD_DL_QUEUED))
+        return;
+    if (m->u.chunk.image != s->sm.m.image ||
+        m->u.chunk.offset != s->offset_bytes || m->u.chunk.len == 0)
+        return;
+    uint64_t len = s->target.length_bytes;
+    uint64_t end = s->offset_bytes + m->u.chunk.len;
+    uint64_t left = len > s->offset_bytes ? len - s->offset_bytes : 1;
+    uint32_t remaining = (uint32_t)((left + m->u.chunk.len - 1) /
+                                    m->u.chunk.len);
+    if (fs__dev_upd_step(f, id, FS_PHASE_DOWNLOAD, remaining))
+        return; /* power cut instead of this step */
+    if (end > len && fs_scn_defense_on(f->env.scn, FS_DEF_VERIFY_LENGTHS)) {
+        too_long(f, id, s);
+        return;
+    }
+    bool was_queued = s->st == UPD_DL_QUEUED;
+    s->offset_bytes = end;
+    keep_flips(s, m);
+    fs__dev_record(f, FS_REC_DEV_CHUNK, id, (int64_t)end);
+    if (end == len) {
+        fs__dev_cancel(f, &s->t_timer);
+        s->st = UPD_DOWNLOADED;
+        fs__dev_upd_send_end(f, id, true);
+        fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment,
+                            FS_UPD_DOWNLOADED, FS_UPR_NONE);
+        fs__dev_upd_install(f, id);
+        return;
+    }
+    bool progress = was_queued || end - s->mark_bytes >= DEV_PROGRESS_BYTES;
+    request(f, id, s, progress);
+}
+
+/* QUEUED: wait for a download slot; the timeout is suspended meanwhile. */
+void
+fs__dev_upd_queued(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
+{
+    struct dev_upd *s = fs__dev_upd_of(f, id);
+    (void)m; /* its payload is not needed: one download at a time */
+    if (s == NULL || s->st != UPD_DL_WAIT)
+        return;
+    s->st = UPD_DL_QUEUED;
+    fs__dev_cancel(f, &s->t_timer);
+}
+
+/* The link is back: a waiting download asks again from its offset. */
+void
+fs__dev_upd_online(struct fs_fleet *f, uint32_t id)
+{
+    struct dev_upd *s = fs__dev_upd_of(f, id);
+    if (s == NULL || f->devs[id].state == FS_DEV_REBOOTING)
+        return;
+    if (s->st == UPD_DL_WAIT)
+        request(f, id, s, false);
+    else if (s->st == UPD_DL_QUEUED)
+        request(f, id, s, true);
+}
+
+/* Consistency of device id's session (fs_fleet_check). */
+bool
+fs__dev_upd_check(const struct fs_fleet *f, uint32_t id)
+{
+    const struct fs_dev *d = &f->devs[id];
+    if (d->upd == 0)
+        return true;
+    if (d->upd >= f->upd_used)
+        return false;
+    const struct dev_upd *s = pool_at(f, d->upd);
+    if (s->device != id || s->st > UPD_PROBATION || s->nsent > s->nrep ||
+        s->nrep > UPD_REPORTS_MAX || s->nflips > UPD_FLIPS_MAX)
+        return false;
+    bool timed = s->st == UPD_DL_WAIT || s->st == UPD_WRITING ||
+                 s->st == UPD_PROBATION;
+    if (!timed && s->t_timer != 0)
+        return false;
+    return s->st == UPD_NONE || s->what <= FS_SLOT_RT1;
+}
