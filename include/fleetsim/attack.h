@@ -42,7 +42,32 @@ struct fs_attack_env {
     void *ctx;                     /* first argument of both */
 };
 
+/* Canonical record kinds of the attacker (fs_sim_record). */
+enum fs_attack_record {
+    FS_REC_ATK_ATTEMPT = 300,   /* device = target; value = attack kind */
+    FS_REC_ATK_BLOCKED,         /* device = target; value = attack kind */
+    FS_REC_ATK_SUCCEEDED,       /* device = target; value = attack kind */
+    FS_REC_ATK_FAULT_START,     /* device = target; value = fault kind */
+    FS_REC_ATK_FAULT_END        /* device = target; value = fault kind */
+};
+/* Target field of records about no particular device (floods, outages). */
+#define FS_ATK_NO_DEVICE UINT32_MAX
+
+/*
+ * A checkin_flood succeeds when more than this share (parts per million)
+ * of the genuine check-ins that reached the service during the flood got
+ * no answer within the device's answer timeout.
+ */
+#define FS_ATK_FLOOD_DENIED_PPM 500000u
+
 struct fs_attack;
+
+/* Totals of one attack kind, for tests and reports. */
+struct fs_attack_totals {
+    uint64_t attempted; /* attempts started */
+    uint64_t blocked;   /* attempts the model stopped */
+    uint64_t succeeded; /* attempts that got through */
+};
 
 int fs_attack_create(const struct fs_attack_env *env, struct fs_attack **out);
 void fs_attack_destroy(struct fs_attack *a);
@@ -58,6 +83,11 @@ void fs_attack_fire(struct fs_attack *a, const struct fs_scn_action *act);
 bool fs_attack_on_to_svc(struct fs_attack *a, struct fs_msg *m);
 bool fs_attack_on_to_device(struct fs_attack *a, struct fs_msg *m);
 
+/* Totals of attack kind k (an enum fs_scn_attack_kind) so far. */
+void fs_attack_totals(const struct fs_attack *a, unsigned k,
+                      struct fs_attack_totals *out);
+
+/* Consistency: every attempt ended at most once, counters agree. */
 bool fs_attack_check(const struct fs_attack *a);
 
 #endif

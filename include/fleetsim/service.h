@@ -4,13 +4,17 @@
  * Owns: struct fs_svc: the device registry (id -> key, product, group,
  * revocation), signer revocation, the attestation verifier and its
  * challenge nonces, the certificate authority, the check-in rate limit,
- * error-report intake, the product cloud's certificate check and wear
- * drift detector, and writing all of it to SQLite (docs/fleet-db.md).
+ * error-report intake, deployments (targets, waves, gates, halts,
+ * rollout_state / rollout_wave / rollout_time), signed update records and
+ * METADATA offers, the download server (sessions, queue, egress share),
+ * the product cloud's certificate check and wear drift detector, and
+ * writing all of it to SQLite (docs/fleet-db.md).
  * Invariants: every decision is a canonical record (kinds FS_REC_SVC_*);
  * keys and nonces derive from the scenario seed only; per-device
  * signatures (evidence, certificates) are always really computed; after
  * fs_svc_create, handling a message allocates nothing except the first
- * time a metric series is used.
+ * time a metric series is used and when the download queue's ring must
+ * grow (it never shrinks).
  * Does not: include device headers, deliver messages (env->send does),
  * read any clock, or keep an open database.
  */
@@ -43,12 +47,44 @@ enum fs_svc_record {
     FS_REC_SVC_TICKET,          /* ticket raised; value = part index */
     FS_REC_SVC_REVOKE_SIGNER,   /* device = signer index; value = 0 */
     FS_REC_SVC_REVOKE_DEVICE,   /* device revoked; value = 0 */
-    FS_REC_SVC_SET_SERVICE      /* settings changed; value = given bits */
+    FS_REC_SVC_SET_SERVICE,     /* settings changed; value = given bits */
+    FS_REC_SVC_DEPLOY_START,    /* device = deployment; value = targets */
+    FS_REC_SVC_WAVE_OPEN,       /* device = deployment; value = wave (1..) */
+    FS_REC_SVC_HALT,            /* device = deployment; value = FS_HALT_* */
+    FS_REC_SVC_RESUME,          /* device = deployment; value = wave */
+    FS_REC_SVC_CANCEL,          /* device = deployment; value = old state */
+    FS_REC_SVC_COMPLETE,        /* device = deployment; value = confirmed */
+    FS_REC_SVC_RECORD_SIGN,     /* device = deployment; value = version */
+    FS_REC_SVC_OFFER,           /* first offer to a device; value =
+                                   deployment << 32 | record version */
+    FS_REC_SVC_METADATA,        /* value = records | revoked mask << 8 */
+    FS_REC_SVC_UPDATE_REPORT,   /* value = deployment << 16 | result << 8
+                                   | reason (deployment UINT32_MAX: none) */
+    FS_REC_SVC_DL_START,        /* value = image << 40 | offset */
+    FS_REC_SVC_DL_QUEUED,       /* value = requests waiting */
+    FS_REC_SVC_DL_CHUNK,        /* chunk sent; value: see below */
+    FS_REC_SVC_DL_END           /* value = enum fs_dl_end_reason */
 };
 /*
  * FS_REC_SVC_REPORT value: kind << 56 | (image & 0xffffff) << 32 | count,
  * with image 0xffffff for "no image".
+ * FS_REC_SVC_DL_CHUNK value: offset (bytes) << 24 | len (bytes, < 2^24).
  */
+
+/* Why a deployment halted (FS_REC_SVC_HALT value). */
+#define FS_HALT_ERROR_RATE 1
+#define FS_HALT_FAILURE_RATE 2
+
+/* Why a download session ended (FS_REC_SVC_DL_END value). */
+enum fs_dl_end_reason {
+    FS_DL_ABANDONED = 0, /* DOWNLOAD_END, not completed */
+    FS_DL_COMPLETED = 1, /* DOWNLOAD_END, completed */
+    FS_DL_TIMED_OUT = 2, /* no request for download_timeout */
+    FS_DL_DEQUEUED = 3   /* a queued request withdrawn by DOWNLOAD_END */
+};
+
+/* Bytes the download server sends per CHUNK (less at the image's end). */
+#define FS_SVC_CHUNK_BYTES (256u * 1024u)
 
 /* Outcome of the product cloud's certificate check. */
 enum fs_cert_result {
@@ -92,6 +128,32 @@ struct fs_svc_stats {
     uint64_t reports;             /* report events taken in (sum of counts) */
     uint64_t telemetry[FS_CERT_COUNT]; /* telemetry by cert check result */
     uint64_t tickets;             /* tickets raised */
+    uint64_t metadata;            /* METADATA messages sent */
+    uint64_t offers;              /* records offered (sum over messages) */
+    uint64_t records_signed;      /* update records signed */
+    uint64_t downloads_started;   /* sessions started */
+    uint64_t downloads_queued;    /* requests put in the queue */
+    uint64_t downloads_ended;     /* sessions ended by DOWNLOAD_END */
+    uint64_t downloads_timed_out; /* sessions dropped for no progress */
+    uint64_t chunks;              /* CHUNK messages sent */
+    uint64_t chunk_bytes;         /* bytes in them */
+};
+
+/* A deployment as the service sees it (fs_svc_deploy_info). */
+struct fs_svc_deploy_info {
+    uint32_t index;               /* deployment index (records) */
+    const char *state;            /* rollout_state value */
+    uint32_t wave;                /* waves opened (rollout_wave) */
+    uint32_t nwaves;              /* waves of the deploy */
+    const uint32_t *bound;        /* cumulative rank bound per wave */
+    uint32_t targets;             /* target devices */
+    uint32_t offered;             /* targets offered so far */
+    uint32_t confirmed;           /* targets confirmed (or already on it) */
+    uint32_t errors;              /* offered targets that sent errors */
+    uint32_t failures;            /* offered targets failed/rolled back */
+    int64_t start_us;             /* start time, -1 while pending */
+    const int64_t *opened_us;     /* per wave: when it opened, or -1 */
+    const uint32_t *wave_confirmed; /* per wave: targets confirmed */
 };
 
 /*
@@ -138,6 +200,26 @@ void fs_svc_deploy_start(struct fs_svc *s, const struct fs_scn_action *deploy);
 void fs_svc_deploy_resume(struct fs_svc *s, const struct fs_scn_action *deploy);
 /* Stop offering a deployment (cancel). */
 void fs_svc_deploy_cancel(struct fs_svc *s, const struct fs_scn_action *deploy);
+
+/*
+ * Describe the deployment called id into *out (borrowed pointers stay valid
+ * while s lives). Returns 0 or FS_ENOENT.
+ */
+int fs_svc_deploy_info(const struct fs_svc *s, const char *id,
+                       struct fs_svc_deploy_info *out);
+
+/*
+ * rollout_time: the duration from the start of deployment id until
+ * share_ppm of its targets confirmed (by the devices' reported times), or
+ * INT64_MAX when not reached or not started. Returns 0 or FS_ENOENT. It is
+ * installed as the metrics' rollout_time source by fs_svc_create.
+ */
+int fs_svc_rollout_time(void *svc, const char *id, uint32_t share_ppm,
+                        int64_t *out_us);
+
+/* Download sessions in use, and requests waiting for one. */
+uint32_t fs_svc_downloads_active(const struct fs_svc *s);
+uint32_t fs_svc_downloads_queued(const struct fs_svc *s);
 
 void fs_svc_set_service(struct fs_svc *s,
                         const struct fs_scn_service *changes);
@@ -246,5 +328,44 @@ typedef void fs_errrep_hook_fn(void *ctx, uint32_t device, uint32_t image,
                                enum fs_report_kind kind, uint32_t count);
 /* Install (or clear with NULL) the report hook. */
 void fs_errrep_set_hook(struct fs_svc *s, fs_errrep_hook_fn *fn, void *ctx);
+
+/* ---- attack hooks (service/attack_hooks.c; used by sim/attack*.c only) - */
+
+/*
+ * The service's capacity for attestation work: answers (challenges and
+ * verdicts) it can produce per simulated second. It is provisioned for its
+ * fleet: eight times the whole fleet checking in within one minute, and
+ * never less than FS_SVC_ANSWERS_MIN_PER_S. Refusals by the rate limit
+ * cost nothing.
+ */
+#define FS_SVC_ANSWERS_MIN_PER_S 1000u
+uint64_t fs_svc_answers_per_s(const struct fs_svc *s);
+
+/* The service's work backlog, owned by the caller (one per service). */
+struct fs_svc_load {
+    int64_t second;     /* simulated second being filled, -1 at start */
+    uint64_t used;      /* answers placed in that second */
+    uint64_t per_s;     /* capacity, answers per second */
+};
+
+/* Start an empty backlog for s. */
+void fs_svc_load_init(struct fs_svc_load *ld, const struct fs_svc *s);
+/*
+ * Place one answer produced at at_us in the backlog (FIFO, per_s answers
+ * per simulated second) and return how long it waits before it leaves
+ * the service, in microseconds: 0 unless earlier answers already filled
+ * the capacity of at_us's second.
+ */
+int64_t fs_svc_load_wait_us(struct fs_svc_load *ld, int64_t at_us);
+
+/*
+ * Take m as fs_svc_receive does, but from a sender outside the fleet: the
+ * service's answer goes to reply(ctx, answer, delay_us) (the sender's own
+ * address) instead of env->send. Every check is the service's own.
+ */
+void fs_svc_receive_from(struct fs_svc *s, struct fs_msg *m,
+                         void (*reply)(void *ctx, struct fs_msg *m,
+                                       int64_t delay_us),
+                         void *ctx);
 
 #endif

@@ -1,0 +1,414 @@
+/*
+ * tests/test_attack.c - the attack catalog and fault injection, run for
+ * real: each attack once with its defence on (every attempt blocked) and
+ * once with it off (the attempts succeed), and each fault with the fleet
+ * recovering.
+ *
+ * Owns: the cmocka group for sim/attack*.c, device/attack_hooks.c and
+ * service/attack_hooks.c.
+ * Invariants: every test loads its scenario from a string, runs it to the
+ * end in this process and destroys everything; teardown checks that no
+ * block is left allocated. Outcomes are read from the attacks{kind,
+ * outcome} metric the run keeps, never from the attacker's internals.
+ * Does not: test the checks themselves (test_device.c, test_service.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fleetsim/mem.h"
+#include "fleetsim/metrics.h"
+#include "fleetsim/run.h"
+#include "fleetsim/scn.h"
+
+/*
+ * A small fleet: %s defences block, %s OS extra line, %u devices in group
+ * "a" and %u in group "b", %s service extra line, %s duration, %s the
+ * timeline entry.
+ */
+static const char fleet_fmt[] =
+    "scenario: attack-test\n"
+    "seed: 5\n"
+    "duration: %s\n"
+    "service:\n"
+    "  checkin_interval: %s\n"
+    "%s"
+    "%s"
+    "products:\n"
+    "  - name: DW100\n"
+    "images:\n"
+    "  - id: os-23.04\n"
+    "    version: \"23.04\"\n"
+    "    size: 4MiB\n"
+    "%s"
+    "  - id: app-1.4.0\n"
+    "    kind: app\n"
+    "    name: dw-app\n"
+    "    product: DW100\n"
+    "    version: 1.4.0\n"
+    "    size: 300KiB\n"
+    "    capabilities:\n"
+    "      gpio: [8]\n"
+    "      uart: [isu0]\n"
+    "      allowed_hosts: [telemetry.contoso.example]\n"
+    "fleet:\n"
+    "  - product: DW100\n"
+    "    count: 20\n"
+    "    group: a\n"
+    "    os: os-23.04\n"
+    "    app: app-1.4.0\n"
+    "  - product: DW100\n"
+    "    count: 20\n"
+    "    group: b\n"
+    "    os: os-23.04\n"
+    "    app: app-1.4.0\n"
+    "timeline:\n"
+    "  - at: %s\n"
+    "    %s\n";
+
+/* What a test varies in fleet_fmt. */
+struct spec {
+    const char *duration;  /* default 4h */
+    const char *interval;  /* check-in interval, default 1h */
+    const char *service;   /* extra service lines, or "" */
+    const char *defenses;  /* "defenses:\n  x: false\n", or "" */
+    const char *os_extra;  /* extra OS image lines, or "" */
+    const char *at;        /* action time, default 2h */
+    const char *action;    /* "attack: {...}" or "fault: {...}" */
+};
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(fs_mem_live_blocks(), 0);
+    return 0;
+}
+
+/* Load, run to the end, and return the finished run (and its scenario). */
+static struct fs_run *
+run_spec(const struct spec *sp, struct fs_scn **out_scn)
+{
+    char text[4096];
+    int n = snprintf(text, sizeof(text), fleet_fmt,
+                     sp->duration ? sp->duration : "4h",
+                     sp->interval ? sp->interval : "1h",
+                     sp->service ? sp->service : "",
+                     sp->defenses ? sp->defenses : "",
+                     sp->os_extra ? sp->os_extra : "", sp->at ? sp->at : "2h",
+                     sp->action);
+    assert_true(n > 0 && (size_t)n < sizeof(text));
+    struct fs_diag d;
+    fs_diag_clear(&d);
+    struct fs_scn *scn = NULL;
+    if (fs_scn_load_string("attack.yaml", text, (size_t)n, &scn, &d) != 0)
+        fail_msg("load: %d:%d: %s", d.line, d.column, d.msg);
+    struct fs_run_opts o;
+    memset(&o, 0, sizeof(o));
+    struct fs_run *r = NULL;
+    if (fs_run_create(scn, &o, &r, &d) != 0)
+        fail_msg("create: %s", d.msg);
+    bool done = false;
+    while (!done)
+        assert_int_equal(fs_run_step(r, 100000, &done), 0);
+    *out_scn = scn;
+    return r;
+}
+
+static void
+finish(struct fs_run *r, struct fs_scn *scn)
+{
+    fs_run_destroy(r);
+    fs_scn_destroy(scn);
+}
+
+/* Sum of family f with up to two labels (NULL key: unused). */
+static int64_t
+metric(struct fs_run *r, enum fs_metric f, const char *k1, const char *v1,
+       const char *k2, const char *v2)
+{
+    struct fs_label_sel sel[2];
+    size_t n = 0;
+    if (k1 != NULL)
+        sel[n++] = (struct fs_label_sel){
+            fs_metric_label_index(f, k1, strlen(k1)), v1};
+    if (k2 != NULL)
+        sel[n++] = (struct fs_label_sel){
+            fs_metric_label_index(f, k2, strlen(k2)), v2};
+    return fs_metrics_sum(fs_run_metrics(r), f, sel, n);
+}
+
+static int64_t
+attacks(struct fs_run *r, const char *kind, const char *outcome)
+{
+    return metric(r, FS_M_ATTACKS, "kind", kind, "outcome", outcome);
+}
+
+static int64_t
+compromised(struct fs_run *r)
+{
+    return metric(r, FS_M_DEVICES, "compromised", "true", NULL, NULL);
+}
+
+/*
+ * Run kind against 25% of the fleet (10 devices) with defences as given;
+ * check that all 10 attempts ended as want ("blocked" or "succeeded").
+ */
+static void
+expect_all(const char *kind, const char *defenses, const char *want,
+           int64_t want_compromised)
+{
+    char action[128];
+    snprintf(action, sizeof(action), "attack: {kind: %s, targets: 25%%}",
+             kind);
+    struct spec sp = {.defenses = defenses, .action = action};
+    struct fs_scn *scn;
+    struct fs_run *r = run_spec(&sp, &scn);
+    const char *other = strcmp(want, "blocked") == 0 ? "succeeded" : "blocked";
+    assert_int_equal(attacks(r, kind, "attempted"), 10);
+    assert_int_equal(attacks(r, kind, want), 10);
+    assert_int_equal(attacks(r, kind, other), 0);
+    assert_int_equal(compromised(r), want_compromised);
+    finish(r, scn);
+}
+
+static void
+test_attack_replay_blocked_by_nonce_freshness(void **state)
+{
+    (void)state;
+    expect_all("replay_attestation", "", "blocked", 0);
+}
+
+static void
+test_attack_replay_succeeds_without_nonce_freshness(void **state)
+{
+    (void)state;
+    expect_all("replay_attestation", "defenses: {nonce_freshness: false}\n",
+               "succeeded", 10);
+}
+
+static void
+test_attack_clone_blocked_by_attestation_signature(void **state)
+{
+    (void)state;
+    expect_all("clone_identity", "", "blocked", 0);
+}
+
+static void
+test_attack_clone_succeeds_without_attestation_signature(void **state)
+{
+    (void)state;
+    expect_all("clone_identity",
+               "defenses: {attestation_signature: false}\n", "succeeded",
+               10);
+}
+
+static void
+test_attack_malicious_flash_blocked_by_measured_boot(void **state)
+{
+    (void)state;
+    expect_all("malicious_flash", "", "blocked", 0);
+}
+
+static void
+test_attack_malicious_flash_succeeds_without_measured_boot(void **state)
+{
+    (void)state;
+    expect_all("malicious_flash", "defenses: {measured_boot: false}\n",
+               "succeeded", 10);
+}
+
+static void
+test_attack_compromised_app_blocked_by_firewalls(void **state)
+{
+    (void)state;
+    expect_all("compromised_app", "", "blocked", 0);
+}
+
+static void
+test_attack_compromised_app_succeeds_without_firewalls(void **state)
+{
+    (void)state;
+    expect_all("compromised_app",
+               "defenses: {peripheral_firewall: false, "
+               "network_firewall: false}\n",
+               "succeeded", 0);
+}
+
+/* One firewall off is enough for the exploited app to get out. */
+static void
+test_attack_compromised_app_one_firewall_off(void **state)
+{
+    (void)state;
+    expect_all("compromised_app", "defenses: {network_firewall: false}\n",
+               "succeeded", 0);
+}
+
+/* The keystore refuses the app whatever the firewalls say. */
+static void
+test_attack_compromised_app_keystore_always_refuses(void **state)
+{
+    (void)state;
+    struct spec sp = {
+        .defenses = "defenses: {peripheral_firewall: false, "
+                    "network_firewall: false}\n",
+        .action = "attack: {kind: compromised_app, targets: 10}"};
+    struct fs_scn *scn;
+    struct fs_run *r = run_spec(&sp, &scn);
+    assert_int_equal(
+        metric(r, FS_M_FIREWALL, "kind", "keystore", "result", "blocked"),
+        10);
+    assert_int_equal(
+        metric(r, FS_M_FIREWALL, "kind", "peripheral", "result", "allowed"),
+        20);
+    finish(r, scn);
+}
+
+/* Targets narrowed to a group hit only that group, as many as the share. */
+static void
+test_attack_targets_follow_group_and_share(void **state)
+{
+    (void)state;
+    struct spec sp = {
+        .defenses = "defenses: {measured_boot: false}\n",
+        .action = "attack: {kind: malicious_flash, "
+                  "targets: {group: b, share: 50%}}"};
+    struct fs_scn *scn;
+    struct fs_run *r = run_spec(&sp, &scn);
+    assert_int_equal(
+        metric(r, FS_M_DEVICES, "group", "b", "compromised", "true"), 10);
+    assert_int_equal(
+        metric(r, FS_M_DEVICES, "group", "a", "compromised", "true"), 0);
+    finish(r, scn);
+}
+
+/* A flood at 20x the service's capacity for 30 s, at 1h. */
+static struct fs_run *
+run_flood(const char *defenses, struct fs_scn **out_scn)
+{
+    struct spec sp = {
+        .duration = "90m",
+        .interval = "2m",
+        .service = "  checkin_rate_limit: 500\n",
+        .defenses = defenses,
+        .at = "1h",
+        .action = "attack: {kind: checkin_flood, rate: 20000/s, for: 30s}"};
+    return run_spec(&sp, out_scn);
+}
+
+static void
+test_attack_flood_blocked_by_rate_limit(void **state)
+{
+    (void)state;
+    struct fs_scn *scn;
+    struct fs_run *r = run_flood("", &scn);
+    assert_int_equal(attacks(r, "checkin_flood", "attempted"), 1);
+    assert_int_equal(attacks(r, "checkin_flood", "blocked"), 1);
+    assert_int_equal(attacks(r, "checkin_flood", "succeeded"), 0);
+    assert_int_equal(
+        metric(r, FS_M_ATTESTATIONS, "result", "fail", NULL, NULL), 0);
+    finish(r, scn);
+}
+
+static void
+test_attack_flood_succeeds_without_rate_limit(void **state)
+{
+    (void)state;
+    struct fs_scn *scn;
+    struct fs_run *r = run_flood("defenses: {checkin_rate_limit: false}\n",
+                                 &scn);
+    assert_int_equal(attacks(r, "checkin_flood", "attempted"), 1);
+    assert_int_equal(attacks(r, "checkin_flood", "succeeded"), 1);
+    assert_int_equal(attacks(r, "checkin_flood", "blocked"), 0);
+    finish(r, scn);
+}
+
+/* Attestations passed in a run of the given fault action. */
+static int64_t
+passes_with(const char *action, const char *os_extra, const char *duration,
+            int64_t *out_recovery, int64_t *out_compromised)
+{
+    struct spec sp = {.action = action, .os_extra = os_extra,
+                      .duration = duration};
+    struct fs_scn *scn;
+    struct fs_run *r = run_spec(&sp, &scn);
+    int64_t passes =
+        metric(r, FS_M_ATTESTATIONS, "result", "pass", NULL, NULL);
+    *out_recovery = metric(r, FS_M_DEVICES, "state", "recovery", NULL, NULL);
+    *out_compromised = compromised(r);
+    assert_int_equal(
+        metric(r, FS_M_DEVICES, "state", "offline", NULL, NULL), 0);
+    finish(r, scn);
+    return passes;
+}
+
+/* Outages cost attestations while they last; then the fleet recovers. */
+static void
+test_attack_outages_recover(void **state)
+{
+    (void)state;
+    int64_t rec, comp;
+    int64_t base = passes_with("attack: {kind: compromised_app, targets: 0}",
+                               "", "6h", &rec, &comp);
+    int64_t net = passes_with(
+        "fault: {kind: network_outage, targets: 50%, for: 1h}", "", "6h",
+        &rec, &comp);
+    assert_true(net < base);
+    assert_true(net > base - 40);
+    assert_int_equal(rec, 0);
+    int64_t svc = passes_with("fault: {kind: service_outage, for: 30m}", "",
+                              "6h", &rec, &comp);
+    assert_true(svc < base);
+    assert_true(svc > base - 80);
+    assert_int_equal(rec, 0);
+    assert_int_equal(comp, 0);
+}
+
+/* Rot in the active slot is caught at the next boot: recovery, clean. */
+static void
+test_attack_flash_corruption_caught_by_secure_boot(void **state)
+{
+    (void)state;
+    int64_t rec, comp;
+    (void)passes_with(
+        "fault: {kind: flash_corruption, targets: 4, slot: active}",
+        "    crash_rate: 6/d\n", "2d", &rec, &comp);
+    assert_int_equal(rec, 4);
+    assert_int_equal(comp, 0);
+    (void)passes_with(
+        "fault: {kind: flash_corruption, targets: 4, slot: inactive}",
+        "    crash_rate: 6/d\n", "2d", &rec, &comp);
+    assert_int_equal(rec, 0);
+    assert_int_equal(comp, 0);
+}
+
+int
+main(void)
+{
+#define T(name) cmocka_unit_test_teardown(name, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_attack_replay_blocked_by_nonce_freshness),
+        T(test_attack_replay_succeeds_without_nonce_freshness),
+        T(test_attack_clone_blocked_by_attestation_signature),
+        T(test_attack_clone_succeeds_without_attestation_signature),
+        T(test_attack_malicious_flash_blocked_by_measured_boot),
+        T(test_attack_malicious_flash_succeeds_without_measured_boot),
+        T(test_attack_compromised_app_blocked_by_firewalls),
+        T(test_attack_compromised_app_succeeds_without_firewalls),
+        T(test_attack_compromised_app_one_firewall_off),
+        T(test_attack_compromised_app_keystore_always_refuses),
+        T(test_attack_targets_follow_group_and_share),
+        T(test_attack_flood_blocked_by_rate_limit),
+        T(test_attack_flood_succeeds_without_rate_limit),
+        T(test_attack_outages_recover),
+        T(test_attack_flash_corruption_caught_by_secure_boot),
+    };
+#undef T
+    return cmocka_run_group_tests_name("attack", tests, NULL, NULL);
+}
