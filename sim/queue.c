@@ -9,16 +9,23 @@
  *     RUNG0_PER_BUCKET events per bucket; a bucket holding more than
  *     SPLIT_MIN events is split into a finer rung below it instead of being
  *     sorted, so skewed or clustered times never make a bucket large;
- *   - bottom: a small sorted array of the nearest events, popped in order.
- * Every list (the top and each bucket) is a chain of fixed chunks of CHUNK
+ *   - bottom: a sorted array of the nearest events, popped in order. A
+ *     bucket dense in time (at least one event per COUNT_SPARSE us, at most
+ *     COUNT_W_MAX us wide) enters it whole by a stable counting sort on
+ *     at_us, which leaves ties in push order; that is checked to be seq
+ *     order in the same pass (it is when seqs rise as pushes come), else
+ *     the bucket is sorted fully. How big such a bucket may be adapts to
+ *     how many pushes land in the bottom (each costs a memmove there).
+ * Every list (the top and each bucket) is a ring of fixed chunks of CHUNK
  * events stored contiguously, so that a push is an append to the list's
- * tail chunk and a list is read back almost sequentially (a linked node per
- * event would cost a dependent cache miss per event). Chunks come from one
- * pool array that grows by doubling, with a free list, so steady-state
- * pushes and pops allocate nothing. Bucket widths are powers of two (a
- * shift, not a division, per push) and are recomputed each time a rung is
- * built, which is the automatic resizing: widths follow the spread of the
- * events actually pending, from a handful to millions.
+ * tail chunk and a list is read back almost sequentially, with prefetch (a
+ * linked node per event would cost a dependent cache miss per event).
+ * Chunks come from one pool array (on huge pages where the system allows,
+ * as pushes scatter over all of it) that grows by doubling, with a free
+ * list, so steady-state pushes and pops allocate nothing. Bucket widths
+ * are powers of two (a shift, not a division, per push) and are recomputed
+ * each time a rung is built, which is the automatic resizing: widths follow
+ * the spread of the events actually pending, from a handful to millions.
  *
  * Invariants (checked by fs_queue_check):
  *   - every bottom event < deepest rung's cur_us (or top_start_us when there
@@ -26,8 +33,9 @@
  *   - rung i covers [cur_us, upper) where upper is rung i-1's cur_us, or
  *     top_start_us for rung 0; each event lies in its bucket's range;
  *   - every top event >= top_start_us;
- *   - a list of n events holds exactly ceil(n / CHUNK) chunks; chunks in
- *     lists + free chunks = chunks handed out of the pool.
+ *   - a list of n events is a ring of exactly ceil(n / CHUNK) chunks from
+ *     its head to its tail; chunks in lists + free chunks = chunks handed
+ *     out of the pool.
  * Ties in at_us are broken by seq when a bucket is sorted into the bottom,
  * so order is exactly that of fs_event_before, FIFO for a rising seq.
  *
@@ -36,40 +44,39 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/queue.h"
 
 #define NIL UINT32_MAX /* the null chunk index */
-#ifndef CHUNK
-#define CHUNK 8        /* events per chunk (256 bytes) */
-#endif
+#define CHUNK 16       /* events per chunk (512 bytes) */
 #define RUNGS_MAX 16   /* deepest ladder; widths shrink >= 2x per rung */
-#ifndef RUNG0_PER_BUCKET
-#define RUNG0_PER_BUCKET 16 /* rung 0 aims at this many events per bucket */
-#endif
-#ifndef SPAWN_PER_BUCKET
-#define SPAWN_PER_BUCKET 4  /* a split rung aims at this many per bucket */
-#endif
-#ifndef SPLIT_MIN
-#define SPLIT_MIN 48   /* a bucket above this many events is split */
-#endif
+#define RUNG0_PER_BUCKET 256 /* rung 0 aims at this many events per bucket */
+#define SPAWN_PER_BUCKET 256 /* a split dense bucket: this many per child */
+#define SPAWN_SPARSE_PER 4   /* a split sparse bucket: this many per child */
+#define SPLIT_MIN 48   /* a bucket above this many is split or counted */
 #define POOL_CAP_MIN 8       /* smallest chunk pool, in chunks */
 #define BOTTOM_CAP_MIN 128   /* smallest bottom array, in events */
 #define BOTTOM_SPILL_MIN 256 /* bottom size that may be spilled to a rung */
 #define SORT_INSERTION_MAX 64 /* sort runs up to this long by insertion */
-#ifndef GATHER_EVENTS_MAX
+#define COUNT_W_MAX 4096 /* widest bucket sorted by counting, microseconds */
+#define COUNT_SPARSE 8 /* ... and only when width <= this * its events */
+#define COUNT_EVENTS_MAX 16384 /* most events counted whole into the bottom */
+#define COUNT_EVENTS_MIN 256   /* ... when pushes into the bottom are many */
+#define PREFETCH_CHUNKS 4 /* chunks read ahead when draining a bucket */
 #define GATHER_EVENTS_MAX 256 /* stop adding buckets to a refill past this */
-#endif
 
 struct chunk {
     struct fs_event ev[CHUNK];
 };
 
-/* A list of events: a chain of chunks, all full but the tail. */
+/*
+ * A list of events: a ring of chunks, all full but the tail, whose next is
+ * the head (so a bucket is 8 bytes: pushes touch fewer cache lines).
+ */
 struct blist {
-    uint32_t head; /* first chunk, or NIL when n == 0 */
     uint32_t tail; /* last chunk (valid when n > 0) */
     uint32_t n;    /* events held */
 };
@@ -106,6 +113,11 @@ struct fs_queue {
     size_t bot_used;      /* one past the last */
     size_t bot_cap;       /* events allocated */
     size_t bot_spill;     /* bottom size that triggers a spill to a rung */
+    size_t bot_filled;    /* events the last refill put in the bottom */
+    size_t bot_inserts;   /* pushes into the bottom since that refill */
+    size_t count_max;     /* largest bucket counted whole into the bottom */
+
+    uint32_t *hist;  /* counting-sort scratch, COUNT_W_MAX + 1 entries */
 
     size_t size;     /* events held, all tiers */
     int64_t last_us; /* time of the last pop; pushes must not be earlier */
@@ -113,12 +125,36 @@ struct fs_queue {
 
 /* ---- chunk pool and lists ----------------------------------------------- */
 
+/*
+ * Ask for transparent huge pages over the 2 MiB-aligned interior of a big
+ * array: pushes store into a few thousand chunks scattered over the whole
+ * pool, which with 4 KiB pages would miss the TLB on nearly every push. A
+ * hint only; where unsupported it is a no-op.
+ */
+static void
+advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (bytes < 2 * huge)
+        return;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 static void
 pool_resize(struct fs_queue *q, uint32_t cap)
 {
     q->pool = fs_xrealloc(q->pool, (size_t)cap * sizeof(*q->pool));
     q->cnext = fs_xrealloc(q->cnext, (size_t)cap * sizeof(*q->cnext));
     q->pool_cap = cap;
+    advise_huge(q->pool, (size_t)cap * sizeof(*q->pool));
 }
 
 static uint32_t
@@ -146,6 +182,22 @@ chunk_free(struct fs_queue *q, uint32_t i)
     q->free_head = i;
 }
 
+/* First chunk of non-empty list b. */
+static inline uint32_t
+list_head(const struct fs_queue *q, const struct blist *b)
+{
+    return q->cnext[b->tail];
+}
+
+/* Start fetching all of chunk c into the cache. */
+static inline void
+chunk_prefetch(const struct fs_queue *q, uint32_t c)
+{
+    const char *p = (const char *)&q->pool[c];
+    for (size_t o = 0; o < sizeof(struct chunk); o += 64)
+        __builtin_prefetch(p + o);
+}
+
 /* Append ev to list b. */
 static inline void
 list_push(struct fs_queue *q, struct blist *b, const struct fs_event *ev)
@@ -153,11 +205,12 @@ list_push(struct fs_queue *q, struct blist *b, const struct fs_event *ev)
     uint32_t s = b->n % CHUNK;
     if (s == 0) {
         uint32_t c = chunk_alloc(q);
-        q->cnext[c] = NIL;
-        if (b->n == 0)
-            b->head = c;
-        else
+        if (b->n == 0) {
+            q->cnext[c] = c;
+        } else {
+            q->cnext[c] = q->cnext[b->tail];
             q->cnext[b->tail] = c;
+        }
         b->tail = c;
     }
     q->pool[b->tail].ev[s] = *ev;
@@ -169,11 +222,11 @@ static void
 list_drain(struct fs_queue *q, struct blist *b, struct fs_event *out)
 {
     uint32_t left = b->n;
-    uint32_t c = b->head;
+    uint32_t c = left > 0 ? list_head(q, b) : NIL;
     while (left > 0) {
         uint32_t take = left < CHUNK ? left : CHUNK;
         uint32_t next = q->cnext[c];
-        if (next != NIL)
+        if (left > CHUNK)
             __builtin_prefetch(&q->pool[next]);
         memcpy(out, q->pool[c].ev, take * sizeof(*out));
         out += take;
@@ -182,7 +235,6 @@ list_drain(struct fs_queue *q, struct blist *b, struct fs_event *out)
         c = next;
     }
     b->n = 0;
-    b->head = NIL;
 }
 
 static inline void
@@ -193,13 +245,13 @@ static void
 list_move_to_rung(struct fs_queue *q, struct blist *b, struct rung *r)
 {
     uint32_t left = b->n;
-    uint32_t c = b->head;
+    uint32_t c = left > 0 ? list_head(q, b) : NIL;
     while (left > 0) {
         uint32_t take = left < CHUNK ? left : CHUNK;
         uint32_t next = q->cnext[c];
-        if (next != NIL)
+        if (left > CHUNK)
             __builtin_prefetch(&q->pool[next]);
-        /* Free first: the chunk is reused only after this loop reads it. */
+        /* rung_link may take chunks from the pool; c is freed after. */
         for (uint32_t k = 0; k < take; k++) {
             struct fs_event ev = q->pool[c].ev[k];
             rung_link(q, r, &ev);
@@ -209,7 +261,6 @@ list_move_to_rung(struct fs_queue *q, struct blist *b, struct rung *r)
         c = next;
     }
     b->n = 0;
-    b->head = NIL;
 }
 
 /*
@@ -228,14 +279,15 @@ pool_compact(struct fs_queue *q)
     if (cap < q->pool_cap_min)
         cap = q->pool_cap_min;
     struct chunk *fresh = fs_xmalloc((size_t)cap * sizeof(*fresh));
+    advise_huge(fresh, (size_t)cap * sizeof(*fresh));
     uint32_t *fnext = fs_xmalloc((size_t)cap * sizeof(*fnext));
     uint32_t n = 0;
-    for (uint32_t c = q->top.head; n < chunks; c = q->cnext[c]) {
+    for (uint32_t c = list_head(q, &q->top); n < chunks; c = q->cnext[c]) {
         fresh[n] = q->pool[c];
         fnext[n] = n + 1;
         n++;
     }
-    fnext[n - 1] = NIL;
+    fnext[n - 1] = 0;
     fs_free(q->pool);
     fs_free(q->cnext);
     q->pool = fresh;
@@ -243,7 +295,6 @@ pool_compact(struct fs_queue *q)
     q->pool_cap = (uint32_t)cap;
     q->pool_used = n;
     q->free_head = NIL;
-    q->top.head = 0;
     q->top.tail = n - 1;
 }
 
@@ -255,8 +306,8 @@ fs_queue_create(size_t capacity_hint, struct fs_queue **out)
     if (out == NULL)
         return FS_EINVAL;
     struct fs_queue *q = fs_xcalloc(1, sizeof(*q));
-    /* Room for the hint at about half-full chunks. */
-    size_t cap = capacity_hint / (CHUNK / 2) + 1;
+    /* Room for the hint in full chunks, plus a quarter for partial ones. */
+    size_t cap = (capacity_hint + capacity_hint / 4) / CHUNK + 1;
     if (cap < POOL_CAP_MIN)
         cap = POOL_CAP_MIN;
     if (cap > FS_QUEUE_SIZE_MAX)
@@ -264,11 +315,12 @@ fs_queue_create(size_t capacity_hint, struct fs_queue **out)
     q->pool_cap_min = (uint32_t)cap;
     pool_resize(q, (uint32_t)cap);
     q->free_head = NIL;
-    q->top.head = NIL;
     q->top_start_us = INT64_MIN;
     q->bot_cap = BOTTOM_CAP_MIN;
     q->bot = fs_xmalloc(q->bot_cap * sizeof(*q->bot));
     q->bot_spill = BOTTOM_SPILL_MIN;
+    q->count_max = COUNT_EVENTS_MAX;
+    q->hist = fs_xmalloc((COUNT_W_MAX + 1) * sizeof(*q->hist));
     *out = q;
     return 0;
 }
@@ -283,6 +335,7 @@ fs_queue_destroy(struct fs_queue *q)
     fs_free(q->bot);
     fs_free(q->pool);
     fs_free(q->cnext);
+    fs_free(q->hist);
     fs_free(q);
 }
 
@@ -403,12 +456,19 @@ static void
 spawn_rung(struct fs_queue *q, struct blist *b, int64_t lo_us, unsigned shift)
 {
     size_t count = b->n;
-    size_t want = count / SPAWN_PER_BUCKET;
-    unsigned bits = 0;
+    /*
+     * Dense events (at least one per COUNT_SPARSE us) get wide children
+     * that are then counting-sorted whole; sparse ones get children of a
+     * few events each, insertion-sorted a few at a time.
+     */
+    bool dense = ((uint64_t)1 << shift) <= (uint64_t)COUNT_SPARSE * count;
+    size_t want = count / (dense ? SPAWN_PER_BUCKET : SPAWN_SPARSE_PER);
+    unsigned bits = 1;
     while (bits < shift && ((uint64_t)1 << bits) < want)
         bits++;
-    if (bits == 0)
-        bits = 1;
+    while (dense && bits < shift &&
+           ((uint64_t)1 << (shift - bits)) > COUNT_W_MAX)
+        bits++;
     struct rung *r = rung_init(q, q->nrungs, lo_us, shift - bits,
                                (uint64_t)1 << bits);
     list_move_to_rung(q, b, r);
@@ -445,6 +505,78 @@ list_append_bottom(struct fs_queue *q, struct blist *b)
     q->bot_used += n;
 }
 
+/*
+ * Append bucket b (lower edge lo_us, width w_us <= COUNT_W_MAX) to the
+ * bottom sorted: a stable counting sort by at_us, then a pass that leaves
+ * ties in push order when that is seq order (the usual case) or else sorts
+ * the segment fully.
+ */
+static void
+bucket_count_to_bottom(struct fs_queue *q, struct blist *b, int64_t lo_us,
+                       uint32_t w_us)
+{
+    size_t n = b->n;
+    FS_ASSERT(q->bot_used + n <= q->bot_cap);
+    FS_ASSERT(w_us <= COUNT_W_MAX);
+    uint32_t *h = q->hist;
+    memset(h, 0, ((size_t)w_us + 1) * sizeof(*h));
+    uint32_t left = b->n;
+    /* Whether seq fails to rise in list order (it rises when pushes come
+     * in seq order; then the stable sort already orders ties). */
+    bool unordered = false;
+    uint64_t last_seq = 0;
+    /*
+     * The chunks were written long ago and are likely in memory: fetch
+     * whole chunks PREFETCH_CHUNKS ahead of the one being read.
+     */
+    uint32_t head = list_head(q, b);
+    uint32_t nchunks = (b->n + CHUNK - 1) / CHUNK;
+    uint32_t ahead = head;
+    uint32_t fetched = 0;
+    for (; fetched < PREFETCH_CHUNKS && fetched < nchunks; fetched++) {
+        chunk_prefetch(q, ahead);
+        ahead = q->cnext[ahead];
+    }
+    for (uint32_t c = head; left > 0; c = q->cnext[c]) {
+        uint32_t take = left < CHUNK ? left : CHUNK;
+        const struct fs_event *ev = q->pool[c].ev;
+        if (fetched < nchunks) {
+            chunk_prefetch(q, ahead);
+            ahead = q->cnext[ahead];
+            fetched++;
+        }
+        for (uint32_t k = 0; k < take; k++) {
+            h[(uint32_t)(ev[k].at_us - lo_us) + 1]++;
+            unordered |= ev[k].seq <= last_seq;
+            last_seq = ev[k].seq;
+        }
+        left -= take;
+    }
+    for (uint32_t k = 1; k < w_us; k++)
+        h[k] += h[k - 1];
+    struct fs_event *seg = q->bot + q->bot_used;
+    left = b->n;
+    uint32_t c = head;
+    while (left > 0) {
+        uint32_t take = left < CHUNK ? left : CHUNK;
+        uint32_t next = q->cnext[c];
+        const struct fs_event *ev = q->pool[c].ev;
+        for (uint32_t k = 0; k < take; k++)
+            seg[h[(uint32_t)(ev[k].at_us - lo_us)]++] = ev[k];
+        chunk_free(q, c);
+        left -= take;
+        c = next;
+    }
+    b->n = 0;
+    for (size_t k = 1; unordered && k < n; k++) {
+        if (seg[k].at_us == seg[k - 1].at_us && seg[k].seq < seg[k - 1].seq) {
+            sort_events(seg, n);
+            break;
+        }
+    }
+    q->bot_used += n;
+}
+
 /* The time below which events belong to the bottom. */
 static int64_t
 bottom_limit_us(const struct fs_queue *q)
@@ -477,6 +609,8 @@ bottom_spill(struct fs_queue *q)
     q->nrungs++;
     q->bot_head = q->bot_used = 0;
     q->bot_spill = BOTTOM_SPILL_MIN;
+    q->count_max = q->count_max / 4 > COUNT_EVENTS_MIN ? q->count_max / 4
+                                                       : COUNT_EVENTS_MIN;
 }
 
 /* Insert ev into the sorted bottom, after every entry not after it. */
@@ -502,10 +636,20 @@ bottom_insert(struct fs_queue *q, const struct fs_event *ev)
         else
             lo = mid + 1;
     }
-    memmove(q->bot + lo + 1, q->bot + lo,
-            (q->bot_used - lo) * sizeof(*q->bot));
-    q->bot[lo] = *ev;
-    q->bot_used++;
+    q->bot_inserts++;
+    if (q->bot_head > 0 && lo - q->bot_head < q->bot_used - lo) {
+        /* Nearer the front (pushes at the current time): shift that part
+         * into the popped slot before it. */
+        memmove(q->bot + q->bot_head - 1, q->bot + q->bot_head,
+                (lo - q->bot_head) * sizeof(*q->bot));
+        q->bot_head--;
+        q->bot[lo - 1] = *ev;
+    } else {
+        memmove(q->bot + lo + 1, q->bot + lo,
+                (q->bot_used - lo) * sizeof(*q->bot));
+        q->bot[lo] = *ev;
+        q->bot_used++;
+    }
     if (q->bot_used - q->bot_head > q->bot_spill)
         bottom_spill(q);
 }
@@ -513,8 +657,21 @@ bottom_insert(struct fs_queue *q, const struct fs_event *ev)
 /* ---- push and pop ------------------------------------------------------- */
 
 void
-fs_queue_push(struct fs_queue *q, const struct fs_event *ev)
+fs_queue_push(struct fs_queue *q, const struct fs_event *in)
 {
+    /*
+     * Read *in field by field: callers usually have just written its fields
+     * one by one, and a wide load over several narrow stores cannot be
+     * store-forwarded (it would stall until they retire). The empty asm
+     * keeps the compiler from merging the loads back.
+     */
+    struct fs_event e;
+    e.at_us = in->at_us;
+    e.seq = in->seq;
+    e.fn = in->fn;
+    e.arg = in->arg;
+    __asm__("" : "+r"(e.at_us), "+r"(e.seq), "+r"(e.fn), "+r"(e.arg));
+    const struct fs_event *ev = &e;
     int64_t t = ev->at_us;
     FS_ASSERT(t >= q->last_us);
     FS_ASSERT(t <= FS_QUEUE_TIME_MAX_US);
@@ -548,11 +705,27 @@ static bool
 refill_from_rung(struct fs_queue *q, struct rung *r)
 {
     uint32_t k = r->cur;
-    while (r->b[k].n == 0)
+    while (k < r->nb && r->b[k].n == 0)
         k++;
     FS_ASSERT(k < r->nb);
     bool splittable = r->shift > 0 && q->nrungs < RUNGS_MAX;
-    if (r->b[k].n > SPLIT_MIN && splittable) {
+    uint32_t nk = r->b[k].n;
+    uint64_t width = (uint64_t)1 << r->shift;
+    if (nk > SPLIT_MIN && width <= COUNT_W_MAX &&
+        width <= (uint64_t)COUNT_SPARSE * nk &&
+        (nk <= q->count_max || !splittable)) {
+        r->cur = k + 1;
+        r->cur_us = r->start_us + ((int64_t)r->cur << r->shift);
+        r->count -= nk;
+        bottom_reserve(q, nk);
+        bucket_count_to_bottom(q, &r->b[k],
+                               r->cur_us - (int64_t)width, (uint32_t)width);
+        q->bot_spill = 2 * (size_t)nk > BOTTOM_SPILL_MIN ? 2 * (size_t)nk
+                                                          : BOTTOM_SPILL_MIN;
+        q->bot_filled = nk;
+        return true;
+    }
+    if (nk > SPLIT_MIN && splittable) {
         r->cur = k + 1;
         r->cur_us = r->start_us + ((int64_t)r->cur << r->shift);
         r->count -= r->b[k].n;
@@ -578,13 +751,14 @@ refill_from_rung(struct fs_queue *q, struct rung *r)
         if (r->b[j].n == 0)
             continue;
         if (j + 1 <= end && r->b[j + 1].n > 0)
-            __builtin_prefetch(&q->pool[r->b[j + 1].head]);
+            __builtin_prefetch(&q->pool[list_head(q, &r->b[j + 1])]);
         r->count -= r->b[j].n;
         list_append_bottom(q, &r->b[j]);
     }
     r->cur = end + 1;
     r->cur_us = r->start_us + ((int64_t)r->cur << r->shift);
     q->bot_spill = 2 * total > BOTTOM_SPILL_MIN ? 2 * total : BOTTOM_SPILL_MIN;
+    q->bot_filled = total;
     return true;
 }
 
@@ -594,7 +768,7 @@ refill_from_rung(struct fs_queue *q, struct rung *r)
  * rungs are used up. Each pass consumes a bucket, a rung or the top, so the
  * loop ends.
  */
-static bool
+static __attribute__((noinline)) bool
 prepare(struct fs_queue *q)
 {
     if (q->bot_head < q->bot_used)
@@ -602,6 +776,20 @@ prepare(struct fs_queue *q)
     q->bot_head = q->bot_used = 0;
     if (q->size == 0)
         return false;
+    /*
+     * A big bottom is cheap to fill but dear to push into (a memmove per
+     * push): when many pushes landed in the last one, count smaller
+     * buckets (bigger ones are split first); when few did, allow bigger.
+     */
+    if (q->bot_inserts * 8 > q->bot_filled) {
+        q->count_max = q->count_max / 2 > COUNT_EVENTS_MIN ? q->count_max / 2
+                                                           : COUNT_EVENTS_MIN;
+    } else if (q->bot_inserts * 64 < q->bot_filled &&
+               q->count_max < COUNT_EVENTS_MAX) {
+        q->count_max *= 2;
+    }
+    q->bot_inserts = 0;
+    q->bot_filled = 0;
     for (;;) {
         if (q->nrungs == 0) {
             top_to_rung0(q);
@@ -627,7 +815,6 @@ reset_empty(struct fs_queue *q)
     q->nrungs = 0;
     q->top_start_us = INT64_MIN;
     q->top.n = 0;
-    q->top.head = NIL;
     q->bot_head = q->bot_used = 0;
     q->pool_used = 0;
     q->free_head = NIL;
@@ -649,7 +836,7 @@ reset_empty(struct fs_queue *q)
 bool
 fs_queue_pop(struct fs_queue *q, struct fs_event *out)
 {
-    if (!prepare(q))
+    if (__builtin_expect(q->bot_head == q->bot_used, 0) && !prepare(q))
         return false;
     *out = q->bot[q->bot_head++];
     q->last_us = out->at_us;
@@ -677,8 +864,9 @@ fs_queue_size(const struct fs_queue *q)
 size_t
 fs_queue_bytes(const struct fs_queue *q)
 {
-    size_t bytes = sizeof(*q) +
-                   (size_t)q->pool_cap * (sizeof(*q->pool) + sizeof(*q->cnext)) +
+    size_t per_chunk = sizeof(*q->pool) + sizeof(*q->cnext);
+    size_t bytes = sizeof(*q) + (COUNT_W_MAX + 1) * sizeof(*q->hist) +
+                   (size_t)q->pool_cap * per_chunk +
                    q->bot_cap * sizeof(*q->bot);
     for (unsigned i = 0; i < RUNGS_MAX; i++)
         bytes += (size_t)q->rung[i].cap * sizeof(*q->rung[i].b);
@@ -699,7 +887,10 @@ check_list(const struct fs_queue *q, const struct blist *b, int64_t lo_us,
         return true;
     uint32_t want = (b->n + CHUNK - 1) / CHUNK;
     uint32_t left = b->n;
-    uint32_t c = b->head;
+    if (b->tail >= q->pool_used)
+        return false;
+    uint32_t head = q->cnext[b->tail];
+    uint32_t c = head;
     for (uint32_t i = 0; i < want; i++) {
         if (c >= q->pool_used)
             return false;
@@ -711,7 +902,7 @@ check_list(const struct fs_queue *q, const struct blist *b, int64_t lo_us,
         }
         left -= take;
         if (i + 1 == want) {
-            if (c != b->tail || q->cnext[c] != NIL)
+            if (c != b->tail || q->cnext[c] != head)
                 return false;
         } else {
             c = q->cnext[c];
@@ -731,7 +922,10 @@ check_rung(const struct fs_queue *q, unsigned ri, size_t *io_chunks)
         return false;
     if (r->cur_us != r->start_us + (int64_t)r->cur * width)
         return false;
-    if (r->cur_us > upper || r->start_us + (int64_t)r->nb * width < upper)
+    /* A rung's last bucket may straddle upper; once it is consumed the
+     * rung is empty and cur_us lies past upper. */
+    if ((r->cur_us > upper && r->count != 0) ||
+        r->start_us + (int64_t)r->nb * width < upper)
         return false;
     size_t count = 0;
     for (uint32_t k = 0; k < r->nb; k++) {

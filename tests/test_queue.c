@@ -320,6 +320,88 @@ test_queue_same_time_flood(void **state)
     drain_both(f);
 }
 
+/* Push one event with a chosen seq into both queues. */
+static void
+push_seq_both(struct qfix *f, int64_t at_us, uint64_t seq)
+{
+    struct fs_event ev = {
+        .at_us = at_us,
+        .seq = seq,
+        .fn = NULL,
+        .arg = (void *)(uintptr_t)seq,
+    };
+    fs_queue_push(f->q, &ev);
+    fs_heapq_push(f->h, &ev);
+}
+
+static void
+test_queue_dense_ties_any_seq_order(void **state)
+{
+    struct qfix *f = *state;
+    /* Several events per microsecond (buckets sorted by counting), with
+     * seq unrelated to push order, so ties must still come out by seq. */
+    for (uint64_t i = 0; i < 200000; i++)
+        push_seq_both(f, (int64_t)fs_rng_below(&f->rng, 100000),
+                      (i * 7919) % 200000);
+    assert_true(fs_queue_check(f->q));
+    uint64_t seq = 1000000;
+    for (int i = 0; i < 300000; i++) {
+        assert_true(pop_both(f));
+        int64_t at = f->now_us + (int64_t)fs_rng_below(&f->rng, 3000);
+        /* Falling seqs: later pushes sort before earlier ones on ties. */
+        push_seq_both(f, at, seq--);
+        if (i % 50000 == 0)
+            assert_true(fs_queue_check(f->q));
+    }
+    drain_both(f);
+}
+
+static void
+test_queue_hold_model_matches_heap(void **state)
+{
+    struct qfix *f = *state;
+    /* The benchmark's model: each pop is pushed back Exp(1 s) later. */
+    for (int i = 0; i < 200000; i++)
+        push_both(f, fs_rng_exp_us(&f->rng, 1e6));
+    for (int i = 0; i < 1000000; i++) {
+        assert_true(pop_both(f));
+        push_both(f, f->now_us + fs_rng_exp_us(&f->rng, 1e6));
+        if (i % 250000 == 0)
+            assert_true(fs_queue_check(f->q));
+    }
+    /* Then shrink to empty while pushing a little. */
+    for (int i = 0; pop_both(f); i++)
+        if (i % 4 == 0)
+            push_both(f, f->now_us + fs_rng_exp_us(&f->rng, 1e6));
+    assert_int_equal(fs_queue_size(f->q), 0);
+    assert_true(fs_queue_check(f->q));
+}
+
+static void
+test_queue_hold_near_now_matches_heap(void **state)
+{
+    struct qfix *f = *state;
+    /* Many pushes land in the sorted bottom: half at the current time,
+     * most of the rest within a millisecond, a few far out. */
+    for (int i = 0; i < 100000; i++)
+        push_both(f, fs_rng_exp_us(&f->rng, 1e6));
+    for (int i = 0; i < 600000; i++) {
+        assert_true(pop_both(f));
+        int64_t d;
+        uint64_t u = fs_rng_below(&f->rng, 20);
+        if (u < 10)
+            d = 0;
+        else if (u < 19)
+            d = fs_rng_exp_us(&f->rng, 1e3);
+        else
+            d = fs_rng_exp_us(&f->rng, 1e8);
+        push_both(f, f->now_us + d);
+        if (i % 150000 == 0)
+            assert_true(fs_queue_check(f->q));
+    }
+    drain_both(f);
+}
+
 static void
 test_queue_matches_heap_1m_ops(void **state)
 {
@@ -394,6 +476,9 @@ main(void)
         T(test_queue_clustered_times),
         T(test_queue_dense_pushes_near_now),
         T(test_queue_same_time_flood),
+        T(test_queue_dense_ties_any_seq_order),
+        T(test_queue_hold_model_matches_heap),
+        T(test_queue_hold_near_now_matches_heap),
         T(test_queue_matches_heap_1m_ops),
         T(test_queue_heap_reference_is_sound),
 #undef T
