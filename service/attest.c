@@ -10,7 +10,8 @@
  * registered key (never memoised); the measurement cache only holds values
  * computed from signed catalog manifests; serials increase by one.
  * Does not: allocate after create, send anything but the reply to the
- * message it was given, or decide whether a defence is on by itself.
+ * message it was given (and, after a CERT, the offers of offer.c), or
+ * decide whether a defence is on by itself.
  */
 #include <string.h>
 
@@ -182,7 +183,12 @@ void
 fs_attest_receive(struct fs_svc *s, struct fs_msg *m)
 {
     fs_errrep_intake(s, m);
+    fs_rollout_intake(s, m);
     uint32_t claimed = m->u.evidence.ev.device;
+    uint32_t route = m->device;
+    uint32_t os = m->u.evidence.ev.os_image;
+    uint32_t apps[FS_APPS_MAX];
+    memcpy(apps, m->u.evidence.ev.apps, sizeof(apps));
     enum fs_attest_reason r = fs_attest_verify(s, &m->u.evidence.ev);
     s->stats.attest[r]++;
     fs_sim_record(s->env.sim, FS_REC_SVC_ATTEST, claimed, (int64_t)r);
@@ -196,10 +202,12 @@ fs_attest_receive(struct fs_svc *s, struct fs_msg *m)
     if (r == FS_ATT_OK && fs_cert_issue(s, claimed, &m->u.cert) == 0) {
         m->kind = FS_MSG_CERT;
         fs_metrics_add(s->env.metrics, fs_svc_cert_series(s, true), 1);
-    } else {
-        m->kind = FS_MSG_REJECTED;
-        m->u.rejected = (uint8_t)r;
-        fs_metrics_add(s->env.metrics, fs_svc_cert_series(s, false), 1);
+        s->env.send(s->env.ctx, m, 0);
+        fs_rollout_offer(s, route, claimed, os, apps);
+        return;
     }
+    m->kind = FS_MSG_REJECTED;
+    m->u.rejected = (uint8_t)r;
+    fs_metrics_add(s->env.metrics, fs_svc_cert_series(s, false), 1);
     s->env.send(s->env.ctx, m, 0);
 }

@@ -6,8 +6,8 @@
  * Invariants: totals only grow; first_us <= last_us once count > 0;
  * reports are taken in whatever the attestation verdict (they are
  * reports, not trust); an entry with a bad kind is ignored.
- * Does not: decide rollout halts (the hook's owner does), or allocate
- * except the first time a series is used.
+ * Does not: decide rollout halts (it tells rollout.c, and the hook), or
+ * allocate except the first time a series is used.
  */
 #include <string.h>
 
@@ -62,6 +62,8 @@ fs_errrep_intake(struct fs_svc *s, const struct fs_msg *m)
         uint64_t v = ((uint64_t)r->kind << 56) |
                      ((uint64_t)(image & 0xffffffu) << 32) | r->count;
         fs_sim_record(s->env.sim, FS_REC_SVC_REPORT, m->device, (int64_t)v);
+        if (image != FS_NO_IMAGE)
+            fs_rollout_error(s, m->device, image);
         if (s->errrep_hook != NULL)
             s->errrep_hook(s->errrep_ctx, m->device, image,
                            (enum fs_report_kind)r->kind, r->count);

@@ -1,38 +1,575 @@
 /*
- * service/rollout.c - deployments (being written: this version tracks
- * rollout_state only and offers nothing yet).
+ * service/rollout.c - deployments: targets, waves, gates, halts.
  *
- * Owns: deployment states.
- * Does not: talk to devices directly.
+ * Owns: struct svc_deploy for every deploy action: its target devices and
+ * their seeded order, the waves and their gates (wave_interval,
+ * advance_when), the halt checks (error_rate, failure_rate), the states
+ * pending -> running -> halted / completed / cancelled, the per-target
+ * offer / confirm / failure / error bits, the confirm times behind
+ * rollout_time, and the rollout_state / rollout_wave metrics.
+ * Invariants: targets and ranks are fixed at create from the scenario's
+ * cohorts (so a start allocates nothing); wave k holds exactly the ranks
+ * below bound[k] = fs_share_of(waves[k], targets), made non-decreasing;
+ * each target is counted at most once as offered, confirmed, failed and
+ * errored; counters never exceed the targets; every state change is a
+ * canonical record.
+ * Does not: build METADATA (offer.c), serve downloads (download.c), or
+ * count updates{} results other than "offered" (the devices do).
  */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleetsim/err.h"
+#include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
-#include "fleetsim/scn.h"
-#include "fleetsim/service.h"
+#include "fleetsim/sim.h"
+#include "fleetsim/units.h"
+
 #include "service_int.h"
 
-static void
-set_state(struct fs_svc *s, const struct fs_scn_action *a, const char *state)
+static const char *const state_names[] = {"pending", "running", "halted",
+                                          "completed", "cancelled"};
+
+/* A device's OS feed: its group's, else its product's. */
+static enum fs_scn_feed
+rollout_feed(const struct fs_scn_cohort *co)
 {
-    const char *labels[1] = {a->u.deploy.id};
-    uint32_t series =
-        fs_metrics_series(s->env.metrics, FS_M_ROLLOUT_STATE, labels);
-    fs_metrics_set_string(s->env.metrics, series, state);
+    if (co->group->os_feed != FS_SCN_FEED_NONE)
+        return co->group->os_feed;
+    return co->product->os_feed;
+}
+
+/* True when the devices of cohort co are targets of deploy dp. */
+static bool
+rollout_cohort_targeted(const struct fs_scn_deploy *dp,
+                        const struct fs_scn_cohort *co)
+{
+    const struct fs_scn_image *img = dp->image;
+    bool is_app = img->kind == FS_SCN_IMAGE_APP;
+    if (co->group->policy == FS_SCN_POLICY_NO_UPDATES)
+        return false;
+    if (is_app && co->group->policy == FS_SCN_POLICY_NO_APP_UPDATES)
+        return false;
+    if (is_app && co->product != img->product)
+        return false;
+    if (!is_app && dp->feed != FS_SCN_FEED_NONE &&
+        rollout_feed(co) != dp->feed)
+        return false;
+    if (dp->nto == 0)
+        return true;
+    for (uint32_t i = 0; i < dp->nto; i++)
+        if (dp->to[i] == co->group)
+            return true;
+    return false;
+}
+
+/* Give each targeted cohort the record slot of its (group, product). */
+static void
+rollout_slots(struct svc_deploy *d, const struct fs_scn *scn)
+{
+    const struct fs_scn_deploy *dp = &d->action->u.deploy;
+    d->slot_of_cohort = fs_xcalloc(scn->ncohorts ? scn->ncohorts : 1,
+                                   sizeof(uint32_t));
+    for (uint32_t c = 0; c < scn->ncohorts; c++) {
+        const struct fs_scn_cohort *co = &scn->cohorts[c];
+        d->slot_of_cohort[c] = UINT32_MAX;
+        if (!rollout_cohort_targeted(dp, co))
+            continue;
+        for (uint32_t p = 0; p < c; p++) {
+            const struct fs_scn_cohort *po = &scn->cohorts[p];
+            if (d->slot_of_cohort[p] != UINT32_MAX &&
+                po->group == co->group && po->product == co->product) {
+                d->slot_of_cohort[c] = d->slot_of_cohort[p];
+                break;
+            }
+        }
+        if (d->slot_of_cohort[c] == UINT32_MAX)
+            d->slot_of_cohort[c] = d->nslots++;
+        uint64_t first = co->first_device, end = first + co->count;
+        if (d->ntargets == 0 || first < d->lo)
+            d->lo = (uint32_t)first;
+        if (d->ntargets == 0 || end > (uint64_t)d->lo + d->span)
+            d->span = (uint32_t)(end - d->lo);
+        d->ntargets += (uint32_t)co->count;
+    }
+    d->records = fs_xcalloc(d->nslots ? d->nslots : 1, sizeof(*d->records));
+}
+
+/*
+ * Order the targets by a seeded permutation (Fisher-Yates over the target
+ * ids in device order, stream FS_RNG_ROLLOUT of id UINT32_MAX - 1 - index)
+ * and remember each one's rank. confirm_us serves as scratch.
+ */
+static void
+rollout_rank(struct svc_deploy *d, const struct fs_scn *scn, uint64_t seed)
+{
+    d->rank = fs_xmalloc((d->span ? d->span : 1) * sizeof(uint32_t));
+    d->flags = fs_xcalloc(d->span ? d->span : 1, 1);
+    d->confirm_us = fs_xcalloc(d->ntargets ? d->ntargets : 1,
+                               sizeof(int64_t));
+    for (uint32_t i = 0; i < d->span; i++)
+        d->rank[i] = UINT32_MAX;
+    uint32_t n = 0;
+    for (uint32_t c = 0; c < scn->ncohorts; c++) {
+        if (d->slot_of_cohort[c] == UINT32_MAX)
+            continue;
+        const struct fs_scn_cohort *co = &scn->cohorts[c];
+        for (uint64_t k = 0; k < co->count; k++)
+            d->confirm_us[n++] = (int64_t)(co->first_device + k);
+    }
+    FS_ASSERT(n == d->ntargets);
+    struct fs_rng r;
+    fs_rng_seed(&r, seed, UINT32_MAX - 1 - d->index, FS_RNG_ROLLOUT);
+    for (uint32_t i = n; i > 1; i--) {
+        uint32_t j = (uint32_t)fs_rng_below(&r, i);
+        int64_t t = d->confirm_us[i - 1];
+        d->confirm_us[i - 1] = d->confirm_us[j];
+        d->confirm_us[j] = t;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        d->rank[(uint32_t)d->confirm_us[i] - d->lo] = i;
+    memset(d->confirm_us, 0, (d->ntargets ? d->ntargets : 1) *
+                                 sizeof(int64_t));
+}
+
+/* Wave bounds: exact cumulative shares of the targets, non-decreasing. */
+static void
+rollout_waves(struct svc_deploy *d)
+{
+    const struct fs_scn_deploy *dp = &d->action->u.deploy;
+    d->nwaves = dp->nwaves ? dp->nwaves : 1;
+    d->bound = fs_xcalloc(d->nwaves, sizeof(uint32_t));
+    d->wave_confirmed = fs_xcalloc(d->nwaves, sizeof(uint32_t));
+    d->opened_us = fs_xcalloc(d->nwaves, sizeof(int64_t));
+    for (uint32_t k = 0; k < d->nwaves; k++) {
+        uint64_t b = d->ntargets;
+        if (dp->nwaves > 0)
+            b = fs_share_of(&dp->waves[k], d->ntargets);
+        if (k > 0 && b < d->bound[k - 1])
+            b = d->bound[k - 1];
+        d->bound[k] = (uint32_t)b;
+        d->opened_us[k] = -1;
+    }
+}
+
+static void
+rollout_set_metrics(struct svc_deploy *d)
+{
+    struct fs_metrics *m = d->svc->env.metrics;
+    fs_metrics_set_string(m, d->state_series, state_names[d->state]);
+    fs_metrics_set(m, d->wave_series, (int64_t)d->wave);
+}
+
+static void
+rollout_init_one(struct fs_svc *s, struct svc_deploy *d,
+                 const struct fs_scn_action *a, uint32_t index)
+{
+    const struct fs_scn *scn = s->env.scn;
+    d->svc = s;
+    d->action = a;
+    d->index = index;
+    d->image = a->u.deploy.image->index;
+    d->state = SVC_DS_PENDING;
+    d->start_us = -1;
+    d->offered_series = UINT32_MAX;
+    rollout_slots(d, scn);
+    rollout_rank(d, scn, fs_sim_seed(s->env.sim));
+    rollout_waves(d);
+    const char *v[1] = {a->u.deploy.id};
+    d->state_series = fs_metrics_series(s->env.metrics, FS_M_ROLLOUT_STATE, v);
+    d->wave_series = fs_metrics_series(s->env.metrics, FS_M_ROLLOUT_WAVE, v);
+    rollout_set_metrics(d);
+}
+
+void
+fs_rollout_init(struct fs_svc *s)
+{
+    const struct fs_scn *scn = s->env.scn;
+    for (uint32_t i = 0; i < scn->nactions; i++)
+        s->ndeploys += scn->actions[i].kind == FS_ACT_DEPLOY;
+    s->deploys = fs_xcalloc(s->ndeploys ? s->ndeploys : 1,
+                            sizeof(*s->deploys));
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < scn->nactions; i++)
+        if (scn->actions[i].kind == FS_ACT_DEPLOY) {
+            rollout_init_one(s, &s->deploys[k], &scn->actions[i], k);
+            k++;
+        }
+    fs_metrics_set_rollout_time(s->env.metrics, fs_svc_rollout_time, s);
+}
+
+void
+fs_rollout_fini(struct fs_svc *s)
+{
+    for (uint32_t i = 0; i < s->ndeploys; i++) {
+        struct svc_deploy *d = &s->deploys[i];
+        fs_free(d->records);
+        fs_free(d->slot_of_cohort);
+        fs_free(d->confirm_us);
+        fs_free(d->flags);
+        fs_free(d->rank);
+        fs_free(d->opened_us);
+        fs_free(d->wave_confirmed);
+        fs_free(d->bound);
+    }
+    fs_free(s->deploys);
+    fs_metrics_set_rollout_time(s->env.metrics, NULL, NULL);
+}
+
+uint32_t
+fs_rollout_rank(const struct svc_deploy *d, uint32_t device)
+{
+    if (device < d->lo || device - d->lo >= d->span)
+        return UINT32_MAX;
+    return d->rank[device - d->lo];
+}
+
+/* The 0-based wave holding rank. */
+static uint32_t
+rollout_wave_of(const struct svc_deploy *d, uint32_t rank)
+{
+    for (uint32_t k = 0; k < d->nwaves; k++)
+        if (rank < d->bound[k])
+            return k;
+    return d->nwaves;
+}
+
+static struct svc_deploy *
+rollout_find(const struct fs_svc *s, const struct fs_scn_action *a)
+{
+    for (uint32_t i = 0; i < s->ndeploys; i++)
+        if (s->deploys[i].action == a)
+            return &s->deploys[i];
+    return NULL;
+}
+
+static void
+rollout_set_state(struct svc_deploy *d, enum svc_deploy_state st)
+{
+    d->state = (uint8_t)st;
+    rollout_set_metrics(d);
+}
+
+/* Completed once every device of the last wave's bound confirmed. */
+static void
+rollout_check_complete(struct svc_deploy *d)
+{
+    if (d->state != SVC_DS_RUNNING)
+        return;
+    uint32_t done = 0;
+    for (uint32_t k = 0; k < d->nwaves; k++)
+        done += d->wave_confirmed[k];
+    if (done < d->bound[d->nwaves - 1])
+        return;
+    rollout_set_state(d, SVC_DS_COMPLETED);
+    fs_sim_record(d->svc->env.sim, FS_REC_SVC_COMPLETE, d->index, done);
+}
+
+/* True when wave k (0-based, opened) passed its advance_when gate. */
+static bool
+rollout_gate_passed(const struct svc_deploy *d, uint32_t k)
+{
+    uint64_t size = d->bound[k] - (k > 0 ? d->bound[k - 1] : 0);
+    uint64_t want = d->action->u.deploy.advance_when_ppm;
+    return (uint64_t)d->wave_confirmed[k] * 1000000u >= want * size;
+}
+
+static void rollout_timer(struct fs_sim *sim, void *arg);
+
+static void
+rollout_open_wave(struct svc_deploy *d)
+{
+    FS_ASSERT(d->wave < d->nwaves);
+    d->opened_us[d->wave++] = fs_sim_now_us(d->svc->env.sim);
+    rollout_set_metrics(d);
+    fs_sim_record(d->svc->env.sim, FS_REC_SVC_WAVE_OPEN, d->index, d->wave);
+}
+
+/*
+ * Open further waves while the deployment runs and the gates allow it;
+ * arm the timer for the wave_interval boundary when that is what waits.
+ * Bounded by nwaves.
+ */
+static void
+rollout_advance(struct svc_deploy *d)
+{
+    struct fs_sim *sim = d->svc->env.sim;
+    int64_t interval = d->action->u.deploy.wave_interval_us;
+    while (d->state == SVC_DS_RUNNING && d->wave < d->nwaves) {
+        int64_t due = d->opened_us[d->wave - 1] + interval;
+        if (fs_sim_now_us(sim) < due) {
+            if (!d->timer_armed &&
+                fs_sim_schedule_at(sim, due, rollout_timer, d, NULL) == 0)
+                d->timer_armed = true;
+            break;
+        }
+        if (!rollout_gate_passed(d, d->wave - 1))
+            break;
+        rollout_open_wave(d);
+    }
+    rollout_check_complete(d);
+}
+
+static void
+rollout_timer(struct fs_sim *sim, void *arg)
+{
+    struct svc_deploy *d = arg;
+    (void)sim;
+    d->timer_armed = false;
+    rollout_advance(d);
 }
 
 void
 fs_svc_deploy_start(struct fs_svc *s, const struct fs_scn_action *deploy)
 {
-    set_state(s, deploy, "running");
+    struct svc_deploy *d = rollout_find(s, deploy);
+    if (d == NULL || d->state != SVC_DS_PENDING)
+        return;
+    d->start_us = fs_sim_now_us(s->env.sim);
+    fs_sim_record(s->env.sim, FS_REC_SVC_DEPLOY_START, d->index,
+                  d->ntargets);
+    rollout_set_state(d, SVC_DS_RUNNING);
+    rollout_open_wave(d);
+    rollout_advance(d);
 }
 
 void
 fs_svc_deploy_resume(struct fs_svc *s, const struct fs_scn_action *deploy)
 {
-    set_state(s, deploy, "running");
+    struct svc_deploy *d = rollout_find(s, deploy);
+    if (d == NULL || d->state != SVC_DS_HALTED)
+        return;
+    rollout_set_state(d, SVC_DS_RUNNING);
+    fs_sim_record(s->env.sim, FS_REC_SVC_RESUME, d->index, d->wave);
+    rollout_advance(d);
 }
 
 void
 fs_svc_deploy_cancel(struct fs_svc *s, const struct fs_scn_action *deploy)
 {
-    set_state(s, deploy, "cancelled");
+    struct svc_deploy *d = rollout_find(s, deploy);
+    if (d == NULL || d->state == SVC_DS_COMPLETED ||
+        d->state == SVC_DS_CANCELLED)
+        return;
+    fs_sim_record(s->env.sim, FS_REC_SVC_CANCEL, d->index, d->state);
+    rollout_set_state(d, SVC_DS_CANCELLED);
+}
+
+/* Halt a running deployment whose error or failure share is exceeded. */
+static void
+rollout_check_halt(struct svc_deploy *d)
+{
+    const struct fs_scn_deploy *dp = &d->action->u.deploy;
+    if (d->state != SVC_DS_RUNNING || d->noffered == 0)
+        return;
+    uint64_t offered = d->noffered;
+    int why = 0;
+    if (dp->has_halt_error_rate &&
+        (uint64_t)d->nerrors * 1000000u > dp->halt_error_rate_ppm * offered)
+        why = FS_HALT_ERROR_RATE;
+    else if (dp->has_halt_failure_rate &&
+             (uint64_t)d->nfailures * 1000000u >
+                 dp->halt_failure_rate_ppm * offered)
+        why = FS_HALT_FAILURE_RATE;
+    if (why == 0)
+        return;
+    rollout_set_state(d, SVC_DS_HALTED);
+    fs_sim_record(d->svc->env.sim, FS_REC_SVC_HALT, d->index, why);
+}
+
+void
+fs_rollout_confirmed(struct svc_deploy *d, uint32_t device, int64_t at_us)
+{
+    uint32_t rank = fs_rollout_rank(d, device);
+    if (rank == UINT32_MAX || d->state == SVC_DS_PENDING)
+        return;
+    uint8_t *f = &d->flags[device - d->lo];
+    if (*f & SVC_DT_CONFIRMED)
+        return;
+    *f |= SVC_DT_CONFIRMED;
+    FS_ASSERT(d->nconfirmed < d->ntargets);
+    d->confirm_us[d->nconfirmed++] = at_us > d->start_us ? at_us : d->start_us;
+    d->confirm_sorted = false;
+    uint32_t k = rollout_wave_of(d, rank);
+    if (k < d->nwaves)
+        d->wave_confirmed[k]++;
+    rollout_advance(d);
+}
+
+/* One update outcome of device for deployment d. */
+static void
+rollout_outcome(struct svc_deploy *d, uint32_t device,
+                const struct fs_update_report *u)
+{
+    if (u->image != d->image || fs_rollout_rank(d, device) == UINT32_MAX)
+        return;
+    if (u->result == FS_UPD_CONFIRMED) {
+        fs_rollout_confirmed(d, device, u->at_us);
+        return;
+    }
+    if (u->result != FS_UPD_FAILED && u->result != FS_UPD_ROLLED_BACK)
+        return;
+    uint8_t *f = &d->flags[device - d->lo];
+    if ((*f & SVC_DT_FAILED) || !(*f & SVC_DT_OFFERED))
+        return;
+    *f |= SVC_DT_FAILED;
+    d->nfailures++;
+    rollout_check_halt(d);
+}
+
+void
+fs_rollout_intake(struct fs_svc *s, const struct fs_msg *m)
+{
+    unsigned n = m->u.evidence.nupdates;
+    if (n > FS_UPDATES_PER_MSG)
+        n = FS_UPDATES_PER_MSG;
+    uint32_t device = m->device;
+    if (fs_svc_dev(s, device) == NULL)
+        return;
+    for (unsigned i = 0; i < n; i++) {
+        const struct fs_update_report *u = &m->u.evidence.updates[i];
+        uint64_t v = ((uint64_t)(u->deployment & 0xffffffffffu) << 16) |
+                     ((uint64_t)u->result << 8) | u->reason;
+        fs_sim_record(s->env.sim, FS_REC_SVC_UPDATE_REPORT, device,
+                      (int64_t)v);
+        if (u->deployment < s->ndeploys)
+            rollout_outcome(&s->deploys[u->deployment], device, u);
+    }
+}
+
+void
+fs_rollout_error(struct fs_svc *s, uint32_t device, uint32_t image)
+{
+    for (uint32_t i = 0; i < s->ndeploys; i++) {
+        struct svc_deploy *d = &s->deploys[i];
+        if (d->image != image || fs_rollout_rank(d, device) == UINT32_MAX)
+            continue;
+        uint8_t *f = &d->flags[device - d->lo];
+        if ((*f & SVC_DT_ERROR) || !(*f & SVC_DT_OFFERED))
+            continue;
+        *f |= SVC_DT_ERROR;
+        d->nerrors++;
+        rollout_check_halt(d);
+    }
+}
+
+static int
+rollout_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int
+fs_svc_rollout_time(void *svc, const char *id, uint32_t share_ppm,
+                    int64_t *out_us)
+{
+    struct fs_svc *s = svc;
+    struct svc_deploy *d = NULL;
+    for (uint32_t i = 0; i < s->ndeploys && d == NULL; i++)
+        if (strcmp(s->deploys[i].action->u.deploy.id, id) == 0)
+            d = &s->deploys[i];
+    if (d == NULL)
+        return FS_ENOENT;
+    /* Reached once confirmed / targets >= share: ceil(share * targets). */
+    uint64_t need = ((uint64_t)d->ntargets * share_ppm + 999999u) / 1000000u;
+    if (d->start_us < 0 || need > d->nconfirmed) {
+        *out_us = INT64_MAX;
+        return 0;
+    }
+    if (need == 0) {
+        *out_us = 0;
+        return 0;
+    }
+    if (!d->confirm_sorted) {
+        qsort(d->confirm_us, d->nconfirmed, sizeof(int64_t),
+              rollout_cmp_i64);
+        d->confirm_sorted = true;
+    }
+    *out_us = d->confirm_us[need - 1] - d->start_us;
+    return 0;
+}
+
+int
+fs_svc_deploy_info(const struct fs_svc *s, const char *id,
+                   struct fs_svc_deploy_info *out)
+{
+    for (uint32_t i = 0; i < s->ndeploys; i++) {
+        const struct svc_deploy *d = &s->deploys[i];
+        if (strcmp(d->action->u.deploy.id, id) != 0)
+            continue;
+        out->index = d->index;
+        out->state = state_names[d->state];
+        out->wave = d->wave;
+        out->nwaves = d->nwaves;
+        out->bound = d->bound;
+        out->targets = d->ntargets;
+        out->offered = d->noffered;
+        out->confirmed = d->nconfirmed;
+        out->errors = d->nerrors;
+        out->failures = d->nfailures;
+        out->start_us = d->start_us;
+        out->opened_us = d->opened_us;
+        out->wave_confirmed = d->wave_confirmed;
+        return 0;
+    }
+    return FS_ENOENT;
+}
+
+size_t
+fs_rollout_bytes(const struct fs_svc *s)
+{
+    size_t n = (size_t)s->ndeploys * sizeof(*s->deploys);
+    for (uint32_t i = 0; i < s->ndeploys; i++) {
+        const struct svc_deploy *d = &s->deploys[i];
+        n += (size_t)d->span * (sizeof(uint32_t) + 1) +
+             (size_t)d->ntargets * sizeof(int64_t) +
+             (size_t)d->nwaves * (2 * sizeof(uint32_t) + sizeof(int64_t)) +
+             (size_t)s->env.scn->ncohorts * sizeof(uint32_t) +
+             (size_t)d->nslots * sizeof(*d->records);
+    }
+    return n;
+}
+
+/* Counters agree with the per-target bits (O(span)). */
+static bool
+rollout_check_one(const struct svc_deploy *d)
+{
+    uint32_t offered = 0, confirmed = 0, errors = 0, failures = 0;
+    uint32_t targets = 0;
+    for (uint32_t i = 0; i < d->span; i++) {
+        if (d->rank[i] == UINT32_MAX) {
+            if (d->flags[i] != 0)
+                return false;
+            continue;
+        }
+        targets++;
+        offered += (d->flags[i] & SVC_DT_OFFERED) != 0;
+        confirmed += (d->flags[i] & SVC_DT_CONFIRMED) != 0;
+        errors += (d->flags[i] & SVC_DT_ERROR) != 0;
+        failures += (d->flags[i] & SVC_DT_FAILED) != 0;
+    }
+    uint32_t in_waves = 0;
+    for (uint32_t k = 0; k < d->nwaves; k++) {
+        if (k > 0 && d->bound[k] < d->bound[k - 1])
+            return false;
+        in_waves += d->wave_confirmed[k];
+    }
+    return targets == d->ntargets && offered == d->noffered &&
+           confirmed == d->nconfirmed && errors == d->nerrors &&
+           failures == d->nfailures && in_waves <= confirmed &&
+           d->wave <= d->nwaves && d->state <= SVC_DS_CANCELLED &&
+           d->bound[d->nwaves - 1] <= d->ntargets &&
+           (d->state != SVC_DS_PENDING || d->start_us < 0) &&
+           (d->state == SVC_DS_PENDING || d->state == SVC_DS_CANCELLED ||
+            d->start_us >= 0);
+}
+
+bool
+fs_rollout_check(const struct fs_svc *s)
+{
+    for (uint32_t i = 0; i < s->ndeploys; i++)
+        if (!rollout_check_one(&s->deploys[i]))
+            return false;
+    return true;
 }

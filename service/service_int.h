@@ -23,7 +23,9 @@
 #define SVC_DEV_REGISTERED 0x01u /* registered at manufacture */
 #define SVC_DEV_REVOKED 0x02u    /* revoked: fails attestation and certs */
 #define SVC_DEV_NONCE_LIVE 0x04u /* nonce issued and not yet used */
-#define SVC_DEV_FLAGS_ALL 0x07u
+#define SVC_DEV_DL_ACTIVE 0x08u  /* holds download session dl_slot */
+#define SVC_DEV_DL_QUEUED 0x10u  /* waits in the download queue */
+#define SVC_DEV_FLAGS_ALL 0x1fu
 
 /* svc_dev.last_result before any attestation. */
 #define SVC_RESULT_NONE 0xffu
@@ -31,7 +33,7 @@
 /* Entries of the (os, apps) -> reference measurement cache. */
 #define SVC_MEAS_CACHE 1024u
 
-/* One registered device: about 104 bytes. */
+/* One registered device: 112 bytes. */
 struct svc_dev {
     unsigned char pk[FS_KEY_PUB_BYTES];    /* registered public key */
     unsigned char nonce[FS_NONCE_BYTES];   /* outstanding challenge */
@@ -48,6 +50,8 @@ struct svc_dev {
     uint16_t samples;                      /* telemetry readings, saturating */
     uint8_t flags;                         /* SVC_DEV_* */
     uint8_t last_result;                   /* fs_attest_reason, or NONE */
+    uint32_t dl_slot;                      /* session index if DL_ACTIVE */
+    uint8_t dl_gen;                        /* queue entry generation */
 };
 
 /* A remembered reference measurement of one (os, apps) combination. */
@@ -72,6 +76,83 @@ struct svc_errrep {
 struct svc_ticket_series {
     const char *part;                      /* part name (scenario-owned) */
     uint32_t series;                       /* metric series */
+};
+
+/* Deployment states, in rollout_state order. */
+enum svc_deploy_state {
+    SVC_DS_PENDING = 0,
+    SVC_DS_RUNNING,
+    SVC_DS_HALTED,
+    SVC_DS_COMPLETED,
+    SVC_DS_CANCELLED
+};
+
+/* Bits of svc_deploy.flags, per target device. */
+#define SVC_DT_OFFERED 0x01u     /* METADATA with this deployment sent */
+#define SVC_DT_CONFIRMED 0x02u   /* confirmed the image (or already ran it) */
+#define SVC_DT_FAILED 0x04u      /* reported failed or rolled_back */
+#define SVC_DT_ERROR 0x08u       /* sent an error report for the image */
+
+/* A signed update record of one (deployment, group, product). */
+struct svc_record {
+    struct fs_update_record rec;           /* version 0: never signed */
+    int64_t signed_us;                     /* when it was signed */
+};
+
+/*
+ * One deploy action. Its target devices are fixed at create (they follow
+ * from the scenario's cohorts); rank is their place in the seeded order, so
+ * wave k holds the ranks below bound[k].
+ */
+struct svc_deploy {
+    struct fs_svc *svc;                    /* back pointer, for timers */
+    const struct fs_scn_action *action;    /* the deploy action */
+    uint32_t index;                        /* deployment index (records) */
+    uint32_t image;                        /* catalog index of the image */
+    uint8_t state;                         /* enum svc_deploy_state */
+    bool timer_armed;                      /* wave gate timer pending */
+    uint32_t wave;                         /* waves opened, 0..nwaves */
+    uint32_t nwaves;                       /* entries of bound */
+    int64_t start_us;                      /* start time, -1 before */
+    int64_t *opened_us;                    /* per wave: opened at, or -1 */
+    uint32_t ntargets;                     /* target devices */
+    uint32_t *bound;                       /* cumulative rank bound/wave */
+    uint32_t *wave_confirmed;              /* confirmations per wave */
+    uint32_t lo;                           /* first device id covered */
+    uint32_t span;                         /* device ids covered */
+    uint32_t *rank;                        /* by id - lo; UINT32_MAX none */
+    uint8_t *flags;                        /* by id - lo; SVC_DT_* */
+    int64_t *confirm_us;                   /* ntargets confirm times */
+    uint32_t nconfirmed;                   /* entries of confirm_us used */
+    bool confirm_sorted;                   /* confirm_us is sorted */
+    uint32_t noffered;                     /* targets offered */
+    uint32_t nerrors;                      /* offered, sent error report */
+    uint32_t nfailures;                    /* offered, failed/rolled back */
+    uint32_t offered_series;               /* updates{offered}, lazily */
+    uint32_t state_series;                 /* rollout_state{id} */
+    uint32_t wave_series;                  /* rollout_wave{id} */
+    uint32_t *slot_of_cohort;              /* ncohorts; UINT32_MAX none */
+    uint32_t nslots;                       /* (group, product) records */
+    struct svc_record *records;            /* nslots */
+};
+
+/* A download session: one device being served chunks. */
+struct svc_session {
+    struct fs_svc *svc;                    /* back pointer, for timers */
+    uint32_t device;                       /* who, if active */
+    uint32_t image;                        /* what it downloads */
+    int64_t last_req_us;                   /* last request time */
+    bool active;                           /* in use */
+    bool timer_armed;                      /* timeout timer pending */
+};
+
+/* A download request waiting for a session. */
+struct svc_qent {
+    uint32_t device;                       /* requester */
+    uint32_t image;                        /* image index */
+    uint64_t offset;                       /* first byte wanted */
+    uint64_t link_bps;                     /* device bandwidth */
+    uint8_t gen;                           /* must equal dev dl_gen */
 };
 
 struct fs_svc {
@@ -101,6 +182,19 @@ struct fs_svc {
     uint32_t att_series[FS_ATT_COUNT];     /* attestations series */
     uint32_t cert_series[2];               /* certificates issued/rejected */
     struct fs_svc_stats stats;             /* decision counters */
+    uint32_t ndeploys;                     /* deploy actions */
+    struct svc_deploy *deploys;            /* in timeline order */
+    uint64_t record_version;               /* last record version used */
+    uint32_t nsessions;                    /* session table size */
+    uint32_t nactive;                      /* sessions in use */
+    struct svc_session *sessions;          /* nsessions */
+    uint32_t *free_sessions;               /* stack of free indexes */
+    uint32_t nfree;                        /* entries of free_sessions */
+    struct svc_qent *queue;                /* ring of waiting requests */
+    uint32_t qcap;                         /* ring capacity (grows) */
+    uint32_t qhead;                        /* index of the oldest */
+    uint32_t qlen;                         /* entries, stale included */
+    uint32_t nqueued;                      /* devices with DL_QUEUED */
 };
 
 /* Metric series of attestation verdict r (created on first use). */
@@ -114,6 +208,41 @@ void fs_attest_receive(struct fs_svc *s, struct fs_msg *m);
 void fs_errrep_intake(struct fs_svc *s, const struct fs_msg *m);
 /* Handle a TELEMETRY message (service/cloud.c); owns m. */
 void fs_cloud_receive(struct fs_svc *s, struct fs_msg *m);
+
+/* Deployments (service/rollout.c): tables at create, freed at destroy. */
+void fs_rollout_init(struct fs_svc *s);
+void fs_rollout_fini(struct fs_svc *s);
+/* Take in the update outcomes of an EVIDENCE message. */
+void fs_rollout_intake(struct fs_svc *s, const struct fs_msg *m);
+/* An error report of image from device arrived (count > 0). */
+void fs_rollout_error(struct fs_svc *s, uint32_t device, uint32_t image);
+/*
+ * After a passing attestation of device (evidence os and apps): mark
+ * targets that already run a deployment's image, and send METADATA to
+ * route_device with the offers and revoked signers (service/offer.c).
+ */
+void fs_rollout_offer(struct fs_svc *s, uint32_t route_device,
+                      uint32_t device, uint32_t os,
+                      const uint32_t apps[FS_APPS_MAX]);
+/* The rank of device among d's targets, or UINT32_MAX. */
+uint32_t fs_rollout_rank(const struct svc_deploy *d, uint32_t device);
+/* A target of d confirmed at at_us (first time only). */
+void fs_rollout_confirmed(struct svc_deploy *d, uint32_t device,
+                          int64_t at_us);
+/* Bytes held by deployments; consistency of their counters. */
+size_t fs_rollout_bytes(const struct fs_svc *s);
+bool fs_rollout_check(const struct fs_svc *s);
+
+/* The download server (service/download.c). */
+void fs_dl_init(struct fs_svc *s);
+void fs_dl_fini(struct fs_svc *s);
+/* DOWNLOAD_REQ and DOWNLOAD_END; both own m. */
+void fs_dl_request(struct fs_svc *s, struct fs_msg *m);
+void fs_dl_end(struct fs_svc *s, struct fs_msg *m);
+/* Start queued requests while sessions are free (after set_service). */
+void fs_dl_drain(struct fs_svc *s);
+size_t fs_dl_bytes(const struct fs_svc *s);
+bool fs_dl_check(const struct fs_svc *s);
 
 /* The registry entry of a registered device, or NULL. */
 struct svc_dev *fs_svc_dev(struct fs_svc *s, uint32_t device);

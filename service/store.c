@@ -2,8 +2,8 @@
  * service/store.c - writing the service's state into fleet.db.
  *
  * Owns: the schema of the service tables (docs/fleet-db.md): devices,
- * attestations, error_reports, signers and secrets, and sealing secrets
- * at rest with crypto_secretbox_easy.
+ * attestations, error_reports, signers, secrets, deployments and waves,
+ * and sealing secrets at rest with crypto_secretbox_easy.
  * Invariants: one savepoint per write, so the tables appear whole or not
  * at all; rows go in by id or index order; simulated times are bound
  * parameters; SQL never calls CURRENT_TIMESTAMP or SQL random numbers; secret keys
@@ -29,6 +29,8 @@ static const char store_schema[] =
     "DROP TABLE IF EXISTS error_reports;"
     "DROP TABLE IF EXISTS signers;"
     "DROP TABLE IF EXISTS secrets;"
+    "DROP TABLE IF EXISTS deployments;"
+    "DROP TABLE IF EXISTS waves;"
     "CREATE TABLE devices(id INTEGER PRIMARY KEY, product TEXT NOT NULL,"
     " device_group TEXT NOT NULL, public_key TEXT NOT NULL,"
     " revoked INTEGER NOT NULL, last_attest_us INTEGER,"
@@ -43,7 +45,15 @@ static const char store_schema[] =
     " public_key TEXT NOT NULL, revoked INTEGER NOT NULL,"
     " revoked_us INTEGER);"
     "CREATE TABLE secrets(name TEXT PRIMARY KEY, public_key TEXT NOT NULL,"
-    " sealed BLOB NOT NULL);";
+    " sealed BLOB NOT NULL);"
+    "CREATE TABLE deployments(idx INTEGER PRIMARY KEY, id TEXT NOT NULL,"
+    " image TEXT NOT NULL, state TEXT NOT NULL, start_us INTEGER,"
+    " waves_opened INTEGER NOT NULL, targets INTEGER NOT NULL,"
+    " offered INTEGER NOT NULL, confirmed INTEGER NOT NULL,"
+    " errors INTEGER NOT NULL, failures INTEGER NOT NULL);"
+    "CREATE TABLE waves(deployment INTEGER NOT NULL, wave INTEGER NOT NULL,"
+    " devices INTEGER NOT NULL, confirmed INTEGER NOT NULL,"
+    " opened_us INTEGER, PRIMARY KEY(deployment, wave));";
 
 /* Bytes of a sealed secret key: nonce || MAC || ciphertext. */
 #define STORE_SEALED_BYTES                                                     \
@@ -212,6 +222,62 @@ store_signers(const struct fs_svc *s, sqlite3 *db)
     return err;
 }
 
+static int
+store_waves(const struct fs_svc *s, sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "INSERT INTO waves VALUES(?,?,?,?,?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return FS_EDB;
+    int err = 0;
+    for (uint32_t i = 0; i < s->ndeploys && err == 0; i++) {
+        const struct svc_deploy *d = &s->deploys[i];
+        for (uint32_t k = 0; k < d->nwaves && err == 0; k++) {
+            uint32_t from = k > 0 ? d->bound[k - 1] : 0;
+            sqlite3_bind_int64(st, 1, i);
+            sqlite3_bind_int64(st, 2, k + 1);
+            sqlite3_bind_int64(st, 3, d->bound[k] - from);
+            sqlite3_bind_int64(st, 4, d->wave_confirmed[k]);
+            store_bind_opt(st, 5, d->opened_us[k] >= 0, d->opened_us[k]);
+            err = store_step(st);
+        }
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static int
+store_deployments(const struct fs_svc *s, sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO deployments VALUES"
+                           "(?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return FS_EDB;
+    int err = 0;
+    for (uint32_t i = 0; i < s->ndeploys && err == 0; i++) {
+        const struct svc_deploy *d = &s->deploys[i];
+        struct fs_svc_deploy_info info;
+        fs_svc_deploy_info(s, d->action->u.deploy.id, &info);
+        sqlite3_bind_int64(st, 1, i);
+        sqlite3_bind_text(st, 2, d->action->u.deploy.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, s->env.scn->images[d->image].id, -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, info.state, -1, SQLITE_STATIC);
+        store_bind_opt(st, 5, d->start_us >= 0, d->start_us);
+        sqlite3_bind_int64(st, 6, d->wave);
+        sqlite3_bind_int64(st, 7, d->ntargets);
+        sqlite3_bind_int64(st, 8, d->noffered);
+        sqlite3_bind_int64(st, 9, d->nconfirmed);
+        sqlite3_bind_int64(st, 10, d->nerrors);
+        sqlite3_bind_int64(st, 11, d->nfailures);
+        err = store_step(st);
+    }
+    sqlite3_finalize(st);
+    return err == 0 ? store_waves(s, db) : err;
+}
+
 /* The seal key: BLAKE2b-256 of the seed and a purpose label. */
 static void
 store_seal_key(const struct fs_svc *s, unsigned char key[32])
@@ -286,6 +352,8 @@ fs_svc_store_write(struct fs_svc *s, struct sqlite3 *db)
         err = store_signers(s, db);
     if (err == 0)
         err = store_secrets(s, db);
+    if (err == 0)
+        err = store_deployments(s, db);
     if (err != 0)
         goto out_rollback;
     return store_exec(db, "RELEASE fs_svc_store");

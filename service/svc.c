@@ -1,14 +1,16 @@
 /*
  * service/svc.c - the security service's registry and message dispatch.
  *
- * Owns: creating and destroying struct fs_svc (registry, CA key, caches),
- * device registration and revocation, signer revocation, the settings in
- * effect, the check-in rate limit and the HELLO -> CHALLENGE exchange.
+ * Owns: creating and destroying struct fs_svc (registry, CA key, caches,
+ * deployments, download sessions), device registration and revocation,
+ * signer revocation, the settings in effect, the check-in rate limit, the
+ * HELLO -> CHALLENGE exchange and dispatching device messages.
  * Invariants: the registry is one array indexed by device id, sized at
  * create; the rate limit counts HELLOs per whole simulated second; every
  * received message is handed on or returned to the pool exactly once.
  * Does not: verify evidence (attest.c), check certificates (cloud.c),
- * count reports (errrep.c) or touch SQLite (store.c).
+ * count reports (errrep.c), run deployments (rollout.c, offer.c), serve
+ * downloads (download.c) or touch SQLite (store.c).
  */
 #include <string.h>
 
@@ -95,6 +97,8 @@ fs_svc_create(const struct fs_svc_env *env, struct fs_svc **out)
     memcpy(s->tag_key, seed, sizeof(s->tag_key));
     sodium_memzero(seed, sizeof(seed));
     svc_alloc_tables(s);
+    fs_rollout_init(s);
+    fs_dl_init(s);
     *out = s;
     return 0;
 }
@@ -106,6 +110,8 @@ fs_svc_destroy(struct fs_svc *s)
         return;
     sodium_memzero(s->ca_sk, sizeof(s->ca_sk));
     sodium_memzero(s->tag_key, sizeof(s->tag_key));
+    fs_dl_fini(s);
+    fs_rollout_fini(s);
     fs_free(s->ticket_series);
     fs_free(s->errrep);
     fs_free(s->meas);
@@ -200,6 +206,8 @@ fs_svc_set_service(struct fs_svc *s, const struct fs_scn_service *changes)
     }
     c->given |= g;
     fs_sim_record(s->env.sim, FS_REC_SVC_SET_SERVICE, 0, (int64_t)g);
+    if (g & ((1u << FS_SVC_MAX_DOWNLOADS) | (1u << FS_SVC_EGRESS)))
+        fs_dl_drain(s);
 }
 
 /* True when this HELLO is over the check-in rate limit. */
@@ -250,6 +258,12 @@ fs_svc_receive(struct fs_svc *s, struct fs_msg *m)
     case FS_MSG_TELEMETRY:
         fs_cloud_receive(s, m);
         break;
+    case FS_MSG_DOWNLOAD_REQ:
+        fs_dl_request(s, m);
+        break;
+    case FS_MSG_DOWNLOAD_END:
+        fs_dl_end(s, m);
+        break;
     default:
         /* Not a device->service message: drop it. */
         fs_msgpool_put(s->env.pool, m);
@@ -294,7 +308,8 @@ fs_svc_bytes(const struct fs_svc *s)
            (size_t)(s->nsigners + 1) * (1 + sizeof(int64_t)) +
            SVC_MEAS_CACHE * sizeof(*s->meas) +
            ((size_t)s->nimages + 1) * FS_REP_COUNT * sizeof(*s->errrep) +
-           (size_t)s->cap_ticket_series * sizeof(*s->ticket_series);
+           (size_t)s->cap_ticket_series * sizeof(*s->ticket_series) +
+           fs_rollout_bytes(s) + fs_dl_bytes(s);
 }
 
 void
@@ -353,5 +368,7 @@ fs_svc_check(const struct fs_svc *s)
     if (s->stats.refused > s->stats.hellos ||
         s->stats.hellos - s->stats.refused > s->stats.challenges)
         return false;
-    return s->nticket_series <= s->cap_ticket_series;
+    if (s->nticket_series > s->cap_ticket_series)
+        return false;
+    return fs_rollout_check(s) && fs_dl_check(s);
 }
