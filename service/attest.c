@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
@@ -137,7 +138,7 @@ fs_attest_verify(struct fs_svc *s, const struct fs_evidence *ev)
     if (fs_scn_defense_on(scn, FS_DEF_ATTESTATION_SIGNATURE)) {
         unsigned char buf[FS_EVIDENCE_BYTES];
         size_t n = fs_evidence_encode(ev, buf);
-        if (crypto_sign_verify_detached(ev->sig, buf, n, d->pk) != 0)
+        if (fs_crypto_verify(s->env.sim, ev->sig, buf, n, d->pk) != 0)
             return FS_ATT_BAD_SIGNATURE;
     }
     bool fresh = attest_nonce_fresh(s, d, ev->nonce);
@@ -170,7 +171,7 @@ fs_cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out)
     c.serial = s->next_serial++;
     unsigned char buf[FS_CERT_BYTES];
     size_t n = fs_cert_encode(&c, buf);
-    crypto_sign_detached(c.sig, NULL, buf, n, s->ca_sk);
+    fs_crypto_sign(s->env.sim, c.sig, buf, n, s->ca_sk);
     d->cert_serial = c.serial;
     d->cert_not_after_us = c.not_after_us;
     s->stats.certs_issued++;

@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/sim.h"
 
@@ -59,9 +60,8 @@ offer_record(struct fs_svc *s, struct svc_deploy *d, uint32_t slot,
     rec->target = fs_catalog_manifest(s->env.catalog, d->image)->m;
     unsigned char buf[FS_RECORD_BYTES];
     size_t n = fs_update_record_encode(rec, buf);
-    crypto_sign_detached(rec->sig, NULL, buf, n,
-                         fs_catalog_signer_sk(s->env.catalog,
-                                              FS_SIGNER_UPDATE));
+    fs_crypto_sign(s->env.sim, rec->sig, buf, n,
+                   fs_catalog_signer_sk(s->env.catalog, FS_SIGNER_UPDATE));
     r->signed_us = now;
     s->stats.records_signed++;
     fs_sim_record(s->env.sim, FS_REC_SVC_RECORD_SIGN, d->index,

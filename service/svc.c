@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
@@ -92,7 +93,7 @@ fs_svc_create(const struct fs_svc_env *env, struct fs_svc **out)
     fs_rng_seed(&s->rng, fs_sim_seed(env->sim), UINT32_MAX, FS_RNG_KEYS);
     unsigned char seed[32];
     svc_derive(s, "fleetsim-service-ca", seed);
-    crypto_sign_seed_keypair(s->ca_pk, s->ca_sk, seed);
+    fs_crypto_keygen(env->sim, s->ca_pk, s->ca_sk, seed);
     svc_derive(s, "fleetsim-service-cert-tag", seed);
     memcpy(s->tag_key, seed, sizeof(s->tag_key));
     sodium_memzero(seed, sizeof(seed));
