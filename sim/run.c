@@ -356,8 +356,14 @@ fs_run_step(struct fs_run *r, uint64_t max_events, bool *out_done)
         uint64_t ran = 0;
         int err = fs_sim_run(r->sim, until, budget, &ran);
         budget -= ran;
-        if (r->opts.check)
+        if (r->opts.check) {
             FS_ASSERT(fs_sim_check(r->sim));
+            FS_ASSERT(fs_metrics_check(r->metrics));
+            FS_ASSERT(fs_catalog_check(r->catalog));
+            FS_ASSERT(fs_fleet_check(r->fleet));
+            FS_ASSERT(fs_svc_check(r->svc));
+            FS_ASSERT(fs_attack_check(r->attack));
+        }
         if (err != 0) {
             *out_done = false;
             return err;
