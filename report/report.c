@@ -166,8 +166,8 @@ finish_tmp(FILE *fp, const char *tmp, const char *dir, const char *name,
     return 0;
 }
 
-static int
-mkdirs(const char *path)
+int
+fs_report_mkdirs(const char *path)
 {
     char buf[4096];
     snprintf(buf, sizeof(buf), "%s", path);
@@ -187,7 +187,7 @@ fs_report_write_all(struct fs_run *run, const char *dir, double wall_s,
                     const char *trace_tmp, struct fs_diag *diag)
 {
     char tmp[4096];
-    if (mkdirs(dir) != 0)
+    if (fs_report_mkdirs(dir) != 0)
         return fs_diag_set(diag, FS_EIO, dir, 0, 0,
                            "cannot create the output folder: %s",
                            strerror(errno));

@@ -232,24 +232,6 @@ fs_cli_collect_yaml(char **paths, size_t npaths, struct fs_cli_paths *out)
     return 0;
 }
 
-int
-fs_cli_mkdirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 void
 fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
                          double wall_s)

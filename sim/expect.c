@@ -329,22 +329,23 @@ fs_cmp_text(enum fs_cmp op)
     return t[op];
 }
 
+/* Does a comparison whose three-way result is sign (-1, 0, 1) satisfy op? */
 static bool
-cmp_double(double a, enum fs_cmp op, double b)
+cmp_sign(int sign, enum fs_cmp op)
 {
     switch (op) {
     case FS_CMP_EQ:
-        return a == b;
+        return sign == 0;
     case FS_CMP_NE:
-        return a != b;
+        return sign != 0;
     case FS_CMP_LT:
-        return a < b;
+        return sign < 0;
     case FS_CMP_LE:
-        return a <= b;
+        return sign <= 0;
     case FS_CMP_GT:
-        return a > b;
+        return sign > 0;
     case FS_CMP_GE:
-        return a >= b;
+        return sign >= 0;
     }
     return false;
 }
@@ -352,21 +353,13 @@ cmp_double(double a, enum fs_cmp op, double b)
 static bool
 cmp_int(int64_t a, enum fs_cmp op, int64_t b)
 {
-    switch (op) {
-    case FS_CMP_EQ:
-        return a == b;
-    case FS_CMP_NE:
-        return a != b;
-    case FS_CMP_LT:
-        return a < b;
-    case FS_CMP_LE:
-        return a <= b;
-    case FS_CMP_GT:
-        return a > b;
-    case FS_CMP_GE:
-        return a >= b;
-    }
-    return false;
+    return cmp_sign((a > b) - (a < b), op);
+}
+
+static bool
+cmp_double(double a, enum fs_cmp op, double b)
+{
+    return cmp_sign((a > b) - (a < b), op);
 }
 
 static bool
@@ -409,7 +402,7 @@ fs_expect_eval(const struct fs_expr *e, const struct fs_metrics *m, char *seen,
            ppm * total in 128-bit integers (no rounding at 7% of 100). */
         __int128 lhs = (__int128)v * 1000000;
         __int128 rhs = (__int128)e->percent_ppm * total;
-        return cmp_int(lhs < rhs ? -1 : lhs > rhs, e->op, 0);
+        return cmp_sign((lhs > rhs) - (lhs < rhs), e->op);
     }
     snprintf(seen, seen_len, "%" PRId64, v);
     return cmp_double((double)v, e->op, e->number);

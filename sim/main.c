@@ -23,6 +23,7 @@
 #include "fleetsim/cli.h"
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
+#include "fleetsim/report.h"
 #include "fleetsim/run.h"
 #include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
@@ -192,7 +193,7 @@ cmd_run(int argc, char **argv)
     struct fs_diag diag;
     fs_diag_clear(&diag);
     struct fs_run *run;
-    if (o.trace && fs_cli_mkdirs(out_dir) != 0) {
+    if (o.trace && fs_report_mkdirs(out_dir) != 0) {
         fprintf(stderr, "fleetsim: cannot create %s: %s\n", out_dir,
                 strerror(errno));
         fs_scn_destroy(scn);

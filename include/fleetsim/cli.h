@@ -60,9 +60,6 @@ bool fs_cli_parse_u64(const char *s, uint64_t *out);
 int fs_cli_collect_yaml(char **paths, size_t npaths, struct fs_cli_paths *out);
 void fs_cli_paths_fini(struct fs_cli_paths *p);
 
-/* mkdir -p; returns 0 or -1 with errno set. */
-int fs_cli_mkdirs(const char *path);
-
 /* The summary `run` prints on stdout after writing its outputs. */
 void fs_cli_print_run_summary(FILE *fp, struct fs_run *run,
                               const char *out_dir, double wall_s);

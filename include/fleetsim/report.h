@@ -26,6 +26,9 @@ struct fs_run;
 int fs_report_write_all(struct fs_run *run, const char *dir, double wall_s,
                         const char *trace_tmp, struct fs_diag *diag);
 
+/* Create path and its parents (mkdir -p); 0, or -1 with errno set. */
+int fs_report_mkdirs(const char *path);
+
 /* Write s as a JSON string literal (with quotes) to fp. */
 void fs_report_json_string(FILE *fp, const char *s);
 
