@@ -419,6 +419,31 @@ cmd_bench(int argc, char **argv)
     return EXIT_USAGE;
 }
 
+/* ----------------------------------------------------------------- diff */
+
+static const char diff_help[] =
+    "usage: fleetsim diff A/trace.zst B/trace.zst\n"
+    "\n"
+    "Compare two traces written by 'fleetsim run --trace' and print the\n"
+    "first record where they part (time, kind, object, value), or that they\n"
+    "are identical.\n"
+    "\n"
+    "exit status: 0 identical, 1 different, 2 unreadable or bad usage.\n";
+
+static int
+cmd_diff(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return fputs(diff_help, stdout), EXIT_OK;
+    if (argc != 3)
+        return fputs(diff_help, stderr), EXIT_USAGE;
+    bool same = false;
+    if (fs_report_diff(argv[1], argv[2], stdout, &same) != 0)
+        return EXIT_USAGE;
+    return same ? EXIT_OK : EXIT_EXPECT;
+}
+
 /* ----------------------------------------------------------------- main */
 
 static const char main_help[] =
@@ -432,6 +457,7 @@ static const char main_help[] =
     "  validate FILE... check scenario files without simulating\n"
     "  bench engine     measure the event engine (hold model)\n"
     "  bench rollout    measure an OS rollout to N devices\n"
+    "  diff A B         first record where two traces part\n"
     "\n"
     "  fleetsim COMMAND --help   help on one command\n"
     "  fleetsim --version        print the version\n";
@@ -461,6 +487,8 @@ main(int argc, char **argv)
         return cmd_validate(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "diff") == 0)
+        return cmd_diff(argc - 1, argv + 1);
     fprintf(stderr, "fleetsim: unknown command '%s'\n\n%s", cmd, main_help);
     return EXIT_USAGE;
 }

@@ -12,6 +12,7 @@
 #ifndef FLEETSIM_REPORT_H
 #define FLEETSIM_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "fleetsim/diag.h"
@@ -41,5 +42,13 @@ int fs_report_summary_json(struct fs_run *run, double wall_s, FILE *fp);
 int fs_report_html(struct fs_run *run, FILE *fp);
 /* fleet.db at path (a new file). */
 int fs_report_db(struct fs_run *run, const char *path, struct fs_diag *diag);
+
+/*
+ * Compare two traces (trace.zst) record by record and print where they
+ * part, or that they are identical, to fp. Sets *out_same. Returns 0, or
+ * FS_EIO when a file cannot be read or is not a trace.
+ */
+int fs_report_diff(const char *path_a, const char *path_b, FILE *fp,
+                   bool *out_same);
 
 #endif

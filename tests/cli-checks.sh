@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# tests/cli-checks.sh FLEETSIM - end-to-end checks of the command line:
+# exit statuses, whole outputs, traces and their fingerprint, diff, SIGINT.
+# Prints one line per check and ends with "N passed, N failed".
+set -u
+bin=${1:?usage: cli-checks.sh FLEETSIM}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+check() { # name, then a command that must succeed
+    local name=$1; shift
+    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $name"; fi
+}
+scn=tests/scenarios/basic-attest.yaml
+
+"$bin" run "$scn" --quiet --trace --out "$tmp/a"; rc_a=$?
+"$bin" run "$scn" --quiet --trace --out "$tmp/b"; rc_b=$?
+"$bin" run "$scn" --quiet --trace --out "$tmp/c" --seed 99 >/dev/null; rc_c=$?
+check "run exits 0 when expectations hold" test "$rc_a" = 0 -a "$rc_b" = 0
+check "outputs are whole" test -s "$tmp/a/summary.json" -a -s "$tmp/a/fleet.db" -a -s "$tmp/a/report.html" -a -s "$tmp/a/trace.zst"
+check "no temporary files left" test -z "$(ls -A "$tmp/a" | grep tmp)"
+check "same seed, same database" cmp -s "$tmp/a/fleet.db" "$tmp/b/fleet.db"
+check "same seed, same report" cmp -s "$tmp/a/report.html" "$tmp/b/report.html"
+check "same seed, same trace" cmp -s "$tmp/a/trace.zst" "$tmp/b/trace.zst"
+"$bin" diff "$tmp/a/trace.zst" "$tmp/b/trace.zst" >/dev/null; rc=$?
+check "diff of equal traces exits 0" test "$rc" = 0
+"$bin" diff "$tmp/a/trace.zst" "$tmp/c/trace.zst" >/dev/null; rc=$?
+check "diff of different seeds exits 1" test "$rc" = 1
+"$bin" diff "$tmp/a/trace.zst" "$scn" >/dev/null 2>&1; rc=$?
+check "diff of a non-trace exits 2" test "$rc" = 2
+fa=$(grep -o '"fingerprint": "[0-9a-f]*"' "$tmp/a/summary.json")
+fc=$(grep -o '"fingerprint": "[0-9a-f]*"' "$tmp/c/summary.json")
+check "another seed, another fingerprint" test "$fa" != "$fc"
+
+"$bin" validate tests/bad/missing-unit.yaml 2>/dev/null; rc=$?
+check "validate exits 2 on bad input" test "$rc" = 2
+"$bin" run tests/bad/missing-unit.yaml --out "$tmp/bad" 2>/dev/null; rc=$?
+check "run exits 2 on bad input" test "$rc" = 2
+check "bad input writes nothing" test ! -e "$tmp/bad"
+"$bin" run 2>/dev/null; rc=$?
+check "missing argument exits 2" test "$rc" = 2
+"$bin" frobnicate 2>/dev/null; rc=$?
+check "unknown command exits 2" test "$rc" = 2
+for c in run test validate bench diff; do
+    "$bin" $c --help >/dev/null; rc=$?
+    check "$c --help exits 0" test "$rc" = 0
+done
+"$bin" --version >/dev/null; rc=$?
+check "--version exits 0" test "$rc" = 0
+
+# Expectations that fail give 1.
+sed 's/devices == [0-9]*/devices == 1/' "$scn" > "$tmp/failing.yaml"
+"$bin" test "$tmp/failing.yaml" > "$tmp/failing.out"; rc=$?
+check "test exits 1 when an expectation fails" test "$rc" = 1
+check "test ends with the count line" grep -qx '0 passed, 1 failed' "$tmp/failing.out"
+
+# SIGINT stops at an event boundary, writes outputs, exits 130.
+"$bin" run scenarios/dw100-fleet.yaml --quiet --out "$tmp/int" & pid=$!
+sleep 2; kill -INT "$pid"; wait "$pid"; rc=$?
+check "SIGINT exits 130" test "$rc" = 130
+check "SIGINT still writes the summary" grep -q '"completed": false' "$tmp/int/summary.json"
+
+echo "$pass passed, $fail failed"
+test "$fail" = 0
