@@ -55,3 +55,18 @@ fs_fleet_answer_timeout_us(void)
 {
     return DEV_ANSWER_TIMEOUT_US;
 }
+
+/* Copy device's update outcomes waiting for upload; see device.h. */
+size_t
+fs_fleet_update_reports(struct fs_fleet *f, uint32_t device,
+                        struct fs_update_report *out, size_t max)
+{
+    FS_ASSERT(device < f->ndevs);
+    const struct dev_upd *s = fs__dev_upd_of(f, device);
+    if (s == NULL)
+        return 0;
+    size_t n = s->nrep < max ? s->nrep : max;
+    for (size_t i = 0; i < n; i++)
+        out[i] = s->rep[i];
+    return s->nrep;
+}

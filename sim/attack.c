@@ -196,6 +196,13 @@ setup_action(struct fs_attack *a, uint32_t i)
             ac->flood->pending_us[d] = -1;
         a->floods[a->nfloods++] = i;
     }
+    if (!ac->is_fault && atk_is_update_kind(ac->kind)) {
+        ac->upd = fs_xcalloc(ac->ntargets ? ac->ntargets : 1,
+                             sizeof(*ac->upd));
+        a->upds[a->nupds++] = i;
+        if (ac->kind == FS_ATK_MIX_AND_MATCH)
+            a->capture = true;
+    }
     if (ac->is_fault && ac->kind == FS_FAULT_NETWORK_OUTAGE &&
         a->offline_holds == NULL)
         a->offline_holds =
@@ -212,6 +219,7 @@ fs_attack_create(const struct fs_attack_env *env, struct fs_attack **out)
     a->acts = fs_xcalloc(a->nacts ? a->nacts : 1, sizeof(*a->acts));
     a->watch = fs_xcalloc(a->nacts ? a->nacts : 1, sizeof(*a->watch));
     a->floods = fs_xcalloc(a->nacts ? a->nacts : 1, sizeof(*a->floods));
+    a->upds = fs_xcalloc(a->nacts ? a->nacts : 1, sizeof(*a->upds));
     memset(a->series, 0xff, sizeof(a->series));
     fs_svc_load_init(&a->load, env->svc);
     for (uint32_t i = 0; i < a->nacts; i++) {
@@ -236,10 +244,12 @@ fs_attack_destroy(struct fs_attack *a)
         if (ac->flood != NULL)
             fs_free(ac->flood->pending_us);
         fs_free(ac->flood);
+        atk_upd_destroy(ac);
         fs_free(ac->rec);
         fs_free(ac->targets);
     }
     fs_free(a->offline_holds);
+    fs_free(a->upds);
     fs_free(a->floods);
     fs_free(a->watch);
     fs_free(a->acts);
@@ -264,8 +274,8 @@ fire_attack(struct atk_action *ac)
         atk_flood_fire(ac);
         break;
     default:
-        /* The update-path attacks need the METADATA/CHUNK exchange,
-           which the model does not have yet: nothing is attempted. */
+        if (atk_is_update_kind(ac->kind))
+            atk_upd_fire(ac);
         break;
     }
 }
@@ -318,6 +328,8 @@ fs_attack_on_to_svc(struct fs_attack *a, struct fs_msg *m)
 {
     if (m->kind == FS_MSG_EVIDENCE && !m->forged && a->nwatch > 0)
         atk_attest_watch(a, m);
+    if (m->kind == FS_MSG_DOWNLOAD_END && a->nupds > 0)
+        atk_upd_to_svc(a, m);
     if (a->svc_down > 0) {
         a->dropped_outage++;
         fs_msgpool_put(a->env.pool, m);
@@ -332,6 +344,8 @@ fs_attack_on_to_svc(struct fs_attack *a, struct fs_msg *m)
 bool
 fs_attack_on_to_device(struct fs_attack *a, struct fs_msg *m)
 {
+    if (a->nupds > 0 && atk_upd_to_device(a, m))
+        return true;
     return atk_service_answer(a, m);
 }
 
@@ -355,7 +369,7 @@ action_ok(const struct fs_attack *a, const struct atk_action *ac)
             return false;
         if (i > 0 && ac->targets[i - 1].device >= t->device)
             return false;
-        if (t->phase > ATK_DONE || t->tries > ATK_TRIES_MAX)
+        if (t->phase > ATK_DELIVER || t->tries > ATK_TRIES_MAX)
             return false;
     }
     return !ac->fired || ac->act->at_us <= fs_sim_now_us(a->env.sim);
@@ -374,5 +388,6 @@ fs_attack_check(const struct fs_attack *a)
     for (uint32_t i = 0; i < a->nacts; i++)
         if (!action_ok(a, &a->acts[i]))
             return false;
-    return a->nwatch <= a->nacts && a->nfloods <= a->nacts;
+    return a->nwatch <= a->nacts && a->nfloods <= a->nacts &&
+           a->nupds <= a->nacts && a->ncaps <= ATK_CAPS_MAX;
 }

@@ -48,7 +48,40 @@ enum atk_phase {
     ATK_WAIT_ANSWER,     /* our EVIDENCE is out */
     ATK_WAIT_BOOT,       /* malicious_flash: watching the reboot */
     ATK_ACTIVE,          /* a fault holds this target (network outage) */
-    ATK_DONE             /* ended */
+    ATK_DONE,            /* ended */
+    ATK_WAIT_CHECKIN,    /* update path: fired, waiting for a check-in */
+    ATK_WAIT_META,       /* update path: CERT seen, METADATA may follow */
+    ATK_HOLD,            /* freeze: withholding metadata until it expires */
+    ATK_DELIVER          /* update path: the attacker's offer is out */
+};
+
+/* Update path: slow_retrieval sends this much every ATK_TRICKLE_US. */
+#define ATK_TRICKLE_BYTES 16u
+#define ATK_TRICKLE_US (4 * ATK_US_PER_S)
+/* endless_data: bytes added past the declared length. */
+#define ATK_ENDLESS_BYTES (256u * 1024u)
+/* mix_and_match: genuine records remembered, one per (product, group). */
+#define ATK_CAPS_MAX 16u
+
+/* Update path: what the attacker delivers to one target. */
+struct atk_upd {
+    struct fs_update_record rec;     /* freeze: withheld; leaked: obtained */
+    struct fs_signed_manifest sm;    /* the manifest that goes with rec */
+    struct fs_msg *held;             /* slow_retrieval: chunk being trickled */
+    uint32_t image;                  /* image of the manifest delivered */
+    uint32_t rec_image;              /* image the delivered record names */
+    uint64_t length;                 /* declared length of image */
+    int64_t start_us;                /* slow_retrieval: trickle began */
+    bool have;                       /* rec and sm hold something */
+    bool revoked_seen;               /* leaked_key: told the key is revoked */
+    bool flipped;                    /* tamper_in_transit: bits flipped */
+    bool trickle;                    /* slow_retrieval: still trickling */
+};
+
+/* A genuine record seen on the path (mix_and_match). */
+struct atk_cap {
+    struct fs_update_record rec;     /* as the service signed it */
+    struct fs_signed_manifest sm;    /* the manifest it went with */
 };
 
 struct atk_action;
@@ -93,6 +126,7 @@ struct atk_action {
     struct atk_target *targets;          /* sorted by device id */
     struct fs_evidence *rec;             /* replay: per target, or NULL */
     struct atk_flood *flood;             /* checkin_flood, or NULL */
+    struct atk_upd *upd;                 /* update path: per target */
     uint64_t t_end;                      /* outage end event id */
 };
 
@@ -105,6 +139,11 @@ struct fs_attack {
     uint32_t nwatch;                     /* entries of watch */
     uint32_t *floods;                    /* indexes of flood actions */
     uint32_t nfloods;                    /* entries of floods */
+    uint32_t *upds;                      /* indexes of update-path actions */
+    uint32_t nupds;                      /* entries of upds */
+    bool capture;                        /* a mix_and_match wants records */
+    uint32_t ncaps;                      /* entries of caps */
+    struct atk_cap caps[ATK_CAPS_MAX];   /* genuine records seen */
     uint8_t *offline_holds;              /* per device: outages holding it */
     uint32_t svc_down;                   /* service outages in effect */
     struct fs_svc_load load;             /* the service's answer backlog */
@@ -141,5 +180,12 @@ void atk_flood_fire(struct atk_action *ac);
 void atk_svcout_fire(struct atk_action *ac);
 void atk_flood_saw_hello(struct fs_attack *a, const struct fs_msg *m);
 bool atk_service_answer(struct fs_attack *a, struct fs_msg *m);
+
+/* sim/attack_update.c: the attacks on the update path */
+bool atk_is_update_kind(unsigned kind);
+void atk_upd_fire(struct atk_action *ac);
+bool atk_upd_to_device(struct fs_attack *a, struct fs_msg *m);
+void atk_upd_to_svc(struct fs_attack *a, const struct fs_msg *m);
+void atk_upd_destroy(struct atk_action *ac);
 
 #endif

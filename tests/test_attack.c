@@ -388,6 +388,199 @@ test_attack_flash_corruption_caught_by_secure_boot(void **state)
     assert_int_equal(comp, 0);
 }
 
+/* ---- update path ------------------------------------------------------- */
+
+/*
+ * A fleet with an OS rollout to deploy: %s duration, %s extra service
+ * lines, %s defences, %s the timeline entries. 20 devices in group "field"
+ * and 20 in "lab", all on os-24.01 with app-1.4.0.
+ */
+static const char upd_fmt[] =
+    "scenario: attack-update-test\n"
+    "seed: 9\n"
+    "duration: %s\n"
+    "service:\n"
+    "  checkin_interval: 30m\n"
+    "%s"
+    "%s"
+    "products:\n"
+    "  - name: DW100\n"
+    "groups:\n"
+    "  - name: field\n"
+    "  - name: lab\n"
+    "images:\n"
+    "  - {id: os-23.04, kind: os, version: \"23.04\", size: 4MiB}\n"
+    "  - {id: os-24.01, kind: os, version: \"24.01\", size: 4MiB}\n"
+    "  - {id: os-24.10, kind: os, version: \"24.10\", size: 4MiB}\n"
+    "  - {id: app-1.4.0, kind: app, name: dw-app, product: DW100,\n"
+    "     version: 1.4.0, size: 300KiB, capabilities: {gpio: [8]}}\n"
+    "  - {id: app-1.5.0, kind: app, name: dw-app, product: DW100,\n"
+    "     version: 1.5.0, size: 300KiB, capabilities: {gpio: [8]}}\n"
+    "fleet:\n"
+    "  - {product: DW100, count: 20, group: field, os: os-24.01,\n"
+    "     app: app-1.4.0}\n"
+    "  - {product: DW100, count: 20, group: lab, os: os-24.01,\n"
+    "     app: app-1.4.0}\n"
+    "timeline:\n"
+    "%s";
+
+/* The OS rollout the update-path attacks ride on. */
+#define UPD_ROLLOUT "  - {at: 10m, deploy: {id: r, image: os-24.10}}\n"
+
+/*
+ * Run the update-path scenario and check that all 10 attempts of kind
+ * ended as want, with want_compromised devices compromised at the end.
+ */
+static void
+expect_upd(const char *kind, const char *defense, const char *service,
+           const char *timeline, const char *duration, const char *want,
+           int64_t want_compromised)
+{
+    char defenses[96] = "";
+    if (defense != NULL)
+        snprintf(defenses, sizeof(defenses), "defenses: {%s: false}\n",
+                 defense);
+    char text[4096];
+    int n = snprintf(text, sizeof(text), upd_fmt, duration,
+                     service ? service : "", defenses, timeline);
+    assert_true(n > 0 && (size_t)n < sizeof(text));
+    struct fs_diag d;
+    fs_diag_clear(&d);
+    struct fs_scn *scn = NULL;
+    if (fs_scn_load_string("upd.yaml", text, (size_t)n, &scn, &d) != 0)
+        fail_msg("load: %d:%d: %s", d.line, d.column, d.msg);
+    struct fs_run_opts o;
+    memset(&o, 0, sizeof(o));
+    o.check = true;
+    struct fs_run *r = NULL;
+    if (fs_run_create(scn, &o, &r, &d) != 0)
+        fail_msg("create: %s", d.msg);
+    bool done = false;
+    while (!done)
+        assert_int_equal(fs_run_step(r, 100000, &done), 0);
+    const char *other = strcmp(want, "blocked") == 0 ? "succeeded" : "blocked";
+    assert_int_equal(attacks(r, kind, "attempted"), 10);
+    assert_int_equal(attacks(r, kind, want), 10);
+    assert_int_equal(attacks(r, kind, other), 0);
+    assert_int_equal(compromised(r), want_compromised);
+    finish(r, scn);
+}
+
+/* kind against 25% of the fleet riding the OS rollout. */
+static void
+expect_rollout(const char *kind, const char *extra, const char *defense,
+               const char *service, const char *duration, const char *want,
+               int64_t want_compromised)
+{
+    char tl[512];
+    snprintf(tl, sizeof(tl),
+             UPD_ROLLOUT "  - {at: 5m, attack: {kind: %s, targets: 25%%%s}}\n",
+             kind, extra);
+    expect_upd(kind, defense, service, tl, duration, want, want_compromised);
+}
+
+static void
+test_attack_unsigned_image(void **state)
+{
+    (void)state;
+    expect_rollout("unsigned_image", "", NULL, NULL, "4h", "blocked", 0);
+    expect_rollout("unsigned_image", "", "verify_signatures", NULL, "4h",
+                   "succeeded", 10);
+}
+
+static void
+test_attack_foreign_key(void **state)
+{
+    (void)state;
+    expect_rollout("foreign_key", ", signer: mallory", NULL, NULL, "4h",
+                   "blocked", 0);
+    expect_rollout("foreign_key", ", signer: mallory", "verify_signatures",
+                   NULL, "4h", "succeeded", 10);
+    /* No key named: the attacker's own key pair, unknown to every device. */
+    expect_rollout("foreign_key", "", NULL, NULL, "4h", "blocked", 0);
+    expect_rollout("foreign_key", "", "verify_signatures", NULL, "4h",
+                   "succeeded", 10);
+}
+
+static void
+test_attack_rollback(void **state)
+{
+    (void)state;
+    expect_rollout("rollback", ", image: os-23.04", NULL, NULL, "4h",
+                   "blocked", 0);
+    expect_rollout("rollback", ", image: os-23.04", "anti_rollback", NULL,
+                   "4h", "succeeded", 0);
+}
+
+static void
+test_attack_tamper_in_transit(void **state)
+{
+    (void)state;
+    expect_rollout("tamper_in_transit", "", NULL, NULL, "4h", "blocked", 0);
+    /* Installed past the download checks; measured boot still refuses it. */
+    expect_rollout("tamper_in_transit", "", "verify_hashes", NULL, "4h",
+                   "succeeded", 0);
+}
+
+static void
+test_attack_endless_data(void **state)
+{
+    (void)state;
+    expect_rollout("endless_data", "", NULL, NULL, "4h", "blocked", 0);
+    expect_rollout("endless_data", "", "verify_lengths", NULL, "4h",
+                   "succeeded", 0);
+}
+
+static void
+test_attack_slow_retrieval(void **state)
+{
+    (void)state;
+    const char *svc = "  download_timeout: 10m\n";
+    expect_rollout("slow_retrieval", "", NULL, svc, "3h", "blocked", 0);
+    expect_rollout("slow_retrieval", "", "download_timeout", svc, "3h",
+                   "succeeded", 0);
+}
+
+static void
+test_attack_freeze(void **state)
+{
+    (void)state;
+    const char *svc = "  manifest_lifetime: 1h\n";
+    expect_rollout("freeze", "", NULL, svc, "5h", "blocked", 0);
+    expect_rollout("freeze", "", "manifest_expiry", svc, "5h", "succeeded",
+                   0);
+}
+
+static void
+test_attack_mix_and_match(void **state)
+{
+    (void)state;
+    const char *tl =
+        "  - {at: 10m, deploy: {id: l, image: app-1.5.0, to: lab}}\n"
+        "  - {at: 1h, attack: {kind: mix_and_match,\n"
+        "     targets: {group: field, share: 50%}}}\n";
+    expect_upd("mix_and_match", NULL, NULL, tl, "4h", "blocked", 0);
+    expect_upd("mix_and_match", "manifest_binding", NULL, tl, "4h",
+               "succeeded", 0);
+}
+
+static void
+test_attack_leaked_key(void **state)
+{
+    (void)state;
+    const char *revoked =
+        "  - {at: 1h, attack: {kind: leaked_key, image: app-1.5.0,\n"
+        "     targets: 25%}}\n"
+        "  - {at: 1h, revoke_key: oem}\n";
+    expect_upd("leaked_key", NULL, NULL, revoked, "4h", "blocked", 0);
+    expect_upd("leaked_key", "key_revocation", NULL, revoked, "4h",
+               "succeeded", 10);
+    /* Never revoked: it succeeds, and the key is still a trusted one. */
+    const char *kept =
+        "  - {at: 1h, attack: {kind: leaked_key, targets: 25%}}\n";
+    expect_upd("leaked_key", NULL, NULL, kept, "4h", "succeeded", 0);
+}
+
 int
 main(void)
 {
@@ -408,6 +601,15 @@ main(void)
         T(test_attack_flood_succeeds_without_rate_limit),
         T(test_attack_outages_recover),
         T(test_attack_flash_corruption_caught_by_secure_boot),
+        T(test_attack_unsigned_image),
+        T(test_attack_foreign_key),
+        T(test_attack_rollback),
+        T(test_attack_tamper_in_transit),
+        T(test_attack_endless_data),
+        T(test_attack_slow_retrieval),
+        T(test_attack_freeze),
+        T(test_attack_mix_and_match),
+        T(test_attack_leaked_key),
     };
 #undef T
     return cmocka_run_group_tests_name("attack", tests, NULL, NULL);

@@ -380,5 +380,14 @@ void fs_fleet_reboot(struct fs_fleet *f, uint32_t device);
 void fs_fleet_force_offline(struct fs_fleet *f, uint32_t device, bool off);
 /* How long a device waits for a service answer before giving up (us). */
 int64_t fs_fleet_answer_timeout_us(void);
+/*
+ * Copy up to max of the update outcomes device holds for its next upload
+ * (oldest first) into out; returns how many it holds (may exceed max).
+ * Outcomes are appended as the device counts them and leave only when the
+ * service acknowledges an upload, so the attacker on the path can see what
+ * the device made of the update it delivered.
+ */
+size_t fs_fleet_update_reports(struct fs_fleet *f, uint32_t device,
+                               struct fs_update_report *out, size_t max);
 
 #endif

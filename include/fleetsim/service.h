@@ -368,4 +368,16 @@ void fs_svc_receive_from(struct fs_svc *s, struct fs_msg *m,
                                        int64_t delay_us),
                          void *ctx);
 
+/*
+ * An upload of sm in the name of its signer, as a vendor (or whoever holds
+ * the vendor's key) makes one: when sm verifies under a catalog signer the
+ * service has not revoked, write to out a record for sm bound to device's
+ * product and group (deployment UINT32_MAX, the next record version,
+ * expiring after manifest_lifetime), signed with the update-service key.
+ * Returns 0, FS_EBADSIG (sm does not verify), FS_ELIMIT (its signer is
+ * revoked) or FS_EINVAL (unknown device or signer).
+ */
+int fs_svc_sign_upload(struct fs_svc *s, const struct fs_signed_manifest *sm,
+                       uint32_t device, struct fs_update_record *out);
+
 #endif
