@@ -166,6 +166,8 @@ fs_report_db(struct fs_run *run, const char *path, struct fs_diag *diag)
         }
         sqlite3_finalize(c.stmt);
     }
+    if (rc == SQLITE_OK && fs_report_samples_db(run, db) != 0)
+        rc = SQLITE_ERROR;
     if (rc == SQLITE_OK && fs_svc_store_write(fs_run_svc(run), db) != 0)
         rc = SQLITE_ERROR;
     if (rc == SQLITE_OK)

@@ -21,7 +21,8 @@ static const char css[] =
     "color:#222}table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
     "th{background:#f4f4f4}.held{color:#070}.failed{color:#b00;"
-    "font-weight:bold}.nr{color:#a60}code{font-size:95%}";
+    "font-weight:bold}.nr{color:#a60}code{font-size:95%}"
+    "svg{background:#fff}.legend{font-size:90%;margin-top:0}";
 
 static void
 metric_row(void *ctx, enum fs_metric f, const char *const *values,
@@ -106,6 +107,7 @@ fs_report_html(struct fs_run *run, FILE *fp)
             fs_run_is_done(run) ? "" : " (interrupted)", fs_run_events(run),
             fs_run_failures(run), hex);
     expectations_table(run, fp);
+    fs_report_charts(run, fp);
     fputs("<h2>Metrics at the end of the run</h2>\n"
           "<table><tr><th>series</th><th>value</th></tr>\n", fp);
     fs_metrics_visit(fs_run_metrics(run), metric_row, fp);

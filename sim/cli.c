@@ -237,7 +237,7 @@ fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
                          double wall_s)
 {
     char simt[32], fp_hex[65];
-    fs_units_format_duration(fs_run_now_us(run), simt, sizeof(simt));
+    fs_units_format_duration_human(fs_run_now_us(run), simt, sizeof(simt));
     fs_run_fingerprint(run, fp_hex);
     uint64_t ev = fs_run_events(run);
     fprintf(fp, "devices      %" PRIu64 "\n", fs_run_devices(run));

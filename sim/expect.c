@@ -372,7 +372,7 @@ eval_duration(const struct fs_expr *e, const struct fs_metrics *m, char *seen,
     if (us == INT64_MAX)
         snprintf(seen, seen_len, "never");
     else
-        fs_units_format_duration(us, seen, (unsigned)seen_len);
+        fs_units_format_duration_human(us, seen, (unsigned)seen_len);
     return cmp_int(us, e->op, e->duration_us);
 }
 

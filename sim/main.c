@@ -80,7 +80,8 @@ on_timer(uv_timer_t *t)
     double wall = elapsed_s(host->start_ns);
     double eta = frac > 0.001 ? wall / frac - wall : 0;
     char simt[32];
-    fs_units_format_duration(fs_run_now_us(host->run), simt, sizeof(simt));
+    fs_units_format_duration_human(fs_run_now_us(host->run), simt,
+                                   sizeof(simt));
     int width = 30, fill = (int)(frac * width);
     char bar[40];
     for (int i = 0; i < width; i++)
@@ -202,6 +203,8 @@ cmd_run(int argc, char **argv)
     if (fs_run_create(scn, &ro, &run, &diag) != 0) {
         fs_diag_print(&diag, stderr);
         fs_scn_destroy(scn);
+        if (o.trace)
+            rmdir(out_dir); /* made for the trace; removed only if empty */
         return EXIT_USAGE;
     }
     uint64_t start_ns = uv_hrtime();

@@ -378,6 +378,17 @@ fs_metrics_visit(const struct fs_metrics *m, fs_metrics_visit_fn *fn,
     }
 }
 
+void
+fs_metrics_series_info(const struct fs_metrics *m, uint32_t idx,
+                       enum fs_metric *out_family,
+                       const char *const **out_values, int64_t *out_count)
+{
+    FS_ASSERT(idx < m->nseries);
+    *out_family = m->series[idx].family;
+    *out_values = m->series[idx].values;
+    *out_count = m->series[idx].count;
+}
+
 bool
 fs_metrics_check(const struct fs_metrics *m)
 {

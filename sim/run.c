@@ -53,7 +53,18 @@ struct fs_run {
     struct fs_svc *svc;                 /* the security service */
     struct fs_attack *attack;           /* attacker and fault injector */
     uint64_t msgs_lost;                 /* answers to devices gone offline */
+    int64_t sample_every_us;            /* spacing of metric samples */
+    int64_t next_sample_us;             /* next sample, INT64_MAX when done */
+    int64_t *sample_times;              /* time of each sample taken */
+    size_t nsamples;                    /* samples taken */
+    size_t cap_samples;                 /* allocated */
+    struct fs_run_sample *entries;      /* values of count series */
+    size_t nentries;                    /* used */
+    size_t cap_entries;                 /* allocated */
 };
+
+/* Samples a run takes of its metrics, evenly spaced over its duration. */
+#define RUN_SAMPLES 240
 
 /* A message reaches the service. */
 static void
@@ -292,6 +303,9 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
         }
     }
     setup_results(r);
+    r->sample_every_us = scn->duration_us / RUN_SAMPLES;
+    if (r->sample_every_us < 1)
+        r->sample_every_us = 1;
     err = setup_model(r, diag);
     if (err != 0)
         goto out_teardown_model;
@@ -303,11 +317,15 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
 
 out_teardown_model:
     teardown_model(r);
+    fs_free(r->sample_times);
+    fs_free(r->entries);
     fs_free(r->order);
     fs_free(r->results);
 out_destroy_sim:
     fs_metrics_destroy(r->metrics);
     fs_sim_destroy(r->sim);
+    if (opts->trace_path != NULL)
+        remove(opts->trace_path); /* no half-written trace is left */
 out_free_run:
     fs_free(r);
     return err;
@@ -319,11 +337,66 @@ fs_run_destroy(struct fs_run *r)
     if (r == NULL)
         return;
     teardown_model(r);
+    fs_free(r->sample_times);
+    fs_free(r->entries);
     fs_free(r->order);
     fs_free(r->results);
     fs_metrics_destroy(r->metrics);
     fs_sim_destroy(r->sim);
     fs_free(r);
+}
+
+/* Record the value of every count series now. */
+static void
+sample_take(struct fs_run *r)
+{
+    if (r->nsamples == r->cap_samples) {
+        r->cap_samples = r->cap_samples ? r->cap_samples * 2 : 64;
+        r->sample_times = fs_xrealloc(r->sample_times,
+                                      r->cap_samples * sizeof(int64_t));
+    }
+    uint32_t idx = (uint32_t)r->nsamples;
+    r->sample_times[r->nsamples++] = fs_sim_now_us(r->sim);
+    size_t n = fs_metrics_count(r->metrics);
+    for (size_t i = 0; i < n; i++) {
+        enum fs_metric f;
+        const char *const *values;
+        int64_t count;
+        fs_metrics_series_info(r->metrics, (uint32_t)i, &f, &values, &count);
+        if (fs_metric_kind(f) != FS_MK_COUNT)
+            continue;
+        if (r->nentries == r->cap_entries) {
+            r->cap_entries = r->cap_entries ? r->cap_entries * 2 : 1024;
+            r->entries = fs_xrealloc(r->entries,
+                                     r->cap_entries * sizeof(*r->entries));
+        }
+        r->entries[r->nentries++] =
+            (struct fs_run_sample){idx, (uint32_t)i, count};
+    }
+}
+
+/* After sampling at `at`, the next sample time (INT64_MAX after the end). */
+static void
+sample_advance(struct fs_run *r)
+{
+    int64_t end = r->scn->duration_us;
+    if (r->next_sample_us >= end)
+        r->next_sample_us = INT64_MAX;
+    else if (r->next_sample_us > end - r->sample_every_us)
+        r->next_sample_us = end;
+    else
+        r->next_sample_us += r->sample_every_us;
+}
+
+void
+fs_run_samples(const struct fs_run *r, const int64_t **out_times,
+               size_t *out_ntimes, const struct fs_run_sample **out,
+               size_t *out_count)
+{
+    *out_times = r->sample_times;
+    *out_ntimes = r->nsamples;
+    *out = r->entries;
+    *out_count = r->nentries;
 }
 
 static void
@@ -353,6 +426,8 @@ fs_run_step(struct fs_run *r, uint64_t max_events, bool *out_done)
     uint64_t budget = max_events;
     while (!r->done && budget > 0) {
         int64_t until = next_check_us(r);
+        if (r->next_sample_us < until)
+            until = r->next_sample_us;
         uint64_t ran = 0;
         int err = fs_sim_run(r->sim, until, budget, &ran);
         budget -= ran;
@@ -372,13 +447,18 @@ fs_run_step(struct fs_run *r, uint64_t max_events, bool *out_done)
            checks must wait, or they would see half of time `until`. */
         if (fs_sim_now_us(r->sim) < until || fs_sim_next_us(r->sim) <= until)
             break;
+        if (r->next_sample_us <= until) {
+            sample_take(r);
+            sample_advance(r);
+        }
         while (r->next_check < r->scn->nexpects &&
                next_check_us(r) <= until) {
             check_one(r, r->order[r->next_check]);
             r->next_check++;
         }
         if (until == r->scn->duration_us &&
-            r->next_check >= r->scn->nexpects) {
+            r->next_check >= r->scn->nexpects &&
+            r->next_sample_us == INT64_MAX) {
             fs_sim_record(r->sim, REC_END, 0,
                           (int64_t)fs_sim_events(r->sim));
             r->done = true;

@@ -159,11 +159,22 @@ load_app(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0 && v[IMG_TELEMETRY] != NULL)
         err = fs__scn_rate(ld, v[IMG_TELEMETRY], "telemetry", "hd",
                            &img->telemetry_per_us);
+    if (err == 0 &&
+        img->telemetry_per_us > FS_SCN_DEVICE_RATE_MAX_PER_S / 1e6)
+        err = fs__scn_err(ld, v[IMG_TELEMETRY],
+                          "'telemetry': at most 1 per second per device "
+                          "(3600/h) is supported");
     if (err != 0)
         return err;
     struct fs__scn_table *signers = &ld->scn->names->signers;
-    if (fs__scn_table_put(ld->arena, signers, img->signer, (void *)img->signer))
+    if (fs__scn_table_put(ld->arena, signers, img->signer,
+                          (void *)img->signer)) {
+        if (ld->scn->nsigners >= FS_SCN_SIGNERS_MAX)
+            return fs__scn_err(ld, v[IMG_SIGNER],
+                               "too many signer names: at most %u",
+                               FS_SCN_SIGNERS_MAX);
         ld->scn->signers[ld->scn->nsigners++] = img->signer;
+    }
     return 0;
 }
 
@@ -225,9 +236,16 @@ load_image(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         err = fs__scn_err(ld, v[IMG_SIZE],
                           "'size': expected a size above "
                           "zero");
+    if (err == 0 && img->size_bytes > FS_SCN_IMAGE_BYTES_MAX)
+        err = fs__scn_err(ld, v[IMG_SIZE],
+                          "'size': at most 1GiB is supported");
     if (err == 0 && v[IMG_CRASH_RATE] != NULL)
         err = fs__scn_rate(ld, v[IMG_CRASH_RATE], "crash_rate", "hd",
                            &img->crash_per_us);
+    if (err == 0 && img->crash_per_us > FS_SCN_DEVICE_RATE_MAX_PER_S / 1e6)
+        err = fs__scn_err(ld, v[IMG_CRASH_RATE],
+                          "'crash_rate': at most 1 per second per device "
+                          "(3600/h) is supported");
     if (err == 0 && img->kind == FS_SCN_IMAGE_APP)
         err = load_app(ld, n, v, img);
     if (err != 0)

@@ -154,6 +154,10 @@ load_attack(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         err = load_targets(ld, v[3], &a->targets);
     if (err == 0 && v[4] != NULL)
         err = fs__scn_rate(ld, v[4], "rate", "s", &a->rate_per_us);
+    if (err == 0 && v[4] != NULL &&
+        a->rate_per_us > FS_SCN_FLOOD_RATE_MAX_PER_S / 1e6)
+        err = fs__scn_err(ld, v[4], "'rate': at most 10000000/s is "
+                          "supported");
     if (err == 0 && v[5] != NULL)
         err = fs__scn_duration(ld, v[5], "for", &a->for_us);
     return err;

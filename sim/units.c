@@ -10,6 +10,7 @@
  * an error, except that a bare 0 is accepted wherever a unit is expected.
  * Does not: know YAML or file positions, allocate, or keep state.
  */
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -365,4 +366,30 @@ fs_units_format_duration(int64_t us, char *buf, unsigned buf_len)
     char text[48];
     format_in_unit(v, &duration_units[i], text, sizeof(text));
     snprintf(buf, buf_len, "%s%s", sign, text);
+}
+
+void
+fs_units_format_duration_human(int64_t us, char *buf, unsigned buf_len)
+{
+    static const struct {
+        const char *name; /* unit suffix */
+        double us;        /* microseconds per unit */
+    } units[] = {{"d", 86400e6}, {"h", 3600e6}, {"m", 60e6}, {"s", 1e6},
+                 {"ms", 1e3}};
+    double v = (double)us;
+    double mag = v < 0 ? -v : v;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (mag >= units[i].us) {
+            snprintf(buf, buf_len, "%.2f", v / units[i].us);
+            /* Drop trailing zeros of the fixed two decimals. */
+            char *p = buf + strlen(buf) - 1;
+            while (*p == '0')
+                *p-- = '\0';
+            if (*p == '.')
+                *p = '\0';
+            strncat(buf, units[i].name, buf_len - strlen(buf) - 1);
+            return;
+        }
+    }
+    snprintf(buf, buf_len, "%" PRId64 "us", us);
 }

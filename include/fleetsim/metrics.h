@@ -122,6 +122,12 @@ typedef void fs_metrics_visit_fn(void *ctx, enum fs_metric f,
 void fs_metrics_visit(const struct fs_metrics *m, fs_metrics_visit_fn *fn,
                       void *ctx);
 
+/* Family, label values (one per label key) and count of series idx. */
+void fs_metrics_series_info(const struct fs_metrics *m, uint32_t idx,
+                            enum fs_metric *out_family,
+                            const char *const **out_values,
+                            int64_t *out_count);
+
 bool fs_metrics_check(const struct fs_metrics *m);
 
 #endif

@@ -43,6 +43,13 @@ int fs_report_html(struct fs_run *run, FILE *fp);
 /* fleet.db at path (a new file). */
 int fs_report_db(struct fs_run *run, const char *path, struct fs_diag *diag);
 
+/* The "Over time" section of report.html: SVG charts of sampled metrics. */
+int fs_report_charts(struct fs_run *run, FILE *fp);
+
+struct sqlite3;
+/* The metric_samples table of fleet.db, in an open transaction. */
+int fs_report_samples_db(struct fs_run *run, struct sqlite3 *db);
+
 /*
  * Compare two traces (trace.zst) record by record and print where they
  * part, or that they are identical, to fp. Sets *out_same. Returns 0, or

@@ -93,6 +93,21 @@ const struct fs_run_result *fs_run_results(const struct fs_run *r,
 /* Count of expectations checked and not held. */
 size_t fs_run_failures(const struct fs_run *r);
 
+/*
+ * Time series of the count metrics: the run samples every count series at
+ * (about) 240 evenly spaced simulated times, between events, so sampling
+ * never changes the run. Sample i was taken at times[i]; each entry says
+ * which sample, which series (fs_metrics_series_info) and its value.
+ */
+struct fs_run_sample {
+    uint32_t sample;   /* index into the times array */
+    uint32_t series;   /* metrics series index */
+    int64_t value;     /* its count then */
+};
+void fs_run_samples(const struct fs_run *r, const int64_t **out_times,
+                    size_t *out_ntimes, const struct fs_run_sample **out,
+                    size_t *out_count);
+
 /* Hex fingerprint of the run's canonical record so far. */
 void fs_run_fingerprint(struct fs_run *r, char hex[65]);
 

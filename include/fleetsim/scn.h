@@ -36,6 +36,10 @@
 #define FS_SCN_FILE_BYTES_MAX (64u * 1024 * 1024) /* scenario file size */
 #define FS_SCN_NAME_BYTES_MAX 64                  /* names and ids */
 #define FS_SCN_VERSION_FIELDS_MAX 8 /* numeric fields of a version */
+#define FS_SCN_IMAGE_BYTES_MAX (1024ull * 1024 * 1024) /* image size */
+#define FS_SCN_SIGNERS_MAX 60u /* image signer names (device trust set) */
+#define FS_SCN_DEVICE_RATE_MAX_PER_S 1.0 /* crash_rate, telemetry */
+#define FS_SCN_FLOOD_RATE_MAX_PER_S 1e7  /* checkin_flood rate */
 
 /* Where something was written: borrowed file name, 1-based line/column. */
 struct fs_scn_pos {

@@ -39,6 +39,12 @@ int fs_units_share(const char *s, struct fs_share *out, const char **why);
 /* Apply a share to a whole of n items, rounding to nearest (ties up). */
 uint64_t fs_share_of(const struct fs_share *sh, uint64_t n);
 
+/*
+ * Format a duration for people: the largest unit (s, m, h, d) in which it
+ * is at least 1, with up to two decimals ("5.77h", "36s", "250ms").
+ */
+void fs_units_format_duration_human(int64_t us, char *buf, unsigned buf_len);
+
 /* Format a duration as the shortest exact text ("90m" -> "1.5h" style). */
 void fs_units_format_duration(int64_t us, char *buf, unsigned buf_len);
 
