@@ -6,6 +6,8 @@
  * on its own, times the counts the run made).
  * Benchmarks measure wall time by design: this file (like sim/bench.c) may
  * read the monotonic clock; nothing it measures feeds back into the model.
+ * Invariants: the run is the same as `fleetsim run` of that scenario; the
+ * floor counts only operations the run really made.
  * Does not: change the model or its outputs.
  */
 #include <inttypes.h>

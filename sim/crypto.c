@@ -3,6 +3,7 @@
  *
  * Owns: the calls into libsodium's signature API made on behalf of devices
  * and the service, and their counts in the engine.
+ * Invariants: one count per real libsodium call, in the engine of the run.
  * Does not: cache anything or read a clock.
  */
 #include <sodium.h>

@@ -2,6 +2,7 @@
  * sim/err.c - texts and names of the fleetsim error codes, and diagnostics.
  *
  * Owns: fs_strerror(), fs_errname(), and struct fs_diag formatting.
+ * Invariants: every code of FS_ERRORS has a text and a name.
  * Does not: print anything unless asked (fs_diag_print).
  */
 #include <stdarg.h>

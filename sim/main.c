@@ -5,6 +5,8 @@
  * 2 bad input or usage, 130 interrupted), the progress line, SIGINT, and the
  * only wall-clock reads of the program (elapsed time, printed to stderr and
  * recorded as wall_s; never fed into the model).
+ * Invariants: every command answers --help with exit 0 and bad usage with
+ * exit 2; outputs are written by fs_run_write, whole or not at all.
  * Does not: decide anything in the model or schedule simulated events.
  */
 #include <dirent.h>

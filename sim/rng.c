@@ -5,6 +5,8 @@
  * from (root seed, device id, stream kind) plus a draw counter; draw i is
  * mix(key + (i + 1) * golden), so a stream's output depends only on its own
  * key and position, never on other streams or on scheduling.
+ * Invariants: the same (seed, device, stream, draw) always gives the same
+ * bits; fs_rng_below is unbiased.
  * Does not: touch rand(), the OS entropy pool or the clock.
  */
 #include <math.h>

@@ -4,6 +4,7 @@
  * Owns: the option tables of each command, number parsing with errors,
  * collecting scenario files from directories in name order, and the text
  * a finished run prints.
+ * Invariants: a usage error is reported before anything is created.
  * Does not: simulate anything or read the wall clock.
  */
 #ifndef FLEETSIM_CLI_H

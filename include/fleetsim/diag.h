@@ -3,6 +3,7 @@
  *
  * Owns: struct fs_diag, the caller-supplied place where a failing call puts
  * its message, and the FILE:LINE:COLUMN formatting of it.
+ * Invariants: line and column are 1-based, 0 when unknown.
  * Does not: print anything by itself.
  */
 #ifndef FLEETSIM_DIAG_H
