@@ -1,6 +1,7 @@
 /*
  * device/attack_hooks.c - what an attacker or a fault can do to a device
- * from outside: power-cycle it and cut its network link.
+ * from outside: power-cycle it and cut its network link; and what an
+ * attacker on the path may read of the device's update state.
  *
  * Owns: the forced side of a device's link (a network outage laid over
  * the device's own outage process) and the reboot entry point.
@@ -10,6 +11,8 @@
  * Does not: decide any check (boot, firewall and keystore checks stay in
  * their modules), or allocate.
  */
+#include <string.h>
+
 #include "fleetsim/device.h"
 #include "fleetsim/sim.h"
 
@@ -69,4 +72,38 @@ fs_fleet_update_reports(struct fs_fleet *f, uint32_t device,
     for (size_t i = 0; i < n; i++)
         out[i] = s->rep[i];
     return s->nrep;
+}
+
+/* Copy where device's update stands; see device.h. */
+void
+fs_fleet_update_view(const struct fs_fleet *f, uint32_t device,
+                     struct fs_update_view *out)
+{
+    FS_ASSERT(device < f->ndevs);
+    const struct fs_dev *d = &f->devs[device];
+    memset(out, 0, sizeof(*out));
+    out->image = FS_NO_IMAGE;
+    out->stage = FS_UPD_STAGE_NONE;
+    if (d->upd == 0)
+        return;
+    const struct dev_upd *s =
+        &f->upd_chunks[d->upd / UPD_CHUNK_SESSIONS]
+                      [d->upd % UPD_CHUNK_SESSIONS];
+    static const uint8_t stage_of[] = {
+        [UPD_NONE] = FS_UPD_STAGE_NONE,
+        [UPD_DL_IDLE] = FS_UPD_STAGE_STOPPED,
+        [UPD_DL_WAIT] = FS_UPD_STAGE_DOWNLOADING,
+        [UPD_DL_QUEUED] = FS_UPD_STAGE_DOWNLOADING,
+        [UPD_DOWNLOADED] = FS_UPD_STAGE_DOWNLOADED,
+        [UPD_WRITING] = FS_UPD_STAGE_WRITING,
+        [UPD_BOOTING] = FS_UPD_STAGE_BOOTING,
+        [UPD_PROBATION] = FS_UPD_STAGE_PROBATION};
+    FS_ASSERT(s->st < sizeof(stage_of));
+    out->stage = stage_of[s->st];
+    if (s->st == UPD_NONE)
+        return;
+    out->image = s->sm.m.image;
+    out->offset_bytes = s->offset_bytes;
+    out->length_bytes = s->target.length_bytes;
+    out->flips_taken = s->nflips_seen;
 }

@@ -7,7 +7,9 @@
  * Invariants: a stage boots only an image that passed every check whose
  * defence is on; measurements are extended in chain order; a device that
  * fails a stage in both slots is left in recovery with a boot_failure
- * report queued; the flip table only grows.
+ * report queued; every slot whose content measurement differs from its
+ * manifest's hash (caught by measured boot) queues a tamper report, at
+ * each boot that checks it; the flip table only grows.
  * A slot whose forged bit is set (an update installed from a manifest no
  * trusted key signed, with the defence off) fails its signature check.
  * Does not: install updates (device/install.c), talk to the service.
@@ -242,6 +244,9 @@ boot_stage(struct fs_fleet *f, uint32_t id, unsigned what,
         rep->result[what][ab] = (uint8_t)res;
         fs__dev_record(f, FS_REC_DEV_BOOT_STAGE, id,
                    (int64_t)(what << 16 | ab << 8 | res));
+        if (res == FS_BOOT_BAD_HASH) /* modified flash: tamper evidence */
+            fs_fleet_report(f, id, FS_REP_TAMPER,
+                            *slot_ref(f, id, (enum fs_slot_of)what, ab));
         if (res != FS_BOOT_OK)
             continue;
         d->active = (uint8_t)((d->active & ~(1u << what)) | (ab << what));

@@ -44,6 +44,16 @@ enum dev_xchg { XCHG_IDLE = 0, XCHG_WAIT_CHALLENGE, XCHG_WAIT_ANSWER };
 /* Refused update records a device remembers (not retried). */
 #define DEV_REJ_MAX 2
 
+/*
+ * Deployments whose newest accepted record version a device remembers for
+ * the freshness check, most recently accepted first; accepting a record of
+ * another deployment forgets the least recently accepted one. At least one
+ * METADATA's worth, so the records of one message never evict each other.
+ */
+#define DEV_FRESH_MAX 4
+_Static_assert(DEV_FRESH_MAX >= FS_RECORDS_PER_MSG,
+               "a METADATA's records must fit the freshness table");
+
 /* Power-cut arming of a device. */
 enum dev_cut { CUT_NONE = 0, CUT_EXACT, CUT_PHASE };
 
@@ -148,8 +158,11 @@ struct fs_dev {
     uint8_t wear_part;                     /* FS_PART_NONE or part index */
     /* updates (device/update.c, device/install.c) */
     uint64_t revoked;                      /* signers revoked, learned */
-    uint64_t meta_ver[2];                  /* newest record version
-                                              accepted, per image kind */
+    uint64_t fresh_ver[DEV_FRESH_MAX];     /* newest record version
+                                              accepted, per deployment in
+                                              fresh_dep; 0 = empty; most
+                                              recently accepted first */
+    uint32_t fresh_dep[DEV_FRESH_MAX];     /* ... their deployments */
     uint32_t rej_dep[DEV_REJ_MAX];         /* remembered refused records:
                                               deployment, UINT32_MAX = none */
     uint32_t rej_ver[DEV_REJ_MAX];         /* ... low 32 bits of version */
@@ -191,6 +204,10 @@ struct dev_series_slot {
 
 struct fs_fleet {
     struct fs_fleet_env env;               /* borrowed collaborators */
+    struct fs_scn_service svc;             /* live service settings: the
+                                              scenario's, then each
+                                              set_service applied; read
+                                              these, never scn->service */
     uint64_t seed;                         /* root seed */
     uint32_t ndevs;                        /* devices */
     uint32_t ncohorts;                     /* cohorts */

@@ -3,11 +3,13 @@
  *
  * Owns: the decision whether code on a core may touch a peripheral or
  * connect to a host, derived from the running apps' manifests (each
- * peripheral maps to the one core whose app claims it), and the counting
- * of every check in firewall{kind, result}.
+ * peripheral maps to the one core whose app claims it), the counting of
+ * every check in firewall{kind, result}, and the firewall_violation
+ * report (for the app on the core) queued whenever a check blocks.
  * Invariants: real-time cores never reach the network while the network
- * firewall is on; a check never changes device state.
- * Does not: act on a violation (attacks and reports are elsewhere).
+ * firewall is on; a check changes nothing but the counters, the record
+ * and, when it blocks, the device's report queue.
+ * Does not: act on a violation otherwise (attacks are elsewhere).
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,17 @@ strlist_has(const struct fs_scn_strlist *l, const char *name)
         if (strcmp(l->items[i], name) == 0)
             return true;
     return false;
+}
+
+/* Count one check; a blocked one is recorded and reported as the OS would. */
+static bool
+fw_decide(struct fs_fleet *f, uint32_t device, enum fs_fw_kind k,
+          uint32_t app, bool ok)
+{
+    fs__dev_fw_count(f, device, k, ok);
+    if (!ok)
+        fs_fleet_report(f, device, FS_REP_FIREWALL_VIOLATION, app);
+    return ok;
 }
 
 static bool
@@ -58,15 +71,15 @@ fs_fw_peripheral(struct fs_fleet *f, uint32_t device, unsigned core,
 {
     FS_ASSERT(device < f->ndevs);
     bool ok = false;
+    uint32_t img = FS_NO_IMAGE;
     if (core < FS_APPS_MAX) {
-        uint32_t img = fs__dev_running_app(f, &f->devs[device], core);
+        img = fs__dev_running_app(f, &f->devs[device], core);
         ok = img != FS_NO_IMAGE &&
              caps_claim(&fs__dev_image(f, img)->caps, cls, name);
     }
     if (!fs_scn_defense_on(f->env.scn, FS_DEF_PERIPHERAL_FIREWALL))
         ok = true;
-    fs__dev_fw_count(f, device, FS_FW_PERIPHERAL, ok);
-    return ok;
+    return fw_decide(f, device, FS_FW_PERIPHERAL, img, ok);
 }
 
 /* Network connect check; see device.h. */
@@ -76,13 +89,13 @@ fs_fw_connect(struct fs_fleet *f, uint32_t device, unsigned core,
 {
     FS_ASSERT(device < f->ndevs);
     bool ok = false;
-    if (core == FS_SCN_CORE_HL) {
-        uint32_t img = fs__dev_running_app(f, &f->devs[device], core);
+    uint32_t img = core < FS_APPS_MAX
+                       ? fs__dev_running_app(f, &f->devs[device], core)
+                       : FS_NO_IMAGE;
+    if (core == FS_SCN_CORE_HL)
         ok = img != FS_NO_IMAGE &&
              strlist_has(&fs__dev_image(f, img)->caps.allowed_hosts, host);
-    }
     if (!fs_scn_defense_on(f->env.scn, FS_DEF_NETWORK_FIREWALL))
         ok = true;
-    fs__dev_fw_count(f, device, FS_FW_NETWORK, ok);
-    return ok;
+    return fw_decide(f, device, FS_FW_NETWORK, img, ok);
 }

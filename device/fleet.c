@@ -273,6 +273,7 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
         return FS_ELIMIT;
     struct fs_fleet *f = fs_xcalloc(1, sizeof(*f));
     f->env = *env;
+    f->svc = scn->service;
     f->seed = fs_sim_seed(env->sim);
     f->ndevs = (uint32_t)n;
     uint64_t trusted;
@@ -321,6 +322,38 @@ fs_fleet_destroy(struct fs_fleet *f)
     fs_free(f->devs);
     fs_free(f->cohorts);
     fs_free(f);
+}
+
+/*
+ * A set_service action: take the keys changes->given marks (bit 1u <<
+ * FS_SVC_*) into the fleet's copy of the settings. Later timers use them
+ * (a check-in, download timeout or probation already scheduled keeps its
+ * time).
+ */
+void
+fs_fleet_set_service(struct fs_fleet *f, const struct fs_scn_service *changes)
+{
+    uint32_t g = changes->given;
+    struct fs_scn_service *c = &f->svc;
+#define FLEET_TAKE_(bit, field)                                                \
+    if (g & (1u << (bit)))                                                     \
+        c->field = changes->field;
+    FLEET_TAKE_(FS_SVC_CHECKIN_INTERVAL, checkin_interval_us)
+    FLEET_TAKE_(FS_SVC_CERT_LIFETIME, cert_lifetime_us)
+    FLEET_TAKE_(FS_SVC_NONCE_LIFETIME, nonce_lifetime_us)
+    FLEET_TAKE_(FS_SVC_MANIFEST_LIFETIME, manifest_lifetime_us)
+    FLEET_TAKE_(FS_SVC_EGRESS, egress_bps)
+    FLEET_TAKE_(FS_SVC_MAX_DOWNLOADS, max_downloads)
+    FLEET_TAKE_(FS_SVC_PROBATION, probation_us)
+    FLEET_TAKE_(FS_SVC_DOWNLOAD_TIMEOUT, download_timeout_us)
+    FLEET_TAKE_(FS_SVC_CHECKIN_RATE_LIMIT, checkin_rate_limit_per_s)
+#undef FLEET_TAKE_
+    if (g & (1u << FS_SVC_MIN_OS)) {
+        c->has_min_os = changes->has_min_os;
+        c->min_os = changes->min_os;
+        c->min_os_version = changes->min_os_version;
+    }
+    c->given |= g;
 }
 
 /*

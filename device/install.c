@@ -327,7 +327,7 @@ fs__dev_upd_booted(struct fs_fleet *f, uint32_t id)
                             FS_UPD_INSTALLED, FS_UPR_NONE);
     }
     s->st = UPD_PROBATION;
-    fs__dev_timer(f, &s->t_timer, f->env.scn->service.probation_us,
+    fs__dev_timer(f, &s->t_timer, f->svc.probation_us,
                   upd_probation_end, id);
 }
 

@@ -132,7 +132,7 @@ checkin_done(struct fs_fleet *f, uint32_t id)
     struct fs_dev *d = &f->devs[id];
     end_exchange(f, id);
     d->backoff_exp = 0;
-    int64_t period_us = f->env.scn->service.checkin_interval_us;
+    int64_t period_us = f->svc.checkin_interval_us;
     fs__dev_timer(f, &d->t_checkin, jittered(f, id, period_us, 100000),
               dev_checkin_fire, id);
 }

@@ -38,12 +38,15 @@ static void
 rep_drop_oldest(struct dev_rep *e, uint32_t n)
 {
     FS_ASSERT(n <= e->count);
+    if (n == 0)
+        return;
     if (n == e->count) {
         rep_clear(e);
         return;
     }
-    int64_t span = e->last_us - e->first_us;
-    e->first_us += span * (int64_t)n / (int64_t)(e->count - 1);
+    /* span * n overflows int64 for spans of a few years: use 128 bits */
+    __int128 span = (__int128)e->last_us - e->first_us;
+    e->first_us += (int64_t)(span * n / (e->count - 1));
     e->count = (uint16_t)(e->count - n);
     if (e->sent > e->count)
         e->sent = e->count;
@@ -72,8 +75,9 @@ repq_prune(struct fs_fleet *f, uint32_t id)
             continue;
         uint32_t n = e->count;
         if (e->last_us >= cutoff && e->count > 1) {
-            int64_t span = e->last_us - e->first_us;
-            int64_t old = (cutoff - e->first_us) * (e->count - 1);
+            /* in 128 bits: the product overflows int64 for long spans */
+            __int128 span = (__int128)e->last_us - e->first_us;
+            __int128 old = ((__int128)cutoff - e->first_us) * (e->count - 1);
             n = (uint32_t)(old / span) + 1; /* events at or before cutoff */
             if (n >= e->count)
                 n = e->count - 1u;

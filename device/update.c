@@ -18,7 +18,9 @@
  * last reset, so a trickle of a few bytes cannot keep a download alive;
  * when the link comes back a waiting or queued device asks again from its
  * offset; an abandoned or interrupted download resumes from its offset
- * when the same image is offered again.
+ * when the same image is offered again; freshness is kept per deployment
+ * (versions of different deployments do not compare), for the
+ * DEV_FRESH_MAX deployments most recently accepted.
  * Does not: install (device/install.c), talk to the service except by
  * messages, or include service headers.
  */
@@ -263,7 +265,7 @@ fs__dev_upd_send_end(struct fs_fleet *f, uint32_t id, bool completed)
 static void
 arm_timeout(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
 {
-    int64_t t_us = f->env.scn->service.download_timeout_us;
+    int64_t t_us = f->svc.download_timeout_us;
     s->mark_bytes = s->offset_bytes;
     if (!fs_scn_defense_on(f->env.scn, FS_DEF_DOWNLOAD_TIMEOUT) || t_us <= 0) {
         fs__dev_cancel(f, &s->t_timer);
@@ -318,13 +320,68 @@ valid_indices(const struct fs_fleet *f, const struct fs_update_record *rec,
            rec->target.kind <= FS_IMAGE_APP;
 }
 
+/* ---- freshness, per deployment -------------------------------------- */
+
 /*
- * The record checks; fresh[] is the newest version accepted per kind
- * before this message. Returns FS_UPR_NONE when the record holds.
+ * Record versions come from one service-wide counter, so only versions of
+ * the same deployment compare: a record older than one already accepted
+ * for its deployment is a replay (freeze). Records of other deployments,
+ * of the same image kind or not, are older or newer by the order in which
+ * the service happened to sign them and say nothing about each other.
+ */
+
+/* Newest version accepted for deployment dep, 0 when none is known. */
+static uint64_t
+fresh_of(const struct fs_dev *d, uint32_t dep)
+{
+    for (unsigned i = 0; i < DEV_FRESH_MAX; i++)
+        if (d->fresh_ver[i] != 0 && d->fresh_dep[i] == dep)
+            return d->fresh_ver[i];
+    return 0;
+}
+
+/*
+ * Record that version of deployment dep was accepted: its entry moves to
+ * the front (most recently accepted) keeping the higher version; a new
+ * deployment takes the front and forgets the last entry.
+ */
+static void
+fresh_accept(struct fs_dev *d, uint32_t dep, uint64_t version)
+{
+    if (version == 0)
+        return; /* no service record has version 0: nothing to keep */
+    unsigned i = 0;
+    while (i < DEV_FRESH_MAX - 1 &&
+           !(d->fresh_ver[i] != 0 && d->fresh_dep[i] == dep))
+        i++;
+    if (d->fresh_ver[i] != 0 && d->fresh_dep[i] == dep &&
+        d->fresh_ver[i] > version)
+        version = d->fresh_ver[i];
+    memmove(&d->fresh_ver[1], &d->fresh_ver[0], i * sizeof(d->fresh_ver[0]));
+    memmove(&d->fresh_dep[1], &d->fresh_dep[0], i * sizeof(d->fresh_dep[0]));
+    d->fresh_ver[0] = version;
+    d->fresh_dep[0] = dep;
+}
+
+/* Newest record version device id accepted for deployment dep (0: none). */
+uint64_t
+fs_fleet_accepted_version(const struct fs_fleet *f, uint32_t device,
+                          uint32_t dep)
+{
+    FS_ASSERT(device < f->ndevs);
+    return fresh_of(&f->devs[device], dep);
+}
+
+/* ---- record checks ------------------------------------------------------ */
+
+/*
+ * The record checks; fresh is the newest version accepted for the
+ * record's deployment before this message (0: none). Returns FS_UPR_NONE
+ * when the record holds.
  */
 static enum fs_update_reason
 record_check(struct fs_fleet *f, uint32_t id,
-             const struct fs_update_record *rec, const uint64_t fresh[2])
+             const struct fs_update_record *rec, uint64_t fresh)
 {
     const struct fs_scn *scn = f->env.scn;
     const struct fs_dev *d = &f->devs[id];
@@ -345,7 +402,7 @@ record_check(struct fs_fleet *f, uint32_t id,
         if (rec->group != sc->group->index)
             return FS_UPR_WRONG_GROUP;
     }
-    if (expiry && rec->version < fresh[rec->target.kind])
+    if (expiry && rec->version < fresh)
         return FS_UPR_EXPIRED_MANIFEST;
     return FS_UPR_NONE;
 }
@@ -429,17 +486,22 @@ fs__dev_upd_metadata(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
 {
     struct fs_dev *d = &f->devs[id];
     d->revoked |= m->u.metadata.revoked_signers;
-    uint64_t fresh[2] = {d->meta_ver[0], d->meta_ver[1]};
     unsigned n = m->u.metadata.nrecords;
     if (n > FS_RECORDS_PER_MSG)
         n = FS_RECORDS_PER_MSG;
+    /* every record is judged against the table as it was before this
+       message; the accepted ones enter it after the loop */
+    uint64_t fresh[FS_RECORDS_PER_MSG];
+    for (unsigned i = 0; i < n; i++)
+        fresh[i] = fresh_of(d, m->u.metadata.records[i].deployment);
+    bool accepted[FS_RECORDS_PER_MSG] = {false};
     int pick = -1;
     for (unsigned i = 0; i < n; i++) {
         const struct fs_update_record *rec = &m->u.metadata.records[i];
         const struct fs_signed_manifest *sm = &m->u.metadata.images[i];
         if (!valid_indices(f, rec, sm) || skip_record(f, id, rec, sm))
             continue;
-        enum fs_update_reason why = record_check(f, id, rec, fresh);
+        enum fs_update_reason why = record_check(f, id, rec, fresh[i]);
         if (why != FS_UPR_NONE) {
             fs__dev_upd_outcome(f, id, rec->target.image, rec->deployment,
                                 FS_UPD_REJECTED, why);
@@ -447,15 +509,17 @@ fs__dev_upd_metadata(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
                 fs__dev_upd_remember(f, id, rec->deployment, rec->version);
             continue;
         }
-        uint8_t k = rec->target.kind;
-        if (rec->version > d->meta_ver[k])
-            d->meta_ver[k] = rec->version;
+        accepted[i] = true;
         const struct dev_upd *s = fs__dev_upd_of(f, id);
         if (busy(s))
             continue;
         if (pick < 0 || same_offer(s, rec, sm))
             pick = (int)i;
     }
+    for (unsigned i = 0; i < n; i++)
+        if (accepted[i])
+            fresh_accept(d, m->u.metadata.records[i].deployment,
+                         m->u.metadata.records[i].version);
     if (pick >= 0)
         take_offer(f, id, &m->u.metadata.records[pick],
                    &m->u.metadata.images[pick]);

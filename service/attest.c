@@ -10,8 +10,9 @@
  * registered key (never memoised); the measurement cache only holds values
  * computed from signed catalog manifests; serials increase by one.
  * Does not: allocate after create, send anything but the reply to the
- * message it was given (and, after a CERT, the offers of offer.c), or
- * decide whether a defence is on by itself.
+ * message it was given (and, after a CERT, the offers of offer.c), send a
+ * verdict around the backlog (fs_svc_send_work), or decide whether a
+ * defence is on by itself.
  */
 #include <string.h>
 
@@ -203,12 +204,12 @@ fs_attest_receive(struct fs_svc *s, struct fs_msg *m)
     if (r == FS_ATT_OK && fs_cert_issue(s, claimed, &m->u.cert) == 0) {
         m->kind = FS_MSG_CERT;
         fs_metrics_add(s->env.metrics, fs_svc_cert_series(s, true), 1);
-        s->env.send(s->env.ctx, m, 0);
-        fs_rollout_offer(s, route, claimed, os, apps);
+        int64_t wait_us = fs_svc_send_work(s, m);
+        fs_rollout_offer(s, route, claimed, os, apps, wait_us);
         return;
     }
     m->kind = FS_MSG_REJECTED;
     m->u.rejected = (uint8_t)r;
     fs_metrics_add(s->env.metrics, fs_svc_cert_series(s, false), 1);
-    s->env.send(s->env.ctx, m, 0);
+    (void)fs_svc_send_work(s, m);
 }

@@ -90,7 +90,7 @@ offer_count(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
 }
 
 static void
-offer_send(struct fs_svc *s, struct fs_msg *m, uint64_t mask)
+offer_send(struct fs_svc *s, struct fs_msg *m, uint64_t mask, int64_t delay_us)
 {
     m->u.metadata.revoked_signers = mask;
     s->stats.metadata++;
@@ -98,7 +98,7 @@ offer_send(struct fs_svc *s, struct fs_msg *m, uint64_t mask)
     fs_sim_record(s->env.sim, FS_REC_SVC_METADATA, m->device,
                   (int64_t)(m->u.metadata.nrecords | ((mask & 0xffffffffffffu)
                                                       << 8)));
-    s->env.send(s->env.ctx, m, 0);
+    s->env.send(s->env.ctx, m, delay_us);
 }
 
 static bool
@@ -141,7 +141,8 @@ offer_wanted(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
 
 void
 fs_rollout_offer(struct fs_svc *s, uint32_t route_device, uint32_t device,
-                 uint32_t os, const uint32_t apps[FS_APPS_MAX])
+                 uint32_t os, const uint32_t apps[FS_APPS_MAX],
+                 int64_t delay_us)
 {
     uint64_t mask = offer_revoked_mask(s);
     if (s->ndeploys == 0 && mask == 0)
@@ -169,7 +170,7 @@ fs_rollout_offer(struct fs_svc *s, uint32_t route_device, uint32_t device,
                                                        d->image);
         offer_count(s, d, device, rec->version);
         if (m->u.metadata.nrecords == FS_RECORDS_PER_MSG) {
-            offer_send(s, m, mask);
+            offer_send(s, m, mask, delay_us);
             m = NULL;
             sent = true;
         }
@@ -180,5 +181,5 @@ fs_rollout_offer(struct fs_svc *s, uint32_t route_device, uint32_t device,
         m->device = route_device;
     }
     if (m != NULL)
-        offer_send(s, m, mask);
+        offer_send(s, m, mask, delay_us);
 }

@@ -168,6 +168,7 @@ struct fs_svc {
     uint64_t next_serial;                  /* next certificate serial */
     int64_t rate_second;                   /* simulated second counted */
     uint64_t rate_count;                   /* HELLOs in that second */
+    struct fs_svc_load load;               /* backlog of work answers */
     uint32_t nsigners;                     /* catalog signers */
     uint8_t *signer_revoked;               /* by signer index */
     int64_t *signer_revoked_us;            /* revocation time, -1 none */
@@ -197,6 +198,14 @@ struct fs_svc {
     uint32_t nqueued;                      /* devices with DL_QUEUED */
 };
 
+/*
+ * Send m, an answer that costs attestation work (CHALLENGE, CERT or
+ * REJECTED), through env->send after its wait in the backlog (service/svc.c).
+ * Returns that wait in microseconds, 0 under capacity, for what must leave
+ * with m.
+ */
+int64_t fs_svc_send_work(struct fs_svc *s, struct fs_msg *m);
+
 /* Metric series of attestation verdict r (created on first use). */
 uint32_t fs_svc_att_series(struct fs_svc *s, enum fs_attest_reason r);
 /* Metric series certificates{result=issued (true) | rejected}. */
@@ -219,11 +228,12 @@ void fs_rollout_error(struct fs_svc *s, uint32_t device, uint32_t image);
 /*
  * After a passing attestation of device (evidence os and apps): mark
  * targets that already run a deployment's image, and send METADATA to
- * route_device with the offers and revoked signers (service/offer.c).
+ * route_device with the offers and revoked signers, delay_us after now so
+ * that it leaves with the CERT it follows (service/offer.c).
  */
 void fs_rollout_offer(struct fs_svc *s, uint32_t route_device,
                       uint32_t device, uint32_t os,
-                      const uint32_t apps[FS_APPS_MAX]);
+                      const uint32_t apps[FS_APPS_MAX], int64_t delay_us);
 /* The rank of device among d's targets, or UINT32_MAX. */
 uint32_t fs_rollout_rank(const struct svc_deploy *d, uint32_t device);
 /* A target of d confirmed at at_us (first time only). */

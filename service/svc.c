@@ -4,10 +4,14 @@
  * Owns: creating and destroying struct fs_svc (registry, CA key, caches,
  * deployments, download sessions), device registration and revocation,
  * signer revocation, the settings in effect, the check-in rate limit, the
+ * capacity for attestation work and the FIFO backlog of work answers, the
  * HELLO -> CHALLENGE exchange and dispatching device messages.
  * Invariants: the registry is one array indexed by device id, sized at
  * create; the rate limit counts HELLOs per whole simulated second; every
- * received message is handed on or returned to the pool exactly once.
+ * work answer (CHALLENGE, CERT, REJECTED) leaves through fs_svc_send_work,
+ * so it waits in the backlog, and only when the capacity of its second is
+ * used up; every received message is handed on or returned to the pool
+ * exactly once.
  * Does not: verify evidence (attest.c), check certificates (cloud.c),
  * count reports (errrep.c), run deployments (rollout.c, offer.c), serve
  * downloads (download.c) or touch SQLite (store.c).
@@ -23,6 +27,8 @@
 #include "fleetsim/sim.h"
 
 #include "service_int.h"
+
+#define US_PER_S INT64_C(1000000)
 
 /* Derive 32 bytes for purpose from the service stream, domain separated. */
 static void
@@ -87,6 +93,7 @@ fs_svc_create(const struct fs_svc_env *env, struct fs_svc **out)
     s->nimages = fs_catalog_images(env->catalog);
     s->next_serial = 1;
     s->rate_second = -1;
+    fs_svc_load_init(&s->load, s);
     for (int r = 0; r < FS_ATT_COUNT; r++)
         s->att_series[r] = UINT32_MAX;
     s->cert_series[0] = s->cert_series[1] = UINT32_MAX;
@@ -243,7 +250,66 @@ svc_hello(struct fs_svc *s, struct fs_msg *m)
     }
     fs_attest_challenge(s, device, m->u.nonce);
     m->kind = FS_MSG_CHALLENGE;
-    s->env.send(s->env.ctx, m, 0);
+    (void)fs_svc_send_work(s, m);
+}
+
+/* ---- capacity: see service.h ---- */
+
+/* Answers per second: 8 x the fleet within a minute, at least the floor. */
+uint64_t
+fs_svc_answers_per_s(const struct fs_svc *s)
+{
+    uint64_t per_s = (uint64_t)s->ndevs * 8 / 60;
+    return per_s < FS_SVC_ANSWERS_MIN_PER_S ? FS_SVC_ANSWERS_MIN_PER_S : per_s;
+}
+
+void
+fs_svc_load_init(struct fs_svc_load *ld, const struct fs_svc *s)
+{
+    ld->second = -1;
+    ld->used = 0;
+    ld->per_s = fs_svc_answers_per_s(s);
+}
+
+int64_t
+fs_svc_load_wait_us(struct fs_svc_load *ld, int64_t at_us)
+{
+    FS_ASSERT(ld->per_s > 0);
+    FS_ASSERT(at_us >= 0);
+    int64_t sec = at_us / US_PER_S;
+    if (ld->second < sec) {
+        ld->second = sec;
+        ld->used = 0;
+    }
+    if (ld->used >= ld->per_s) {
+        ld->second++;
+        ld->used = 0;
+    }
+    uint64_t idx = ld->used++;
+    if (ld->second == sec)
+        return 0; /* this second still has room: no backlog */
+    int64_t start_us =
+        ld->second * US_PER_S + (int64_t)(idx * (uint64_t)US_PER_S / ld->per_s);
+    return start_us > at_us ? start_us - at_us : 0;
+}
+
+int64_t
+fs_svc_backlog_us(const struct fs_svc *s)
+{
+    struct fs_svc_load probe = s->load;
+    return fs_svc_load_wait_us(&probe, fs_sim_now_us(s->env.sim));
+}
+
+int64_t
+fs_svc_send_work(struct fs_svc *s, struct fs_msg *m)
+{
+    FS_ASSERT(m->kind == FS_MSG_CHALLENGE || m->kind == FS_MSG_CERT ||
+              m->kind == FS_MSG_REJECTED);
+    int64_t wait_us = fs_svc_load_wait_us(&s->load, fs_sim_now_us(s->env.sim));
+    if (wait_us > 0)
+        s->stats.answers_queued++;
+    s->env.send(s->env.ctx, m, wait_us);
+    return wait_us;
 }
 
 void
@@ -370,6 +436,9 @@ fs_svc_check(const struct fs_svc *s)
         s->stats.hellos - s->stats.refused > s->stats.challenges)
         return false;
     if (s->nticket_series > s->cap_ticket_series)
+        return false;
+    if (s->load.per_s != fs_svc_answers_per_s(s) ||
+        s->load.used > s->load.per_s)
         return false;
     return fs_rollout_check(s) && fs_dl_check(s);
 }

@@ -221,7 +221,6 @@ fs_attack_create(const struct fs_attack_env *env, struct fs_attack **out)
     a->floods = fs_xcalloc(a->nacts ? a->nacts : 1, sizeof(*a->floods));
     a->upds = fs_xcalloc(a->nacts ? a->nacts : 1, sizeof(*a->upds));
     memset(a->series, 0xff, sizeof(a->series));
-    fs_svc_load_init(&a->load, env->svc);
     for (uint32_t i = 0; i < a->nacts; i++) {
         enum fs_scn_action_kind k = scn->actions[i].kind;
         if (k == FS_ACT_ATTACK || k == FS_ACT_FAULT)

@@ -9,7 +9,9 @@
  * Invariants: an attempt succeeds only when the service itself issued a
  * certificate to the attacker's exchange, and the target is then marked
  * compromised (a party other than the device holds a certificate in its
- * name); the attacker never reads a device key (a clone signs with its
+ * name), and is blocked only by the service's REJECTED answer (an
+ * exchange that got no verdict is retried, never counted); the attacker
+ * never reads a device key (a clone signs with its
  * own key, drawn from the target's payload stream); the attacker's
  * messages travel the same path, with the same latency, as the device's.
  * Does not: touch the verifier: fs_attest_verify decides every attempt.
@@ -40,24 +42,28 @@ start_exchange(struct atk_target *t)
     struct fs_attack *a = t->act->a;
     if (t->tries == 0)
         atk_attempt(a, t->act->kind, t->device);
-    t->tries++;
+    if (t->tries < ATK_TRIES_MAX)
+        t->tries++;
     t->phase = ATK_WAIT_CHALLENGE;
     struct fs_msg *m = atk_msg(a, FS_MSG_HELLO, t->device);
     a->env.to_svc(a->env.ctx, m, 0);
     atk_timer(t, ATK_ANSWER_TIMEOUT_US, exchange_timeout);
 }
 
-/* The exchange got no certificate and no verdict: try again or give up. */
+/*
+ * The exchange got no certificate and no verdict (no answer, or the
+ * service refused the check-in before verifying anything): the verifier
+ * decided nothing, so try again ATK_RETRY_US later, as the same attempt.
+ * After ATK_TRIES_MAX tries the attacker keeps trying at a slower pace.
+ */
 static void
-retry_or_give_up(struct atk_target *t)
+retry_later(struct atk_target *t)
 {
     t->phase = ATK_IDLE;
-    if (t->tries < ATK_TRIES_MAX) {
-        atk_timer(t, ATK_RETRY_US, exchange_retry);
-        return;
-    }
-    t->phase = ATK_DONE;
-    atk_end(t->act->a, t->act->kind, t->device, false);
+    int64_t delay_us = ATK_RETRY_US;
+    if (t->tries >= ATK_TRIES_MAX)
+        delay_us *= 10;
+    atk_timer(t, delay_us, exchange_retry);
 }
 
 static void
@@ -66,7 +72,7 @@ exchange_timeout(struct fs_sim *sim, void *arg)
     (void)sim;
     struct atk_target *t = arg;
     t->t_timer = 0;
-    retry_or_give_up(t);
+    retry_later(t);
 }
 
 static void
@@ -220,7 +226,7 @@ atk_attest_answer(struct fs_attack *a, struct fs_msg *m)
         fs_sim_cancel(a->env.sim, t->t_timer);
     t->t_timer = 0;
     if (m->kind == FS_MSG_REFUSED) {
-        retry_or_give_up(t);
+        retry_later(t);
     } else {
         bool got_cert =
             m->kind == FS_MSG_CERT && m->u.cert.device == t->device;

@@ -1,23 +1,22 @@
 /*
- * sim/attack_flood.c - the service side of the path: checkin_flood,
- * service_outage, and the service's answer capacity.
+ * sim/attack_flood.c - the service side of the path: checkin_flood and
+ * service_outage.
  *
  * Owns: the flood's bogus HELLOs (unknown device ids, sent in batches
  * every ATK_FLOOD_TICK_US straight to the service's front door through
- * fs_svc_receive_from), the account of the genuine check-ins that reached
- * the service during each flood, the service-outage switch, and applying
- * the service's answer backlog (fs_svc_load_wait_us) to every answer that
- * costs the service attestation work (challenges and verdicts; refusals
- * cost nothing).
+ * fs_svc_receive_from; their answers are lost), the account of the
+ * genuine check-ins that reached the service during each flood, and the
+ * service-outage switch.
  * Invariants: a genuine check-in during a flood is counted once, as
  * served (an answer, a challenge or a refusal, reached the device within
- * its answer timeout) or denied (none did); the flood is one attempt per
- * action, judged one answer timeout after it stops, and it succeeds when
- * more than FS_ATK_FLOOD_DENIED_PPM of those check-ins were denied; under
- * the service's capacity no answer is delayed, so runs without overload
- * are exactly as without the attacker.
+ * its answer timeout) or denied (none did); an answer counts for the
+ * check-in its device has pending when it arrives, as the device itself
+ * takes it; the flood is one attempt per action, judged one answer
+ * timeout after it stops, and it succeeds when more than
+ * FS_ATK_FLOOD_DENIED_PPM of those check-ins were denied.
  * Does not: decide whether a HELLO is refused (the service's rate limit
- * does) or keep any state of the service's own.
+ * does), delay any answer (the service's own backlog does, see
+ * service.h), or keep any state of the service's own.
  */
 #include "fleetsim/mem.h"
 
@@ -28,21 +27,12 @@
 /* The flood is judged this long after the answer timeout past its end. */
 #define FLOOD_JUDGE_SLACK_US (60 * ATK_US_PER_S)
 
-static bool
-answer_costs_work(uint8_t kind)
-{
-    return kind == FS_MSG_CHALLENGE || kind == FS_MSG_CERT ||
-           kind == FS_MSG_REJECTED;
-}
-
 /* The service answered a bogus HELLO: the work is done, the answer lost. */
 static void
 flood_reply(void *ctx, struct fs_msg *m, int64_t delay_us)
 {
     (void)delay_us;
     struct fs_attack *a = ctx;
-    if (answer_costs_work(m->kind))
-        (void)fs_svc_load_wait_us(&a->load, fs_sim_now_us(a->env.sim));
     fs_msgpool_put(a->env.pool, m);
 }
 
@@ -142,10 +132,11 @@ atk_flood_saw_hello(struct fs_attack *a, const struct fs_msg *m)
     }
 }
 
-/* An answer to a genuine HELLO reaches device at deliver_us. */
+/* An answer to a genuine HELLO reaches device now. */
 static void
-flood_answered(struct fs_attack *a, uint32_t device, int64_t deliver_us)
+flood_answered(struct fs_attack *a, uint32_t device)
 {
+    int64_t now = fs_sim_now_us(a->env.sim);
     int64_t up_us = fs_fleet_latency_us(a->env.fleet, device);
     for (uint32_t i = 0; i < a->nfloods; i++) {
         struct atk_action *ac = &a->acts[a->floods[i]];
@@ -153,7 +144,7 @@ flood_answered(struct fs_attack *a, uint32_t device, int64_t deliver_us)
         int64_t sent_us = fl->pending_us[device];
         if (!ac->fired || ac->ended || sent_us < 0)
             continue;
-        int64_t waited_us = deliver_us - sent_us + up_us;
+        int64_t waited_us = now - sent_us + up_us;
         if (waited_us <= fs_fleet_answer_timeout_us())
             fl->served++;
         else
@@ -162,47 +153,19 @@ flood_answered(struct fs_attack *a, uint32_t device, int64_t deliver_us)
     }
 }
 
-/* A held answer leaves the service's backlog and reaches its device. */
-static void
-held_deliver(struct fs_sim *sim, void *arg)
-{
-    struct fs_attack *a = fs_sim_ctx(sim, FS_CTX_ATTACK);
-    struct fs_msg *m = arg;
-    FS_ASSERT(a != NULL);
-    a->held--;
-    if (m->forged)
-        atk_attest_answer(a, m);
-    else if (!fs_fleet_is_online(a->env.fleet, m->device))
-        fs_msgpool_put(a->env.pool, m);
-    else
-        fs_fleet_receive(a->env.fleet, m);
-}
-
 /*
- * A service answer arrives at its device. Work answers wait in the
- * service's backlog first; answers to the attacker's own exchanges go to
- * the attacker. Returns true when the attacker took m.
+ * A service answer arrives at its device, after whatever wait the
+ * service's backlog gave it: floods in progress note answers to genuine
+ * HELLOs, and answers to the attacker's own exchanges go to the attacker.
+ * Returns true when the attacker took m.
  */
 bool
 atk_service_answer(struct fs_attack *a, struct fs_msg *m)
 {
-    uint32_t ndevs = fs_fleet_count(a->env.fleet);
-    int64_t now = fs_sim_now_us(a->env.sim);
-    int64_t wait_us = 0;
-    if (answer_costs_work(m->kind) && m->device < ndevs) {
-        int64_t sent_us = now - fs_fleet_latency_us(a->env.fleet, m->device);
-        wait_us = fs_svc_load_wait_us(&a->load, sent_us);
-    }
     bool to_hello = m->kind == FS_MSG_CHALLENGE || m->kind == FS_MSG_REFUSED;
-    if (!m->forged && to_hello && a->nfloods > 0 && m->device < ndevs)
-        flood_answered(a, m->device, now + wait_us);
-    if (wait_us > 0) {
-        if (fs_sim_schedule(a->env.sim, wait_us, held_deliver, m, NULL) != 0)
-            fs_msgpool_put(a->env.pool, m); /* past the end of time */
-        else
-            a->held++;
-        return true;
-    }
+    if (!m->forged && to_hello && a->nfloods > 0 &&
+        m->device < fs_fleet_count(a->env.fleet))
+        flood_answered(a, m->device);
     if (m->forged) {
         atk_attest_answer(a, m);
         return true;

@@ -146,11 +146,9 @@ struct fs_attack {
     struct atk_cap caps[ATK_CAPS_MAX];   /* genuine records seen */
     uint8_t *offline_holds;              /* per device: outages holding it */
     uint32_t svc_down;                   /* service outages in effect */
-    struct fs_svc_load load;             /* the service's answer backlog */
     uint32_t series[FS_ATK_COUNT][3];    /* attacks{kind, outcome}, lazily */
     struct fs_attack_totals totals[FS_ATK_COUNT]; /* per kind */
     uint64_t dropped_outage;             /* messages lost to outages */
-    uint64_t held;                       /* answers held in the backlog */
 };
 
 /* sim/attack.c */
@@ -175,7 +173,7 @@ void atk_rot_fire(struct atk_action *ac);
 void atk_netout_fire(struct atk_action *ac);
 void atk_power_fire(struct atk_action *ac);
 
-/* sim/attack_flood.c: the service side: floods, outages, capacity */
+/* sim/attack_flood.c: the service side: floods and outages */
 void atk_flood_fire(struct atk_action *ac);
 void atk_svcout_fire(struct atk_action *ac);
 void atk_flood_saw_hello(struct fs_attack *a, const struct fs_msg *m);

@@ -10,8 +10,9 @@
  * Invariants: malicious_flash succeeds only when the device ended up
  * running the slot the attacker modified (the boot chain let it through);
  * compromised_app succeeds when any one of its accesses was allowed by
- * the firewall or keystore check; a device leaves a network outage only
- * when no outage holds it any more.
+ * the firewall or keystore check and is blocked when all were refused
+ * (a target running no app is tried again later, not judged); a device
+ * leaves a network outage only when no outage holds it any more.
  * Does not: decide a boot, firewall or keystore check (device/ does), or
  * read a device key (there is no function that returns it).
  */
@@ -87,6 +88,8 @@ atk_flash_fire(struct atk_action *ac)
 
 /* ---- compromised_app ----------------------------------------------- */
 
+static void app_retry(struct fs_sim *sim, void *arg);
+
 /* The core whose app the attacker exploits: hl first, else any. */
 static unsigned
 exploited_core(struct fs_fleet *f, uint32_t device)
@@ -115,19 +118,11 @@ gpio_claimed(const struct fs_scn_caps *caps, uint32_t pin)
     return false;
 }
 
-/* One access check; a refused one is reported as the OS would. */
-static bool
-note(struct fs_fleet *f, uint32_t device, uint32_t app, bool allowed)
-{
-    if (!allowed)
-        fs_fleet_report(f, device, FS_REP_FIREWALL_VIOLATION, app);
-    return allowed;
-}
-
 /*
  * The exploited app's accesses outside its manifest: a GPIO pin and a
  * UART it does not claim, a host not in allowed_hosts, and a signature
  * with the device key asked for as the app. Returns how many got through.
+ * A refused access is reported by the firewall itself (device/firewall.c).
  */
 static unsigned
 app_accesses(struct fs_attack *a, struct atk_target *t, unsigned core,
@@ -143,22 +138,50 @@ app_accesses(struct fs_attack *a, struct atk_target *t, unsigned core,
     char name[32];
     snprintf(name, sizeof(name), "%u", pin);
     unsigned got = 0;
-    got += note(f, t->device, app,
-                fs_fw_peripheral(f, t->device, core, FS_PERIPH_GPIO, name));
+    got += fs_fw_peripheral(f, t->device, core, FS_PERIPH_GPIO, name);
     unsigned isu = (unsigned)fs_rng_below(&r, 5);
     snprintf(name, sizeof(name), "isu%u", isu);
     for (unsigned i = 0; i < 8 && list_has(&caps->uart, name); i++)
         snprintf(name, sizeof(name), "isu%u", ++isu);
-    got += note(f, t->device, app,
-                fs_fw_peripheral(f, t->device, core, FS_PERIPH_UART, name));
+    got += fs_fw_peripheral(f, t->device, core, FS_PERIPH_UART, name);
     snprintf(name, sizeof(name), "c2-%llu.attacker.example",
              (unsigned long long)fs_rng_below(&r, 1000));
-    got += note(f, t->device, app, fs_fw_connect(f, t->device, core, name));
+    got += fs_fw_connect(f, t->device, core, name);
     static const unsigned char grab[] = "attacker: sign this as the device";
     unsigned char sig[FS_SIG_BYTES];
     got += fs_keystore_sign(f, t->device, FS_KS_APP, grab, sizeof(grab),
                             sig) == 0;
     return got;
+}
+
+/*
+ * Exploit t's running app now. With no app running (rebooting, recovery)
+ * no check can be made: try again ATK_RETRY_US later, as the same
+ * attempt, rather than count it blocked.
+ */
+static void
+app_exploit(struct atk_target *t)
+{
+    struct fs_attack *a = t->act->a;
+    unsigned core = exploited_core(a->env.fleet, t->device);
+    if (core >= FS_APPS_MAX) {
+        t->phase = ATK_WAIT_BOOT;
+        atk_timer(t, ATK_RETRY_US, app_retry);
+        return;
+    }
+    uint32_t app = fs_fleet_running_app(a->env.fleet, t->device, core);
+    unsigned got = app_accesses(a, t, core, app);
+    t->phase = ATK_DONE;
+    atk_end(a, t->act->kind, t->device, got > 0);
+}
+
+static void
+app_retry(struct fs_sim *sim, void *arg)
+{
+    (void)sim;
+    struct atk_target *t = arg;
+    t->t_timer = 0;
+    app_exploit(t);
 }
 
 /* The running app of each target is exploited now. */
@@ -169,14 +192,7 @@ atk_app_fire(struct atk_action *ac)
     for (uint32_t i = 0; i < ac->ntargets; i++) {
         struct atk_target *t = &ac->targets[i];
         atk_attempt(a, ac->kind, t->device);
-        unsigned core = exploited_core(a->env.fleet, t->device);
-        unsigned got = 0;
-        if (core < FS_APPS_MAX) {
-            uint32_t app = fs_fleet_running_app(a->env.fleet, t->device, core);
-            got = app_accesses(a, t, core, app);
-        }
-        t->phase = ATK_DONE;
-        atk_end(a, ac->kind, t->device, got > 0);
+        app_exploit(t);
     }
 }
 

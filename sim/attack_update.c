@@ -11,17 +11,25 @@
  * Invariants: an action acts on each target once, at the first check-in
  * after its time that carries what the attack needs (a genuine offer to
  * ride on; leaked_key and mix_and_match can bring their own), and counts
- * the attempt when it first changes the target's traffic. The verdict is
- * read from the device after it took a message the attacker delivered
- * (fs_fleet_receive is called here, synchronously): a new update outcome
- * "rejected" for the attacker's image (or "failed" with reason timeout)
- * is blocked; the device starting to write the attacker's image into a
- * slot (state updating) is succeeded. freeze succeeds when the device
- * takes the replayed expired metadata without refusing it;
- * slow_retrieval succeeds when the device still waits on the trickle
- * longer than download_timeout (and is then held until the run ends);
- * endless_data succeeds when the device takes bytes past the declared
- * length. The kind of the attack never decides.
+ * the attempt when it first changes the target's traffic; an offer the
+ * device neither refused nor took (offline, busy, running that image, a
+ * remembered refusal) is made again at its next check-in, as the same
+ * attempt. The verdict is read from the device after it took a message the
+ * attacker delivered (fs_fleet_receive is called here, synchronously),
+ * from its new update outcomes and its update state
+ * (fs_fleet_update_view): a new outcome "rejected" for the attacker's
+ * image (or "failed" with reason timeout) is blocked; the device writing
+ * the attacker's image into a slot is succeeded (tamper_in_transit: with
+ * flipped bits among what it took). freeze is blocked by an
+ * expired_manifest refusal and succeeds when the device accepted the
+ * replayed record (fs_fleet_accepted_version of its deployment rose, or it
+ * started on the offer); slow_retrieval succeeds when the device still
+ * asks for the trickled image longer than download_timeout after the
+ * trickle began (and is then held until the run ends); endless_data
+ * succeeds when the device's offset passed the length its record declares.
+ * A message dropped (device offline) or whose step a power cut replaced
+ * decides nothing. No outcome is set by the kind of the attack or of a
+ * message: a kind only names which device state counts as getting through.
  * Decisions: the attacker keeps only the first record of a genuine
  * METADATA it rewrites (it is on the path and may drop the rest), and
  * keeps the revoked-signer list as the service sent it. An "image" the
@@ -111,54 +119,159 @@ outcomes(struct fs_attack *a, uint32_t device, struct fs_update_report *rep)
     return n < FS_UPDATES_PER_MSG * 2 ? n : FS_UPDATES_PER_MSG * 2;
 }
 
-/* Did the device refuse the attacker's image among outcomes [from, n)? */
+/*
+ * Did the device refuse the attacker's image among outcomes [from, n)
+ * counted at since_us or later? *expired is set when one of those
+ * refusals was of an expired record.
+ */
 static bool
 refused(const struct atk_upd *u, const struct fs_update_report *rep,
-        size_t from, size_t n)
+        size_t from, size_t n, int64_t since_us, bool *expired)
 {
+    bool any = false;
     for (size_t i = from; i < n; i++) {
         if (rep[i].image != u->image && rep[i].image != u->rec_image)
             continue;
+        if (rep[i].at_us < since_us)
+            continue;
         if (rep[i].result == FS_UPD_REJECTED ||
-            (rep[i].result == FS_UPD_FAILED && rep[i].reason == FS_UPR_TIMEOUT))
-            return true;
+            (rep[i].result == FS_UPD_FAILED &&
+             rep[i].reason == FS_UPR_TIMEOUT)) {
+            any = true;
+            if (expired != NULL && rep[i].result == FS_UPD_REJECTED &&
+                rep[i].reason == FS_UPR_EXPIRED_MANIFEST)
+                *expired = true;
+        }
     }
-    return false;
+    return any;
 }
 
+/* What t's device made of one message the attacker handed it. */
+struct took {
+    bool delivered;               /* the device was online and got it */
+    bool refused;                 /* it counted a refusal of our image */
+    bool expired;                 /* ... one for an expired record */
+    struct fs_update_view before; /* its update state before */
+    struct fs_update_view after;  /* ... and after */
+    uint64_t acc_before;          /* version it accepted of the
+                                     deployment of u->rec, before */
+    uint64_t acc_after;           /* ... and after */
+};
+
 /*
- * Hand m to t's device as the network would, then judge what the device
- * did with it. Ownership of m passes to the fleet.
+ * Hand m to t's device as the network would and read what the device's
+ * own checks did with it into *k. Ownership of m passes to the fleet.
+ * Returns k->delivered.
  */
-static void
-deliver_judge(struct atk_target *t, struct fs_msg *m)
+static bool
+deliver(struct atk_target *t, struct fs_msg *m, struct took *k)
 {
     struct fs_attack *a = t->act->a;
     struct fs_fleet *f = a->env.fleet;
-    struct atk_upd *u = upd_of(t);
-    uint8_t kind = m->kind;
     struct fs_update_report rep[FS_UPDATES_PER_MSG * 2];
-    size_t n0 = outcomes(a, t->device, rep);
+    uint32_t dep = upd_of(t)->rec.deployment;
+    memset(k, 0, sizeof(*k));
+    fs_fleet_update_view(f, t->device, &k->before);
+    k->after = k->before;
+    k->acc_before = fs_fleet_accepted_version(f, t->device, dep);
+    k->acc_after = k->acc_before;
     if (!fs_fleet_is_online(f, t->device)) {
         fs_msgpool_put(a->env.pool, m);
-        return;
+        return false;
     }
+    size_t n0 = outcomes(a, t->device, rep);
     fs_fleet_receive(f, m);
+    size_t n1 = outcomes(a, t->device, rep);
+    fs_fleet_update_view(f, t->device, &k->after);
+    k->acc_after = fs_fleet_accepted_version(f, t->device, dep);
+    k->delivered = true;
+    k->refused = refused(upd_of(t), rep, n0, n1, INT64_MIN, &k->expired);
+    return true;
+}
+
+/* The device writes (or already runs on probation) our image. */
+static bool
+writes_ours(const struct atk_upd *u, const struct fs_update_view *v)
+{
+    return v->image == u->image && v->stage >= FS_UPD_STAGE_WRITING;
+}
+
+/* The device took the offer of our image: its update moved onto it. */
+static bool
+started_ours(const struct atk_upd *u, const struct took *k)
+{
+    const struct fs_update_view *b = &k->before, *v = &k->after;
+    return v->image == u->image && v->stage >= FS_UPD_STAGE_DOWNLOADING &&
+           (b->image != v->image || b->stage != v->stage);
+}
+
+/*
+ * Did the device let the attack through, by its own state after k? Each
+ * attack names what getting through means; slow_retrieval is judged by
+ * time (trickle_deliver).
+ */
+static bool
+got_through(const struct atk_target *t, const struct took *k)
+{
+    const struct atk_upd *u = &t->act->upd[t->index];
+    const struct fs_update_view *v = &k->after;
+    switch ((enum fs_scn_attack_kind)t->act->kind) {
+    case FS_ATK_ENDLESS_DATA:
+        /* It took bytes past the length its signed record declares. */
+        return v->image == u->image && v->offset_bytes > v->length_bytes;
+    case FS_ATK_TAMPER_IN_TRANSIT:
+        return writes_ours(u, v) && v->flips_taken > 0;
+    case FS_ATK_SLOW_RETRIEVAL:
+        return false;
+    case FS_ATK_FREEZE:
+        /* It accepted the stale record: the version it holds for that
+           deployment rose, or it started on the offer. */
+        return k->acc_after > k->acc_before || started_ours(u, k) ||
+               writes_ours(u, v);
+    default:
+        return writes_ours(u, v);
+    }
+}
+
+/*
+ * Deliver one chunk of our download and judge it: a refusal the device
+ * counted is blocked, getting through is succeeded; anything else
+ * (dropped, cut off by a power loss, not taken) leaves the attempt open.
+ */
+static void
+deliver_chunk(struct atk_target *t, struct fs_msg *m)
+{
+    struct took k;
+    if (!deliver(t, m, &k) || t->phase != ATK_DELIVER)
+        return;
+    if (k.refused) {
+        upd_of(t)->trickle = false;
+        upd_end(t, false);
+    } else if (got_through(t, &k)) {
+        upd_end(t, true);
+    }
+}
+
+/*
+ * Deliver the attacker's METADATA and judge it as deliver_chunk does.
+ * When the device neither refused it nor took it (offline, busy,
+ * running it, a remembered refusal), the attack tries again at the next
+ * check-in; the attempt stays the one already counted.
+ */
+static void
+deliver_offer(struct atk_target *t, struct fs_msg *m)
+{
+    struct took k;
+    bool got = deliver(t, m, &k);
     if (t->phase != ATK_DELIVER)
         return;
-    size_t n1 = outcomes(a, t->device, rep);
-    if (refused(u, rep, n0, n1)) {
-        u->trickle = false;
+    if (got && k.refused) {
         upd_end(t, false);
-        return;
+    } else if (got && got_through(t, &k)) {
+        upd_end(t, true);
+    } else if (!got || !started_ours(upd_of(t), &k)) {
+        t->phase = ATK_WAIT_CHECKIN;
     }
-    if (t->act->kind == FS_ATK_FREEZE && kind == FS_MSG_METADATA) {
-        upd_end(t, true); /* took the expired metadata */
-        return;
-    }
-    if (fs_fleet_state(f, t->device) == FS_DEV_UPDATING &&
-        fs_fleet_is_updating(f, t->device))
-        upd_end(t, true); /* writing the attacker's image */
 }
 
 /* ---- building the attacker's offer --------------------------------------- */
@@ -296,7 +409,10 @@ rewrite(struct atk_target *t, struct fs_msg *m)
 
 /* ---- check-ins ----------------------------------------------------------- */
 
-/* The attack acts on t's check-in: count it and start following it. */
+/*
+ * The attack acts on t's check-in: count it (once per target; tries
+ * notes that it was counted) and start following it.
+ */
 static void
 begin(struct atk_target *t)
 {
@@ -305,10 +421,19 @@ begin(struct atk_target *t)
         fs_sim_cancel(a->env.sim, t->t_timer);
     t->t_timer = 0;
     t->phase = ATK_DELIVER;
-    atk_attempt(a, t->act->kind, t->device);
+    if (t->tries == 0) {
+        t->tries = 1;
+        atk_attempt(a, t->act->kind, t->device);
+    }
 }
 
-/* freeze: withhold fresh metadata; once the first expired, replay it. */
+/*
+ * freeze: withhold fresh metadata; once the first expired, replay it.
+ * The device's record checks decide: an expired_manifest refusal is
+ * blocked, accepting the record is succeeded; a replay it ignored
+ * (offline, busy, running that image, a remembered refusal) is made
+ * again at its next check-in.
+ */
 static bool
 freeze_meta(struct atk_target *t, struct fs_msg *m)
 {
@@ -325,6 +450,7 @@ freeze_meta(struct atk_target *t, struct fs_msg *m)
             fs_sim_cancel(a->env.sim, t->t_timer);
         t->t_timer = 0;
         t->phase = ATK_HOLD;
+        t->tries = 1;
         atk_attempt(a, t->act->kind, t->device);
         fs_msgpool_put(a->env.pool, m);
         return true;
@@ -335,7 +461,16 @@ freeze_meta(struct atk_target *t, struct fs_msg *m)
     }
     offer_only(m, &u->rec, &u->sm);
     t->phase = ATK_DELIVER;
-    deliver_judge(t, m);
+    struct took k;
+    bool got = deliver(t, m, &k);
+    if (t->phase != ATK_DELIVER)
+        return true;
+    if (got && k.expired)
+        upd_end(t, false);
+    else if (got && got_through(t, &k))
+        upd_end(t, true);
+    else
+        t->phase = ATK_HOLD;
     return true;
 }
 
@@ -350,7 +485,7 @@ on_meta(struct atk_target *t, struct fs_msg *m)
         return false;
     }
     begin(t);
-    deliver_judge(t, m);
+    deliver_offer(t, m);
     return true;
 }
 
@@ -398,18 +533,22 @@ trickle_deliver(struct fs_sim *sim, void *arg)
             fs_msgpool_put(a->env.pool, m);
         return;
     }
-    deliver_judge(t, m);
+    deliver_chunk(t, m);
+    if (t->phase != ATK_DELIVER)
+        return;
     struct fs_update_report rep[FS_UPDATES_PER_MSG * 2];
     size_t n = outcomes(a, t->device, rep);
-    if (t->phase == ATK_DELIVER && refused(u, rep, 0, n)) {
+    if (refused(u, rep, 0, n, u->start_us, NULL)) {
         u->trickle = false;
         upd_end(t, false); /* gave up on the trickle */
         return;
     }
+    /* Still asking for our image, with no progress, past the timeout. */
+    struct fs_update_view v;
+    fs_fleet_update_view(a->env.fleet, t->device, &v);
     int64_t limit = a->env.scn->service.download_timeout_us;
-    if (t->phase == ATK_DELIVER &&
-        fs_sim_now_us(a->env.sim) - u->start_us > limit + ATK_TRICKLE_US &&
-        fs_fleet_is_updating(a->env.fleet, t->device))
+    if (fs_sim_now_us(a->env.sim) - u->start_us > limit + ATK_TRICKLE_US &&
+        v.image == u->image && v.stage == FS_UPD_STAGE_DOWNLOADING)
         upd_end(t, true); /* stalled past download_timeout */
 }
 
@@ -420,8 +559,13 @@ on_chunk(struct atk_target *t, struct fs_msg *m)
     struct atk_upd *u = upd_of(t);
     struct fs_attack *a = t->act->a;
     switch ((enum fs_scn_attack_kind)t->act->kind) {
-    case FS_ATK_TAMPER_IN_TRANSIT:
-        if (!u->flipped && m->u.chunk.len > 0) {
+    case FS_ATK_TAMPER_IN_TRANSIT: {
+        /* Flip until the device has taken a flipped bit of this image
+           (a flipped chunk that was dropped or cut off does not count). */
+        struct fs_update_view v;
+        fs_fleet_update_view(a->env.fleet, t->device, &v);
+        bool holds = v.image == u->image && v.flips_taken > 0;
+        if (!holds && m->u.chunk.len > 0) {
             struct fs_rng r;
             atk_payload_rng(t->act, t, &r);
             m->u.chunk.nflips = 1;
@@ -430,14 +574,10 @@ on_chunk(struct atk_target *t, struct fs_msg *m)
             u->flipped = true;
         }
         break;
+    }
     case FS_ATK_ENDLESS_DATA:
-        if (m->u.chunk.offset + m->u.chunk.len >= u->length) {
+        if (m->u.chunk.offset + m->u.chunk.len >= u->length)
             m->u.chunk.len += ATK_ENDLESS_BYTES;
-            deliver_judge(t, m);
-            if (t->phase == ATK_DELIVER)
-                upd_end(t, true); /* took bytes past the length */
-            return true;
-        }
         break;
     case FS_ATK_SLOW_RETRIEVAL:
         if (u->held != NULL) {
@@ -456,7 +596,7 @@ on_chunk(struct atk_target *t, struct fs_msg *m)
     default:
         break;
     }
-    deliver_judge(t, m);
+    deliver_chunk(t, m);
     return true;
 }
 
@@ -570,7 +710,7 @@ to_target(struct atk_target *t, struct fs_msg *m)
         return false;
     case ATK_DELIVER:
         if (m->kind == FS_MSG_METADATA && m->forged) {
-            deliver_judge(t, m);
+            deliver_offer(t, m);
             return true;
         }
         if (m->kind == FS_MSG_CHUNK && m->u.chunk.image == u->image)
@@ -610,7 +750,8 @@ atk_upd_to_device(struct fs_attack *a, struct fs_msg *m)
 
 /*
  * A message on its way to the service: a target that abandons the
- * download being trickled has given up on it (judged by its outcomes).
+ * download being trickled has given up on it (judged by its outcomes
+ * since the trickle began).
  */
 void
 atk_upd_to_svc(struct fs_attack *a, const struct fs_msg *m)
@@ -627,7 +768,7 @@ atk_upd_to_svc(struct fs_attack *a, const struct fs_msg *m)
             continue;
         struct fs_update_report rep[FS_UPDATES_PER_MSG * 2];
         size_t n = outcomes(a, t->device, rep);
-        if (!refused(u, rep, 0, n))
+        if (!refused(u, rep, 0, n, u->start_us, NULL))
             continue;
         u->trickle = false;
         if (t->phase == ATK_DELIVER)

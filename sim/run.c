@@ -235,6 +235,7 @@ fire_action(struct fs_sim *sim, void *arg)
         break;
     case FS_ACT_SET_SERVICE:
         fs_svc_set_service(r->svc, &a->u.service);
+        fs_fleet_set_service(r->fleet, &a->u.service);
         break;
     default:
         break;

@@ -6,8 +6,9 @@
  * message pool and fleet, and a stub service that answers HELLO with a
  * CHALLENGE and EVIDENCE with a CERT after verifying the evidence
  * signature (it counts what it saw). When told to (fx->offer), it sends
- * one METADATA after each CERT and serves DOWNLOAD_REQs with CHUNKs, with
- * knobs to misbehave (flip bits, send too much, stall, queue).
+ * one METADATA after each CERT (one record, or two with fx->offer2) and
+ * serves DOWNLOAD_REQs with CHUNKs, with knobs to misbehave (flip bits,
+ * send too much, stall, queue).
  * Invariants: everything is freed by fx_destroy; the stub lives in the
  * engine's FS_CTX_SVC slot.
  * Does not: model the real service (tickets, attestation policy).
@@ -51,6 +52,9 @@ struct fx {
     bool offer;                           /* send METADATA after CERT */
     struct fs_update_record rec;          /* the record offered */
     struct fs_signed_manifest img;        /* the manifest sent with it */
+    bool offer2;                          /* send rec2/img2 too */
+    struct fs_update_record rec2;         /* a second record offered */
+    struct fs_signed_manifest img2;       /* the manifest sent with it */
     uint64_t revoked;                     /* revoked_signers sent */
     uint32_t chunk_bytes;                 /* bytes per CHUNK */
     int64_t chunk_delay_us;               /* transfer time per CHUNK */
@@ -128,6 +132,11 @@ fx_metadata(struct fx *x, uint32_t dev)
     m->u.metadata.nrecords = 1;
     m->u.metadata.records[0] = x->rec;
     m->u.metadata.images[0] = x->img;
+    if (x->offer2) {
+        m->u.metadata.nrecords = 2;
+        m->u.metadata.records[1] = x->rec2;
+        m->u.metadata.images[1] = x->img2;
+    }
     m->u.metadata.revoked_signers = x->revoked;
     fx_later(x, m, 1000);
 }
@@ -137,7 +146,10 @@ static inline void
 fx_serve(struct fx *x, struct fs_msg *m)
 {
     x->dl_reqs++;
-    uint64_t total = x->rec.target.length_bytes + x->extra_bytes;
+    const struct fs_update_record *r =
+        x->offer2 && m->u.download.image == x->rec2.target.image ? &x->rec2
+                                                                 : &x->rec;
+    uint64_t total = r->target.length_bytes + x->extra_bytes;
     uint64_t off = m->u.download.offset;
     if (x->stall || off >= total) {
         fs_msgpool_put(&x->pool, m);

@@ -26,6 +26,7 @@
 #include "fleetsim/metrics.h"
 #include "fleetsim/run.h"
 #include "fleetsim/scn.h"
+#include "fleetsim/service.h"
 
 /*
  * A small fleet: %s defences block, %s OS extra line, %u devices in group
@@ -288,6 +289,15 @@ test_attack_targets_follow_group_and_share(void **state)
     finish(r, scn);
 }
 
+/* Work answers the run's service held back in its backlog. */
+static uint64_t
+answers_queued(struct fs_run *r)
+{
+    struct fs_svc_stats st;
+    fs_svc_stats(fs_run_svc(r), &st);
+    return st.answers_queued;
+}
+
 /* A flood at 20x the service's capacity for 30 s, at 1h. */
 static struct fs_run *
 run_flood(const char *defenses, struct fs_scn **out_scn)
@@ -313,6 +323,8 @@ test_attack_flood_blocked_by_rate_limit(void **state)
     assert_int_equal(attacks(r, "checkin_flood", "succeeded"), 0);
     assert_int_equal(
         metric(r, FS_M_ATTESTATIONS, "result", "fail", NULL, NULL), 0);
+    /* the rate limit keeps the service within its capacity */
+    assert_int_equal(answers_queued(r), 0);
     finish(r, scn);
 }
 
@@ -326,6 +338,8 @@ test_attack_flood_succeeds_without_rate_limit(void **state)
     assert_int_equal(attacks(r, "checkin_flood", "attempted"), 1);
     assert_int_equal(attacks(r, "checkin_flood", "succeeded"), 1);
     assert_int_equal(attacks(r, "checkin_flood", "blocked"), 0);
+    /* the denial is the service's own backlog, not the attacker's doing */
+    assert_true(answers_queued(r) > 0);
     finish(r, scn);
 }
 
@@ -427,21 +441,17 @@ static const char upd_fmt[] =
 /* The OS rollout the update-path attacks ride on. */
 #define UPD_ROLLOUT "  - {at: 10m, deploy: {id: r, image: os-24.10}}\n"
 
-/*
- * Run the update-path scenario and check that all 10 attempts of kind
- * ended as want, with want_compromised devices compromised at the end.
- */
-static void
-expect_upd(const char *kind, const char *defense, const char *service,
-           const char *timeline, const char *duration, const char *want,
-           int64_t want_compromised)
+/* Load and run the update-path scenario (fs_run_opts.check on). */
+static struct fs_run *
+run_upd(const char *fmt, const char *defense, const char *service,
+        const char *timeline, const char *duration, struct fs_scn **out_scn)
 {
     char defenses[96] = "";
     if (defense != NULL)
         snprintf(defenses, sizeof(defenses), "defenses: {%s: false}\n",
                  defense);
     char text[4096];
-    int n = snprintf(text, sizeof(text), upd_fmt, duration,
+    int n = snprintf(text, sizeof(text), fmt, duration,
                      service ? service : "", defenses, timeline);
     assert_true(n > 0 && (size_t)n < sizeof(text));
     struct fs_diag d;
@@ -458,6 +468,22 @@ expect_upd(const char *kind, const char *defense, const char *service,
     bool done = false;
     while (!done)
         assert_int_equal(fs_run_step(r, 100000, &done), 0);
+    *out_scn = scn;
+    return r;
+}
+
+/*
+ * Run the update-path scenario and check that all 10 attempts of kind
+ * ended as want, with want_compromised devices compromised at the end.
+ */
+static void
+expect_upd(const char *kind, const char *defense, const char *service,
+           const char *timeline, const char *duration, const char *want,
+           int64_t want_compromised)
+{
+    struct fs_scn *scn;
+    struct fs_run *r =
+        run_upd(upd_fmt, defense, service, timeline, duration, &scn);
     const char *other = strcmp(want, "blocked") == 0 ? "succeeded" : "blocked";
     assert_int_equal(attacks(r, kind, "attempted"), 10);
     assert_int_equal(attacks(r, kind, want), 10);
@@ -531,6 +557,36 @@ test_attack_endless_data(void **state)
                    "succeeded", 0);
 }
 
+/*
+ * endless_data against every device while a power cut is armed for each
+ * one's download: a cut can replace the step that would have taken the
+ * overlong chunk. Such a chunk was not taken, so the attempt stays open
+ * until the device resumes and its length check decides.
+ */
+static void
+test_attack_endless_data_power_cut(void **state)
+{
+    (void)state;
+    const char *tl =
+        "  - {at: 10m, deploy: {id: r, image: app-1.5.0}}\n"
+        "  - {at: 5m, attack: {kind: endless_data, targets: 100%}}\n"
+        "  - {at: 5m, fault: {kind: power_loss, targets: 100%,\n"
+        "     during: download}}\n";
+    const char *defenses[2] = {NULL, "verify_lengths"};
+    const char *want[2] = {"blocked", "succeeded"};
+    const char *other[2] = {"succeeded", "blocked"};
+    for (unsigned i = 0; i < 2; i++) {
+        struct fs_scn *scn;
+        struct fs_run *r = run_upd(upd_fmt, defenses[i], NULL, tl, "6h", &scn);
+        assert_int_equal(attacks(r, "endless_data", "attempted"), 40);
+        assert_int_equal(attacks(r, "endless_data", want[i]), 40);
+        assert_int_equal(attacks(r, "endless_data", other[i]), 0);
+        assert_true(metric(r, FS_M_UPDATES, "reason", "power_loss", NULL,
+                               NULL) > 0);
+        finish(r, scn);
+    }
+}
+
 static void
 test_attack_slow_retrieval(void **state)
 {
@@ -549,6 +605,52 @@ test_attack_freeze(void **state)
     expect_rollout("freeze", "", NULL, svc, "5h", "blocked", 0);
     expect_rollout("freeze", "", "manifest_expiry", svc, "5h", "succeeded",
                    0);
+}
+
+/*
+ * freeze against devices busy downloading the very image the replayed
+ * record names (a 1kbps link): the device skips the record without
+ * checking it, so the attempt is neither blocked nor succeeded; it is
+ * made again at each check-in and stays open.
+ */
+static const char busy_fmt[] =
+    "scenario: attack-freeze-busy\n"
+    "seed: 9\n"
+    "duration: %s\n"
+    "service:\n"
+    "  checkin_interval: 30m\n"
+    "  manifest_lifetime: 1h\n"
+    "%s"
+    "%s"
+    "products:\n"
+    "  - name: DW100\n"
+    "images:\n"
+    "  - {id: os-24.01, kind: os, version: \"24.01\", size: 4MiB}\n"
+    "  - {id: os-24.10, kind: os, version: \"24.10\", size: 4MiB}\n"
+    "  - {id: app-1.4.0, kind: app, name: dw-app, product: DW100,\n"
+    "     version: 1.4.0, size: 300KiB, capabilities: {gpio: [8]}}\n"
+    "fleet:\n"
+    "  - {product: DW100, count: 40, os: os-24.01, app: app-1.4.0,\n"
+    "     network: {bandwidth: 1kbps}}\n"
+    "timeline:\n"
+    "  - {at: 10m, deploy: {id: r, image: os-24.10}}\n"
+    "%s";
+
+static void
+test_attack_freeze_ignored_stays_open(void **state)
+{
+    (void)state;
+    const char *tl = "  - {at: 1h, attack: {kind: freeze, targets: 25%}}\n";
+    const char *defenses[2] = {NULL, "manifest_expiry"};
+    for (unsigned i = 0; i < 2; i++) {
+        struct fs_scn *scn;
+        struct fs_run *r =
+            run_upd(busy_fmt, defenses[i], "", tl, "5h", &scn);
+        assert_int_equal(attacks(r, "freeze", "attempted"), 10);
+        assert_int_equal(attacks(r, "freeze", "blocked"), 0);
+        assert_int_equal(attacks(r, "freeze", "succeeded"), 0);
+        finish(r, scn);
+    }
 }
 
 static void
@@ -606,8 +708,10 @@ main(void)
         T(test_attack_rollback),
         T(test_attack_tamper_in_transit),
         T(test_attack_endless_data),
+        T(test_attack_endless_data_power_cut),
         T(test_attack_slow_retrieval),
         T(test_attack_freeze),
+        T(test_attack_freeze_ignored_stays_open),
         T(test_attack_mix_and_match),
         T(test_attack_leaked_key),
     };

@@ -187,6 +187,76 @@ test_device_firewall_grants(void **state)
     assert_int_equal(fx_fw(x, "peripheral", "blocked"), 4);
     assert_int_equal(fx_fw(x, "network", "allowed"), 1);
     assert_int_equal(fx_fw(x, "network", "blocked"), 2);
+    /* every block queued a firewall_violation for the app on its core:
+       app-1 (2) three times, rt-1 (3) twice, the empty rt1 core once */
+    struct fs_report_entry e[FS_REPORTS_PER_MSG];
+    size_t n = fs_fleet_reports_take(f, 0, e, FS_REPORTS_PER_MSG);
+    assert_int_equal(n, 3);
+    uint32_t by_image[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(e[i].kind, FS_REP_FIREWALL_VIOLATION);
+        by_image[e[i].image == FS_NO_IMAGE ? 0 : e[i].image - 1] +=
+            e[i].count;
+    }
+    assert_int_equal(by_image[0], 1);
+    assert_int_equal(by_image[1], 3);
+    assert_int_equal(by_image[2], 2);
+    fx_destroy(x);
+}
+
+/* Count kind in device 0's queued reports (taken: in flight after). */
+static uint32_t
+queued(struct fx *x, uint32_t dev, enum fs_report_kind kind, uint32_t image)
+{
+    struct fs_report_entry e[FS_REPQ_ENTRIES];
+    size_t n = fs_fleet_reports_take(x->fleet, dev, e, FS_REPQ_ENTRIES);
+    uint32_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        if (e[i].kind == kind && e[i].image == image)
+            c += e[i].count;
+    return c;
+}
+
+/*
+ * Modified flash caught by measured boot queues a tamper report, whether
+ * the other slot boots or the device ends in recovery (then boot_failure
+ * too); a signature flip is not a content mismatch; with measured_boot
+ * off nothing is caught.
+ */
+static void
+test_device_tamper_reported(void **state)
+{
+    (void)state;
+    struct fx *x = fx_create(3, "");
+    struct fs_boot_report rep;
+    /* device 0: OS slot A modified, B good: boots B, one tamper */
+    fs_slots_set(x->fleet, 0, FS_SLOT_OS, 1, 0);
+    fs_slots_flip(x->fleet, 0, FS_SLOT_OS, 0, FS_FLIP_CONTENT, 12345);
+    boot(x, 0, &rep);
+    assert_true(rep.ok);
+    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), 1);
+    assert_int_equal(queued(x, 0, FS_REP_TAMPER, 0), 1);
+    /* device 1: both rt0 slots modified: two tampers, then recovery */
+    fs_slots_set(x->fleet, 1, FS_SLOT_RT0, 1, 3);
+    fs_slots_flip(x->fleet, 1, FS_SLOT_RT0, 0, FS_FLIP_CONTENT, 1);
+    fs_slots_flip(x->fleet, 1, FS_SLOT_RT0, 1, FS_FLIP_CONTENT, 2);
+    boot(x, 1, &rep);
+    assert_false(rep.ok);
+    assert_int_equal(fs_fleet_reports_pending(x->fleet, 1), 3);
+    assert_int_equal(queued(x, 1, FS_REP_TAMPER, 3), 2);
+    assert_int_equal(queued(x, 1, FS_REP_BOOT_FAILURE, 3), 1);
+    /* device 2: a signature flip fails secure boot, but is no tamper */
+    fs_slots_flip(x->fleet, 2, FS_SLOT_OS, 0, FS_FLIP_SIG, 7);
+    boot(x, 2, &rep);
+    assert_false(rep.ok);
+    assert_int_equal(queued(x, 2, FS_REP_TAMPER, 0), 0);
+    assert_int_equal(queued(x, 2, FS_REP_BOOT_FAILURE, 0), 1);
+    fx_destroy(x);
+    x = fx_create(1, "defenses: {measured_boot: false}\n");
+    fs_slots_flip(x->fleet, 0, FS_SLOT_OS, 0, FS_FLIP_CONTENT, 12345);
+    boot(x, 0, &rep);
+    assert_true(rep.ok);
+    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), 0);
     fx_destroy(x);
 }
 
@@ -356,6 +426,8 @@ test_device_defenses_off_allow(void **state)
     assert_true(fs_fw_connect(f, 0, 1, "evil.example"));
     assert_int_equal(fx_fw(x, "peripheral", "blocked"), 0);
     assert_int_equal(fx_fw(x, "network", "blocked"), 0);
+    /* nothing caught, nothing reported (tamper, firewall_violation) */
+    assert_int_equal(fs_fleet_reports_pending(f, 0), 0);
     fx_destroy(x);
 }
 
@@ -438,6 +510,7 @@ main(void)
         cmocka_unit_test_teardown(test_device_measurement_changes_with_os,
                                   teardown),
         cmocka_unit_test_teardown(test_device_firewall_grants, teardown),
+        cmocka_unit_test_teardown(test_device_tamper_reported, teardown),
         cmocka_unit_test_teardown(test_device_keystore_gate, teardown),
         cmocka_unit_test_teardown(test_device_evidence_bound_to_device_key,
                                   teardown),

@@ -65,6 +65,7 @@ struct fx {
     unsigned char pk[NDEV][32];
     unsigned char sk[NDEV][64];
     struct fs_msg last;  /* copy of the last reply */
+    int64_t last_delay_us; /* its wait in the service's backlog */
     int nsent;           /* replies sent */
 };
 
@@ -73,7 +74,7 @@ fx_send(void *ctx, struct fs_msg *m, int64_t delay_us)
 {
     struct fx *f = ctx;
     f->last = *m;
-    (void)delay_us;
+    f->last_delay_us = delay_us;
     f->nsent++;
     fs_msgpool_put(&f->pool, m);
 }
@@ -372,6 +373,55 @@ test_service_rate_limit(void **state)
     fx_close(f);
 }
 
+/* Set the check-in rate limit to per_s (0: off) from now on. */
+static void
+fx_rate_limit(struct fx *f, uint64_t per_s)
+{
+    struct fs_scn_service ch;
+    memset(&ch, 0, sizeof(ch));
+    ch.given = 1u << FS_SVC_CHECKIN_RATE_LIMIT;
+    ch.checkin_rate_limit_per_s = per_s;
+    fs_svc_set_service(f->svc, &ch);
+}
+
+/*
+ * Work answers beyond the capacity of their second queue FIFO, one every
+ * 1/capacity s from the next second on, whoever sent the requests; a
+ * verdict queues behind challenges; refusals never wait.
+ */
+static void
+test_service_backlog_delays_work_answers(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("");
+    int64_t per_s = (int64_t)fs_svc_answers_per_s(f->svc);
+    assert_int_equal(per_s, FS_SVC_ANSWERS_MIN_PER_S); /* a small fleet */
+    fx_rate_limit(f, 0);
+    for (int64_t i = 0; i < per_s; i++) {
+        assert_int_equal(fx_hello(f, (uint32_t)(i % NDEV)), FS_MSG_CHALLENGE);
+        assert_int_equal(f->last_delay_us, 0);
+    }
+    assert_int_equal(fs_svc_backlog_us(f->svc), US_PER_S);
+    assert_int_equal(fx_hello(f, 0), FS_MSG_CHALLENGE);
+    assert_int_equal(f->last_delay_us, US_PER_S);
+    struct fs_evidence ev;
+    fx_evidence(f, &ev, 0, f->last.u.nonce, IMG_OS, 0);
+    assert_int_equal(fx_send_evidence(f, 0, &ev), FS_MSG_CERT);
+    assert_int_equal(f->last_delay_us, US_PER_S + US_PER_S / per_s);
+    fx_rate_limit(f, 1);
+    assert_int_equal(fx_hello(f, 1), FS_MSG_REFUSED);
+    assert_int_equal(f->last_delay_us, 0);
+    struct fs_svc_stats st;
+    fs_svc_stats(f->svc, &st);
+    assert_int_equal(st.answers_queued, 2);
+    fx_advance(f, 2 * US_PER_S); /* the backlog drains */
+    assert_int_equal(fs_svc_backlog_us(f->svc), 0);
+    fx_rate_limit(f, 0);
+    assert_int_equal(fx_hello(f, 1), FS_MSG_CHALLENGE);
+    assert_int_equal(f->last_delay_us, 0);
+    fx_close(f);
+}
+
 static void
 test_service_error_intake(void **state)
 {
@@ -575,6 +625,7 @@ main(void)
         FX_TEST(test_service_measurement_mismatch),
         FX_TEST(test_service_os_too_old),
         FX_TEST(test_service_rate_limit),
+        FX_TEST(test_service_backlog_delays_work_answers),
         FX_TEST(test_service_error_intake),
         FX_TEST(test_service_cert_check_rejects),
         FX_TEST(test_service_drift_no_false_positives),

@@ -4,8 +4,9 @@
  * Owns: tests of update records (signature, expiry, binding, freshness),
  * downloads (chunks, flips, length bound, timeout, queueing), the checks
  * before install (every rejection reason), install, probation, rollback,
- * confirmation and the anti-rollback counter, each defence switch, and
- * power cuts in the middle of an update.
+ * confirmation and the anti-rollback counter, each defence switch, power
+ * cuts in the middle of an update, and set_service changes reaching the
+ * device (check-in interval, download timeout).
  * Invariants: every test frees everything (fs_mem_live_blocks() == 0 in
  * teardown) and the fleet passes fs_fleet_check.
  * Does not: use the real service (the fixture's stub plays it).
@@ -78,20 +79,28 @@ sign_record(struct fx *x, struct fs_update_record *r)
                          fs_catalog_signer_sk(x->cat, FS_SIGNER_UPDATE));
 }
 
+/* A signed record of deployment dep offering img, and its manifest. */
+static void
+make_record(struct fx *x, uint32_t dep, uint32_t img, uint64_t ver,
+            struct fs_update_record *rec, struct fs_signed_manifest *sm)
+{
+    const struct fs_scn_cohort *co = &x->scn->cohorts[0];
+    memset(rec, 0, sizeof(*rec));
+    *sm = *fs_catalog_manifest(x->cat, img);
+    rec->deployment = dep;
+    rec->product = co->product->index;
+    rec->group = co->group->index;
+    rec->version = ver;
+    rec->expires_us = fs_sim_now_us(x->sim) + 7 * DAY_US;
+    rec->target = sm->m;
+    sign_record(x, rec);
+}
+
 /* Offer image img (deployment 0, version ver) as the service would. */
 static void
 offer(struct fx *x, uint32_t img, uint64_t ver)
 {
-    const struct fs_scn_cohort *co = &x->scn->cohorts[0];
-    memset(&x->rec, 0, sizeof(x->rec));
-    x->img = *fs_catalog_manifest(x->cat, img);
-    x->rec.deployment = 0;
-    x->rec.product = co->product->index;
-    x->rec.group = co->group->index;
-    x->rec.version = ver;
-    x->rec.expires_us = fs_sim_now_us(x->sim) + 7 * DAY_US;
-    x->rec.target = x->img.m;
-    sign_record(x, &x->rec);
+    make_record(x, 0, img, ver, &x->rec, &x->img);
     x->offer = true;
 }
 
@@ -352,7 +361,10 @@ test_update_rejects_no_space(void **state)
     ux_destroy(x);
 }
 
-/* A record older than one already accepted is refused (freeze). */
+/*
+ * A record older than one already accepted for the same deployment is
+ * refused (freeze); the same version under another deployment is not.
+ */
 static void
 test_update_rejects_stale_record(void **state)
 {
@@ -361,12 +373,173 @@ test_update_rejects_stale_record(void **state)
     offer(x, OS2, 5);
     run_until(x, 2 * HOUR_US);
     assert_int_equal(fx_updates(x, "os-2", "confirmed", NULL), 1);
-    offer(x, APP2, 4); /* app kind: its own freshness, accepted */
-    x->rec.target.kind = FS_IMAGE_OS; /* claims the OS kind: stale */
-    sign_record(x, &x->rec);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 0), 5);
+    offer(x, APP2, 4); /* deployment 0 again, older: stale */
     run_until(x, 2 * DAY_US);
     assert_int_equal(fx_updates(x, NULL, "rejected", "expired_manifest"), 1);
     assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), APP1);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 0), 5);
+    x->rec.deployment = 1; /* another deployment: versions do not compare */
+    sign_record(x, &x->rec);
+    run_until(x, 4 * DAY_US);
+    assert_int_equal(fx_updates(x, NULL, "rejected", NULL), 1);
+    assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), APP2);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 1), 4);
+    ux_destroy(x);
+}
+
+/* An hl and an rt app on one device, each with a newer version. */
+static const char U2_YAML[] =
+    "scenario: u2\n"
+    "seed: 13\n"
+    "duration: 4d\n"
+    "%s"
+    "products:\n"
+    "  - name: P\n"
+    "groups:\n"
+    "  - name: g\n"
+    "images:\n"
+    "  - {id: os-1, kind: os, version: \"1\", size: 64KiB}\n"
+    "  - {id: app-1, kind: app, name: a, product: P, version: \"1.0\","
+    " size: 16KiB}\n"
+    "  - {id: app-2, kind: app, name: a, product: P, version: \"2.0\","
+    " size: 16KiB}\n"
+    "  - {id: rt-1, kind: app, name: r, product: P, version: \"1.0\","
+    " size: 16KiB, capabilities: {core: rt0}}\n"
+    "  - {id: rt-2, kind: app, name: r, product: P, version: \"2.0\","
+    " size: 16KiB, capabilities: {core: rt0}}\n"
+    "fleet:\n"
+    "  - product: P\n"
+    "    count: %u\n"
+    "    group: g\n"
+    "    os: os-1\n"
+    "    app: app-1\n"
+    "    rt_apps: [rt-1]\n";
+
+enum { U2_APP2 = 2, U2_RT2 = 4 };
+
+/*
+ * Two deployments of the same image kind in flight: the hl app's
+ * (deployment 1, signed later: version 2) and the rt app's (deployment 0,
+ * version 1), both offered at every check-in. The device takes the first,
+ * then the second: its older version does not make it stale, because
+ * freshness is kept per deployment.
+ */
+static void
+test_update_two_deployments_same_kind(void **state)
+{
+    (void)state;
+    struct fx *x = fx_create_from(U2_YAML, 1,
+                                  "service: {checkin_interval: 2h}\n");
+    assert_int_equal(fs_fleet_start(x->fleet), 0);
+    make_record(x, 1, U2_APP2, 2, &x->rec, &x->img);
+    make_record(x, 0, U2_RT2, 1, &x->rec2, &x->img2);
+    x->offer = x->offer2 = true;
+    run_until(x, 2 * HOUR_US);
+    assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), U2_APP2);
+    assert_int_equal(fx_updates(x, "app-2", "confirmed", NULL), 1);
+    run_until(x, DAY_US); /* later check-ins offer both again */
+    assert_int_equal(fx_updates(x, NULL, "rejected", NULL), 0);
+    assert_int_equal(fx_updates(x, "rt-2", "installed", NULL), 1);
+    assert_int_equal(fx_updates(x, "rt-2", "confirmed", NULL), 1);
+    assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), U2_APP2);
+    assert_int_equal(fs_fleet_running_app(x->fleet, 0, 1), U2_RT2);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 0), 1);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 1), 2);
+    x->offer = x->offer2 = false;
+    fx_destroy(x);
+}
+
+/* METADATA to device 0 now with records (dep[i], img[i], ver[i]). */
+static void
+send_metadata(struct fx *x, unsigned n, const uint32_t *dep,
+              const uint32_t *img, const uint64_t *ver)
+{
+    struct fs_msg *m = fs_msgpool_get(&x->pool);
+    memset(&m->u, 0, sizeof(m->u));
+    m->kind = FS_MSG_METADATA;
+    m->device = 0;
+    m->u.metadata.nrecords = (uint8_t)n;
+    for (unsigned i = 0; i < n; i++)
+        make_record(x, dep[i], img[i], ver[i], &m->u.metadata.records[i],
+                    &m->u.metadata.images[i]);
+    fs_fleet_receive(x->fleet, m);
+    assert_true(fs_fleet_check(x->fleet));
+}
+
+/*
+ * The freshness table: one METADATA's records all enter it; an older
+ * record of a remembered deployment is refused; a new deployment forgets
+ * the one accepted least recently; accepting again refreshes an entry.
+ */
+static void
+test_update_freshness_per_deployment(void **state)
+{
+    (void)state;
+    struct fx *x = ux_create("");
+    x->stall = true; /* the first download never ends: records only */
+    run_until(x, 5 * MIN_US);
+    const uint32_t img4[4] = {OS2, APP2, OS0, OS_CRASHY};
+    send_metadata(x, 4, (const uint32_t[]){10, 11, 12, 13}, img4,
+                  (const uint64_t[]){20, 21, 22, 23});
+    for (uint32_t d = 10; d < 14; d++)
+        assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, d), d + 10);
+    /* same deployment, older version: a replay (images other than the
+       one downloading, which a busy device would skip unchecked) */
+    send_metadata(x, 1, (const uint32_t[]){11}, (const uint32_t[]){APP2},
+                  (const uint64_t[]){19});
+    assert_int_equal(fx_updates(x, NULL, "rejected", "expired_manifest"), 1);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 11), 21);
+    /* deployment 10 (accepted first) is refreshed: now the newest use */
+    send_metadata(x, 1, (const uint32_t[]){10}, (const uint32_t[]){OS0},
+                  (const uint64_t[]){20});
+    /* a fifth deployment, older than all: accepted, forgets 11 */
+    send_metadata(x, 1, (const uint32_t[]){14},
+                  (const uint32_t[]){OS_CRASHY}, (const uint64_t[]){5});
+    assert_int_equal(fx_updates(x, NULL, "rejected", NULL), 1);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 14), 5);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 10), 20);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 11), 0);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 12), 22);
+    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 13), 23);
+    ux_destroy(x);
+}
+
+/*
+ * A set_service of checkin_interval changes the spacing of the check-ins
+ * after it: 6h apart for a day, then hourly (the check-in already set
+ * keeps its time).
+ */
+static void
+test_update_set_service_checkin_interval(void **state)
+{
+    (void)state;
+    struct fx *x = ux_create("service: {checkin_interval: 6h}\n");
+    run_until(x, DAY_US);
+    uint64_t first_day = x->hellos;
+    assert_true(first_day >= 4 && first_day <= 6); /* boot + 6h apart */
+    struct fs_scn_service ch = {.given = 1u << FS_SVC_CHECKIN_INTERVAL,
+                                .checkin_interval_us = HOUR_US};
+    fs_fleet_set_service(x->fleet, &ch);
+    run_until(x, 2 * DAY_US);
+    uint64_t second_day = x->hellos - first_day;
+    assert_true(second_day >= 18 && second_day <= 26); /* about hourly */
+    ux_destroy(x);
+}
+
+/* A set_service of download_timeout reaches the device. */
+static void
+test_update_set_service_download_timeout(void **state)
+{
+    (void)state;
+    struct fx *x = ux_create("service: {download_timeout: 10h}\n");
+    struct fs_scn_service ch = {.given = 1u << FS_SVC_DOWNLOAD_TIMEOUT,
+                                .download_timeout_us = 10 * MIN_US};
+    fs_fleet_set_service(x->fleet, &ch);
+    offer(x, OS2, 1);
+    x->stall = true;
+    run_until(x, HOUR_US);
+    assert_int_equal(fx_updates(x, "os-2", "failed", "timeout"), 1);
     ux_destroy(x);
 }
 
@@ -582,6 +755,14 @@ main(void)
         cmocka_unit_test_teardown(test_update_rejects_expired, teardown),
         cmocka_unit_test_teardown(test_update_rejects_no_space, teardown),
         cmocka_unit_test_teardown(test_update_rejects_stale_record,
+                                  teardown),
+        cmocka_unit_test_teardown(test_update_two_deployments_same_kind,
+                                  teardown),
+        cmocka_unit_test_teardown(test_update_freshness_per_deployment,
+                                  teardown),
+        cmocka_unit_test_teardown(test_update_set_service_checkin_interval,
+                                  teardown),
+        cmocka_unit_test_teardown(test_update_set_service_download_timeout,
                                   teardown),
         cmocka_unit_test_teardown(test_update_timeout_then_retry, teardown),
         cmocka_unit_test_teardown(test_update_queued_waits, teardown),

@@ -102,6 +102,17 @@ void fs_fleet_destroy(struct fs_fleet *f);
  */
 int fs_fleet_start(struct fs_fleet *f);
 
+/*
+ * A set_service action (call it with the same changes as the service's
+ * fs_svc_set_service): the keys changes->given marks (bit 1u << FS_SVC_*)
+ * replace the fleet's copy of the service settings, which the devices
+ * read instead of the scenario's (check-in interval, probation, download
+ * timeout). Timers already set keep their time; the next ones use the new
+ * values.
+ */
+void fs_fleet_set_service(struct fs_fleet *f,
+                          const struct fs_scn_service *changes);
+
 /* A service->device message arrives; the fleet returns m to the pool. */
 void fs_fleet_receive(struct fs_fleet *f, struct fs_msg *m);
 
@@ -243,7 +254,10 @@ struct fs_boot_report {
  * extend the measurements, verify OS then apps (hl, rt0, rt1) in the
  * active slot and fall back to the other, switch the active slot to the
  * one that booted, and map peripherals. On failure the device is left in
- * recovery with a boot_failure report queued. Does not schedule anything.
+ * recovery with a boot_failure report queued. A slot whose content hash
+ * differs from its manifest's (measured boot on: modified flash) queues a
+ * tamper report for its image, whether or not the other slot boots. Does
+ * not schedule anything.
  * Writes the details to *out when out is not NULL.
  */
 void fs_boot_device(struct fs_fleet *f, uint32_t device,
@@ -254,7 +268,8 @@ void fs_boot_device(struct fs_fleet *f, uint32_t device,
 /*
  * The device side of updates (device/update.c, device/install.c) follows
  * msg.h: METADATA records are checked (record signature by the update
- * service key, expiry, product and group binding, freshness), one offer is
+ * service key, expiry, product and group binding, freshness against the
+ * newest record of the same deployment accepted before), one offer is
  * downloaded chunk by chunk, checked (signature, trusted and unrevoked
  * signer, record target, content hash, product, anti-rollback, flash),
  * written to the inactive slot in 64 KiB units, booted as the pending
@@ -303,6 +318,13 @@ bool fs_fleet_is_updating(const struct fs_fleet *f, uint32_t device);
  */
 uint32_t fs_fleet_rollback_counter(const struct fs_fleet *f, uint32_t device,
                                    enum fs_ks_counter which);
+/*
+ * Newest update record version device accepted for deployment (0 when
+ * none, or when it was forgotten: a device keeps the few deployments it
+ * accepted most recently).
+ */
+uint64_t fs_fleet_accepted_version(const struct fs_fleet *f, uint32_t device,
+                                   uint32_t deployment);
 
 /* ---- firewalls -------------------------------------------------------- */
 
@@ -317,14 +339,16 @@ enum fs_fw_kind { FS_FW_PERIPHERAL = 0, FS_FW_NETWORK, FS_FW_KEYSTORE };
  * May the app on core (0 hl, 1 rt0, 2 rt1) touch peripheral name of class
  * cls (GPIO numbers as decimal text)? Allowed only when the running app on
  * that core claims it, or when peripheral_firewall is off. Counted and,
- * when blocked, recorded.
+ * when blocked, recorded and reported (firewall_violation, for the app on
+ * that core or FS_NO_IMAGE).
  */
 bool fs_fw_peripheral(struct fs_fleet *f, uint32_t device, unsigned core,
                       enum fs_periph cls, const char *name);
 /*
  * May the app on core connect to host? Real-time cores have no network;
  * the high-level app may reach only its manifest's allowed_hosts; with
- * network_firewall off everything is allowed. Counted and recorded.
+ * network_firewall off everything is allowed. Counted and, when blocked,
+ * recorded and reported (firewall_violation, as fs_fw_peripheral).
  */
 bool fs_fw_connect(struct fs_fleet *f, uint32_t device, unsigned core,
                    const char *host);
@@ -389,5 +413,33 @@ int64_t fs_fleet_answer_timeout_us(void);
  */
 size_t fs_fleet_update_reports(struct fs_fleet *f, uint32_t device,
                                struct fs_update_report *out, size_t max);
+
+/* Where a device's update stands (struct fs_update_view). */
+enum fs_update_stage {
+    FS_UPD_STAGE_NONE = 0,     /* no update held */
+    FS_UPD_STAGE_STOPPED,      /* a download stopped (abandoned, cut) */
+    FS_UPD_STAGE_DOWNLOADING,  /* asking for bytes, or queued */
+    FS_UPD_STAGE_DOWNLOADED,   /* every declared byte in, not installed */
+    FS_UPD_STAGE_WRITING,      /* writing the inactive slot */
+    FS_UPD_STAGE_BOOTING,      /* rebooting into the written slot */
+    FS_UPD_STAGE_PROBATION     /* running it, not yet confirmed */
+};
+
+/*
+ * A read-only copy of the update a device holds, as its own checks left
+ * it (what it accepted of records: fs_fleet_accepted_version).
+ */
+struct fs_update_view {
+    uint64_t offset_bytes;        /* bytes of the download taken */
+    uint64_t length_bytes;        /* length the signed record declares */
+    uint32_t image;               /* image of the manifest taken, or
+                                     FS_NO_IMAGE when none is held */
+    uint32_t flips_taken;         /* flipped bits taken with the bytes */
+    uint8_t stage;                /* enum fs_update_stage */
+};
+
+/* Fill *out with device's update state now; changes nothing. */
+void fs_fleet_update_view(const struct fs_fleet *f, uint32_t device,
+                          struct fs_update_view *out);
 
 #endif

@@ -4,12 +4,15 @@
  * Owns: struct fs_svc: the device registry (id -> key, product, group,
  * revocation), signer revocation, the attestation verifier and its
  * challenge nonces, the certificate authority, the check-in rate limit,
+ * the capacity for attestation work and the backlog of its answers,
  * error-report intake, deployments (targets, waves, gates, halts,
  * rollout_state / rollout_wave / rollout_time), signed update records and
  * METADATA offers, the download server (sessions, queue, egress share),
  * the product cloud's certificate check and wear drift detector, and
  * writing all of it to SQLite (docs/fleet-db.md).
  * Invariants: every decision is a canonical record (kinds FS_REC_SVC_*);
+ * every answer that costs attestation work leaves through env->send after
+ * its wait in the backlog (0 under capacity), whoever caused the load;
  * keys and nonces derive from the scenario seed only; per-device
  * signatures (evidence, certificates) are always really computed; after
  * fs_svc_create, handling a message allocates nothing except the first
@@ -123,6 +126,7 @@ struct fs_svc_stats {
     uint64_t hellos;              /* HELLOs received */
     uint64_t challenges;          /* nonces issued */
     uint64_t refused;             /* HELLOs refused by the rate limit */
+    uint64_t answers_queued;      /* work answers that waited in the backlog */
     uint64_t attest[FS_ATT_COUNT]; /* verdicts by reason (FS_ATT_OK = pass) */
     uint64_t certs_issued;        /* certificates signed */
     uint64_t reports;             /* report events taken in (sum of counts) */
@@ -329,39 +333,56 @@ typedef void fs_errrep_hook_fn(void *ctx, uint32_t device, uint32_t image,
 /* Install (or clear with NULL) the report hook. */
 void fs_errrep_set_hook(struct fs_svc *s, fs_errrep_hook_fn *fn, void *ctx);
 
-/* ---- attack hooks (service/attack_hooks.c; used by sim/attack*.c only) - */
-
 /*
- * The service's capacity for attestation work: answers (challenges and
- * verdicts) it can produce per simulated second. It is provisioned for its
- * fleet: eight times the whole fleet checking in within one minute, and
- * never less than FS_SVC_ANSWERS_MIN_PER_S. Refusals by the rate limit
- * cost nothing.
+ * ---- capacity (service/svc.c) ----
+ *
+ * The service's capacity for attestation work: the answers that cost it
+ * work (CHALLENGE, and the verdicts CERT and REJECTED) it can produce per
+ * simulated second. It is provisioned for its fleet: eight times the whole
+ * fleet checking in within one minute,
+ *
+ *     answers_per_s = max(FS_SVC_ANSWERS_MIN_PER_S, 8 x fleet / 60),
+ *
+ * fixed at fs_svc_create. Answers beyond it queue FIFO in the service's
+ * backlog: every work answer is placed there when the service decides it,
+ * whoever caused the load (devices, an attacker, the fleet itself), and
+ * leaves through env->send with delay_us = its wait. Within a simulated
+ * second that still has room an answer waits 0, so runs that never exceed
+ * the capacity are unchanged by the model. Refusals by the rate limit
+ * (REFUSED) cost nothing and never wait; the METADATA that follows a CERT
+ * leaves with it.
  */
 #define FS_SVC_ANSWERS_MIN_PER_S 1000u
+/* Answers per simulated second s can produce (see above). */
 uint64_t fs_svc_answers_per_s(const struct fs_svc *s);
 
-/* The service's work backlog, owned by the caller (one per service). */
+/* A FIFO backlog of work answers (the service embeds one). */
 struct fs_svc_load {
     int64_t second;     /* simulated second being filled, -1 at start */
     uint64_t used;      /* answers placed in that second */
     uint64_t per_s;     /* capacity, answers per second */
 };
 
-/* Start an empty backlog for s. */
+/* Start an empty backlog at s's capacity. */
 void fs_svc_load_init(struct fs_svc_load *ld, const struct fs_svc *s);
 /*
  * Place one answer produced at at_us in the backlog (FIFO, per_s answers
- * per simulated second) and return how long it waits before it leaves
- * the service, in microseconds: 0 unless earlier answers already filled
- * the capacity of at_us's second.
+ * per simulated second; at_us must not decrease between calls) and return
+ * how long it waits before it leaves the service, in microseconds: 0
+ * unless earlier answers already filled the capacity of at_us's second.
  */
 int64_t fs_svc_load_wait_us(struct fs_svc_load *ld, int64_t at_us);
+/* Work answers placed in s's backlog wait this long if produced now. */
+int64_t fs_svc_backlog_us(const struct fs_svc *s);
+
+/* ---- attack hooks (service/attack_hooks.c; used by sim/attack*.c only) - */
 
 /*
  * Take m as fs_svc_receive does, but from a sender outside the fleet: the
  * service's answer goes to reply(ctx, answer, delay_us) (the sender's own
- * address) instead of env->send. Every check is the service's own.
+ * address) instead of env->send. Every check is the service's own, and
+ * so is the backlog: a work answer to an outside sender takes its place in
+ * it like any other, and reply gets its wait as delay_us.
  */
 void fs_svc_receive_from(struct fs_svc *s, struct fs_msg *m,
                          void (*reply)(void *ctx, struct fs_msg *m,
