@@ -2,8 +2,9 @@
  * sim/bench_rollout.c - `fleetsim bench rollout`: an OS rollout to N devices.
  *
  * Owns: the built-in rollout scenario, running it to its end, and the
- * measurement of the crypto floor (the cost of each Ed25519 operation timed
- * on its own, times the counts the run made).
+ * measurement of its crypto floor: the time the run itself spent inside
+ * Ed25519 operations, read with a clock this file installs in the run's
+ * crypto counters (fs_sim_set_crypto_clock).
  * Benchmarks measure wall time by design: this file (like sim/bench.c) may
  * read the monotonic clock; nothing it measures feeds back into the model.
  * Invariants: the run is the same as `fleetsim run` of that scenario; the
@@ -56,45 +57,25 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/*
- * Cost of each operation in microseconds: the fastest of several short
- * batches, so that other load on the machine inflates it as little as
- * possible (the floor must not be overestimated).
- */
-static void
-measure_crypto(struct fs_bench_rollout_result *r)
+/* The benchmark clock handed to the run's crypto: monotonic nanoseconds. */
+static uint64_t
+clock_ns(void)
 {
-    unsigned char seed[32] = {1}, pk[32], sk[64], sig[64], msg[128] = {2};
-    enum { BATCHES = 15, N = 200 };
-    double best[3] = {1e9, 1e9, 1e9};
-    int bad = 0;
-    for (int b = 0; b < BATCHES; b++) {
-        double t0 = now_s();
-        for (int i = 0; i < N; i++) {
-            seed[1] = (unsigned char)i;
-            crypto_sign_seed_keypair(pk, sk, seed);
-        }
-        double t1 = now_s();
-        for (int i = 0; i < N; i++) {
-            msg[0] = (unsigned char)i;
-            crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk);
-        }
-        double t2 = now_s();
-        for (int i = 0; i < N; i++)
-            bad += crypto_sign_verify_detached(sig, msg, sizeof(msg), pk) != 0;
-        double t3 = now_s();
-        double t[3] = {t1 - t0, t2 - t1, t3 - t2};
-        for (int k = 0; k < 3; k++)
-            best[k] = t[k] < best[k] ? t[k] : best[k];
-    }
-    FS_ASSERT(bad == 0);
-    r->keygen_us = best[0] / N * 1e6;
-    r->sign_us = best[1] / N * 1e6;
-    r->verify_us = best[2] / N * 1e6;
-    r->crypto_floor_s = ((double)r->keygen * r->keygen_us +
-                         (double)r->sign * r->sign_us +
-                         (double)(r->verify + r->catalog_verify) *
-                             r->verify_us) / 1e6;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Per-operation costs and the floor, from the run's own crypto time. */
+static void
+crypto_floor(struct fs_bench_rollout_result *r, const struct fs_crypto_stats *cs)
+{
+    r->keygen_us = cs->keygen ? (double)cs->keygen_ns / 1e3 / cs->keygen : 0;
+    r->sign_us = cs->sign ? (double)cs->sign_ns / 1e3 / cs->sign : 0;
+    r->verify_us = cs->verify ? (double)cs->verify_ns / 1e3 / cs->verify : 0;
+    r->crypto_floor_s =
+        (double)(cs->keygen_ns + cs->sign_ns + cs->verify_ns) / 1e9 +
+        (double)r->catalog_verify * r->verify_us / 1e6;
 }
 
 static void
@@ -113,6 +94,7 @@ collect(struct fs_run *run, struct fs_bench_rollout_result *r)
     r->verify = cs->verify;
     r->catalog_verify = fs_catalog_verifies(fs_run_catalog(run));
     r->catalog_memo = fs_catalog_memo_hits(fs_run_catalog(run));
+    crypto_floor(r, cs);
     struct fs_label_sel sel = {1, "confirmed"};
     r->confirmed = fs_metrics_sum(m, FS_M_UPDATES, &sel, 1);
     if (fs_metrics_rollout_time(m, "rollout", 990000, &r->rollout_99_us) != 0)
@@ -133,7 +115,7 @@ fs_bench_rollout(uint64_t devices, unsigned threads,
         fs_diag_print(&diag, stderr);
         return FS_ESCENARIO;
     }
-    struct fs_run_opts opts = {.threads = threads};
+    struct fs_run_opts opts = {.threads = threads, .crypto_clock = clock_ns};
     struct fs_run *run;
     memset(out, 0, sizeof(*out));
     out->devices = devices;
@@ -151,7 +133,6 @@ fs_bench_rollout(uint64_t devices, unsigned threads,
     collect(run, out);
     fs_run_destroy(run);
     fs_scn_destroy(scn);
-    measure_crypto(out);
     return err;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fleetsim/attack.h"
+#include "fleetsim/crypto.h"
 #include "fleetsim/device.h"
 #include "fleetsim/err.h"
 #include "fleetsim/expect.h"
@@ -294,6 +295,7 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
     }
     fs_metrics_create(&r->metrics);
     fs_sim_set_ctx(r->sim, FS_CTX_RUN, r);
+    fs_sim_set_crypto_clock(r->sim, opts->crypto_clock);
     setup_aliases(r);
     if (opts->trace_path != NULL) {
         err = fs_sim_trace_open(r->sim, opts->trace_path);

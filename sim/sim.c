@@ -53,6 +53,7 @@ struct fs_sim {
     size_t trace_out_cap;       /* its size in bytes */
     void *ctx[FS_CTX_COUNT];    /* per-layer context pointers */
     struct fs_crypto_stats crypto; /* signature operations of the model */
+    fs_crypto_clock_fn *crypto_clock; /* benchmark clock, or NULL */
 };
 
 static uint64_t
@@ -158,6 +159,18 @@ struct fs_crypto_stats *
 fs_sim_crypto(struct fs_sim *sim)
 {
     return &sim->crypto;
+}
+
+void
+fs_sim_set_crypto_clock(struct fs_sim *sim, fs_crypto_clock_fn *clock)
+{
+    sim->crypto_clock = clock;
+}
+
+fs_crypto_clock_fn *
+fs_sim_crypto_clock(const struct fs_sim *sim)
+{
+    return sim->crypto_clock;
 }
 
 void

@@ -59,17 +59,18 @@ struct fs_bench_rollout_result {
     uint64_t verify;           /* Ed25519 verifications (not memoised) */
     uint64_t catalog_verify;   /* vendor-signature checks really done */
     uint64_t catalog_memo;     /* vendor-signature checks from the memo */
-    double keygen_us;          /* measured cost of one key pair */
-    double sign_us;            /* measured cost of one signature */
-    double verify_us;          /* measured cost of one verification */
-    double crypto_floor_s;     /* sum of counts x costs */
+    double keygen_us;          /* mean in-run cost of one key pair */
+    double sign_us;            /* mean in-run cost of one signature */
+    double verify_us;          /* mean in-run cost of one verification */
+    double crypto_floor_s;     /* time the run spent in that crypto */
 };
 
 /*
  * The rollout benchmark: a built-in OS rollout to `devices` devices (boot,
  * attest, certificate, download, verify, install, reboot, re-attest,
- * confirm), run to completion; then the cost of each crypto operation is
- * measured on its own so the run can be compared with its crypto floor.
+ * confirm), run to completion, with the time spent inside each signature
+ * operation measured in the run, so the run can be compared with its
+ * crypto floor.
  * Returns 0, or an error after printing why.
  */
 int fs_bench_rollout(uint64_t devices, unsigned threads,

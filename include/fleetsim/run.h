@@ -31,6 +31,8 @@ struct fs_run_opts {
     unsigned threads;     /* --threads: crypto worker threads, 0 = default */
     const char *trace_path; /* write a zstd trace here, or NULL */
     bool check;           /* run integrity checks after every event */
+    /* Benchmarks only: a clock that times the run's crypto (crypto.h). */
+    uint64_t (*crypto_clock)(void);
 };
 
 /* Outcome of one expectation. */
