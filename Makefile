@@ -109,6 +109,7 @@ test: deps
 bench: all
 	./$(BUILD)/fleetsim bench engine --pending 1000000 --events 5000000
 	./$(BUILD)/fleetsim bench engine --pending 1000000 --events 5000000 --heap
+	./$(BUILD)/fleetsim bench rollout --devices 10000
 	@if [ -f /usr/include/ns3/core-module.h ]; then \
 	  $(MAKE) --no-print-directory $(BUILD)/ns3-hold && \
 	  for s in map heap priority; do \
