@@ -333,27 +333,7 @@ fs_fleet_destroy(struct fs_fleet *f)
 void
 fs_fleet_set_service(struct fs_fleet *f, const struct fs_scn_service *changes)
 {
-    uint32_t g = changes->given;
-    struct fs_scn_service *c = &f->svc;
-#define FLEET_TAKE_(bit, field)                                                \
-    if (g & (1u << (bit)))                                                     \
-        c->field = changes->field;
-    FLEET_TAKE_(FS_SVC_CHECKIN_INTERVAL, checkin_interval_us)
-    FLEET_TAKE_(FS_SVC_CERT_LIFETIME, cert_lifetime_us)
-    FLEET_TAKE_(FS_SVC_NONCE_LIFETIME, nonce_lifetime_us)
-    FLEET_TAKE_(FS_SVC_MANIFEST_LIFETIME, manifest_lifetime_us)
-    FLEET_TAKE_(FS_SVC_EGRESS, egress_bps)
-    FLEET_TAKE_(FS_SVC_MAX_DOWNLOADS, max_downloads)
-    FLEET_TAKE_(FS_SVC_PROBATION, probation_us)
-    FLEET_TAKE_(FS_SVC_DOWNLOAD_TIMEOUT, download_timeout_us)
-    FLEET_TAKE_(FS_SVC_CHECKIN_RATE_LIMIT, checkin_rate_limit_per_s)
-#undef FLEET_TAKE_
-    if (g & (1u << FS_SVC_MIN_OS)) {
-        c->has_min_os = changes->has_min_os;
-        c->min_os = changes->min_os;
-        c->min_os_version = changes->min_os_version;
-    }
-    c->given |= g;
+    fs_scn_service_apply(&f->svc, changes);
 }
 
 /*

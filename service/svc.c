@@ -193,26 +193,7 @@ void
 fs_svc_set_service(struct fs_svc *s, const struct fs_scn_service *changes)
 {
     uint32_t g = changes->given;
-    struct fs_scn_service *c = &s->cfg;
-#define SVC_TAKE_(bit, field)                                                  \
-    if (g & (1u << (bit)))                                                     \
-        c->field = changes->field;
-    SVC_TAKE_(FS_SVC_CHECKIN_INTERVAL, checkin_interval_us)
-    SVC_TAKE_(FS_SVC_CERT_LIFETIME, cert_lifetime_us)
-    SVC_TAKE_(FS_SVC_NONCE_LIFETIME, nonce_lifetime_us)
-    SVC_TAKE_(FS_SVC_MANIFEST_LIFETIME, manifest_lifetime_us)
-    SVC_TAKE_(FS_SVC_EGRESS, egress_bps)
-    SVC_TAKE_(FS_SVC_MAX_DOWNLOADS, max_downloads)
-    SVC_TAKE_(FS_SVC_PROBATION, probation_us)
-    SVC_TAKE_(FS_SVC_DOWNLOAD_TIMEOUT, download_timeout_us)
-    SVC_TAKE_(FS_SVC_CHECKIN_RATE_LIMIT, checkin_rate_limit_per_s)
-#undef SVC_TAKE_
-    if (g & (1u << FS_SVC_MIN_OS)) {
-        c->has_min_os = changes->has_min_os;
-        c->min_os = changes->min_os;
-        c->min_os_version = changes->min_os_version;
-    }
-    c->given |= g;
+    fs_scn_service_apply(&s->cfg, changes);
     fs_sim_record(s->env.sim, FS_REC_SVC_SET_SERVICE, 0, (int64_t)g);
     if (g & ((1u << FS_SVC_MAX_DOWNLOADS) | (1u << FS_SVC_EGRESS)))
         fs_dl_drain(s);

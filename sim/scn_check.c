@@ -250,3 +250,30 @@ fs_scn_check(const struct fs_scn *scn)
     }
     return check_actions(scn);
 }
+
+void
+fs_scn_service_apply(struct fs_scn_service *settings,
+                     const struct fs_scn_service *changes)
+{
+    uint32_t g = changes->given;
+    struct fs_scn_service *c = settings;
+#define SCN_TAKE_(bit, field)                                                  \
+    if (g & (1u << (bit)))                                                     \
+        c->field = changes->field;
+    SCN_TAKE_(FS_SVC_CHECKIN_INTERVAL, checkin_interval_us)
+    SCN_TAKE_(FS_SVC_CERT_LIFETIME, cert_lifetime_us)
+    SCN_TAKE_(FS_SVC_NONCE_LIFETIME, nonce_lifetime_us)
+    SCN_TAKE_(FS_SVC_MANIFEST_LIFETIME, manifest_lifetime_us)
+    SCN_TAKE_(FS_SVC_EGRESS, egress_bps)
+    SCN_TAKE_(FS_SVC_MAX_DOWNLOADS, max_downloads)
+    SCN_TAKE_(FS_SVC_PROBATION, probation_us)
+    SCN_TAKE_(FS_SVC_DOWNLOAD_TIMEOUT, download_timeout_us)
+    SCN_TAKE_(FS_SVC_CHECKIN_RATE_LIMIT, checkin_rate_limit_per_s)
+#undef SCN_TAKE_
+    if (g & (1u << FS_SVC_MIN_OS)) {
+        c->has_min_os = changes->has_min_os;
+        c->min_os = changes->min_os;
+        c->min_os_version = changes->min_os_version;
+    }
+    c->given |= g;
+}

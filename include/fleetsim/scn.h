@@ -402,6 +402,13 @@ int fs_scn_version_parse(const char *s, struct fs_scn_version *out);
 int fs_scn_version_cmp(const struct fs_scn_version *a,
                        const struct fs_scn_version *b);
 
+/*
+ * Apply a set_service action: copy into settings every key that
+ * changes->given marks (bit 1u << FS_SVC_*), and mark them given there.
+ */
+void fs_scn_service_apply(struct fs_scn_service *settings,
+                          const struct fs_scn_service *changes);
+
 /* Structural self-check of a loaded scenario (references, limits). */
 bool fs_scn_check(const struct fs_scn *scn);
 
