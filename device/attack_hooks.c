@@ -65,13 +65,7 @@ fs_fleet_update_reports(struct fs_fleet *f, uint32_t device,
                         struct fs_update_report *out, size_t max)
 {
     FS_ASSERT(device < f->ndevs);
-    const struct dev_upd *s = fs__dev_upd_of(f, device);
-    if (s == NULL)
-        return 0;
-    size_t n = s->nrep < max ? s->nrep : max;
-    for (size_t i = 0; i < n; i++)
-        out[i] = s->rep[i];
-    return s->nrep;
+    return fs__dev_upd_reports_copy(f, device, out, max);
 }
 
 /* Copy where device's update stands; see device.h. */

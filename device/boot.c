@@ -28,7 +28,8 @@
 #define MANIFEST_BITS ((uint64_t)FS_MANIFEST_BYTES * 8)
 #define SIG_BITS ((uint64_t)FS_SIG_BYTES * 8)
 
-static uint32_t *
+/* The slot's image (16 bits: read with fs__dev_img32, set with _img16). */
+static uint16_t *
 slot_ref(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
          unsigned ab)
 {
@@ -53,7 +54,7 @@ fs_slots_set(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
              unsigned ab, uint32_t image)
 {
     FS_ASSERT(image == FS_NO_IMAGE || image < f->env.scn->nimages);
-    *slot_ref(f, device, what, ab) = image;
+    *slot_ref(f, device, what, ab) = fs__dev_img16(image);
     f->devs[device].forged &= (uint8_t)~(1u << (what * 2 + ab));
     struct dev_flips *fl = flips_of(f, &f->devs[device]);
     if (fl != NULL)
@@ -65,7 +66,7 @@ uint32_t
 fs_slots_get(const struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
              unsigned ab)
 {
-    return *slot_ref((struct fs_fleet *)f, device, what, ab);
+    return fs__dev_img32(*slot_ref((struct fs_fleet *)f, device, what, ab));
 }
 
 /* Active slot of what: 0 = A, 1 = B. */
@@ -199,7 +200,7 @@ check_slot(struct fs_fleet *f, uint32_t id, unsigned what, unsigned ab,
            unsigned char h[FS_HASH_BYTES], bool *bad)
 {
     const struct fs_scn *scn = f->env.scn;
-    uint32_t img = *slot_ref(f, id, (enum fs_slot_of)what, ab);
+    uint32_t img = fs__dev_img32(*slot_ref(f, id, (enum fs_slot_of)what, ab));
     if (img == FS_NO_IMAGE)
         return FS_BOOT_EMPTY;
     const struct fs_signed_manifest *sm =
@@ -246,7 +247,8 @@ boot_stage(struct fs_fleet *f, uint32_t id, unsigned what,
                    (int64_t)(what << 16 | ab << 8 | res));
         if (res == FS_BOOT_BAD_HASH) /* modified flash: tamper evidence */
             fs_fleet_report(f, id, FS_REP_TAMPER,
-                            *slot_ref(f, id, (enum fs_slot_of)what, ab));
+                            fs__dev_img32(*slot_ref(
+                                f, id, (enum fs_slot_of)what, ab)));
         if (res != FS_BOOT_OK)
             continue;
         d->active = (uint8_t)((d->active & ~(1u << what)) | (ab << what));
@@ -277,8 +279,8 @@ fs_boot_device(struct fs_fleet *f, uint32_t device,
     bool comp = false;
     unsigned what = FS_SLOT_OS;
     for (; what <= FS_SLOT_RT1; what++) {
-        if (what != FS_SLOT_OS && d->slot_app[what - 1][0] == FS_NO_IMAGE &&
-            d->slot_app[what - 1][1] == FS_NO_IMAGE)
+        if (what != FS_SLOT_OS && d->slot_app[what - 1][0] == UINT16_MAX &&
+            d->slot_app[what - 1][1] == UINT16_MAX)
             continue;
         if (!boot_stage(f, device, what, &rep, &comp)) {
             ok = false;
@@ -292,8 +294,8 @@ fs_boot_device(struct fs_fleet *f, uint32_t device,
         fs__dev_set_state(f, device, FS_DEV_RUNNING);
     } else {
         rep.failed_stage = (uint8_t)what;
-        uint32_t img = *slot_ref(f, device, (enum fs_slot_of)what,
-                                 (d->active >> what) & 1u);
+        uint32_t img = fs__dev_img32(*slot_ref(
+            f, device, (enum fs_slot_of)what, (d->active >> what) & 1u));
         fs__dev_set_state(f, device, FS_DEV_RECOVERY);
         fs_fleet_report(f, device, FS_REP_BOOT_FAILURE, img);
     }

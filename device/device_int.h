@@ -16,6 +16,7 @@
 
 #include "fleetsim/device.h"
 #include "fleetsim/image.h"
+#include "fleetsim/mem.h"
 #include "fleetsim/msg.h"
 #include "fleetsim/rng.h"
 #include "fleetsim/scn.h"
@@ -64,6 +65,8 @@ enum dev_cut { CUT_NONE = 0, CUT_EXACT, CUT_PHASE };
 #define DEV_POWER_OFF_US ((int64_t)5 * 1000000)       /* dark after a cut */
 #define UPD_FLIPS_MAX 8        /* flipped bits a download remembers */
 #define UPD_REPORTS_MAX 8      /* update outcomes waiting for upload */
+#define UPD_OUT_INLINE 4       /* of them, held in struct fs_dev */
+#define UPD_OUT_MORE (UPD_REPORTS_MAX - UPD_OUT_INLINE) /* in a side block */
 #define UPD_CHUNK_SESSIONS 256 /* sessions per pool chunk */
 
 /* Where an update session is. */
@@ -80,8 +83,9 @@ enum upd_state {
 
 /*
  * One update in progress on one device, from the session pool. Held only
- * while a device downloads, installs, is on probation or has outcomes to
- * upload; index 0 of the pool is never used.
+ * while a device downloads (or keeps a stopped download to resume),
+ * installs or is on probation; outcomes waiting for upload live in the
+ * device (struct dev_out). Index 0 of the pool is never used.
  */
 struct dev_upd {
     struct fs_signed_manifest sm;      /* image manifest as received */
@@ -92,7 +96,6 @@ struct dev_upd {
     uint64_t flips[UPD_FLIPS_MAX];     /* first flipped bits received */
     uint64_t t_timer;                  /* timeout, write or probation */
     int64_t write_start_us;            /* when writing began */
-    struct fs_update_report rep[UPD_REPORTS_MAX]; /* outcomes to upload */
     uint32_t next_free;                /* free-list link, 0 = end */
     uint32_t device;                   /* holder, UINT32_MAX when free */
     uint32_t deployment;               /* the record's deployment */
@@ -104,19 +107,54 @@ struct dev_upd {
     uint8_t old_ab;                    /* slot that ran before */
     uint8_t new_ab;                    /* slot written */
     uint8_t nflips;                    /* entries of flips used */
-    uint8_t nrep;                      /* entries of rep used */
-    uint8_t nsent;                     /* of them, in the upload in flight */
     uint8_t installed;                 /* installed already counted */
     uint8_t stepwise;                  /* writing one event per unit */
     uint8_t forged;                    /* manifest failed sig or trust
                                           checks that were turned off */
 };
 
+/*
+ * One update outcome waiting for upload: a struct fs_update_report in 16
+ * bytes (image indices stay below FS_SCN_IMAGES_MAX).
+ */
+struct dev_out {
+    int64_t at_us;      /* when it happened on the device */
+    uint32_t deployment; /* deploy action index, or UINT32_MAX */
+    uint16_t image;     /* image index */
+    uint8_t result;     /* enum fs_update_result */
+    uint8_t reason;     /* enum fs_update_reason */
+};
+
+/* Outcomes past the UPD_OUT_INLINE a device holds (rare), pooled. */
+struct dev_out_more {
+    struct dev_out e[UPD_OUT_MORE];    /* outcomes UPD_OUT_INLINE.. */
+    uint32_t next_free;                /* free-list link, 0 = end */
+};
+
+/* An image index in 16 bits (FS_NO_IMAGE as UINT16_MAX). */
+static inline uint16_t
+fs__dev_img16(uint32_t image)
+{
+    FS_ASSERT(image == FS_NO_IMAGE || image < UINT16_MAX);
+    return image == FS_NO_IMAGE ? UINT16_MAX : (uint16_t)image;
+}
+
+static inline uint32_t
+fs__dev_img32(uint16_t image)
+{
+    return image == UINT16_MAX ? FS_NO_IMAGE : image;
+}
+
+_Static_assert(FS_SCN_IMAGES_MAX < UINT16_MAX &&
+                   FS_SCN_COHORTS_MAX < UINT16_MAX,
+               "image and cohort indices must fit 16 bits");
+
 /* One aggregated error-report entry of a device (kind 0xFF = empty). */
 struct dev_rep {
     int64_t first_us;   /* first event still held, simulated time */
     int64_t last_us;    /* last event, simulated time */
-    uint32_t image;     /* image index, or FS_NO_IMAGE */
+    uint16_t image;     /* image index, FS_NO_IMAGE as UINT16_MAX
+                           (fs__dev_img16) */
     uint16_t count;     /* events held */
     uint16_t sent;      /* events of this entry in the upload in flight */
     uint8_t kind;       /* enum fs_report_kind, 0xFF when empty */
@@ -138,14 +176,15 @@ struct fs_dev {
     uint64_t t_checkin;                    /* next check-in attempt */
     uint64_t t_timeout;                    /* exchange answer timeout */
     uint64_t t_net;                        /* next link up/down toggle */
-    uint32_t slot_os[2];                   /* OS image in slots A, B */
-    uint32_t slot_app[FS_APPS_MAX][2];     /* app image per core, A, B */
+    uint16_t slot_os[2];                   /* OS image in slots A, B
+                                              (fs__dev_img16) */
+    uint16_t slot_app[FS_APPS_MAX][2];     /* app image per core, A, B */
     uint32_t counter[2];                   /* keystore: anti-rollback */
     uint32_t rng_ctr[DS_COUNT];            /* draws made per stream */
-    uint32_t cohort;                       /* index into scn->cohorts */
     uint32_t series;                       /* devices{} series */
     uint32_t flips;                        /* flip-table index, 0 = none */
     uint32_t rep_dropped;                  /* report events dropped */
+    uint16_t cohort;                       /* index into scn->cohorts */
     uint16_t boots;                        /* boots started */
     uint8_t active;                        /* bit i: fs_slot_of i runs B */
     uint8_t state;                         /* enum fs_dev_state */
@@ -156,6 +195,16 @@ struct fs_dev {
     uint8_t xchg;                          /* enum dev_xchg */
     uint8_t backoff_exp;                   /* failed check-ins in a row */
     uint8_t wear_part;                     /* FS_PART_NONE or part index */
+    uint8_t nout;                          /* update outcomes held (out[],
+                                              then out_more) */
+    uint8_t nout_sent;                     /* of them, in the upload in
+                                              flight */
+    uint8_t cut_mode;                      /* enum dev_cut (updates) */
+    uint8_t cut_phase;                     /* enum fs_scn_phase (CUT_PHASE) */
+    uint8_t forged;                        /* bit what * 2 + ab: slot holds
+                                              an image installed from a
+                                              manifest no trusted key signed */
+    uint8_t rej_next;                      /* next rej_* entry to reuse */
     /* updates (device/update.c, device/install.c) */
     uint64_t revoked;                      /* signers revoked, learned */
     uint64_t fresh_ver[DEV_FRESH_MAX];     /* newest record version
@@ -167,15 +216,13 @@ struct fs_dev {
                                               deployment, UINT32_MAX = none */
     uint32_t rej_ver[DEV_REJ_MAX];         /* ... low 32 bits of version */
     uint32_t upd;                          /* update session, 0 = none */
+    uint32_t out_more;                     /* outcome block past out[],
+                                              0 = none */
+    struct dev_out out[UPD_OUT_INLINE];    /* first outcomes to upload,
+                                              oldest first */
     uint32_t upd_steps;                    /* update and boot steps taken */
     uint32_t cut_step;                     /* power cut at this step; 0 =
                                               not drawn yet */
-    uint8_t cut_mode;                      /* enum dev_cut */
-    uint8_t cut_phase;                     /* enum fs_scn_phase (CUT_PHASE) */
-    uint8_t forged;                        /* bit what * 2 + ab: slot holds
-                                              an image installed from a
-                                              manifest no trusted key signed */
-    uint8_t rej_next;                      /* next rej_* entry to reuse */
 };
 
 /* Flipped bits of all slots of one device (rare: flash rot, attacks). */
@@ -227,6 +274,10 @@ struct fs_fleet {
     uint32_t upd_used;                     /* high-water index, incl. 0 */
     uint32_t upd_free;                     /* free list head, 0 = empty */
     uint32_t upd_live;                     /* sessions held */
+    struct dev_out_more *out_blocks;       /* outcome blocks; 0 unused */
+    uint32_t out_used;                     /* high-water index, incl. 0 */
+    uint32_t out_cap;                      /* blocks allocated */
+    uint32_t out_free;                     /* free list head, 0 = empty */
     uint32_t *upd_series;                  /* updates{} series per (image,
                                               result, reason); UINT32_MAX
                                               until first used */
@@ -299,6 +350,8 @@ void fs__dev_upd_queued(struct fs_fleet *f, uint32_t id,
 void fs__dev_upd_online(struct fs_fleet *f, uint32_t id);
 void fs__dev_upd_send_end(struct fs_fleet *f, uint32_t id, bool completed);
 size_t fs__dev_upd_reports_take(struct fs_fleet *f, uint32_t id,
+                                struct fs_update_report *out, size_t max);
+size_t fs__dev_upd_reports_copy(const struct fs_fleet *f, uint32_t id,
                                 struct fs_update_report *out, size_t max);
 void fs__dev_upd_reports_ack(struct fs_fleet *f, uint32_t id);
 void fs__dev_upd_reports_unsend(struct fs_fleet *f, uint32_t id);

@@ -123,7 +123,7 @@ fs__dev_running_os(const struct fs_fleet *f, const struct fs_dev *d)
     (void)f;
     if (!dev_has_code(d))
         return FS_NO_IMAGE;
-    return d->slot_os[d->active & 1u];
+    return fs__dev_img32(d->slot_os[d->active & 1u]);
 }
 
 /* Running app of d on core, or FS_NO_IMAGE. */
@@ -135,7 +135,7 @@ fs__dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
     FS_ASSERT(core < FS_APPS_MAX);
     if (!dev_has_code(d))
         return FS_NO_IMAGE;
-    return d->slot_app[core][(d->active >> (core + 1)) & 1u];
+    return fs__dev_img32(d->slot_app[core][(d->active >> (core + 1)) & 1u]);
 }
 
 /* Move device id to the series its current labels name. */
@@ -189,7 +189,7 @@ dev_place_app(struct fs_dev *d, const struct fs_scn_image *img)
         return;
     unsigned core = (unsigned)img->caps.core;
     FS_ASSERT(core < FS_APPS_MAX);
-    d->slot_app[core][0] = img->index;
+    d->slot_app[core][0] = fs__dev_img16(img->index);
 }
 
 static void
@@ -197,7 +197,8 @@ dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort)
 {
     struct fs_dev *d = &f->devs[id];
     const struct fs_scn_cohort *sc = &f->env.scn->cohorts[cohort];
-    d->cohort = cohort;
+    FS_ASSERT(cohort < UINT16_MAX);
+    d->cohort = (uint16_t)cohort;
     d->series = UINT32_MAX;
     d->wear_onset_us = -1;
     d->wear_part = FS_PART_NONE;
@@ -206,18 +207,18 @@ dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort)
     for (unsigned i = 0; i < DEV_REJ_MAX; i++)
         d->rej_dep[i] = UINT32_MAX;
     for (unsigned ab = 0; ab < 2; ab++) {
-        d->slot_os[ab] = FS_NO_IMAGE;
+        d->slot_os[ab] = fs__dev_img16(FS_NO_IMAGE);
         for (unsigned c = 0; c < FS_APPS_MAX; c++)
-            d->slot_app[c][ab] = FS_NO_IMAGE;
+            d->slot_app[c][ab] = fs__dev_img16(FS_NO_IMAGE);
     }
-    d->slot_os[0] = sc->os->index;
+    d->slot_os[0] = fs__dev_img16(sc->os->index);
     dev_place_app(d, sc->app);
     for (uint32_t i = 0; i < sc->nrt_apps; i++)
         dev_place_app(d, sc->rt_apps[i]);
     d->counter[FS_KS_COUNTER_OS] = sc->os->security_version;
     uint32_t app_min = UINT32_MAX;
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
-        uint32_t img = d->slot_app[c][0];
+        uint32_t img = fs__dev_img32(d->slot_app[c][0]);
         if (img == FS_NO_IMAGE)
             continue;
         uint32_t sv = fs__dev_image(f, img)->security_version;
@@ -416,6 +417,7 @@ fs_fleet_bytes(const struct fs_fleet *f)
            (size_t)f->upd_nchunks * UPD_CHUNK_SESSIONS *
                sizeof(struct dev_upd) +
            (size_t)f->upd_cap_chunks * sizeof(*f->upd_chunks) +
+           (size_t)f->out_cap * sizeof(*f->out_blocks) +
            (size_t)f->env.scn->nimages * FS_UPD_RESULT_COUNT * FS_UPR_COUNT *
                sizeof(*f->upd_series);
 }

@@ -122,7 +122,7 @@ repq_slot(struct fs_fleet *f, uint32_t id, uint8_t kind, uint32_t image)
     struct dev_rep *empty = NULL;
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++) {
         struct dev_rep *e = &d->rep[i];
-        if (e->kind == kind && e->image == image)
+        if (e->kind == kind && e->image == fs__dev_img16(image))
             return e;
         if (e->kind == REP_EMPTY && empty == NULL)
             empty = e;
@@ -133,7 +133,7 @@ repq_slot(struct fs_fleet *f, uint32_t id, uint8_t kind, uint32_t image)
         rep_clear(empty);
     }
     empty->kind = kind;
-    empty->image = image;
+    empty->image = fs__dev_img16(image);
     return empty;
 }
 
@@ -198,7 +198,8 @@ fs_fleet_reports_take(struct fs_fleet *f, uint32_t device,
             break;
         struct dev_rep *e = &d->rep[best];
         e->sent = e->count;
-        out[n] = (struct fs_report_entry){.kind = e->kind, .image = e->image,
+        out[n] = (struct fs_report_entry){.kind = e->kind,
+                                          .image = fs__dev_img32(e->image),
                                           .count = e->count,
                                           .first_us = e->first_us,
                                           .last_us = e->last_us};

@@ -1,8 +1,9 @@
 /*
  * device/update.c - update metadata and downloads on the device.
  *
- * Owns: the pool of update sessions (only devices that update, or have
- * outcomes to upload, hold one), the updates{} series the device counts
+ * Owns: the pool of update sessions (only devices that update hold one),
+ * the outcomes waiting for upload (UPD_OUT_INLINE in the device, the rest
+ * in pooled blocks, rare), the updates{} series the device counts
  * (every result but "offered"), the checks of signed update records
  * (signature, expiry, binding, freshness), the choice of the offer to
  * take, and the download: DOWNLOAD_REQ, QUEUED, CHUNK, DOWNLOAD_END, the
@@ -56,6 +57,7 @@ fs__dev_upd_init(struct fs_fleet *f)
     for (size_t i = 0; i < n; i++)
         f->upd_series[i] = UINT32_MAX;
     f->upd_used = 1; /* index 0 means "none" */
+    f->out_used = 1; /* likewise */
 }
 
 /* Free the session pool and the series cache. */
@@ -66,6 +68,9 @@ fs__dev_upd_fini(struct fs_fleet *f)
         fs_free(f->upd_chunks[c]);
     fs_free(f->upd_chunks);
     fs_free(f->upd_series);
+    fs_free(f->out_blocks);
+    f->out_blocks = NULL;
+    f->out_used = f->out_cap = f->out_free = 0;
     f->upd_chunks = NULL;
     f->upd_series = NULL;
     f->upd_nchunks = f->upd_cap_chunks = 0;
@@ -120,13 +125,13 @@ fs__dev_upd_get(struct fs_fleet *f, uint32_t id)
     return s;
 }
 
-/* Give the session back once it has nothing left to do or upload. */
+/* Give the session back once it has nothing left to do. */
 void
 fs__dev_upd_release(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     struct dev_upd *s = fs__dev_upd_of(f, id);
-    if (s == NULL || s->st != UPD_NONE || s->nrep != 0)
+    if (s == NULL || s->st != UPD_NONE)
         return;
     FS_ASSERT(s->t_timer == 0);
     s->device = UINT32_MAX;
@@ -138,6 +143,71 @@ fs__dev_upd_release(struct fs_fleet *f, uint32_t id)
 }
 
 /* ---- outcomes ----------------------------------------------------------- */
+
+/*
+ * Outcome i (< nout) of device d: the first UPD_OUT_INLINE in the device,
+ * the rest in its block.
+ */
+static struct dev_out *
+out_at(const struct fs_fleet *f, struct fs_dev *d, unsigned i)
+{
+    if (i < UPD_OUT_INLINE)
+        return &d->out[i];
+    FS_ASSERT(d->out_more != 0 && d->out_more < f->out_used);
+    FS_ASSERT(i < UPD_REPORTS_MAX);
+    return &f->out_blocks[d->out_more].e[i - UPD_OUT_INLINE];
+}
+
+/* Give d a block for outcomes past UPD_OUT_INLINE (grows the pool, rare). */
+static void
+out_more_take(struct fs_fleet *f, struct fs_dev *d)
+{
+    FS_ASSERT(d->out_more == 0);
+    uint32_t i = f->out_free;
+    if (i != 0) {
+        f->out_free = f->out_blocks[i].next_free;
+    } else {
+        if (f->out_used == f->out_cap) {
+            f->out_cap = f->out_cap ? f->out_cap * 2 : 16;
+            f->out_blocks = fs_xrealloc(f->out_blocks, (size_t)f->out_cap *
+                                        sizeof(*f->out_blocks));
+        }
+        FS_ASSERT(f->out_used < UINT32_MAX);
+        i = f->out_used++;
+    }
+    d->out_more = i;
+}
+
+/* Return d's block once its outcomes fit in the device again. */
+static void
+out_more_drop(struct fs_fleet *f, struct fs_dev *d)
+{
+    if (d->out_more == 0 || d->nout > UPD_OUT_INLINE)
+        return;
+    f->out_blocks[d->out_more].next_free = f->out_free;
+    f->out_free = d->out_more;
+    d->out_more = 0;
+}
+
+static struct fs_update_report
+out_report(const struct dev_out *o)
+{
+    return (struct fs_update_report){
+        .image = o->image, .deployment = o->deployment, .result = o->result,
+        .reason = o->reason, .at_us = o->at_us};
+}
+
+/* Copy up to max of the outcomes device id holds into out; see device.h. */
+size_t
+fs__dev_upd_reports_copy(const struct fs_fleet *f, uint32_t id,
+                         struct fs_update_report *out, size_t max)
+{
+    struct fs_dev *d = &f->devs[id];
+    size_t n = d->nout < max ? d->nout : max;
+    for (size_t i = 0; i < n; i++)
+        out[i] = out_report(out_at(f, d, (unsigned)i));
+    return d->nout;
+}
 
 static uint32_t
 series_of(struct fs_fleet *f, uint32_t image, enum fs_update_result res,
@@ -171,12 +241,16 @@ fs__dev_upd_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
     fs_metrics_add(f->env.metrics, series_of(f, image, res, why), 1);
     fs__dev_record(f, FS_REC_DEV_UPDATE, id,
                    (int64_t)image << 16 | res << 8 | why);
-    struct dev_upd *s = fs__dev_upd_get(f, id);
-    if (s->nrep >= UPD_REPORTS_MAX)
+    struct fs_dev *d = &f->devs[id];
+    if (d->nout >= UPD_REPORTS_MAX)
         return;
-    s->rep[s->nrep++] = (struct fs_update_report){
-        .image = image, .deployment = deployment, .result = (uint8_t)res,
-        .reason = (uint8_t)why, .at_us = fs__dev_now(f)};
+    if (d->nout == UPD_OUT_INLINE)
+        out_more_take(f, d);
+    FS_ASSERT(image < UINT16_MAX);
+    *out_at(f, d, d->nout++) = (struct dev_out){
+        .at_us = fs__dev_now(f), .deployment = deployment,
+        .image = (uint16_t)image, .result = (uint8_t)res,
+        .reason = (uint8_t)why};
 }
 
 /* Remember a refused record so that later offers of it are skipped. */
@@ -207,12 +281,10 @@ size_t
 fs__dev_upd_reports_take(struct fs_fleet *f, uint32_t id,
                          struct fs_update_report *out, size_t max)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
-    if (s == NULL)
-        return 0;
-    size_t n = s->nrep < max ? s->nrep : max;
-    memcpy(out, s->rep, n * sizeof(*out));
-    s->nsent = (uint8_t)n;
+    struct fs_dev *d = &f->devs[id];
+    size_t n = d->nout < max ? d->nout : max;
+    fs__dev_upd_reports_copy(f, id, out, n);
+    d->nout_sent = (uint8_t)n;
     return n;
 }
 
@@ -220,24 +292,23 @@ fs__dev_upd_reports_take(struct fs_fleet *f, uint32_t id,
 void
 fs__dev_upd_reports_ack(struct fs_fleet *f, uint32_t id)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
-    if (s == NULL || s->nsent == 0)
+    struct fs_dev *d = &f->devs[id];
+    if (d->nout_sent == 0)
         return;
-    FS_ASSERT(s->nsent <= s->nrep);
-    memmove(s->rep, s->rep + s->nsent,
-            (size_t)(s->nrep - s->nsent) * sizeof(s->rep[0]));
-    s->nrep = (uint8_t)(s->nrep - s->nsent);
-    s->nsent = 0;
-    fs__dev_upd_release(f, id);
+    FS_ASSERT(d->nout_sent <= d->nout);
+    unsigned left = (unsigned)(d->nout - d->nout_sent);
+    for (unsigned i = 0; i < left; i++)
+        *out_at(f, d, i) = *out_at(f, d, i + d->nout_sent);
+    d->nout = (uint8_t)left;
+    d->nout_sent = 0;
+    out_more_drop(f, d);
 }
 
 /* The upload was lost: the outcomes go again next time. */
 void
 fs__dev_upd_reports_unsend(struct fs_fleet *f, uint32_t id)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
-    if (s != NULL)
-        s->nsent = 0;
+    f->devs[id].nout_sent = 0;
 }
 
 /* ---- messages ------------------------------------------------------------ */
@@ -624,13 +695,17 @@ bool
 fs__dev_upd_check(const struct fs_fleet *f, uint32_t id)
 {
     const struct fs_dev *d = &f->devs[id];
+    if (d->nout_sent > d->nout || d->nout > UPD_REPORTS_MAX ||
+        (d->out_more != 0) != (d->nout > UPD_OUT_INLINE) ||
+        d->out_more >= f->out_used)
+        return false;
     if (d->upd == 0)
         return true;
     if (d->upd >= f->upd_used)
         return false;
     const struct dev_upd *s = pool_at(f, d->upd);
-    if (s->device != id || s->st > UPD_PROBATION || s->nsent > s->nrep ||
-        s->nrep > UPD_REPORTS_MAX || s->nflips > UPD_FLIPS_MAX)
+    if (s->device != id || s->st > UPD_PROBATION ||
+        s->nflips > UPD_FLIPS_MAX)
         return false;
     bool timed = s->st == UPD_DL_WAIT || s->st == UPD_WRITING ||
                  s->st == UPD_PROBATION;
