@@ -98,6 +98,7 @@ asan: deps
 	  unit scenario-tests
 
 test: deps
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit scenario-tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory asan
