@@ -257,7 +257,4 @@ bool fs_dl_check(const struct fs_svc *s);
 /* The registry entry of a registered device, or NULL. */
 struct svc_dev *fs_svc_dev(struct fs_svc *s, uint32_t device);
 
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void fs_svc_hex(const unsigned char *in, size_t n, char *out);
-
 #endif

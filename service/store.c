@@ -112,7 +112,7 @@ store_device(const struct fs_svc *s, sqlite3_stmt *st, uint32_t id)
     const struct fs_scn *scn = s->env.scn;
     char hex[2 * FS_KEY_PUB_BYTES + 1];
     char tickets[256];
-    fs_svc_hex(d->pk, FS_KEY_PUB_BYTES, hex);
+    sodium_bin2hex(hex, sizeof(hex), d->pk, FS_KEY_PUB_BYTES);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, scn->products[d->product].name, -1,
                       SQLITE_STATIC);
@@ -207,8 +207,8 @@ store_signers(const struct fs_svc *s, sqlite3 *db)
     int err = 0;
     char hex[2 * FS_KEY_PUB_BYTES + 1];
     for (uint32_t i = 0; i < s->nsigners && err == 0; i++) {
-        fs_svc_hex(fs_catalog_signer_pk(s->env.catalog, i), FS_KEY_PUB_BYTES,
-                   hex);
+        sodium_bin2hex(hex, sizeof(hex), fs_catalog_signer_pk(s->env.catalog, i),
+                       FS_KEY_PUB_BYTES);
         sqlite3_bind_int64(st, 1, i);
         sqlite3_bind_text(st, 2, fs_catalog_signer_name(s->env.catalog, i),
                           -1, SQLITE_STATIC);
@@ -306,7 +306,7 @@ store_secret(struct fs_svc *s, sqlite3_stmt *st, const unsigned char key[32],
     crypto_secretbox_easy(sealed + crypto_secretbox_NONCEBYTES, sk,
                           FS_KEY_SEC_BYTES, sealed, key);
     char hex[2 * FS_KEY_PUB_BYTES + 1];
-    fs_svc_hex(pk, FS_KEY_PUB_BYTES, hex);
+    sodium_bin2hex(hex, sizeof(hex), pk, FS_KEY_PUB_BYTES);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hex, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 3, sealed, sizeof(sealed), SQLITE_TRANSIENT);

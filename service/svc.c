@@ -372,17 +372,6 @@ fs_svc_ca_pk(const struct fs_svc *s)
     return s->ca_pk;
 }
 
-void
-fs_svc_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static bool
 svc_dev_ok(const struct svc_dev *d, const struct fs_scn *scn)
 {
