@@ -20,6 +20,8 @@
 #include "fleetsim/rng.h"
 #include "fleetsim/scn.h"
 
+#include "bytes_int.h"
+
 /* Content is generated and hashed in chunks of this many bytes. */
 #define CONTENT_CHUNK_BYTES ((size_t)64 * 1024)
 /* The memo stops growing past this many remembered triples. */
@@ -252,27 +254,19 @@ fs_catalog_signer_find(const struct fs_catalog *c, const char *name)
     return UINT32_MAX;
 }
 
-static void
-put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 void
 fs_manifest_encode(const struct fs_manifest *m,
                    unsigned char out[FS_MANIFEST_BYTES])
 {
     memset(out, 0, FS_MANIFEST_BYTES);
     memcpy(out, "FSMANIF1", 8);
-    put32(out + 8, m->image);
+    fs__put_le(out + 8, m->image, 4);
     out[12] = m->kind;
-    put32(out + 16, m->product);
-    put32(out + 20, m->signer);
-    put32(out + 24, m->security_version);
-    put32(out + 28, (uint32_t)m->length_bytes);
-    put32(out + 32, (uint32_t)(m->length_bytes >> 32));
-    put32(out + 36, m->version_rank);
+    fs__put_le(out + 16, m->product, 4);
+    fs__put_le(out + 20, m->signer, 4);
+    fs__put_le(out + 24, m->security_version, 4);
+    fs__put_le(out + 28, m->length_bytes, 8);
+    fs__put_le(out + 36, m->version_rank, 4);
     memcpy(out + 40, m->hash, FS_HASH_BYTES);
 }
 

@@ -12,24 +12,10 @@
 #include "fleetsim/mem.h"
 #include "fleetsim/msg.h"
 
+#include "bytes_int.h"
+
 /* Messages allocated per pool chunk. */
 #define POOL_CHUNK_MSGS 1024
-
-static unsigned char *
-put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-    return p + 4;
-}
-
-static unsigned char *
-put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-    return p + 8;
-}
 
 static unsigned char *
 putb(unsigned char *p, const unsigned char *b, size_t n)
@@ -43,15 +29,15 @@ fs_evidence_encode(const struct fs_evidence *e,
                    unsigned char out[FS_EVIDENCE_BYTES])
 {
     unsigned char *p = putb(out, (const unsigned char *)"FSEVID01", 8);
-    p = put32(p, e->device);
+    p = fs__put_le(p, e->device, 4);
     p = putb(p, e->nonce, FS_NONCE_BYTES);
     p = putb(p, e->pcr_boot, FS_HASH_BYTES);
     p = putb(p, e->pcr_apps, FS_HASH_BYTES);
-    p = put32(p, e->os_image);
+    p = fs__put_le(p, e->os_image, 4);
     for (int i = 0; i < FS_APPS_MAX; i++)
-        p = put32(p, e->apps[i]);
-    p = put32(p, e->counter_os);
-    p = put32(p, e->counter_app);
+        p = fs__put_le(p, e->apps[i], 4);
+    p = fs__put_le(p, e->counter_os, 4);
+    p = fs__put_le(p, e->counter_app, 4);
     size_t n = (size_t)(p - out);
     FS_ASSERT(n <= FS_EVIDENCE_BYTES);
     return n;
@@ -62,11 +48,11 @@ fs_update_record_encode(const struct fs_update_record *r,
                         unsigned char out[FS_RECORD_BYTES])
 {
     unsigned char *p = putb(out, (const unsigned char *)"FSUPDT01", 8);
-    p = put32(p, r->deployment);
-    p = put32(p, r->product);
-    p = put32(p, r->group);
-    p = put64(p, r->version);
-    p = put64(p, (uint64_t)r->expires_us);
+    p = fs__put_le(p, r->deployment, 4);
+    p = fs__put_le(p, r->product, 4);
+    p = fs__put_le(p, r->group, 4);
+    p = fs__put_le(p, r->version, 8);
+    p = fs__put_le(p, (uint64_t)r->expires_us, 8);
     unsigned char m[FS_MANIFEST_BYTES];
     fs_manifest_encode(&r->target, m);
     p = putb(p, m, sizeof(m));
@@ -79,10 +65,10 @@ size_t
 fs_cert_encode(const struct fs_cert *c, unsigned char out[FS_CERT_BYTES])
 {
     unsigned char *p = putb(out, (const unsigned char *)"FSCERT01", 8);
-    p = put32(p, c->device);
+    p = fs__put_le(p, c->device, 4);
     p = putb(p, c->pk, FS_KEY_PUB_BYTES);
-    p = put64(p, (uint64_t)c->not_after_us);
-    p = put64(p, c->serial);
+    p = fs__put_le(p, (uint64_t)c->not_after_us, 8);
+    p = fs__put_le(p, c->serial, 8);
     size_t n = (size_t)(p - out);
     FS_ASSERT(n <= FS_CERT_BYTES);
     return n;

@@ -21,6 +21,8 @@
 #include "fleetsim/queue.h"
 #include "fleetsim/sim.h"
 
+#include "bytes_int.h"
+
 /* Records are hashed and compressed in chunks of this many bytes. */
 #define RECORD_BUF_BYTES ((size_t)64 * 1024)
 /* zstd level of traces: fixed, single-threaded, so output is stable. */
@@ -329,13 +331,6 @@ record_flush(struct fs_sim *sim)
     sim->rec_len = 0;
 }
 
-static void
-put_le(unsigned char *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 void
 fs_sim_record(struct fs_sim *sim, uint16_t kind, uint32_t device,
               int64_t value)
@@ -343,11 +338,11 @@ fs_sim_record(struct fs_sim *sim, uint16_t kind, uint32_t device,
     if (sim->rec_len + FS_SIM_RECORD_BYTES > RECORD_BUF_BYTES)
         record_flush(sim);
     unsigned char *p = sim->rec_buf + sim->rec_len;
-    put_le(p, (uint64_t)sim->now_us, 8);
-    put_le(p + 8, kind, 2);
-    put_le(p + 10, 0, 2);
-    put_le(p + 12, device, 4);
-    put_le(p + 16, (uint64_t)value, 8);
+    fs__put_le(p, (uint64_t)sim->now_us, 8);
+    fs__put_le(p + 8, kind, 2);
+    fs__put_le(p + 10, 0, 2);
+    fs__put_le(p + 12, device, 4);
+    fs__put_le(p + 16, (uint64_t)value, 8);
     sim->rec_len += FS_SIM_RECORD_BYTES;
     sim->records++;
 }
