@@ -33,8 +33,11 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude $(PKG_CFLAGS) \
              $(EXTRA_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(EXTRA_LDFLAGS)
 
-LIB_SRC   := $(sort $(filter-out sim/main.c,$(wildcard sim/*.c device/*.c \
-             service/*.c report/*.c)))
+SRC_DIRS  := sim/engine sim/model device service sim/scenario sim/attack \
+             sim/run report sim/cli
+ALL_SRC   := $(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
+LIB_SRC   := $(filter-out sim/cli/main.c,$(ALL_SRC))
+INT_HDRS  := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*_int.h))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -60,7 +63,7 @@ deps:
 	  fi; \
 	fi
 
-$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard */*_int.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS) $(INT_HDRS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -68,7 +71,7 @@ $(BUILD)/libfleetsim.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/fleetsim: $(BUILD)/obj/sim/main.o $(BUILD)/libfleetsim.a
+$(BUILD)/fleetsim: $(BUILD)/obj/sim/cli/main.o $(BUILD)/libfleetsim.a
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libfleetsim.a $(HEADERS)
@@ -127,16 +130,19 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/fleetsim $(DESTDIR)$(PREFIX)/bin/fleetsim
 
+# Banned calls (C6, C9, C10), the include direction between folders, each
+# public header compiled alone, and the format.
 lint:
 	@! grep -nE '\b(rand|srand|random|drand48|randombytes_buf|randombytes_random)\(' \
-	  sim/*.c device/*.c service/*.c report/*.c 2>/dev/null | grep -v '^sim/rng.c' \
+	  $(ALL_SRC) | grep -v '^sim/engine/rng.c' \
 	  || (echo "banned random call"; exit 1)
 	@! grep -nE '\b(time|clock|clock_gettime|gettimeofday|uv_now|uv_hrtime|localtime)\(' \
-	  sim/*.c device/*.c service/*.c report/*.c 2>/dev/null | grep -v -e '^sim/main.c' -e '^sim/bench' \
+	  $(ALL_SRC) | grep -v -e '^sim/cli/main.c' -e '^sim/cli/bench' \
 	  || (echo "banned clock call"; exit 1)
-	@! grep -nE '\b(malloc|calloc|realloc|free)\(' sim/*.c device/*.c \
-	  service/*.c report/*.c 2>/dev/null | grep -v '^sim/mem.c' \
+	@! grep -nE '\b(malloc|calloc|realloc|free)\(' $(ALL_SRC) \
+	  | grep -v '^sim/engine/mem.c' \
 	  || (echo "raw allocation"; exit 1)
+	@./tests/lint/layers.sh
 	@for h in $(HEADERS); do echo "#include \"$${h#include/}\"" | \
 	  $(CC) -std=c11 -Iinclude $(PKG_CFLAGS) -fsyntax-only -x c - || exit 1; done
 	@echo "lint ok"

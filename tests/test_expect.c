@@ -2,7 +2,7 @@
  * tests/test_expect.c - expectations: parsing every form and every error,
  * and evaluation against a hand-filled metrics registry.
  *
- * Owns: the cmocka group for sim/expect.c.
+ * Owns: the cmocka group for sim/scenario/expect.c.
  * Invariants: every error test checks the error code, the 1-based column
  * of the offending character and a piece of the message; teardown checks
  * that no block is left allocated.
@@ -591,7 +591,7 @@ test_eval_percentages(void **state)
  * A percentage of a whole must compare exactly when the share is exact:
  * 7 of 100 is 7%. Computing number / 100 * total in double gives
  * 7.000000000000001 for 7% of 100 (also 14, 28, 55, 56 %), so `>= 7%`
- * fails with 7 of 100. Skipped (not failed) while sim/expect.c has it.
+ * fails with 7 of 100. Skipped (not failed) while sim/scenario/expect.c has it.
  */
 static void
 test_eval_percentages_exact(void **state)

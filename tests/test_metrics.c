@@ -2,7 +2,7 @@
  * tests/test_metrics.c - the metrics registry: the family table, series
  * creation order, find-or-create, updates, sums, visiting and self-check.
  *
- * Owns: the cmocka group for sim/metrics.c.
+ * Owns: the cmocka group for sim/model/metrics.c.
  * Invariants: teardown checks that no block is left allocated.
  * Does not: parse expressions (tests/test_expect.c does).
  */

@@ -2,7 +2,7 @@
  * tests/test_run.c - whole runs: determinism, expectation timing, stopping,
  * and the outputs written.
  *
- * Owns: the cmocka group for sim/run.c (and, through fs_run_write, the
+ * Owns: the cmocka group for sim/run/run.c (and, through fs_run_write, the
  * report writers' all-or-nothing and byte-identical outputs).
  * Invariants: every test loads its scenario from a string, runs it to the
  * end or to a stop in this process, and destroys everything; teardown
@@ -358,7 +358,7 @@ test_run_at_checks(void **state)
  * as the clock equals the check time, even when the batch ran out between
  * two events at that very time, so with a batch of 1 the check sees the
  * deployment "running" and the fingerprint differs from larger batches.
- * Skipped (not failed) while sim/run.c has this bug.
+ * Skipped (not failed) while sim/run/run.c has this bug.
  */
 static void
 test_run_at_check_after_every_event_at_t(void **state)

@@ -2,7 +2,7 @@
  * tests/test_scn.c - the scenario loader: every error kind, defaults,
  * every key, derived values and limits.
  *
- * Owns: the cmocka group for sim/scn_*.c.
+ * Owns: the cmocka group for sim/scenario/scn_*.c.
  * Invariants: every error test checks the FILE:LINE:COLUMN and a piece of
  * the message; teardown checks no block is left allocated.
  * Does not: simulate (scenarios are only loaded).

@@ -1,7 +1,7 @@
 /*
  * tests/test_units.c - every unit form of the scenario format, and errors.
  *
- * Owns: the cmocka group for sim/units.c.
+ * Owns: the cmocka group for sim/engine/units.c.
  * Invariants: each test checks exact integer results; teardown checks no
  * block is left allocated.
  * Does not: touch YAML (see test_scn.c).

@@ -387,7 +387,7 @@ unsigned fs_fleet_wear_part(const struct fs_fleet *f, uint32_t device);
 /* Onset of its degradation in simulated microseconds (-1 when none). */
 int64_t fs_fleet_wear_onset_us(const struct fs_fleet *f, uint32_t device);
 
-/* ---- attack hooks (device/attack_hooks.c; used by sim/attack*.c only) -- */
+/* ---- attack hooks (device/attack_hooks.c; used by sim/attack/attack*.c only) -- */
 
 /*
  * Reboot device now, as a power cycle would: stop its apps and check-in

@@ -375,7 +375,7 @@ int64_t fs_svc_load_wait_us(struct fs_svc_load *ld, int64_t at_us);
 /* Work answers placed in s's backlog wait this long if produced now. */
 int64_t fs_svc_backlog_us(const struct fs_svc *s);
 
-/* ---- attack hooks (service/attack_hooks.c; used by sim/attack*.c only) - */
+/* ---- attack hooks (service/attack_hooks.c; used by sim/attack/attack*.c only) - */
 
 /*
  * Take m as fs_svc_receive does, but from a sender outside the fleet: the

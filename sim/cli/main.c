@@ -1,0 +1,499 @@
+/*
+ * sim/cli/main.c - the fleetsim command: argument parsing and the libuv host loop.
+ *
+ * Owns: the command line, exit statuses (0 ok, 1 expectations failed,
+ * 2 bad input or usage, 130 interrupted), the progress line, SIGINT, and the
+ * only wall-clock reads of the program (elapsed time, printed to stderr and
+ * recorded as wall_s; never fed into the model).
+ * Invariants: every command answers --help with exit 0 and bad usage with
+ * exit 2; outputs are written by fs_run_write, whole or not at all.
+ * Does not: decide anything in the model or schedule simulated events.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "fleetsim/bench.h"
+#include "fleetsim/cli.h"
+#include "fleetsim/err.h"
+#include "fleetsim/mem.h"
+#include "fleetsim/report.h"
+#include "fleetsim/run.h"
+#include "fleetsim/scn.h"
+#include "fleetsim/sim.h"
+#include "fleetsim/units.h"
+
+#define FLEETSIM_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 2, EXIT_INTR = 130 };
+
+/* Events handled per libuv idle callback: large enough to amortise. */
+#define BATCH_EVENTS 200000
+
+struct host {
+    uv_loop_t loop;         /* the host loop */
+    uv_idle_t idle;         /* runs batches of simulated events */
+    uv_timer_t timer;       /* redraws the progress line */
+    uv_signal_t sigint;     /* SIGINT: stop at an event boundary */
+    struct fs_run *run;     /* the run being driven */
+    bool progress;          /* draw the progress line (stderr is a tty) */
+    bool drawn;             /* a progress line is on screen */
+    uint64_t start_ns;      /* wall clock at start */
+    uint64_t last_ns;       /* wall clock of last redraw */
+    uint64_t last_events;   /* events at last redraw */
+    int err;                /* result of the last step */
+};
+
+static double
+elapsed_s(uint64_t start_ns)
+{
+    return (double)(uv_hrtime() - start_ns) / 1e9;
+}
+
+static void
+on_idle(uv_idle_t *h)
+{
+    struct host *host = h->data;
+    bool done = false;
+    host->err = fs_run_step(host->run, BATCH_EVENTS, &done);
+    if (done || host->err != 0)
+        uv_stop(&host->loop);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+    struct host *host = t->data;
+    uint64_t now = uv_hrtime();
+    uint64_t ev = fs_run_events(host->run);
+    double dt = (double)(now - host->last_ns) / 1e9;
+    double rate = dt > 0 ? (double)(ev - host->last_events) / dt : 0;
+    double sim_now = (double)fs_run_now_us(host->run);
+    double sim_end = (double)fs_run_duration_us(host->run);
+    double frac = sim_end > 0 ? sim_now / sim_end : 1;
+    double wall = elapsed_s(host->start_ns);
+    double eta = frac > 0.001 ? wall / frac - wall : 0;
+    char simt[32];
+    fs_units_format_duration_human(fs_run_now_us(host->run), simt,
+                                   sizeof(simt));
+    int width = 30, fill = (int)(frac * width);
+    char bar[40];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %5.1f%% sim %-8s %8.2fM ev/s  ETA %5.0fs ", bar,
+            frac * 100, simt, rate / 1e6, eta);
+    fflush(stderr);
+    host->drawn = true;
+    host->last_ns = now;
+    host->last_events = ev;
+}
+
+static void
+on_sigint(uv_signal_t *s, int signum)
+{
+    struct host *host = s->data;
+    (void)signum;
+    fs_run_stop(host->run);
+}
+
+/* Drive run to its end (or SIGINT) from a libuv loop. Returns fs_run_step's
+ * last result. */
+static int
+host_drive(struct fs_run *run, bool quiet)
+{
+    struct host host;
+    memset(&host, 0, sizeof(host));
+    host.run = run;
+    host.progress = !quiet && isatty(STDERR_FILENO);
+    host.start_ns = host.last_ns = uv_hrtime();
+    uv_loop_init(&host.loop);
+    uv_idle_init(&host.loop, &host.idle);
+    host.idle.data = &host;
+    uv_idle_start(&host.idle, on_idle);
+    uv_signal_init(&host.loop, &host.sigint);
+    host.sigint.data = &host;
+    uv_signal_start(&host.sigint, on_sigint, SIGINT);
+    uv_timer_init(&host.loop, &host.timer);
+    host.timer.data = &host;
+    if (host.progress)
+        uv_timer_start(&host.timer, on_timer, 250, 250);
+    uv_run(&host.loop, UV_RUN_DEFAULT);
+    if (host.drawn)
+        fprintf(stderr, "\r%*s\r", 79, "");
+    uv_close((uv_handle_t *)&host.idle, NULL);
+    uv_close((uv_handle_t *)&host.sigint, NULL);
+    uv_close((uv_handle_t *)&host.timer, NULL);
+    uv_run(&host.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&host.loop);
+    return host.err;
+}
+
+static int
+load_or_report(const char *path, struct fs_scn **out)
+{
+    struct fs_diag diag;
+    fs_diag_clear(&diag);
+    int err = fs_scn_load(path, out, &diag);
+    if (err != 0) {
+        fs_diag_print(&diag, stderr);
+        return err;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static const char run_help[] =
+    "usage: fleetsim run FILE [options]\n"
+    "\n"
+    "Simulate the scenario FILE and write its outputs to out/<scenario>/:\n"
+    "summary.json, fleet.db, report.html (and trace.zst with --trace).\n"
+    "\n"
+    "options:\n"
+    "  --seed N       override the scenario's seed\n"
+    "  --out DIR      write outputs to DIR instead of out/<scenario>\n"
+    "  --threads N    worker threads for signature work; accepted, but this\n"
+    "                 version does all signature work on the main thread\n"
+    "  --trace        also write trace.zst, the compressed event record\n"
+    "  --check        run integrity checks after every batch (slow)\n"
+    "  --quiet        no progress line, no summary on stdout\n"
+    "  -h, --help     this text\n"
+    "\n"
+    "exit status: 0 all expectations held, 1 some failed, 2 bad input or\n"
+    "usage, 130 interrupted (outputs still written for the time simulated).\n";
+
+static int
+cmd_run(int argc, char **argv)
+{
+    struct fs_cli_run o;
+    int rc = fs_cli_parse_run(argc, argv, &o);
+    if (rc != 0)
+        return rc == 1 ? (fputs(run_help, stdout), EXIT_OK) : EXIT_USAGE;
+    struct fs_scn *scn;
+    if (load_or_report(o.file, &scn) != 0)
+        return EXIT_USAGE;
+    char out_dir[PATH_MAX];
+    snprintf(out_dir, sizeof(out_dir), "%s",
+             o.out_dir ? o.out_dir : "");
+    if (o.out_dir == NULL)
+        snprintf(out_dir, sizeof(out_dir), "out/%s", scn->name);
+    char trace_path[PATH_MAX + 16];
+    snprintf(trace_path, sizeof(trace_path), "%s/trace.zst.tmp", out_dir);
+    struct fs_run_opts ro = {.seed_set = o.seed_set,
+                             .seed = o.seed,
+                             .threads = o.threads,
+                             .trace_path = o.trace ? trace_path : NULL,
+                             .check = o.check};
+    struct fs_diag diag;
+    fs_diag_clear(&diag);
+    struct fs_run *run;
+    if (o.trace && fs_report_mkdirs(out_dir) != 0) {
+        fprintf(stderr, "fleetsim: cannot create %s: %s\n", out_dir,
+                strerror(errno));
+        fs_scn_destroy(scn);
+        return EXIT_USAGE;
+    }
+    if (fs_run_create(scn, &ro, &run, &diag) != 0) {
+        fs_diag_print(&diag, stderr);
+        fs_scn_destroy(scn);
+        if (o.trace)
+            rmdir(out_dir); /* made for the trace; removed only if empty */
+        return EXIT_USAGE;
+    }
+    uint64_t start_ns = uv_hrtime();
+    int err = host_drive(run, o.quiet);
+    double wall = elapsed_s(start_ns);
+    int status = EXIT_OK;
+    if (fs_run_write(run, out_dir, wall, &diag) != 0) {
+        fs_diag_print(&diag, stderr);
+        status = EXIT_USAGE;
+    } else if (!o.quiet) {
+        fs_cli_print_run_summary(stdout, run, out_dir, wall);
+    }
+    if (status == EXIT_OK && fs_run_failures(run) > 0)
+        status = EXIT_EXPECT;
+    if (err == FS_EINTR) {
+        fprintf(stderr, "fleetsim: interrupted at simulated %" PRId64
+                " us; outputs written for the time simulated\n",
+                fs_run_now_us(run));
+        status = EXIT_INTR;
+    }
+    fs_run_destroy(run);
+    fs_scn_destroy(scn);
+    return status;
+}
+
+/* ----------------------------------------------------------------- test */
+
+static const char test_help[] =
+    "usage: fleetsim test [--seed N] [--write-digests] FILE|DIR...\n"
+    "\n"
+    "Simulate each scenario (DIRs are searched recursively for *.yaml, in\n"
+    "name order) and check its expect list. Prints one line per failing\n"
+    "expectation and ends with 'N passed, N failed' (scenarios).\n"
+    "When FILE.digest exists beside FILE.yaml, the run's fingerprint must\n"
+    "equal it; --write-digests writes those files instead of checking.\n"
+    "Nothing is written to out/.\n"
+    "\n"
+    "exit status: 0 every expectation of every scenario held, 1 some failed,\n"
+    "2 a scenario did not load or bad usage, 130 interrupted.\n";
+
+struct test_totals {
+    unsigned passed;     /* scenarios whose expectations all held */
+    unsigned failed;     /* scenarios with a failure */
+    bool load_error;     /* some scenario did not load */
+    bool interrupted;    /* SIGINT */
+};
+
+static bool
+check_digest(const char *path, struct fs_run *run, bool write)
+{
+    char dpath[PATH_MAX + 16];
+    snprintf(dpath, sizeof(dpath), "%s", path);
+    char *dot = strrchr(dpath, '.');
+    if (dot != NULL && strchr(dot, '/') == NULL)
+        *dot = '\0';
+    strncat(dpath, ".digest", sizeof(dpath) - strlen(dpath) - 1);
+    char hex[65];
+    fs_run_fingerprint(run, hex);
+    if (write) {
+        FILE *fp = fopen(dpath, "w");
+        if (fp == NULL)
+            return false;
+        fprintf(fp, "%s\n", hex);
+        return fclose(fp) == 0;
+    }
+    FILE *fp = fopen(dpath, "r");
+    if (fp == NULL)
+        return true;
+    char want[80] = "";
+    bool ok = fgets(want, sizeof(want), fp) != NULL;
+    fclose(fp);
+    want[strcspn(want, "\r\n")] = '\0';
+    if (!ok || strcmp(want, hex) != 0) {
+        printf("%s: fingerprint %s differs from %s (%s)\n", path, hex, dpath,
+               want);
+        return false;
+    }
+    return true;
+}
+
+static void
+test_one(const char *path, const struct fs_cli_test *o, struct test_totals *t)
+{
+    struct fs_scn *scn;
+    if (load_or_report(path, &scn) != 0) {
+        printf("%s: does not load\n", path);
+        t->failed++;
+        t->load_error = true;
+        return;
+    }
+    struct fs_run_opts ro = {.seed_set = o->seed_set, .seed = o->seed};
+    struct fs_diag diag;
+    fs_diag_clear(&diag);
+    struct fs_run *run;
+    if (fs_run_create(scn, &ro, &run, &diag) != 0) {
+        fs_diag_print(&diag, stderr);
+        t->failed++;
+        t->load_error = true;
+        fs_scn_destroy(scn);
+        return;
+    }
+    int err = host_drive(run, true);
+    size_t n;
+    const struct fs_run_result *res = fs_run_results(run, &n);
+    bool ok = err == 0;
+    for (size_t i = 0; i < n; i++) {
+        if (res[i].checked && res[i].held)
+            continue;
+        ok = false;
+        printf("%s:%d: %s: expected %s, seen %s\n", path, res[i].line,
+               scn->name, res[i].text,
+               res[i].checked ? res[i].seen : "(not reached)");
+    }
+    if (err == FS_EINTR)
+        t->interrupted = true;
+    if (!check_digest(path, run, o->write_digests))
+        ok = false;
+    if (ok)
+        t->passed++;
+    else
+        t->failed++;
+    fs_run_destroy(run);
+    fs_scn_destroy(scn);
+}
+
+static int
+cmd_test(int argc, char **argv)
+{
+    struct fs_cli_test o;
+    int rc = fs_cli_parse_test(argc, argv, &o);
+    if (rc != 0)
+        return rc == 1 ? (fputs(test_help, stdout), EXIT_OK) : EXIT_USAGE;
+    struct fs_cli_paths files;
+    if (fs_cli_collect_yaml(o.paths, o.npaths, &files) != 0) {
+        fs_cli_paths_fini(&files);
+        return EXIT_USAGE;
+    }
+    struct test_totals t = {0};
+    for (size_t i = 0; i < files.count && !t.interrupted; i++)
+        test_one(files.items[i], &o, &t);
+    printf("%u passed, %u failed\n", t.passed, t.failed);
+    fs_cli_paths_fini(&files);
+    if (t.interrupted)
+        return EXIT_INTR;
+    if (t.load_error)
+        return EXIT_USAGE;
+    return t.failed ? EXIT_EXPECT : EXIT_OK;
+}
+
+/* ------------------------------------------------------------- validate */
+
+static const char validate_help[] =
+    "usage: fleetsim validate FILE...\n"
+    "\n"
+    "Load each scenario and report the first error in each as\n"
+    "FILE:LINE:COLUMN: error: MESSAGE. Nothing is simulated or written.\n"
+    "\n"
+    "exit status: 0 all valid, 2 some file invalid or bad usage.\n";
+
+static int
+cmd_validate(int argc, char **argv)
+{
+    if (argc < 2)
+        return fputs(validate_help, stderr), EXIT_USAGE;
+    int status = EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return fputs(validate_help, stdout), EXIT_OK;
+    }
+    for (int i = 1; i < argc; i++) {
+        struct fs_scn *scn;
+        if (load_or_report(argv[i], &scn) != 0) {
+            status = EXIT_USAGE;
+            continue;
+        }
+        printf("%s: ok (%s, %" PRIu64 " devices)\n", argv[i],
+               scn->name, fs_scn_device_count(scn));
+        fs_scn_destroy(scn);
+    }
+    return status;
+}
+
+/* ---------------------------------------------------------------- bench */
+
+static const char bench_help[] =
+    "usage: fleetsim bench engine [--pending N] [--events E] [--heap] "
+    "[--json]\n"
+    "       fleetsim bench rollout [--devices N] [--threads T] [--json]\n"
+    "\n"
+    "engine: the hold model on the event queue: N pending events, each\n"
+    "handler rescheduling itself at now + Exp(1 s), E events in all\n"
+    "(defaults 1000000 and 5000000). --heap measures the reference 4-ary\n"
+    "heap instead of the calendar queue. Prints events/s and peak memory;\n"
+    "--json prints one JSON object (key events_per_s) for scripts.\n"
+    "\n"
+    "rollout: a built-in OS rollout (4 MiB image, 10 Mbps links) to N\n"
+    "devices (default 10000), run to completion: prints devices, events,\n"
+    "wall time, events/s, simulated days per wall second, peak memory,\n"
+    "bytes per device, time to 99%% confirmed, and the count and measured\n"
+    "cost of each crypto operation, with the run's crypto floor.\n";
+
+static int
+cmd_bench(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "--help") == 0)
+        return fputs(bench_help, argc < 2 ? stderr : stdout),
+               argc < 2 ? EXIT_USAGE : EXIT_OK;
+    if (strcmp(argv[1], "engine") == 0)
+        return fs_cli_bench_engine(argc - 1, argv + 1, bench_help);
+    if (strcmp(argv[1], "rollout") == 0)
+        return fs_cli_bench_rollout(argc - 1, argv + 1, bench_help);
+    fprintf(stderr, "fleetsim bench: unknown benchmark '%s'\n%s", argv[1],
+            bench_help);
+    return EXIT_USAGE;
+}
+
+/* ----------------------------------------------------------------- diff */
+
+static const char diff_help[] =
+    "usage: fleetsim diff A/trace.zst B/trace.zst\n"
+    "\n"
+    "Compare two traces written by 'fleetsim run --trace' and print the\n"
+    "first record where they part (time, kind, object, value), or that they\n"
+    "are identical.\n"
+    "\n"
+    "exit status: 0 identical, 1 different, 2 unreadable or bad usage.\n";
+
+static int
+cmd_diff(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return fputs(diff_help, stdout), EXIT_OK;
+    if (argc != 3)
+        return fputs(diff_help, stderr), EXIT_USAGE;
+    bool same = false;
+    if (fs_report_diff(argv[1], argv[2], stdout, &same) != 0)
+        return EXIT_USAGE;
+    return same ? EXIT_OK : EXIT_EXPECT;
+}
+
+/* ----------------------------------------------------------------- main */
+
+static const char main_help[] =
+    "usage: fleetsim COMMAND [options]\n"
+    "\n"
+    "A deterministic discrete-event simulator of secured IoT fleets.\n"
+    "\n"
+    "commands:\n"
+    "  run FILE         simulate a scenario, write out/<scenario>/\n"
+    "  test FILE|DIR... simulate scenarios and check their expectations\n"
+    "  validate FILE... check scenario files without simulating\n"
+    "  bench engine     measure the event engine (hold model)\n"
+    "  bench rollout    measure an OS rollout to N devices\n"
+    "  diff A B         first record where two traces part\n"
+    "\n"
+    "  fleetsim COMMAND --help   help on one command\n"
+    "  fleetsim --version        print the version\n";
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(main_help, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        fputs(main_help, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("fleetsim %s (scenario format 1)\n", FLEETSIM_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "test") == 0)
+        return cmd_test(argc - 1, argv + 1);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "diff") == 0)
+        return cmd_diff(argc - 1, argv + 1);
+    fprintf(stderr, "fleetsim: unknown command '%s'\n\n%s", cmd, main_help);
+    return EXIT_USAGE;
+}
