@@ -13,7 +13,7 @@ CC        ?= cc
 BUILD     ?= build
 PKGS      := libuv libsodium sqlite3 libzstd yaml-0.1 cmocka
 DEB_PKGS  := pkg-config libuv1-dev libsodium-dev libsqlite3-dev libzstd-dev \
-             libyaml-dev libcmocka-dev
+             libyaml-dev libcmocka-dev clang-format
 EXAMPLE   ?= scenarios/dw100-fleet.yaml
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -43,7 +43,7 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS   := $(wildcard include/fleetsim/*.h)
 
-.PHONY: all deps run test unit scenario-tests asan bench install clean lint check
+.PHONY: format all deps run test unit scenario-tests asan bench install clean lint check
 
 all: deps $(BUILD)/fleetsim
 
@@ -52,6 +52,7 @@ all: deps $(BUILD)/fleetsim
 deps:
 	@missing=""; for p in $(PKGS); do \
 	  pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
 	if [ -n "$$missing" ]; then \
 	  echo "fleetsim: missing libraries:$$missing"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -145,7 +146,15 @@ lint:
 	@./tests/lint/layers.sh
 	@for h in $(HEADERS); do echo "#include \"$${h#include/}\"" | \
 	  $(CC) -std=c11 -Iinclude $(PKG_CFLAGS) -fsyntax-only -x c - || exit 1; done
+	@clang-format --dry-run --Werror $(ALL_SRC) $(INT_HDRS) $(HEADERS) \
+	  tests/*.c tests/*.h tests/fuzz/*.c \
+	  || (echo "not formatted: run make format"; exit 1)
 	@echo "lint ok"
+
+# Format every C file with the committed .clang-format.
+format:
+	clang-format -i $(ALL_SRC) $(INT_HDRS) $(HEADERS) tests/*.c tests/*.h \
+	  tests/fuzz/*.c
 
 check: lint test
 

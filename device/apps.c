@@ -122,7 +122,7 @@ dev_fault(struct fs_sim *sim, void *arg)
             fs__dev_record(f, FS_REC_DEV_APP_CRASH, id, app);
             fs_fleet_report(f, id, FS_REP_APP_CRASH, app);
             if (fs__dev_upd_crash(f, id, false))
-                return; /* rolled back an update: rebooted */
+                return;       /* rolled back an update: rebooted */
             arm_fault(f, id); /* the OS restarted the app */
             return;
         }
@@ -202,10 +202,9 @@ send_telemetry(struct fs_fleet *f, uint32_t id, uint32_t app)
     memcpy(m->u.telemetry.cert.sig, d->cert_sig, FS_SIG_BYTES);
     m->u.telemetry.app_image = app;
     m->u.telemetry.value_milli = value;
-    m->u.telemetry.part = d->wear_part != FS_PART_NONE ? d->wear_part
-                          : f->cohorts[d->cohort].sc->nwear > 0
-                              ? 0
-                              : FS_PART_NONE;
+    m->u.telemetry.part = d->wear_part != FS_PART_NONE          ? d->wear_part
+                          : f->cohorts[d->cohort].sc->nwear > 0 ? 0
+                                                                : FS_PART_NONE;
     fs__dev_record(f, FS_REC_DEV_TELEMETRY, id, value);
     f->env.send(f->env.ctx, m, fs_fleet_latency_us(f, id));
 }
@@ -227,8 +226,8 @@ dev_telemetry(struct fs_sim *sim, void *arg)
 
 /* (draw, device) pair used to choose degrading devices. */
 struct wear_pick {
-    uint64_t draw;  /* from the device's FS_RNG_FAULTS stream */
-    uint32_t id;    /* device */
+    uint64_t draw; /* from the device's FS_RNG_FAULTS stream */
+    uint32_t id;   /* device */
 };
 
 static int

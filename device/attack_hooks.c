@@ -80,9 +80,8 @@ fs_fleet_update_view(const struct fs_fleet *f, uint32_t device,
     out->stage = FS_UPD_STAGE_NONE;
     if (d->upd == 0)
         return;
-    const struct dev_upd *s =
-        &f->upd_chunks[d->upd / UPD_CHUNK_SESSIONS]
-                      [d->upd % UPD_CHUNK_SESSIONS];
+    const struct dev_upd *s = &f->upd_chunks[d->upd / UPD_CHUNK_SESSIONS]
+                                            [d->upd % UPD_CHUNK_SESSIONS];
     static const uint8_t stage_of[] = {
         [UPD_NONE] = FS_UPD_STAGE_NONE,
         [UPD_DL_IDLE] = FS_UPD_STAGE_STOPPED,

@@ -30,8 +30,7 @@
 
 /* The slot's image (16 bits: read with fs__dev_img32, set with _img16). */
 static uint16_t *
-slot_ref(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
-         unsigned ab)
+slot_ref(struct fs_fleet *f, uint32_t device, enum fs_slot_of what, unsigned ab)
 {
     FS_ASSERT(device < f->ndevs);
     FS_ASSERT(ab < 2);
@@ -55,7 +54,7 @@ fs_slots_set(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
 {
     FS_ASSERT(image == FS_NO_IMAGE || image < f->env.scn->nimages);
     *slot_ref(f, device, what, ab) = fs__dev_img16(image);
-    f->devs[device].forged &= (uint8_t)~(1u << (what * 2 + ab));
+    f->devs[device].forged &= (uint8_t) ~(1u << (what * 2 + ab));
     struct dev_flips *fl = flips_of(f, &f->devs[device]);
     if (fl != NULL)
         fl->n[what][ab] = 0;
@@ -71,8 +70,7 @@ fs_slots_get(const struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
 
 /* Active slot of what: 0 = A, 1 = B. */
 unsigned
-fs_slots_active(const struct fs_fleet *f, uint32_t device,
-                enum fs_slot_of what)
+fs_slots_active(const struct fs_fleet *f, uint32_t device, enum fs_slot_of what)
 {
     FS_ASSERT(device < f->ndevs);
     return (f->devs[device].active >> what) & 1u;
@@ -102,8 +100,7 @@ fs_slots_flip(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
             f->nflips = 1; /* entry 0 means "none" */
         if (f->nflips >= f->cap_flips) {
             f->cap_flips = f->cap_flips ? f->cap_flips * 2 : 16;
-            f->flips = fs_xrealloc(f->flips,
-                                   f->cap_flips * sizeof(*f->flips));
+            f->flips = fs_xrealloc(f->flips, f->cap_flips * sizeof(*f->flips));
         }
         memset(&f->flips[f->nflips], 0, sizeof(*f->flips));
         d->flips = f->nflips++;
@@ -157,10 +154,10 @@ apply_flips(const struct dev_flips *fl, unsigned what, unsigned ab,
 
 /* The checks of one slot, before the defences decide. */
 struct slot_checks {
-    bool trusted;      /* signer trusted by the keystore */
-    bool sig_ok;       /* manifest signature verifies */
-    bool hash_ok;      /* content hash equals the manifest's */
-    bool rollback_ok;  /* security version >= counter */
+    bool trusted;     /* signer trusted by the keystore */
+    bool sig_ok;      /* manifest signature verifies */
+    bool hash_ok;     /* content hash equals the manifest's */
+    bool rollback_ok; /* security version >= counter */
 };
 
 static void
@@ -176,18 +173,17 @@ run_checks(struct fs_fleet *f, uint32_t id, unsigned what, unsigned ab,
     size_t nc = apply_flips(flips_of(f, &f->devs[id]), what, ab,
                             sm->m.length_bytes, enc, sig, cbits);
     fs_keystore_trusts(f, id, FS_KS_MONITOR, sm->m.signer, &ck->trusted);
-    const unsigned char *pk = fs_catalog_signer_pk(f->env.catalog,
-                                                   sm->m.signer);
-    ck->sig_ok = fs_catalog_verify(f->env.catalog, pk, enc, sizeof(enc),
-                                   sig) == 0 &&
-                 !(f->devs[id].forged >> (what * 2 + ab) & 1u);
+    const unsigned char *pk =
+        fs_catalog_signer_pk(f->env.catalog, sm->m.signer);
+    ck->sig_ok =
+        fs_catalog_verify(f->env.catalog, pk, enc, sizeof(enc), sig) == 0 &&
+        !(f->devs[id].forged >> (what * 2 + ab) & 1u);
     fs_catalog_hash_modified(f->env.catalog, sm->m.image, cbits, nc, h);
     ck->hash_ok = memcmp(h, sm->m.hash, FS_HASH_BYTES) == 0;
     uint32_t counter = 0;
-    fs_keystore_counter(f, id, FS_KS_MONITOR,
-                        what == FS_SLOT_OS ? FS_KS_COUNTER_OS
-                                           : FS_KS_COUNTER_APP,
-                        &counter);
+    fs_keystore_counter(
+        f, id, FS_KS_MONITOR,
+        what == FS_SLOT_OS ? FS_KS_COUNTER_OS : FS_KS_COUNTER_APP, &counter);
     ck->rollback_ok = sm->m.security_version >= counter;
 }
 
@@ -244,18 +240,17 @@ boot_stage(struct fs_fleet *f, uint32_t id, unsigned what,
         rep->tried[what][ab] = true;
         rep->result[what][ab] = (uint8_t)res;
         fs__dev_record(f, FS_REC_DEV_BOOT_STAGE, id,
-                   (int64_t)(what << 16 | ab << 8 | res));
+                       (int64_t)(what << 16 | ab << 8 | res));
         if (res == FS_BOOT_BAD_HASH) /* modified flash: tamper evidence */
-            fs_fleet_report(f, id, FS_REP_TAMPER,
-                            fs__dev_img32(*slot_ref(
-                                f, id, (enum fs_slot_of)what, ab)));
+            fs_fleet_report(
+                f, id, FS_REP_TAMPER,
+                fs__dev_img32(*slot_ref(f, id, (enum fs_slot_of)what, ab)));
         if (res != FS_BOOT_OK)
             continue;
         d->active = (uint8_t)((d->active & ~(1u << what)) | (ab << what));
         rep->booted[what] = (uint8_t)ab;
         *comp = *comp || bad;
-        fs_keystore_extend(f, id, FS_KS_MONITOR, what == FS_SLOT_OS ? 0 : 1,
-                           h);
+        fs_keystore_extend(f, id, FS_KS_MONITOR, what == FS_SLOT_OS ? 0 : 1, h);
         return true;
     }
     return false;
@@ -263,8 +258,7 @@ boot_stage(struct fs_fleet *f, uint32_t id, unsigned what,
 
 /* Boot device now; see device.h. */
 void
-fs_boot_device(struct fs_fleet *f, uint32_t device,
-               struct fs_boot_report *out)
+fs_boot_device(struct fs_fleet *f, uint32_t device, struct fs_boot_report *out)
 {
     FS_ASSERT(device < f->ndevs);
     struct fs_dev *d = &f->devs[device];
@@ -294,8 +288,8 @@ fs_boot_device(struct fs_fleet *f, uint32_t device,
         fs__dev_set_state(f, device, FS_DEV_RUNNING);
     } else {
         rep.failed_stage = (uint8_t)what;
-        uint32_t img = fs__dev_img32(*slot_ref(
-            f, device, (enum fs_slot_of)what, (d->active >> what) & 1u));
+        uint32_t img = fs__dev_img32(*slot_ref(f, device, (enum fs_slot_of)what,
+                                               (d->active >> what) & 1u));
         fs__dev_set_state(f, device, FS_DEV_RECOVERY);
         fs_fleet_report(f, device, FS_REP_BOOT_FAILURE, img);
     }
@@ -335,8 +329,8 @@ fs__dev_power_on(struct fs_sim *sim, void *arg)
     fs__dev_set_state(f, id, FS_DEV_REBOOTING);
     struct fs_rng r;
     fs__dev_rng(f, id, DS_BOOT, &r);
-    int64_t boot_us = DEV_BOOT_MIN_US +
-                      (int64_t)fs_rng_below(&r, DEV_BOOT_JITTER_US);
+    int64_t boot_us =
+        DEV_BOOT_MIN_US + (int64_t)fs_rng_below(&r, DEV_BOOT_JITTER_US);
     fs__dev_rng_save(f, id, DS_BOOT, &r);
     fs__dev_timer(f, &d->t_boot, boot_us, dev_boot_done, id);
 }

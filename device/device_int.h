@@ -29,13 +29,13 @@ enum dev_stream { DS_FAULTS = 0, DS_NET, DS_ROLLOUT, DS_BOOT, DS_COUNT };
 enum dev_xchg { XCHG_IDLE = 0, XCHG_WAIT_CHALLENGE, XCHG_WAIT_ANSWER };
 
 /* Check-in protocol constants. */
-#define DEV_ANSWER_TIMEOUT_US ((int64_t)120 * 1000000)   /* 2 min */
-#define DEV_BACKOFF_MIN_US ((int64_t)60 * 1000000)       /* 1 min */
-#define DEV_BACKOFF_MAX_US ((int64_t)3600 * 1000000)     /* 1 h */
-#define DEV_OFFLINE_MEAN_US (4.0 * 3600 * 1e6)           /* 4 h */
-#define DEV_BOOT_SPREAD_US ((int64_t)60 * 1000000)       /* first minute */
-#define DEV_BOOT_MIN_US ((int64_t)10 * 1000000)          /* 10 s */
-#define DEV_BOOT_JITTER_US ((int64_t)20 * 1000000)       /* + up to 20 s */
+#define DEV_ANSWER_TIMEOUT_US ((int64_t)120 * 1000000) /* 2 min */
+#define DEV_BACKOFF_MIN_US ((int64_t)60 * 1000000)     /* 1 min */
+#define DEV_BACKOFF_MAX_US ((int64_t)3600 * 1000000)   /* 1 h */
+#define DEV_OFFLINE_MEAN_US (4.0 * 3600 * 1e6)         /* 4 h */
+#define DEV_BOOT_SPREAD_US ((int64_t)60 * 1000000)     /* first minute */
+#define DEV_BOOT_MIN_US ((int64_t)10 * 1000000)        /* 10 s */
+#define DEV_BOOT_JITTER_US ((int64_t)20 * 1000000)     /* + up to 20 s */
 
 /* Wear model: drying temperature, noise and drift after onset. */
 #define DEV_TEMP_NOMINAL_MILLI 65000.0
@@ -59,26 +59,26 @@ _Static_assert(DEV_FRESH_MAX >= FS_RECORDS_PER_MSG,
 enum dev_cut { CUT_NONE = 0, CUT_EXACT, CUT_PHASE };
 
 /* Update timing and bounds. */
-#define DEV_WRITE_STEP_BYTES ((uint64_t)64 * 1024)    /* flash write unit */
-#define DEV_WRITE_STEP_US ((int64_t)20 * 1000)        /* 20 ms per unit */
-#define DEV_PROGRESS_BYTES ((uint64_t)64 * 1024)      /* resets the timeout */
-#define DEV_POWER_OFF_US ((int64_t)5 * 1000000)       /* dark after a cut */
-#define UPD_FLIPS_MAX 8        /* flipped bits a download remembers */
-#define UPD_REPORTS_MAX 8      /* update outcomes waiting for upload */
-#define UPD_OUT_INLINE 4       /* of them, held in struct fs_dev */
+#define DEV_WRITE_STEP_BYTES ((uint64_t)64 * 1024) /* flash write unit */
+#define DEV_WRITE_STEP_US ((int64_t)20 * 1000)     /* 20 ms per unit */
+#define DEV_PROGRESS_BYTES ((uint64_t)64 * 1024)   /* resets the timeout */
+#define DEV_POWER_OFF_US ((int64_t)5 * 1000000)    /* dark after a cut */
+#define UPD_FLIPS_MAX 8   /* flipped bits a download remembers */
+#define UPD_REPORTS_MAX 8 /* update outcomes waiting for upload */
+#define UPD_OUT_INLINE 4  /* of them, held in struct fs_dev */
 #define UPD_OUT_MORE (UPD_REPORTS_MAX - UPD_OUT_INLINE) /* in a side block */
 #define UPD_CHUNK_SESSIONS 256 /* sessions per pool chunk */
 
 /* Where an update session is. */
 enum upd_state {
-    UPD_NONE = 0,    /* nothing in progress; holds reports only */
-    UPD_DL_IDLE,     /* download stopped (offered, abandoned, power cut) */
-    UPD_DL_WAIT,     /* DOWNLOAD_REQ sent, waiting for a chunk */
-    UPD_DL_QUEUED,   /* the service queued the request */
-    UPD_DOWNLOADED,  /* every byte here, not installed */
-    UPD_WRITING,     /* writing the inactive slot */
-    UPD_BOOTING,     /* pending slot marked, rebooting into it */
-    UPD_PROBATION    /* new image runs, not yet confirmed */
+    UPD_NONE = 0,   /* nothing in progress; holds reports only */
+    UPD_DL_IDLE,    /* download stopped (offered, abandoned, power cut) */
+    UPD_DL_WAIT,    /* DOWNLOAD_REQ sent, waiting for a chunk */
+    UPD_DL_QUEUED,  /* the service queued the request */
+    UPD_DOWNLOADED, /* every byte here, not installed */
+    UPD_WRITING,    /* writing the inactive slot */
+    UPD_BOOTING,    /* pending slot marked, rebooting into it */
+    UPD_PROBATION   /* new image runs, not yet confirmed */
 };
 
 /*
@@ -88,29 +88,29 @@ enum upd_state {
  * device (struct dev_out). Index 0 of the pool is never used.
  */
 struct dev_upd {
-    struct fs_signed_manifest sm;      /* image manifest as received */
-    struct fs_manifest target;         /* the signed record's target */
-    uint64_t rec_version;              /* the record's version */
-    uint64_t offset_bytes;             /* bytes received so far */
-    uint64_t mark_bytes;               /* offset at the last timer reset */
-    uint64_t flips[UPD_FLIPS_MAX];     /* first flipped bits received */
-    uint64_t t_timer;                  /* timeout, write or probation */
-    int64_t write_start_us;            /* when writing began */
-    uint32_t next_free;                /* free-list link, 0 = end */
-    uint32_t device;                   /* holder, UINT32_MAX when free */
-    uint32_t deployment;               /* the record's deployment */
-    uint32_t nflips_seen;              /* flips received (may exceed kept) */
-    uint32_t write_done;               /* write units done */
-    uint32_t write_steps;              /* write units in all */
-    uint8_t st;                        /* enum upd_state */
-    uint8_t what;                      /* enum fs_slot_of */
-    uint8_t old_ab;                    /* slot that ran before */
-    uint8_t new_ab;                    /* slot written */
-    uint8_t nflips;                    /* entries of flips used */
-    uint8_t installed;                 /* installed already counted */
-    uint8_t stepwise;                  /* writing one event per unit */
-    uint8_t forged;                    /* manifest failed sig or trust
-                                          checks that were turned off */
+    struct fs_signed_manifest sm;  /* image manifest as received */
+    struct fs_manifest target;     /* the signed record's target */
+    uint64_t rec_version;          /* the record's version */
+    uint64_t offset_bytes;         /* bytes received so far */
+    uint64_t mark_bytes;           /* offset at the last timer reset */
+    uint64_t flips[UPD_FLIPS_MAX]; /* first flipped bits received */
+    uint64_t t_timer;              /* timeout, write or probation */
+    int64_t write_start_us;        /* when writing began */
+    uint32_t next_free;            /* free-list link, 0 = end */
+    uint32_t device;               /* holder, UINT32_MAX when free */
+    uint32_t deployment;           /* the record's deployment */
+    uint32_t nflips_seen;          /* flips received (may exceed kept) */
+    uint32_t write_done;           /* write units done */
+    uint32_t write_steps;          /* write units in all */
+    uint8_t st;                    /* enum upd_state */
+    uint8_t what;                  /* enum fs_slot_of */
+    uint8_t old_ab;                /* slot that ran before */
+    uint8_t new_ab;                /* slot written */
+    uint8_t nflips;                /* entries of flips used */
+    uint8_t installed;             /* installed already counted */
+    uint8_t stepwise;              /* writing one event per unit */
+    uint8_t forged;                /* manifest failed sig or trust
+                                      checks that were turned off */
 };
 
 /*
@@ -118,17 +118,17 @@ struct dev_upd {
  * bytes (image indices stay below FS_SCN_IMAGES_MAX).
  */
 struct dev_out {
-    int64_t at_us;      /* when it happened on the device */
+    int64_t at_us;       /* when it happened on the device */
     uint32_t deployment; /* deploy action index, or UINT32_MAX */
-    uint16_t image;     /* image index */
-    uint8_t result;     /* enum fs_update_result */
-    uint8_t reason;     /* enum fs_update_reason */
+    uint16_t image;      /* image index */
+    uint8_t result;      /* enum fs_update_result */
+    uint8_t reason;      /* enum fs_update_reason */
 };
 
 /* Outcomes past the UPD_OUT_INLINE a device holds (rare), pooled. */
 struct dev_out_more {
-    struct dev_out e[UPD_OUT_MORE];    /* outcomes UPD_OUT_INLINE.. */
-    uint32_t next_free;                /* free-list link, 0 = end */
+    struct dev_out e[UPD_OUT_MORE]; /* outcomes UPD_OUT_INLINE.. */
+    uint32_t next_free;             /* free-list link, 0 = end */
 };
 
 /* An image index in 16 bits (FS_NO_IMAGE as UINT16_MAX). */
@@ -151,136 +151,136 @@ _Static_assert(FS_SCN_IMAGES_MAX < UINT16_MAX &&
 
 /* One aggregated error-report entry of a device (kind 0xFF = empty). */
 struct dev_rep {
-    int64_t first_us;   /* first event still held, simulated time */
-    int64_t last_us;    /* last event, simulated time */
-    uint16_t image;     /* image index, FS_NO_IMAGE as UINT16_MAX
-                           (fs__dev_img16) */
-    uint16_t count;     /* events held */
-    uint16_t sent;      /* events of this entry in the upload in flight */
-    uint8_t kind;       /* enum fs_report_kind, 0xFF when empty */
+    int64_t first_us; /* first event still held, simulated time */
+    int64_t last_us;  /* last event, simulated time */
+    uint16_t image;   /* image index, FS_NO_IMAGE as UINT16_MAX
+                         (fs__dev_img16) */
+    uint16_t count;   /* events held */
+    uint16_t sent;    /* events of this entry in the upload in flight */
+    uint8_t kind;     /* enum fs_report_kind, 0xFF when empty */
 };
 
 /* One device. Cohort-wide data lives in struct dev_cohort. */
 struct fs_dev {
-    unsigned char sk[FS_KEY_SEC_BYTES];    /* keystore: secret || public */
-    unsigned char pcr[2][FS_HASH_BYTES];   /* keystore: boot, apps */
-    unsigned char cert_sig[FS_SIG_BYTES];  /* certificate: CA signature */
-    int64_t cert_not_after_us;             /* certificate expiry */
-    uint64_t cert_serial;                  /* certificate serial */
-    uint64_t trusted;                      /* keystore: bit s = signer s */
-    int64_t wear_onset_us;                 /* degradation start, or -1 */
-    struct dev_rep rep[FS_REPQ_ENTRIES];   /* error-report queue */
-    uint64_t t_boot;                       /* power-on / boot-done event */
-    uint64_t t_fault;                      /* next crash (OS or any app) */
-    uint64_t t_telem;                      /* next telemetry reading */
-    uint64_t t_checkin;                    /* next check-in attempt */
-    uint64_t t_timeout;                    /* exchange answer timeout */
-    uint64_t t_net;                        /* next link up/down toggle */
-    uint16_t slot_os[2];                   /* OS image in slots A, B
-                                              (fs__dev_img16) */
-    uint16_t slot_app[FS_APPS_MAX][2];     /* app image per core, A, B */
-    uint32_t counter[2];                   /* keystore: anti-rollback */
-    uint32_t rng_ctr[DS_COUNT];            /* draws made per stream */
-    uint32_t series;                       /* devices{} series */
-    uint32_t flips;                        /* flip-table index, 0 = none */
-    uint32_t rep_dropped;                  /* report events dropped */
-    uint16_t cohort;                       /* index into scn->cohorts */
-    uint16_t boots;                        /* boots started */
-    uint8_t active;                        /* bit i: fs_slot_of i runs B */
-    uint8_t state;                         /* enum fs_dev_state */
-    uint8_t online;                        /* link up */
-    uint8_t comp_boot;                     /* booted untrusted code */
-    uint8_t comp_ext;                      /* compromised by an attack */
-    uint8_t has_cert;                      /* holds a certificate */
-    uint8_t xchg;                          /* enum dev_xchg */
-    uint8_t backoff_exp;                   /* failed check-ins in a row */
-    uint8_t wear_part;                     /* FS_PART_NONE or part index */
-    uint8_t nout;                          /* update outcomes held (out[],
-                                              then out_more) */
-    uint8_t nout_sent;                     /* of them, in the upload in
-                                              flight */
-    uint8_t cut_mode;                      /* enum dev_cut (updates) */
-    uint8_t cut_phase;                     /* enum fs_scn_phase (CUT_PHASE) */
-    uint8_t forged;                        /* bit what * 2 + ab: slot holds
-                                              an image installed from a
-                                              manifest no trusted key signed */
-    uint8_t rej_next;                      /* next rej_* entry to reuse */
+    unsigned char sk[FS_KEY_SEC_BYTES];   /* keystore: secret || public */
+    unsigned char pcr[2][FS_HASH_BYTES];  /* keystore: boot, apps */
+    unsigned char cert_sig[FS_SIG_BYTES]; /* certificate: CA signature */
+    int64_t cert_not_after_us;            /* certificate expiry */
+    uint64_t cert_serial;                 /* certificate serial */
+    uint64_t trusted;                     /* keystore: bit s = signer s */
+    int64_t wear_onset_us;                /* degradation start, or -1 */
+    struct dev_rep rep[FS_REPQ_ENTRIES];  /* error-report queue */
+    uint64_t t_boot;                      /* power-on / boot-done event */
+    uint64_t t_fault;                     /* next crash (OS or any app) */
+    uint64_t t_telem;                     /* next telemetry reading */
+    uint64_t t_checkin;                   /* next check-in attempt */
+    uint64_t t_timeout;                   /* exchange answer timeout */
+    uint64_t t_net;                       /* next link up/down toggle */
+    uint16_t slot_os[2];                  /* OS image in slots A, B
+                                             (fs__dev_img16) */
+    uint16_t slot_app[FS_APPS_MAX][2];    /* app image per core, A, B */
+    uint32_t counter[2];                  /* keystore: anti-rollback */
+    uint32_t rng_ctr[DS_COUNT];           /* draws made per stream */
+    uint32_t series;                      /* devices{} series */
+    uint32_t flips;                       /* flip-table index, 0 = none */
+    uint32_t rep_dropped;                 /* report events dropped */
+    uint16_t cohort;                      /* index into scn->cohorts */
+    uint16_t boots;                       /* boots started */
+    uint8_t active;                       /* bit i: fs_slot_of i runs B */
+    uint8_t state;                        /* enum fs_dev_state */
+    uint8_t online;                       /* link up */
+    uint8_t comp_boot;                    /* booted untrusted code */
+    uint8_t comp_ext;                     /* compromised by an attack */
+    uint8_t has_cert;                     /* holds a certificate */
+    uint8_t xchg;                         /* enum dev_xchg */
+    uint8_t backoff_exp;                  /* failed check-ins in a row */
+    uint8_t wear_part;                    /* FS_PART_NONE or part index */
+    uint8_t nout;                         /* update outcomes held (out[],
+                                             then out_more) */
+    uint8_t nout_sent;                    /* of them, in the upload in
+                                             flight */
+    uint8_t cut_mode;                     /* enum dev_cut (updates) */
+    uint8_t cut_phase;                    /* enum fs_scn_phase (CUT_PHASE) */
+    uint8_t forged;                       /* bit what * 2 + ab: slot holds
+                                             an image installed from a
+                                             manifest no trusted key signed */
+    uint8_t rej_next;                     /* next rej_* entry to reuse */
     /* updates (device/update.c, device/install.c) */
-    uint64_t revoked;                      /* signers revoked, learned */
-    uint64_t fresh_ver[DEV_FRESH_MAX];     /* newest record version
-                                              accepted, per deployment in
-                                              fresh_dep; 0 = empty; most
-                                              recently accepted first */
-    uint32_t fresh_dep[DEV_FRESH_MAX];     /* ... their deployments */
-    uint32_t rej_dep[DEV_REJ_MAX];         /* remembered refused records:
-                                              deployment, UINT32_MAX = none */
-    uint32_t rej_ver[DEV_REJ_MAX];         /* ... low 32 bits of version */
-    uint32_t upd;                          /* update session, 0 = none */
-    uint32_t out_more;                     /* outcome block past out[],
-                                              0 = none */
-    struct dev_out out[UPD_OUT_INLINE];    /* first outcomes to upload,
-                                              oldest first */
-    uint32_t upd_steps;                    /* update and boot steps taken */
-    uint32_t cut_step;                     /* power cut at this step; 0 =
-                                              not drawn yet */
+    uint64_t revoked;                   /* signers revoked, learned */
+    uint64_t fresh_ver[DEV_FRESH_MAX];  /* newest record version
+                                           accepted, per deployment in
+                                           fresh_dep; 0 = empty; most
+                                           recently accepted first */
+    uint32_t fresh_dep[DEV_FRESH_MAX];  /* ... their deployments */
+    uint32_t rej_dep[DEV_REJ_MAX];      /* remembered refused records:
+                                           deployment, UINT32_MAX = none */
+    uint32_t rej_ver[DEV_REJ_MAX];      /* ... low 32 bits of version */
+    uint32_t upd;                       /* update session, 0 = none */
+    uint32_t out_more;                  /* outcome block past out[],
+                                           0 = none */
+    struct dev_out out[UPD_OUT_INLINE]; /* first outcomes to upload,
+                                           oldest first */
+    uint32_t upd_steps;                 /* update and boot steps taken */
+    uint32_t cut_step;                  /* power cut at this step; 0 =
+                                           not drawn yet */
 };
 
 /* Flipped bits of all slots of one device (rare: flash rot, attacks). */
 struct dev_flips {
-    uint8_t n[4][2];                               /* flips per slot */
-    uint8_t area[4][2][FS_SLOT_FLIPS_MAX];         /* enum fs_flip_area */
-    uint64_t bit[4][2][FS_SLOT_FLIPS_MAX];         /* bit within area */
+    uint8_t n[4][2];                       /* flips per slot */
+    uint8_t area[4][2][FS_SLOT_FLIPS_MAX]; /* enum fs_flip_area */
+    uint64_t bit[4][2][FS_SLOT_FLIPS_MAX]; /* bit within area */
 };
 
 /* Per-cohort data shared by its devices. */
 struct dev_cohort {
-    const struct fs_scn_cohort *sc;        /* the scenario's cohort */
-    double on_mean_us;                     /* mean online period */
-    double off_mean_us;                    /* mean offline period */
+    const struct fs_scn_cohort *sc; /* the scenario's cohort */
+    double on_mean_us;              /* mean online period */
+    double off_mean_us;             /* mean offline period */
 };
 
 /* A cached devices{} series: key and series index. */
 struct dev_series_slot {
-    uint32_t cohort;                       /* UINT32_MAX when empty */
-    uint32_t os;                           /* running OS or FS_NO_IMAGE */
-    uint32_t app[FS_APPS_MAX];             /* running apps per core */
-    uint8_t state;                         /* enum fs_dev_state */
-    uint8_t compromised;                   /* 0 or 1 */
-    uint32_t series;                       /* index in the registry */
+    uint32_t cohort;           /* UINT32_MAX when empty */
+    uint32_t os;               /* running OS or FS_NO_IMAGE */
+    uint32_t app[FS_APPS_MAX]; /* running apps per core */
+    uint8_t state;             /* enum fs_dev_state */
+    uint8_t compromised;       /* 0 or 1 */
+    uint32_t series;           /* index in the registry */
 };
 
 struct fs_fleet {
-    struct fs_fleet_env env;               /* borrowed collaborators */
-    struct fs_scn_service svc;             /* live service settings: the
-                                              scenario's, then each
-                                              set_service applied; read
-                                              these, never scn->service */
-    uint64_t seed;                         /* root seed */
-    uint32_t ndevs;                        /* devices */
-    uint32_t ncohorts;                     /* cohorts */
-    struct fs_dev *devs;                   /* one per device id */
-    struct dev_cohort *cohorts;            /* one per cohort */
-    struct dev_flips *flips;               /* entry 0 unused */
-    uint32_t nflips;                       /* entries used, incl. 0 */
-    uint32_t cap_flips;                    /* entries allocated */
-    struct dev_series_slot *cache;         /* open addressing */
-    uint32_t cache_cap;                    /* power of two */
-    uint32_t cache_used;                   /* slots filled */
-    uint32_t fw_series[3][2];              /* firewall{kind, result} */
-    uint64_t reports_dropped;              /* fleet-wide drops */
-    struct dev_upd **upd_chunks;           /* session pool, in chunks */
-    uint32_t upd_nchunks;                  /* chunks allocated */
-    uint32_t upd_cap_chunks;               /* chunk pointers allocated */
-    uint32_t upd_used;                     /* high-water index, incl. 0 */
-    uint32_t upd_free;                     /* free list head, 0 = empty */
-    uint32_t upd_live;                     /* sessions held */
-    struct dev_out_more *out_blocks;       /* outcome blocks; 0 unused */
-    uint32_t out_used;                     /* high-water index, incl. 0 */
-    uint32_t out_cap;                      /* blocks allocated */
-    uint32_t out_free;                     /* free list head, 0 = empty */
-    uint32_t *upd_series;                  /* updates{} series per (image,
-                                              result, reason); UINT32_MAX
-                                              until first used */
+    struct fs_fleet_env env;         /* borrowed collaborators */
+    struct fs_scn_service svc;       /* live service settings: the
+                                        scenario's, then each
+                                        set_service applied; read
+                                        these, never scn->service */
+    uint64_t seed;                   /* root seed */
+    uint32_t ndevs;                  /* devices */
+    uint32_t ncohorts;               /* cohorts */
+    struct fs_dev *devs;             /* one per device id */
+    struct dev_cohort *cohorts;      /* one per cohort */
+    struct dev_flips *flips;         /* entry 0 unused */
+    uint32_t nflips;                 /* entries used, incl. 0 */
+    uint32_t cap_flips;              /* entries allocated */
+    struct dev_series_slot *cache;   /* open addressing */
+    uint32_t cache_cap;              /* power of two */
+    uint32_t cache_used;             /* slots filled */
+    uint32_t fw_series[3][2];        /* firewall{kind, result} */
+    uint64_t reports_dropped;        /* fleet-wide drops */
+    struct dev_upd **upd_chunks;     /* session pool, in chunks */
+    uint32_t upd_nchunks;            /* chunks allocated */
+    uint32_t upd_cap_chunks;         /* chunk pointers allocated */
+    uint32_t upd_used;               /* high-water index, incl. 0 */
+    uint32_t upd_free;               /* free list head, 0 = empty */
+    uint32_t upd_live;               /* sessions held */
+    struct dev_out_more *out_blocks; /* outcome blocks; 0 unused */
+    uint32_t out_used;               /* high-water index, incl. 0 */
+    uint32_t out_cap;                /* blocks allocated */
+    uint32_t out_free;               /* free list head, 0 = empty */
+    uint32_t *upd_series;            /* updates{} series per (image,
+                                        result, reason); UINT32_MAX
+                                        until first used */
 };
 
 /* device/fleet.c */
@@ -288,18 +288,18 @@ struct fs_fleet *fs__dev_fleet_of(struct fs_sim *sim);
 void *fs__dev_arg(uint32_t id);
 uint32_t fs__dev_id_of(void *arg);
 void fs__dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
-             struct fs_rng *r);
+                 struct fs_rng *r);
 void fs__dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
-                  const struct fs_rng *r);
+                      const struct fs_rng *r);
 int64_t fs__dev_now(const struct fs_fleet *f);
 void fs__dev_record(struct fs_fleet *f, uint16_t kind, uint32_t id, int64_t v);
 void fs__dev_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us,
-               fs_event_fn *fn, uint32_t id);
+                   fs_event_fn *fn, uint32_t id);
 void fs__dev_cancel(struct fs_fleet *f, uint64_t *t);
 const struct fs_scn_image *fs__dev_image(const struct fs_fleet *f,
                                          uint32_t img);
 uint32_t fs__dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
-                         unsigned core);
+                             unsigned core);
 uint32_t fs__dev_running_os(const struct fs_fleet *f, const struct fs_dev *d);
 void fs__dev_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s);
 void fs__dev_series_update(struct fs_fleet *f, uint32_t id);
@@ -312,7 +312,7 @@ void fs__dev_series_fini(struct fs_fleet *f);
 /* device/keystore.c */
 void fs__dev_keystore_manufacture(struct fs_fleet *f, uint32_t id);
 void fs__dev_fw_count(struct fs_fleet *f, uint32_t id, enum fs_fw_kind k,
-                  bool allowed);
+                      bool allowed);
 
 /* device/boot.c */
 void fs__dev_power_on(struct fs_sim *sim, void *arg);
@@ -343,8 +343,7 @@ void fs__dev_upd_remember(struct fs_fleet *f, uint32_t id, uint32_t dep,
                           uint64_t version);
 void fs__dev_upd_metadata(struct fs_fleet *f, uint32_t id,
                           const struct fs_msg *m);
-void fs__dev_upd_chunk(struct fs_fleet *f, uint32_t id,
-                       const struct fs_msg *m);
+void fs__dev_upd_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m);
 void fs__dev_upd_queued(struct fs_fleet *f, uint32_t id,
                         const struct fs_msg *m);
 void fs__dev_upd_online(struct fs_fleet *f, uint32_t id);

@@ -30,8 +30,8 @@ strlist_has(const struct fs_scn_strlist *l, const char *name)
 
 /* Count one check; a blocked one is recorded and reported as the OS would. */
 static bool
-fw_decide(struct fs_fleet *f, uint32_t device, enum fs_fw_kind k,
-          uint32_t app, bool ok)
+fw_decide(struct fs_fleet *f, uint32_t device, enum fs_fw_kind k, uint32_t app,
+          bool ok)
 {
     fs__dev_fw_count(f, device, k, ok);
     if (!ok)
@@ -40,8 +40,7 @@ fw_decide(struct fs_fleet *f, uint32_t device, enum fs_fw_kind k,
 }
 
 static bool
-caps_claim(const struct fs_scn_caps *caps, enum fs_periph cls,
-           const char *name)
+caps_claim(const struct fs_scn_caps *caps, enum fs_periph cls, const char *name)
 {
     switch (cls) {
     case FS_PERIPH_GPIO:

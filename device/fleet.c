@@ -24,8 +24,10 @@
 #include "device_int.h"
 
 static const enum fs_rng_stream stream_of[DS_COUNT] = {
-    [DS_FAULTS] = FS_RNG_FAULTS, [DS_NET] = FS_RNG_NET,
-    [DS_ROLLOUT] = FS_RNG_ROLLOUT, [DS_BOOT] = FS_RNG_BOOT};
+    [DS_FAULTS] = FS_RNG_FAULTS,
+    [DS_NET] = FS_RNG_NET,
+    [DS_ROLLOUT] = FS_RNG_ROLLOUT,
+    [DS_BOOT] = FS_RNG_BOOT};
 
 /* The fleet registered in the engine that runs our handlers. */
 struct fs_fleet *
@@ -53,7 +55,7 @@ fs__dev_id_of(void *arg)
 /* Load stream s of device id, positioned after the draws already made. */
 void
 fs__dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
-        struct fs_rng *r)
+            struct fs_rng *r)
 {
     fs_rng_seed(r, f->seed, id, stream_of[s]);
     r->counter = f->devs[id].rng_ctr[s];
@@ -62,7 +64,7 @@ fs__dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
 /* Store the position of stream s of device id after drawing from r. */
 void
 fs__dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
-             const struct fs_rng *r)
+                 const struct fs_rng *r)
 {
     FS_ASSERT(r->counter <= UINT32_MAX);
     f->devs[id].rng_ctr[s] = (uint32_t)r->counter;
@@ -129,7 +131,7 @@ fs__dev_running_os(const struct fs_fleet *f, const struct fs_dev *d)
 /* Running app of d on core, or FS_NO_IMAGE. */
 uint32_t
 fs__dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
-                unsigned core)
+                    unsigned core)
 {
     (void)f;
     FS_ASSERT(core < FS_APPS_MAX);
@@ -170,8 +172,8 @@ dev_cohorts_init(struct fs_fleet *f)
 {
     const struct fs_scn *scn = f->env.scn;
     f->ncohorts = scn->ncohorts;
-    f->cohorts = fs_xcalloc(scn->ncohorts ? scn->ncohorts : 1,
-                            sizeof(*f->cohorts));
+    f->cohorts =
+        fs_xcalloc(scn->ncohorts ? scn->ncohorts : 1, sizeof(*f->cohorts));
     for (uint32_t c = 0; c < scn->ncohorts; c++) {
         struct dev_cohort *dc = &f->cohorts[c];
         dc->sc = &scn->cohorts[c];
@@ -448,7 +450,7 @@ fs_fleet_set_compromised(struct fs_fleet *f, uint32_t device, bool on)
     FS_ASSERT(device < f->ndevs);
     f->devs[device].comp_ext = on;
     fs__dev_record(f, FS_REC_DEV_COMPROMISED, device,
-               fs_fleet_is_compromised(f, device));
+                   fs_fleet_is_compromised(f, device));
     fs__dev_series_update(f, device);
 }
 

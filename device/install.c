@@ -64,7 +64,8 @@ fits(const struct fs_fleet *f, uint32_t id, enum fs_slot_of what, unsigned ab,
             total += fs__dev_image(f, img)->size_bytes;
         }
     uint64_t room = p->flash_bytes > p->reserved_bytes
-                        ? p->flash_bytes - p->reserved_bytes : 0;
+                        ? p->flash_bytes - p->reserved_bytes
+                        : 0;
     return total <= room;
 }
 
@@ -137,8 +138,8 @@ install_check(struct fs_fleet *f, uint32_t id, const struct dev_upd *s,
     fs_manifest_encode(m, enc);
     bool sig_ok = false, trusted = false;
     if (m->signer < fs_catalog_signers(f->env.catalog)) {
-        const unsigned char *pk = fs_catalog_signer_pk(f->env.catalog,
-                                                       m->signer);
+        const unsigned char *pk =
+            fs_catalog_signer_pk(f->env.catalog, m->signer);
         sig_ok = fs_catalog_verify(f->env.catalog, pk, enc, sizeof(enc),
                                    s->sm.sig) == 0;
     }
@@ -163,9 +164,9 @@ install_check(struct fs_fleet *f, uint32_t id, const struct dev_upd *s,
 static bool
 deterministic(enum fs_update_reason why, bool forged)
 {
-    return !forged && (why == FS_UPR_REVOKED_KEY ||
-                       why == FS_UPR_WRONG_PRODUCT ||
-                       why == FS_UPR_ROLLBACK || why == FS_UPR_NO_SPACE);
+    return !forged &&
+           (why == FS_UPR_REVOKED_KEY || why == FS_UPR_WRONG_PRODUCT ||
+            why == FS_UPR_ROLLBACK || why == FS_UPR_NO_SPACE);
 }
 
 static void
@@ -179,7 +180,7 @@ start_write(struct fs_fleet *f, uint32_t id, struct dev_upd *s, bool forged)
     s->forged = forged;
     s->installed = 0;
     fs_slots_set(f, id, what, s->new_ab, FS_NO_IMAGE); /* erase */
-    d->forged &= (uint8_t)~(1u << (what * 2 + s->new_ab));
+    d->forged &= (uint8_t) ~(1u << (what * 2 + s->new_ab));
     uint64_t units = (s->sm.m.length_bytes + DEV_WRITE_STEP_BYTES - 1) /
                      DEV_WRITE_STEP_BYTES;
     FS_ASSERT(units < UINT32_MAX);
@@ -214,8 +215,8 @@ fs__dev_upd_install(struct fs_fleet *f, uint32_t id)
         return;
     }
     s->st = UPD_NONE;
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment,
-                        FS_UPD_REJECTED, why);
+    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_REJECTED,
+                        why);
     if (deterministic(why, forged))
         fs__dev_upd_remember(f, id, s->deployment, s->rec_version);
     fs__dev_upd_release(f, id);
@@ -282,8 +283,8 @@ fs__dev_upd_stepwise(struct fs_fleet *f, uint32_t id)
     f->devs[id].upd_steps += done;
     s->write_done = done;
     s->stepwise = 1;
-    int64_t next_us = s->write_start_us +
-                      (int64_t)(done + 1) * DEV_WRITE_STEP_US;
+    int64_t next_us =
+        s->write_start_us + (int64_t)(done + 1) * DEV_WRITE_STEP_US;
     fs__dev_timer(f, &s->t_timer, next_us - fs__dev_now(f), upd_write, id);
 }
 
@@ -295,8 +296,8 @@ roll_back(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
     if (fs_slots_active(f, id, (enum fs_slot_of)s->what) != s->old_ab)
         fs_slots_set_active(f, id, (enum fs_slot_of)s->what, s->old_ab);
     s->st = UPD_NONE;
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment,
-                        FS_UPD_ROLLED_BACK, FS_UPR_CRASH);
+    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_ROLLED_BACK,
+                        FS_UPR_CRASH);
     fs_fleet_report(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
     fs__dev_upd_remember(f, id, s->deployment, s->rec_version);
     fs__dev_upd_release(f, id);
@@ -327,8 +328,7 @@ fs__dev_upd_booted(struct fs_fleet *f, uint32_t id)
                             FS_UPD_INSTALLED, FS_UPR_NONE);
     }
     s->st = UPD_PROBATION;
-    fs__dev_timer(f, &s->t_timer, f->svc.probation_us,
-                  upd_probation_end, id);
+    fs__dev_timer(f, &s->t_timer, f->svc.probation_us, upd_probation_end, id);
 }
 
 /* The value a confirmed image raises its counter to. */
@@ -361,13 +361,13 @@ upd_probation_end(struct fs_sim *sim, void *arg)
     s->t_timer = 0;
     if (fs__dev_upd_step(f, id, FS_PHASE_ANY, 1))
         return;
-    enum fs_ks_counter which = s->what == FS_SLOT_OS ? FS_KS_COUNTER_OS
-                                                     : FS_KS_COUNTER_APP;
+    enum fs_ks_counter which =
+        s->what == FS_SLOT_OS ? FS_KS_COUNTER_OS : FS_KS_COUNTER_APP;
     fs_keystore_raise_counter(f, id, FS_KS_MONITOR, which,
                               confirm_value(f, id, s));
     s->st = UPD_NONE;
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment,
-                        FS_UPD_CONFIRMED, FS_UPR_NONE);
+    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_CONFIRMED,
+                        FS_UPR_NONE);
     fs__dev_upd_release(f, id);
 }
 
@@ -458,7 +458,8 @@ fs__dev_upd_step(struct fs_fleet *f, uint32_t id, enum fs_scn_phase ph,
     return true;
 }
 
-/* ---- public ---------------------------------------------------------------- */
+/* ---- public ----------------------------------------------------------------
+ */
 
 /* Arm a cut at a random step of the next phase during. Returns 0. */
 int
@@ -477,8 +478,7 @@ fs_fleet_arm_power_loss(struct fs_fleet *f, uint32_t device,
 
 /* Arm a cut instead of step number step. Returns 0 or FS_EINVAL. */
 int
-fs_fleet_arm_power_loss_at(struct fs_fleet *f, uint32_t device,
-                           uint32_t step)
+fs_fleet_arm_power_loss_at(struct fs_fleet *f, uint32_t device, uint32_t step)
 {
     FS_ASSERT(device < f->ndevs);
     struct fs_dev *d = &f->devs[device];

@@ -122,7 +122,7 @@ checkin_failed(struct fs_fleet *f, uint32_t id, enum fs_checkin_fail why)
     if (d->backoff_exp < UINT8_MAX)
         d->backoff_exp++;
     fs__dev_timer(f, &d->t_checkin, jittered(f, id, delay_us, 200000),
-              dev_checkin_fire, id);
+                  dev_checkin_fire, id);
 }
 
 /* The exchange ended with an answer: next check-in one period later. */
@@ -134,7 +134,7 @@ checkin_done(struct fs_fleet *f, uint32_t id)
     d->backoff_exp = 0;
     int64_t period_us = f->svc.checkin_interval_us;
     fs__dev_timer(f, &d->t_checkin, jittered(f, id, period_us, 100000),
-              dev_checkin_fire, id);
+                  dev_checkin_fire, id);
 }
 
 static void
@@ -162,8 +162,8 @@ fs__dev_checkin_now(struct fs_fleet *f, uint32_t id)
     m->kind = FS_MSG_HELLO;
     m->device = id;
     d->xchg = XCHG_WAIT_CHALLENGE;
-    fs__dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US,
-                  dev_answer_timeout, id);
+    fs__dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout,
+                  id);
     fs__dev_record(f, FS_REC_DEV_CHECKIN_SENT, id, d->backoff_exp);
     send(f, id, m);
 }
@@ -235,8 +235,8 @@ on_challenge(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
     m->u.evidence.nupdates = (uint8_t)fs__dev_upd_reports_take(
         f, id, m->u.evidence.updates, FS_UPDATES_PER_MSG);
     d->xchg = XCHG_WAIT_ANSWER;
-    fs__dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US,
-                  dev_answer_timeout, id);
+    fs__dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout,
+                  id);
     fs__dev_record(f, FS_REC_DEV_EVIDENCE_SENT, id, m->u.evidence.nreports);
     send(f, id, m);
 }

@@ -20,10 +20,11 @@
 /* Longest app label: three ids and two commas. */
 #define APP_LABEL_BYTES (3 * (FS_SCN_NAME_BYTES_MAX + 1) + 1)
 
-static const char *const state_names[] = {
-    [FS_DEV_RUNNING] = "running",   [FS_DEV_UPDATING] = "updating",
-    [FS_DEV_REBOOTING] = "rebooting", [FS_DEV_OFFLINE] = "offline",
-    [FS_DEV_RECOVERY] = "recovery"};
+static const char *const state_names[] = {[FS_DEV_RUNNING] = "running",
+                                          [FS_DEV_UPDATING] = "updating",
+                                          [FS_DEV_REBOOTING] = "rebooting",
+                                          [FS_DEV_OFFLINE] = "offline",
+                                          [FS_DEV_RECOVERY] = "recovery"};
 
 static void
 key_of(const struct fs_fleet *f, const struct fs_dev *d,
@@ -115,13 +116,13 @@ series_create(struct fs_fleet *f, const struct dev_series_slot *k)
         memcpy(apps + len, id, n + 1);
         len += n;
     }
-    const char *v[6] = {
-        sc->product->name,
-        sc->group->name,
-        k->os == FS_NO_IMAGE ? NULL : fs__dev_image(f, k->os)->id,
-        len == 0 ? NULL : apps,
-        state_names[k->state],
-        k->compromised ? "true" : "false"};
+    const char *v[6] = {sc->product->name,
+                        sc->group->name,
+                        k->os == FS_NO_IMAGE ? NULL
+                                             : fs__dev_image(f, k->os)->id,
+                        len == 0 ? NULL : apps,
+                        state_names[k->state],
+                        k->compromised ? "true" : "false"};
     return fs_metrics_series(f->env.metrics, FS_M_DEVICES, v);
 }
 

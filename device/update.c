@@ -51,8 +51,7 @@ pool_at(const struct fs_fleet *f, uint32_t i)
 void
 fs__dev_upd_init(struct fs_fleet *f)
 {
-    size_t n = (size_t)f->env.scn->nimages * FS_UPD_RESULT_COUNT *
-               FS_UPR_COUNT;
+    size_t n = (size_t)f->env.scn->nimages * FS_UPD_RESULT_COUNT * FS_UPR_COUNT;
     f->upd_series = fs_xmalloc((n ? n : 1) * sizeof(*f->upd_series));
     for (size_t i = 0; i < n; i++)
         f->upd_series[i] = UINT32_MAX;
@@ -95,8 +94,8 @@ pool_take(struct fs_fleet *f)
     if (f->upd_used >= f->upd_nchunks * UPD_CHUNK_SESSIONS) {
         if (f->upd_nchunks == f->upd_cap_chunks) {
             f->upd_cap_chunks = f->upd_cap_chunks ? f->upd_cap_chunks * 2 : 4;
-            f->upd_chunks = fs_xrealloc(f->upd_chunks, f->upd_cap_chunks *
-                                        sizeof(*f->upd_chunks));
+            f->upd_chunks = fs_xrealloc(
+                f->upd_chunks, f->upd_cap_chunks * sizeof(*f->upd_chunks));
         }
         f->upd_chunks[f->upd_nchunks++] =
             fs_xcalloc(UPD_CHUNK_SESSIONS, sizeof(struct dev_upd));
@@ -169,8 +168,8 @@ out_more_take(struct fs_fleet *f, struct fs_dev *d)
     } else {
         if (f->out_used == f->out_cap) {
             f->out_cap = f->out_cap ? f->out_cap * 2 : 16;
-            f->out_blocks = fs_xrealloc(f->out_blocks, (size_t)f->out_cap *
-                                        sizeof(*f->out_blocks));
+            f->out_blocks = fs_xrealloc(
+                f->out_blocks, (size_t)f->out_cap * sizeof(*f->out_blocks));
         }
         FS_ASSERT(f->out_used < UINT32_MAX);
         i = f->out_used++;
@@ -192,9 +191,11 @@ out_more_drop(struct fs_fleet *f, struct fs_dev *d)
 static struct fs_update_report
 out_report(const struct dev_out *o)
 {
-    return (struct fs_update_report){
-        .image = o->image, .deployment = o->deployment, .result = o->result,
-        .reason = o->reason, .at_us = o->at_us};
+    return (struct fs_update_report){.image = o->image,
+                                     .deployment = o->deployment,
+                                     .result = o->result,
+                                     .reason = o->reason,
+                                     .at_us = o->at_us};
 }
 
 /* Copy up to max of the outcomes device id holds into out; see device.h. */
@@ -214,13 +215,11 @@ series_of(struct fs_fleet *f, uint32_t image, enum fs_update_result res,
           enum fs_update_reason why)
 {
     FS_ASSERT(image < f->env.scn->nimages);
-    size_t k = ((size_t)image * FS_UPD_RESULT_COUNT + res) * FS_UPR_COUNT +
-               why;
+    size_t k = ((size_t)image * FS_UPD_RESULT_COUNT + res) * FS_UPR_COUNT + why;
     if (f->upd_series[k] == UINT32_MAX) {
-        const char *v[3] = {fs__dev_image(f, image)->id,
-                            fs_update_result_name(res),
-                            why == FS_UPR_NONE ? NULL
-                                               : fs_update_reason_name(why)};
+        const char *v[3] = {
+            fs__dev_image(f, image)->id, fs_update_result_name(res),
+            why == FS_UPR_NONE ? NULL : fs_update_reason_name(why)};
         f->upd_series[k] = fs_metrics_series(f->env.metrics, FS_M_UPDATES, v);
     }
     return f->upd_series[k];
@@ -247,10 +246,11 @@ fs__dev_upd_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
     if (d->nout == UPD_OUT_INLINE)
         out_more_take(f, d);
     FS_ASSERT(image < UINT16_MAX);
-    *out_at(f, d, d->nout++) = (struct dev_out){
-        .at_us = fs__dev_now(f), .deployment = deployment,
-        .image = (uint16_t)image, .result = (uint8_t)res,
-        .reason = (uint8_t)why};
+    *out_at(f, d, d->nout++) = (struct dev_out){.at_us = fs__dev_now(f),
+                                                .deployment = deployment,
+                                                .image = (uint16_t)image,
+                                                .result = (uint8_t)res,
+                                                .reason = (uint8_t)why};
 }
 
 /* Remember a refused record so that later offers of it are skipped. */
@@ -380,7 +380,8 @@ upd_timeout(struct fs_sim *sim, void *arg)
     fs_fleet_report(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
 }
 
-/* ---- metadata -------------------------------------------------------------- */
+/* ---- metadata --------------------------------------------------------------
+ */
 
 static bool
 valid_indices(const struct fs_fleet *f, const struct fs_update_record *rec,
@@ -499,8 +500,7 @@ busy(const struct dev_upd *s)
 
 /* Records offered for something the device runs, does or refused. */
 static bool
-skip_record(struct fs_fleet *f, uint32_t id,
-            const struct fs_update_record *rec,
+skip_record(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
             const struct fs_signed_manifest *sm)
 {
     const struct fs_dev *d = &f->devs[id];
@@ -619,8 +619,8 @@ too_long(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
     fs__dev_cancel(f, &s->t_timer);
     s->st = UPD_NONE;
     fs__dev_upd_send_end(f, id, false);
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment,
-                        FS_UPD_REJECTED, FS_UPR_TOO_LONG);
+    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_REJECTED,
+                        FS_UPR_TOO_LONG);
     fs__dev_upd_release(f, id);
 }
 
@@ -640,8 +640,8 @@ fs__dev_upd_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
     uint64_t len = s->target.length_bytes;
     uint64_t end = s->offset_bytes + m->u.chunk.len;
     uint64_t left = len > s->offset_bytes ? len - s->offset_bytes : 1;
-    uint32_t remaining = (uint32_t)((left + m->u.chunk.len - 1) /
-                                    m->u.chunk.len);
+    uint32_t remaining =
+        (uint32_t)((left + m->u.chunk.len - 1) / m->u.chunk.len);
     if (fs__dev_upd_step(f, id, FS_PHASE_DOWNLOAD, remaining))
         return; /* power cut instead of this step */
     if (end > len && fs_scn_defense_on(f->env.scn, FS_DEF_VERIFY_LENGTHS)) {
@@ -704,11 +704,10 @@ fs__dev_upd_check(const struct fs_fleet *f, uint32_t id)
     if (d->upd >= f->upd_used)
         return false;
     const struct dev_upd *s = pool_at(f, d->upd);
-    if (s->device != id || s->st > UPD_PROBATION ||
-        s->nflips > UPD_FLIPS_MAX)
+    if (s->device != id || s->st > UPD_PROBATION || s->nflips > UPD_FLIPS_MAX)
         return false;
-    bool timed = s->st == UPD_DL_WAIT || s->st == UPD_WRITING ||
-                 s->st == UPD_PROBATION;
+    bool timed =
+        s->st == UPD_DL_WAIT || s->st == UPD_WRITING || s->st == UPD_PROBATION;
     if (!timed && s->t_timer != 0)
         return false;
     return s->st == UPD_NONE || s->what <= FS_SLOT_RT1;

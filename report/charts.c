@@ -36,11 +36,11 @@ static const char *const palette[CHART_LINES_MAX + 1] = {
     "#8c564b", "#e377c2", "#17becf", "#7f7f7f"};
 
 struct chart {
-    size_t nlines;                            /* lines drawn */
-    const char *names[CHART_LINES_MAX + 1];   /* label value per line */
-    int64_t *values;                          /* nlines x ntimes */
-    size_t ntimes;                            /* samples */
-    int64_t max;                              /* largest value */
+    size_t nlines;                          /* lines drawn */
+    const char *names[CHART_LINES_MAX + 1]; /* label value per line */
+    int64_t *values;                        /* nlines x ntimes */
+    size_t ntimes;                          /* samples */
+    int64_t max;                            /* largest value */
 };
 
 /* Line index for label value v, adding it (or "other") when new. */
@@ -68,8 +68,8 @@ chart_build(struct fs_run *run, enum fs_metric f, int label, struct chart *c)
     fs_run_samples(run, &times, &nt, &e, &ne);
     memset(c, 0, sizeof(*c));
     c->ntimes = nt;
-    c->values = fs_xcalloc((CHART_LINES_MAX + 1) * (nt ? nt : 1),
-                           sizeof(int64_t));
+    c->values =
+        fs_xcalloc((CHART_LINES_MAX + 1) * (nt ? nt : 1), sizeof(int64_t));
     const struct fs_metrics *m = fs_run_metrics(run);
     for (size_t i = 0; i < ne; i++) {
         enum fs_metric fam;
@@ -99,7 +99,8 @@ chart_svg(FILE *fp, const struct chart *c, const int64_t *times)
     char t0[32], t1[32];
     fs_units_format_duration(0, t0, sizeof(t0));
     fs_units_format_duration(t_end, t1, sizeof(t1));
-    fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+    fprintf(fp,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
             "height=\"%d\" font-size=\"11\" font-family=\"sans-serif\">\n"
             "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" "
             "fill=\"none\" stroke=\"#999\"/>\n"
@@ -111,8 +112,10 @@ chart_svg(FILE *fp, const struct chart *c, const int64_t *times)
             c->max, PAD_L - 4, PAD_T + ph, PAD_L, CHART_H - 8, t0,
             CHART_W - PAD_R, CHART_H - 8, t1);
     for (size_t l = 0; l < c->nlines; l++) {
-        fprintf(fp, "<polyline fill=\"none\" stroke-width=\"1.5\" "
-                "stroke=\"%s\" points=\"", palette[l]);
+        fprintf(fp,
+                "<polyline fill=\"none\" stroke-width=\"1.5\" "
+                "stroke=\"%s\" points=\"",
+                palette[l]);
         for (size_t i = 0; i < c->ntimes; i++) {
             double x = PAD_L + pw * (double)times[i] / (double)t_end;
             double v = (double)c->values[l * c->ntimes + i];
@@ -158,7 +161,8 @@ fs_report_charts(struct fs_run *run, FILE *fp)
     chart_section(run, fp, FS_M_DEVICES, 4, "Devices by state");
     chart_section(run, fp, FS_M_UPDATES, 1, "Update steps by result");
     chart_section(run, fp, FS_M_ATTESTATIONS, 0, "Attestations by result");
-    chart_section(run, fp, FS_M_ATTESTATIONS, 1, "Failed attestations by reason");
+    chart_section(run, fp, FS_M_ATTESTATIONS, 1,
+                  "Failed attestations by reason");
     chart_section(run, fp, FS_M_ERROR_REPORTS, 0, "Error reports by kind");
     chart_section(run, fp, FS_M_ATTACKS, 1, "Attacks by outcome");
     chart_section(run, fp, FS_M_TICKETS, 0, "Tickets by reason");
@@ -180,8 +184,7 @@ fs_report_samples_db(struct fs_run *run, struct sqlite3 *db)
     sqlite3_stmt *st = NULL;
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(
-            db, "INSERT INTO metric_samples VALUES(?1, ?2, ?3)", -1, &st,
-            NULL);
+            db, "INSERT INTO metric_samples VALUES(?1, ?2, ?3)", -1, &st, NULL);
     for (size_t i = 0; i < ne && rc == SQLITE_OK; i++) {
         sqlite3_bind_int64(st, 1, times[e[i].sample]);
         sqlite3_bind_int64(st, 2, e[i].series);

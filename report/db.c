@@ -4,8 +4,8 @@
  * Owns: the schema of fleet.db (docs/fleet-db.md) and filling it in one
  * transaction.
  * Invariants: rows go in in scenario or registry order; no SQL calls
- * CURRENT_TIMESTAMP or SQL random numbers; simulated times are bound parameters.
- * Does not: hold the database open after writing; decide anything.
+ * CURRENT_TIMESTAMP or SQL random numbers; simulated times are bound
+ * parameters. Does not: hold the database open after writing; decide anything.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,10 +31,10 @@ static const char schema[] =
     " labels TEXT NOT NULL, value INTEGER, string TEXT);";
 
 struct db_ctx {
-    sqlite3 *db;          /* open database */
-    sqlite3_stmt *stmt;   /* insert into metrics */
-    int64_t idx;          /* next metrics row */
-    int rc;               /* first SQLite error */
+    sqlite3 *db;        /* open database */
+    sqlite3_stmt *stmt; /* insert into metrics */
+    int64_t idx;        /* next metrics row */
+    int rc;             /* first SQLite error */
 };
 
 static void
@@ -58,8 +58,7 @@ db_metric(void *ctx, enum fs_metric f, const char *const *values,
     sqlite3_bind_text(c->stmt, 3, labels, -1, SQLITE_TRANSIENT);
     if (fs_metric_kind(f) == FS_MK_STRING) {
         sqlite3_bind_null(c->stmt, 4);
-        sqlite3_bind_text(c->stmt, 5, string ? string : "", -1,
-                          SQLITE_STATIC);
+        sqlite3_bind_text(c->stmt, 5, string ? string : "", -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_int64(c->stmt, 4, count);
         sqlite3_bind_null(c->stmt, 5);
@@ -73,8 +72,8 @@ static int
 put_kv(sqlite3 *db, const char *key, const char *value)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, "INSERT INTO run VALUES(?1, ?2)", -1, &st,
-                                NULL);
+    int rc =
+        sqlite3_prepare_v2(db, "INSERT INTO run VALUES(?1, ?2)", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -157,9 +156,9 @@ fs_report_db(struct fs_run *run, const char *path, struct fs_diag *diag)
         rc = put_expectations(run, db);
     if (rc == SQLITE_OK) {
         struct db_ctx c = {db, NULL, 0, SQLITE_OK};
-        rc = sqlite3_prepare_v2(
-            db, "INSERT INTO metrics VALUES(?1,?2,?3,?4,?5)", -1, &c.stmt,
-            NULL);
+        rc =
+            sqlite3_prepare_v2(db, "INSERT INTO metrics VALUES(?1,?2,?3,?4,?5)",
+                               -1, &c.stmt, NULL);
         if (rc == SQLITE_OK) {
             fs_metrics_visit(fs_run_metrics(run), db_metric, &c);
             rc = c.rc;

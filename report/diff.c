@@ -20,13 +20,13 @@
 
 /* One trace being decompressed record by record. */
 struct trace_reader {
-    FILE *fp;                 /* compressed file */
-    ZSTD_DCtx *dctx;          /* decompressor */
-    unsigned char *in;        /* compressed input buffer */
-    size_t in_cap;            /* its size */
-    ZSTD_inBuffer zin;        /* input window */
+    FILE *fp;                               /* compressed file */
+    ZSTD_DCtx *dctx;                        /* decompressor */
+    unsigned char *in;                      /* compressed input buffer */
+    size_t in_cap;                          /* its size */
+    ZSTD_inBuffer zin;                      /* input window */
     unsigned char rec[FS_SIM_RECORD_BYTES]; /* last record read */
-    int err;                  /* FS_EIO on a read or format error */
+    int err; /* FS_EIO on a read or format error */
 };
 
 static int
@@ -87,14 +87,15 @@ get_le(const unsigned char *p, int n)
 static void
 print_record(FILE *fp, const char *label, const unsigned char *rec)
 {
-    fprintf(fp, "  %s: time %" PRId64 " us, kind %u, object %u, value %" PRId64
-            "\n", label, (int64_t)get_le(rec, 8), (unsigned)get_le(rec + 8, 2),
+    fprintf(fp,
+            "  %s: time %" PRId64 " us, kind %u, object %u, value %" PRId64
+            "\n",
+            label, (int64_t)get_le(rec, 8), (unsigned)get_le(rec + 8, 2),
             (unsigned)get_le(rec + 12, 4), (int64_t)get_le(rec + 16, 8));
 }
 
 int
-fs_report_diff(const char *path_a, const char *path_b, FILE *fp,
-               bool *out_same)
+fs_report_diff(const char *path_a, const char *path_b, FILE *fp, bool *out_same)
 {
     struct trace_reader a, b;
     int err = reader_open(&a, path_a);

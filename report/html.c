@@ -60,7 +60,8 @@ expectations_table(struct fs_run *run, FILE *fp)
         return;
     }
     fputs("<table><tr><th>line</th><th>expectation</th><th>checked at</th>"
-          "<th>seen</th><th>verdict</th></tr>\n", fp);
+          "<th>seen</th><th>verdict</th></tr>\n",
+          fp);
     for (size_t i = 0; i < n; i++) {
         char at[32] = "end";
         if (res[i].at_us >= 0)
@@ -89,13 +90,15 @@ fs_report_html(struct fs_run *run, FILE *fp)
     fs_units_format_duration(fs_run_now_us(run), simt, sizeof(simt));
     fs_units_format_duration(fs_run_duration_us(run), dur, sizeof(dur));
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-          "<title>fleetsim: ", fp);
+          "<title>fleetsim: ",
+          fp);
     fs_report_html_text(fp, scn->name);
     fprintf(fp, "</title><style>%s</style></head><body>\n<h1>", css);
     fs_report_html_text(fp, scn->name);
     fputs("</h1>\n<p>", fp);
     fs_report_html_text(fp, scn->description);
-    fprintf(fp, "</p>\n<table>\n"
+    fprintf(fp,
+            "</p>\n<table>\n"
             "<tr><th>devices</th><td>%" PRIu64 "</td></tr>\n"
             "<tr><th>seed</th><td>%" PRIu64 "</td></tr>\n"
             "<tr><th>simulated</th><td>%s of %s%s</td></tr>\n"
@@ -109,7 +112,8 @@ fs_report_html(struct fs_run *run, FILE *fp)
     expectations_table(run, fp);
     fs_report_charts(run, fp);
     fputs("<h2>Metrics at the end of the run</h2>\n"
-          "<table><tr><th>series</th><th>value</th></tr>\n", fp);
+          "<table><tr><th>series</th><th>value</th></tr>\n",
+          fp);
     fs_metrics_visit(fs_run_metrics(run), metric_row, fp);
     fputs("</table>\n</body></html>\n", fp);
     return ferror(fp) ? FS_EIO : 0;

@@ -63,8 +63,8 @@ fs_report_html_text(FILE *fp, const char *s)
 }
 
 struct metric_json {
-    FILE *fp;    /* output */
-    bool first;  /* no comma before the first entry */
+    FILE *fp;   /* output */
+    bool first; /* no comma before the first entry */
 };
 
 static void
@@ -119,8 +119,8 @@ fs_report_summary_json(struct fs_run *run, double wall_s, FILE *fp)
     for (size_t i = 0; i < n; i++) {
         fprintf(fp, "%s\n    {\"expr\": ", i ? "," : "");
         fs_report_json_string(fp, res[i].text);
-        fprintf(fp, ", \"at_us\": %" PRId64 ", \"line\": %d, ",
-                res[i].at_us, res[i].line);
+        fprintf(fp, ", \"at_us\": %" PRId64 ", \"line\": %d, ", res[i].at_us,
+                res[i].line);
         if (!res[i].checked) {
             fputs("\"value\": null, \"verdict\": \"not_reached\"}", fp);
             continue;
@@ -207,15 +207,15 @@ fs_report_write_all(struct fs_run *run, const char *dir, double wall_s,
     if (fp == NULL)
         return fs_diag_set(diag, FS_EIO, dir, 0, 0, "cannot write: %s",
                            strerror(errno));
-    err = finish_tmp(fp, tmp, dir, "report.html", fs_report_html(run, fp),
-                     diag);
+    err =
+        finish_tmp(fp, tmp, dir, "report.html", fs_report_html(run, fp), diag);
     if (err != 0)
         return err;
     if (trace_tmp != NULL) {
         snprintf(final, sizeof(final), "%s/trace.zst", dir);
         if (rename(trace_tmp, final) != 0)
-            return fs_diag_set(diag, FS_EIO, final, 0, 0,
-                               "cannot rename: %s", strerror(errno));
+            return fs_diag_set(diag, FS_EIO, final, 0, 0, "cannot rename: %s",
+                               strerror(errno));
     }
     /* summary.json last: its presence says every other output is whole. */
     fp = open_tmp(dir, "summary.json", tmp, sizeof(tmp));

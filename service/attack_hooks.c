@@ -50,8 +50,8 @@ fs_svc_sign_upload(struct fs_svc *s, const struct fs_signed_manifest *sm,
         return FS_EINVAL;
     unsigned char enc[FS_MANIFEST_BYTES];
     fs_manifest_encode(&sm->m, enc);
-    const unsigned char *pk = fs_catalog_signer_pk(s->env.catalog,
-                                                   sm->m.signer);
+    const unsigned char *pk =
+        fs_catalog_signer_pk(s->env.catalog, sm->m.signer);
     if (fs_catalog_verify(s->env.catalog, pk, enc, sizeof(enc), sm->sig) != 0)
         return FS_EBADSIG;
     if (fs_svc_signer_revoked(s, sm->m.signer))

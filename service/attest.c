@@ -91,14 +91,13 @@ attest_reference(struct fs_svc *s, uint32_t os,
     for (int k = 0; k < FS_APPS_MAX; k++)
         h = fs_rng_mix64(h ^ apps[k]);
     struct svc_meas *e = &s->meas[h & (SVC_MEAS_CACHE - 1)];
-    if (e->used && e->os == os &&
-        memcmp(e->apps, apps, sizeof(e->apps)) == 0)
+    if (e->used && e->os == os && memcmp(e->apps, apps, sizeof(e->apps)) == 0)
         return e;
     e->used = true;
     e->os = os;
     memcpy(e->apps, apps, sizeof(e->apps));
-    e->valid = fs_attest_expected(s->env.catalog, os, apps, e->boot,
-                                  e->apps_pcr);
+    e->valid =
+        fs_attest_expected(s->env.catalog, os, apps, e->boot, e->apps_pcr);
     return e;
 }
 
@@ -146,8 +145,8 @@ fs_attest_verify(struct fs_svc *s, const struct fs_evidence *ev)
     if (!fresh && fs_scn_defense_on(scn, FS_DEF_NONCE_FRESHNESS))
         return FS_ATT_STALE_NONCE;
     if (fs_scn_defense_on(scn, FS_DEF_MEASURED_BOOT)) {
-        const struct svc_meas *ref = attest_reference(s, ev->os_image,
-                                                      ev->apps);
+        const struct svc_meas *ref =
+            attest_reference(s, ev->os_image, ev->apps);
         if (!ref->valid ||
             memcmp(ref->boot, ev->pcr_boot, FS_HASH_BYTES) != 0 ||
             memcmp(ref->apps_pcr, ev->pcr_apps, FS_HASH_BYTES) != 0)

@@ -123,8 +123,7 @@ cloud_ticket_series(struct fs_svc *s, const char *part)
 }
 
 static void
-cloud_ticket(struct fs_svc *s, uint32_t device, struct svc_dev *d,
-             uint8_t part)
+cloud_ticket(struct fs_svc *s, uint32_t device, struct svc_dev *d, uint8_t part)
 {
     uint32_t bit = 1u << (part < 31 ? part : 31);
     if (d->tickets & bit)

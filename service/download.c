@@ -76,12 +76,12 @@ static void
 dl_send_chunk(struct fs_svc *s, struct fs_msg *m, uint32_t device,
               uint32_t image, uint64_t offset, uint64_t link_bps)
 {
-    uint64_t length = fs_catalog_manifest(s->env.catalog, image)->m
-                          .length_bytes;
+    uint64_t length =
+        fs_catalog_manifest(s->env.catalog, image)->m.length_bytes;
     FS_ASSERT(offset < length);
     uint64_t left = length - offset;
-    uint32_t len = left < FS_SVC_CHUNK_BYTES ? (uint32_t)left
-                                             : FS_SVC_CHUNK_BYTES;
+    uint32_t len =
+        left < FS_SVC_CHUNK_BYTES ? (uint32_t)left : FS_SVC_CHUNK_BYTES;
     memset(&m->u, 0, sizeof(m->u));
     m->kind = FS_MSG_CHUNK;
     m->device = device;
@@ -108,8 +108,8 @@ dl_arm(struct fs_svc *s, struct svc_session *ss, int64_t at_us)
 
 /* Give device a free session for image. */
 static void
-dl_start(struct fs_svc *s, struct svc_dev *dv, uint32_t device,
-         uint32_t image, uint64_t offset)
+dl_start(struct fs_svc *s, struct svc_dev *dv, uint32_t device, uint32_t image,
+         uint64_t offset)
 {
     FS_ASSERT(s->nfree > 0);
     uint32_t slot = s->free_sessions[--s->nfree];
@@ -195,8 +195,7 @@ dl_unqueue(struct fs_svc *s, struct svc_dev *dv)
 void
 fs_dl_drain(struct fs_svc *s)
 {
-    while (s->qlen > 0 && s->nactive < s->cfg.max_downloads &&
-           s->nfree > 0) {
+    while (s->qlen > 0 && s->nactive < s->cfg.max_downloads && s->nfree > 0) {
         struct svc_qent e = s->queue[s->qhead];
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
@@ -246,8 +245,7 @@ fs_dl_request(struct fs_svc *s, struct fs_msg *m)
         dl_reply_queued(s, m, device);
         return;
     }
-    if (s->nqueued == 0 && s->nactive < s->cfg.max_downloads &&
-        s->nfree > 0) {
+    if (s->nqueued == 0 && s->nactive < s->cfg.max_downloads && s->nfree > 0) {
         dl_start(s, dv, device, image, offset);
         dl_send_chunk(s, m, device, image, offset, link);
         return;
@@ -306,8 +304,7 @@ fs_dl_check(const struct fs_svc *s)
         if (!(dv->flags & SVC_DEV_DL_ACTIVE))
             continue;
         active++;
-        if (dv->dl_slot >= s->nsessions ||
-            !s->sessions[dv->dl_slot].active ||
+        if (dv->dl_slot >= s->nsessions || !s->sessions[dv->dl_slot].active ||
             s->sessions[dv->dl_slot].device != d)
             return false;
     }

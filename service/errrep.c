@@ -29,9 +29,8 @@ errrep_series(struct fs_svc *s, struct svc_errrep *e, uint32_t image,
               unsigned kind)
 {
     if (e->series == UINT32_MAX) {
-        const char *img = image < s->env.scn->nimages
-                              ? s->env.scn->images[image].id
-                              : NULL;
+        const char *img =
+            image < s->env.scn->nimages ? s->env.scn->images[image].id : NULL;
         const char *v[2] = {fs_report_kind_name((enum fs_report_kind)kind),
                             img};
         e->series = fs_metrics_series(s->env.metrics, FS_M_ERROR_REPORTS, v);
@@ -71,8 +70,8 @@ fs_errrep_intake(struct fs_svc *s, const struct fs_msg *m)
 }
 
 void
-fs_errrep_get(const struct fs_svc *s, uint32_t image,
-              enum fs_report_kind kind, struct fs_errrep_total *out)
+fs_errrep_get(const struct fs_svc *s, uint32_t image, enum fs_report_kind kind,
+              struct fs_errrep_total *out)
 {
     out->count = 0;
     out->first_us = -1;

@@ -84,9 +84,9 @@ offer_count(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
         d->offered_series = fs_metrics_series(s->env.metrics, FS_M_UPDATES, v);
     }
     fs_metrics_add(s->env.metrics, d->offered_series, 1);
-    fs_sim_record(s->env.sim, FS_REC_SVC_OFFER, device,
-                  (int64_t)(((uint64_t)d->index << 32) |
-                            (version & 0xffffffffu)));
+    fs_sim_record(
+        s->env.sim, FS_REC_SVC_OFFER, device,
+        (int64_t)(((uint64_t)d->index << 32) | (version & 0xffffffffu)));
 }
 
 static void
@@ -95,9 +95,9 @@ offer_send(struct fs_svc *s, struct fs_msg *m, uint64_t mask, int64_t delay_us)
     m->u.metadata.revoked_signers = mask;
     s->stats.metadata++;
     s->stats.offers += m->u.metadata.nrecords;
-    fs_sim_record(s->env.sim, FS_REC_SVC_METADATA, m->device,
-                  (int64_t)(m->u.metadata.nrecords | ((mask & 0xffffffffffffu)
-                                                      << 8)));
+    fs_sim_record(
+        s->env.sim, FS_REC_SVC_METADATA, m->device,
+        (int64_t)(m->u.metadata.nrecords | ((mask & 0xffffffffffffu) << 8)));
     s->env.send(s->env.ctx, m, delay_us);
 }
 
@@ -166,8 +166,8 @@ fs_rollout_offer(struct fs_svc *s, uint32_t route_device, uint32_t device,
         }
         uint8_t k = m->u.metadata.nrecords++;
         m->u.metadata.records[k] = *rec;
-        m->u.metadata.images[k] = *fs_catalog_manifest(s->env.catalog,
-                                                       d->image);
+        m->u.metadata.images[k] =
+            *fs_catalog_manifest(s->env.catalog, d->image);
         offer_count(s, d, device, rec->version);
         if (m->u.metadata.nrecords == FS_RECORDS_PER_MSG) {
             offer_send(s, m, mask, delay_us);

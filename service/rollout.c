@@ -52,8 +52,7 @@ rollout_cohort_targeted(const struct fs_scn_deploy *dp,
         return false;
     if (is_app && co->product != img->product)
         return false;
-    if (!is_app && dp->feed != FS_SCN_FEED_NONE &&
-        rollout_feed(co) != dp->feed)
+    if (!is_app && dp->feed != FS_SCN_FEED_NONE && rollout_feed(co) != dp->feed)
         return false;
     if (dp->nto == 0)
         return true;
@@ -68,8 +67,8 @@ static void
 rollout_slots(struct svc_deploy *d, const struct fs_scn *scn)
 {
     const struct fs_scn_deploy *dp = &d->action->u.deploy;
-    d->slot_of_cohort = fs_xcalloc(scn->ncohorts ? scn->ncohorts : 1,
-                                   sizeof(uint32_t));
+    d->slot_of_cohort =
+        fs_xcalloc(scn->ncohorts ? scn->ncohorts : 1, sizeof(uint32_t));
     for (uint32_t c = 0; c < scn->ncohorts; c++) {
         const struct fs_scn_cohort *co = &scn->cohorts[c];
         d->slot_of_cohort[c] = UINT32_MAX;
@@ -77,8 +76,8 @@ rollout_slots(struct svc_deploy *d, const struct fs_scn *scn)
             continue;
         for (uint32_t p = 0; p < c; p++) {
             const struct fs_scn_cohort *po = &scn->cohorts[p];
-            if (d->slot_of_cohort[p] != UINT32_MAX &&
-                po->group == co->group && po->product == co->product) {
+            if (d->slot_of_cohort[p] != UINT32_MAX && po->group == co->group &&
+                po->product == co->product) {
                 d->slot_of_cohort[c] = d->slot_of_cohort[p];
                 break;
             }
@@ -105,8 +104,7 @@ rollout_rank(struct svc_deploy *d, const struct fs_scn *scn, uint64_t seed)
 {
     d->rank = fs_xmalloc((d->span ? d->span : 1) * sizeof(uint32_t));
     d->flags = fs_xcalloc(d->span ? d->span : 1, 1);
-    d->confirm_us = fs_xcalloc(d->ntargets ? d->ntargets : 1,
-                               sizeof(int64_t));
+    d->confirm_us = fs_xcalloc(d->ntargets ? d->ntargets : 1, sizeof(int64_t));
     for (uint32_t i = 0; i < d->span; i++)
         d->rank[i] = UINT32_MAX;
     uint32_t n = 0;
@@ -128,8 +126,7 @@ rollout_rank(struct svc_deploy *d, const struct fs_scn *scn, uint64_t seed)
     }
     for (uint32_t i = 0; i < n; i++)
         d->rank[(uint32_t)d->confirm_us[i] - d->lo] = i;
-    memset(d->confirm_us, 0, (d->ntargets ? d->ntargets : 1) *
-                                 sizeof(int64_t));
+    memset(d->confirm_us, 0, (d->ntargets ? d->ntargets : 1) * sizeof(int64_t));
 }
 
 /* Wave bounds: exact cumulative shares of the targets, non-decreasing. */
@@ -187,8 +184,7 @@ fs_rollout_init(struct fs_svc *s)
     const struct fs_scn *scn = s->env.scn;
     for (uint32_t i = 0; i < scn->nactions; i++)
         s->ndeploys += scn->actions[i].kind == FS_ACT_DEPLOY;
-    s->deploys = fs_xcalloc(s->ndeploys ? s->ndeploys : 1,
-                            sizeof(*s->deploys));
+    s->deploys = fs_xcalloc(s->ndeploys ? s->ndeploys : 1, sizeof(*s->deploys));
     uint32_t k = 0;
     for (uint32_t i = 0; i < scn->nactions; i++)
         if (scn->actions[i].kind == FS_ACT_DEPLOY) {
@@ -326,8 +322,7 @@ fs_svc_deploy_start(struct fs_svc *s, const struct fs_scn_action *deploy)
     if (d == NULL || d->state != SVC_DS_PENDING)
         return;
     d->start_us = fs_sim_now_us(s->env.sim);
-    fs_sim_record(s->env.sim, FS_REC_SVC_DEPLOY_START, d->index,
-                  d->ntargets);
+    fs_sim_record(s->env.sim, FS_REC_SVC_DEPLOY_START, d->index, d->ntargets);
     rollout_set_state(d, SVC_DS_RUNNING);
     rollout_open_wave(d);
     rollout_advance(d);
@@ -430,8 +425,7 @@ fs_rollout_intake(struct fs_svc *s, const struct fs_msg *m)
         const struct fs_update_report *u = &m->u.evidence.updates[i];
         uint64_t v = ((uint64_t)(u->deployment & 0xffffffffffu) << 16) |
                      ((uint64_t)u->result << 8) | u->reason;
-        fs_sim_record(s->env.sim, FS_REC_SVC_UPDATE_REPORT, device,
-                      (int64_t)v);
+        fs_sim_record(s->env.sim, FS_REC_SVC_UPDATE_REPORT, device, (int64_t)v);
         if (u->deployment < s->ndeploys)
             rollout_outcome(&s->deploys[u->deployment], device, u);
     }
@@ -482,8 +476,7 @@ fs_svc_rollout_time(void *svc, const char *id, uint32_t share_ppm,
         return 0;
     }
     if (!d->confirm_sorted) {
-        qsort(d->confirm_us, d->nconfirmed, sizeof(int64_t),
-              rollout_cmp_i64);
+        qsort(d->confirm_us, d->nconfirmed, sizeof(int64_t), rollout_cmp_i64);
         d->confirm_sorted = true;
     }
     *out_us = d->confirm_us[need - 1] - d->start_us;

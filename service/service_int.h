@@ -35,23 +35,23 @@
 
 /* One registered device: 112 bytes. */
 struct svc_dev {
-    unsigned char pk[FS_KEY_PUB_BYTES];    /* registered public key */
-    unsigned char nonce[FS_NONCE_BYTES];   /* outstanding challenge */
-    int64_t nonce_expiry_us;               /* last valid time of nonce */
-    int64_t last_attest_us;                /* last verdict time, -1 never */
-    int64_t cert_not_after_us;             /* last cert's expiry, -1 none */
-    uint64_t cert_serial;                  /* last cert's serial, 0 none */
-    uint64_t cert_tag;                     /* keyed hash of the last cert
-                                              whose CA signature verified */
-    int32_t ewma_milli;                    /* drift EWMA, millidegrees */
-    uint32_t tickets;                      /* bit per part index (31: >= 31) */
-    uint16_t product;                      /* product index */
-    uint16_t group;                        /* group index */
-    uint16_t samples;                      /* telemetry readings, saturating */
-    uint8_t flags;                         /* SVC_DEV_* */
-    uint8_t last_result;                   /* fs_attest_reason, or NONE */
-    uint32_t dl_slot;                      /* session index if DL_ACTIVE */
-    uint8_t dl_gen;                        /* queue entry generation */
+    unsigned char pk[FS_KEY_PUB_BYTES];  /* registered public key */
+    unsigned char nonce[FS_NONCE_BYTES]; /* outstanding challenge */
+    int64_t nonce_expiry_us;             /* last valid time of nonce */
+    int64_t last_attest_us;              /* last verdict time, -1 never */
+    int64_t cert_not_after_us;           /* last cert's expiry, -1 none */
+    uint64_t cert_serial;                /* last cert's serial, 0 none */
+    uint64_t cert_tag;                   /* keyed hash of the last cert
+                                            whose CA signature verified */
+    int32_t ewma_milli;                  /* drift EWMA, millidegrees */
+    uint32_t tickets;                    /* bit per part index (31: >= 31) */
+    uint16_t product;                    /* product index */
+    uint16_t group;                      /* group index */
+    uint16_t samples;                    /* telemetry readings, saturating */
+    uint8_t flags;                       /* SVC_DEV_* */
+    uint8_t last_result;                 /* fs_attest_reason, or NONE */
+    uint32_t dl_slot;                    /* session index if DL_ACTIVE */
+    uint8_t dl_gen;                      /* queue entry generation */
 };
 
 /* A remembered reference measurement of one (os, apps) combination. */
@@ -66,16 +66,16 @@ struct svc_meas {
 
 /* Error-report totals of one (image, kind) and its metric series. */
 struct svc_errrep {
-    uint64_t count;                        /* events */
-    int64_t first_us;                      /* first event, -1 none */
-    int64_t last_us;                       /* last event, -1 none */
-    uint32_t series;                       /* metric series, UINT32_MAX */
+    uint64_t count;   /* events */
+    int64_t first_us; /* first event, -1 none */
+    int64_t last_us;  /* last event, -1 none */
+    uint32_t series;  /* metric series, UINT32_MAX */
 };
 
 /* A tickets{reason} series, found by part name. */
 struct svc_ticket_series {
-    const char *part;                      /* part name (scenario-owned) */
-    uint32_t series;                       /* metric series */
+    const char *part; /* part name (scenario-owned) */
+    uint32_t series;  /* metric series */
 };
 
 /* Deployment states, in rollout_state order. */
@@ -88,15 +88,15 @@ enum svc_deploy_state {
 };
 
 /* Bits of svc_deploy.flags, per target device. */
-#define SVC_DT_OFFERED 0x01u     /* METADATA with this deployment sent */
-#define SVC_DT_CONFIRMED 0x02u   /* confirmed the image (or already ran it) */
-#define SVC_DT_FAILED 0x04u      /* reported failed or rolled_back */
-#define SVC_DT_ERROR 0x08u       /* sent an error report for the image */
+#define SVC_DT_OFFERED 0x01u   /* METADATA with this deployment sent */
+#define SVC_DT_CONFIRMED 0x02u /* confirmed the image (or already ran it) */
+#define SVC_DT_FAILED 0x04u    /* reported failed or rolled_back */
+#define SVC_DT_ERROR 0x08u     /* sent an error report for the image */
 
 /* A signed update record of one (deployment, group, product). */
 struct svc_record {
-    struct fs_update_record rec;           /* version 0: never signed */
-    int64_t signed_us;                     /* when it was signed */
+    struct fs_update_record rec; /* version 0: never signed */
+    int64_t signed_us;           /* when it was signed */
 };
 
 /*
@@ -105,97 +105,97 @@ struct svc_record {
  * wave k holds the ranks below bound[k].
  */
 struct svc_deploy {
-    struct fs_svc *svc;                    /* back pointer, for timers */
-    const struct fs_scn_action *action;    /* the deploy action */
-    uint32_t index;                        /* deployment index (records) */
-    uint32_t image;                        /* catalog index of the image */
-    uint8_t state;                         /* enum svc_deploy_state */
-    bool timer_armed;                      /* wave gate timer pending */
-    uint32_t wave;                         /* waves opened, 0..nwaves */
-    uint32_t nwaves;                       /* entries of bound */
-    int64_t start_us;                      /* start time, -1 before */
-    int64_t *opened_us;                    /* per wave: opened at, or -1 */
-    uint32_t ntargets;                     /* target devices */
-    uint32_t *bound;                       /* cumulative rank bound/wave */
-    uint32_t *wave_confirmed;              /* confirmations per wave */
-    uint32_t lo;                           /* first device id covered */
-    uint32_t span;                         /* device ids covered */
-    uint32_t *rank;                        /* by id - lo; UINT32_MAX none */
-    uint8_t *flags;                        /* by id - lo; SVC_DT_* */
-    int64_t *confirm_us;                   /* ntargets confirm times */
-    uint32_t nconfirmed;                   /* entries of confirm_us used */
-    bool confirm_sorted;                   /* confirm_us is sorted */
-    uint32_t noffered;                     /* targets offered */
-    uint32_t nerrors;                      /* offered, sent error report */
-    uint32_t nfailures;                    /* offered, failed/rolled back */
-    uint32_t offered_series;               /* updates{offered}, lazily */
-    uint32_t state_series;                 /* rollout_state{id} */
-    uint32_t wave_series;                  /* rollout_wave{id} */
-    uint32_t *slot_of_cohort;              /* ncohorts; UINT32_MAX none */
-    uint32_t nslots;                       /* (group, product) records */
-    struct svc_record *records;            /* nslots */
+    struct fs_svc *svc;                 /* back pointer, for timers */
+    const struct fs_scn_action *action; /* the deploy action */
+    uint32_t index;                     /* deployment index (records) */
+    uint32_t image;                     /* catalog index of the image */
+    uint8_t state;                      /* enum svc_deploy_state */
+    bool timer_armed;                   /* wave gate timer pending */
+    uint32_t wave;                      /* waves opened, 0..nwaves */
+    uint32_t nwaves;                    /* entries of bound */
+    int64_t start_us;                   /* start time, -1 before */
+    int64_t *opened_us;                 /* per wave: opened at, or -1 */
+    uint32_t ntargets;                  /* target devices */
+    uint32_t *bound;                    /* cumulative rank bound/wave */
+    uint32_t *wave_confirmed;           /* confirmations per wave */
+    uint32_t lo;                        /* first device id covered */
+    uint32_t span;                      /* device ids covered */
+    uint32_t *rank;                     /* by id - lo; UINT32_MAX none */
+    uint8_t *flags;                     /* by id - lo; SVC_DT_* */
+    int64_t *confirm_us;                /* ntargets confirm times */
+    uint32_t nconfirmed;                /* entries of confirm_us used */
+    bool confirm_sorted;                /* confirm_us is sorted */
+    uint32_t noffered;                  /* targets offered */
+    uint32_t nerrors;                   /* offered, sent error report */
+    uint32_t nfailures;                 /* offered, failed/rolled back */
+    uint32_t offered_series;            /* updates{offered}, lazily */
+    uint32_t state_series;              /* rollout_state{id} */
+    uint32_t wave_series;               /* rollout_wave{id} */
+    uint32_t *slot_of_cohort;           /* ncohorts; UINT32_MAX none */
+    uint32_t nslots;                    /* (group, product) records */
+    struct svc_record *records;         /* nslots */
 };
 
 /* A download session: one device being served chunks. */
 struct svc_session {
-    struct fs_svc *svc;                    /* back pointer, for timers */
-    uint32_t device;                       /* who, if active */
-    uint32_t image;                        /* what it downloads */
-    int64_t last_req_us;                   /* last request time */
-    bool active;                           /* in use */
-    bool timer_armed;                      /* timeout timer pending */
+    struct fs_svc *svc;  /* back pointer, for timers */
+    uint32_t device;     /* who, if active */
+    uint32_t image;      /* what it downloads */
+    int64_t last_req_us; /* last request time */
+    bool active;         /* in use */
+    bool timer_armed;    /* timeout timer pending */
 };
 
 /* A download request waiting for a session. */
 struct svc_qent {
-    uint32_t device;                       /* requester */
-    uint32_t image;                        /* image index */
-    uint64_t offset;                       /* first byte wanted */
-    uint64_t link_bps;                     /* device bandwidth */
-    uint8_t gen;                           /* must equal dev dl_gen */
+    uint32_t device;   /* requester */
+    uint32_t image;    /* image index */
+    uint64_t offset;   /* first byte wanted */
+    uint64_t link_bps; /* device bandwidth */
+    uint8_t gen;       /* must equal dev dl_gen */
 };
 
 struct fs_svc {
-    struct fs_svc_env env;                 /* borrowed collaborators */
-    struct fs_scn_service cfg;             /* settings in effect */
-    struct fs_rng rng;                     /* service FS_RNG_KEYS stream */
-    unsigned char ca_pk[FS_KEY_PUB_BYTES]; /* CA public key */
-    unsigned char ca_sk[FS_KEY_SEC_BYTES]; /* CA secret key */
-    unsigned char tag_key[16];             /* key of the cert memo tags */
-    uint32_t ndevs;                        /* fleet size */
-    uint32_t nregistered;                  /* devices registered */
-    struct svc_dev *devs;                  /* by device id */
-    uint64_t next_serial;                  /* next certificate serial */
-    int64_t rate_second;                   /* simulated second counted */
-    uint64_t rate_count;                   /* HELLOs in that second */
-    struct fs_svc_load load;               /* backlog of work answers */
-    uint32_t nsigners;                     /* catalog signers */
-    uint8_t *signer_revoked;               /* by signer index */
-    int64_t *signer_revoked_us;            /* revocation time, -1 none */
-    struct svc_meas *meas;                 /* SVC_MEAS_CACHE entries */
-    uint32_t nimages;                      /* catalog images */
-    struct svc_errrep *errrep;             /* (nimages + 1) * FS_REP_COUNT */
-    fs_errrep_hook_fn *errrep_hook;        /* report hook, or NULL */
-    void *errrep_ctx;                      /* its context */
-    uint32_t nticket_series;               /* used entries */
-    uint32_t cap_ticket_series;            /* allocated entries */
+    struct fs_svc_env env;                   /* borrowed collaborators */
+    struct fs_scn_service cfg;               /* settings in effect */
+    struct fs_rng rng;                       /* service FS_RNG_KEYS stream */
+    unsigned char ca_pk[FS_KEY_PUB_BYTES];   /* CA public key */
+    unsigned char ca_sk[FS_KEY_SEC_BYTES];   /* CA secret key */
+    unsigned char tag_key[16];               /* key of the cert memo tags */
+    uint32_t ndevs;                          /* fleet size */
+    uint32_t nregistered;                    /* devices registered */
+    struct svc_dev *devs;                    /* by device id */
+    uint64_t next_serial;                    /* next certificate serial */
+    int64_t rate_second;                     /* simulated second counted */
+    uint64_t rate_count;                     /* HELLOs in that second */
+    struct fs_svc_load load;                 /* backlog of work answers */
+    uint32_t nsigners;                       /* catalog signers */
+    uint8_t *signer_revoked;                 /* by signer index */
+    int64_t *signer_revoked_us;              /* revocation time, -1 none */
+    struct svc_meas *meas;                   /* SVC_MEAS_CACHE entries */
+    uint32_t nimages;                        /* catalog images */
+    struct svc_errrep *errrep;               /* (nimages + 1) * FS_REP_COUNT */
+    fs_errrep_hook_fn *errrep_hook;          /* report hook, or NULL */
+    void *errrep_ctx;                        /* its context */
+    uint32_t nticket_series;                 /* used entries */
+    uint32_t cap_ticket_series;              /* allocated entries */
     struct svc_ticket_series *ticket_series; /* by first use */
-    uint32_t att_series[FS_ATT_COUNT];     /* attestations series */
-    uint32_t cert_series[2];               /* certificates issued/rejected */
-    struct fs_svc_stats stats;             /* decision counters */
-    uint32_t ndeploys;                     /* deploy actions */
-    struct svc_deploy *deploys;            /* in timeline order */
-    uint64_t record_version;               /* last record version used */
-    uint32_t nsessions;                    /* session table size */
-    uint32_t nactive;                      /* sessions in use */
-    struct svc_session *sessions;          /* nsessions */
-    uint32_t *free_sessions;               /* stack of free indexes */
-    uint32_t nfree;                        /* entries of free_sessions */
-    struct svc_qent *queue;                /* ring of waiting requests */
-    uint32_t qcap;                         /* ring capacity (grows) */
-    uint32_t qhead;                        /* index of the oldest */
-    uint32_t qlen;                         /* entries, stale included */
-    uint32_t nqueued;                      /* devices with DL_QUEUED */
+    uint32_t att_series[FS_ATT_COUNT];       /* attestations series */
+    uint32_t cert_series[2];                 /* certificates issued/rejected */
+    struct fs_svc_stats stats;               /* decision counters */
+    uint32_t ndeploys;                       /* deploy actions */
+    struct svc_deploy *deploys;              /* in timeline order */
+    uint64_t record_version;                 /* last record version used */
+    uint32_t nsessions;                      /* session table size */
+    uint32_t nactive;                        /* sessions in use */
+    struct svc_session *sessions;            /* nsessions */
+    uint32_t *free_sessions;                 /* stack of free indexes */
+    uint32_t nfree;                          /* entries of free_sessions */
+    struct svc_qent *queue;                  /* ring of waiting requests */
+    uint32_t qcap;                           /* ring capacity (grows) */
+    uint32_t qhead;                          /* index of the oldest */
+    uint32_t qlen;                           /* entries, stale included */
+    uint32_t nqueued;                        /* devices with DL_QUEUED */
 };
 
 /*
@@ -231,14 +231,13 @@ void fs_rollout_error(struct fs_svc *s, uint32_t device, uint32_t image);
  * route_device with the offers and revoked signers, delay_us after now so
  * that it leaves with the CERT it follows (service/offer.c).
  */
-void fs_rollout_offer(struct fs_svc *s, uint32_t route_device,
-                      uint32_t device, uint32_t os,
-                      const uint32_t apps[FS_APPS_MAX], int64_t delay_us);
+void fs_rollout_offer(struct fs_svc *s, uint32_t route_device, uint32_t device,
+                      uint32_t os, const uint32_t apps[FS_APPS_MAX],
+                      int64_t delay_us);
 /* The rank of device among d's targets, or UINT32_MAX. */
 uint32_t fs_rollout_rank(const struct svc_deploy *d, uint32_t device);
 /* A target of d confirmed at at_us (first time only). */
-void fs_rollout_confirmed(struct svc_deploy *d, uint32_t device,
-                          int64_t at_us);
+void fs_rollout_confirmed(struct svc_deploy *d, uint32_t device, int64_t at_us);
 /* Bytes held by deployments; consistency of their counters. */
 size_t fs_rollout_bytes(const struct fs_svc *s);
 bool fs_rollout_check(const struct fs_svc *s);

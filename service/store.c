@@ -6,8 +6,8 @@
  * and sealing secrets at rest with crypto_secretbox_easy.
  * Invariants: one savepoint per write, so the tables appear whole or not
  * at all; rows go in by id or index order; simulated times are bound
- * parameters; SQL never calls CURRENT_TIMESTAMP or SQL random numbers; secret keys
- * are never written in clear; the seal key derives from the seed and the
+ * parameters; SQL never calls CURRENT_TIMESTAMP or SQL random numbers; secret
+ * keys are never written in clear; the seal key derives from the seed and the
  * seal nonce from the service's stream, so a run's database is
  * reproducible.
  * Does not: open or close the database, or read anything back.
@@ -57,8 +57,7 @@ static const char store_schema[] =
 
 /* Bytes of a sealed secret key: nonce || MAC || ciphertext. */
 #define STORE_SEALED_BYTES                                                     \
-    (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +                 \
-     FS_KEY_SEC_BYTES)
+    (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + FS_KEY_SEC_BYTES)
 
 static int
 store_exec(sqlite3 *db, const char *sql)
@@ -99,8 +98,7 @@ store_tickets_text(const struct fs_svc *s, uint32_t id, uint32_t bits,
         const char *name = (co != NULL && b < co->nwear && b < 31)
                                ? co->wear[b].part
                                : "unknown";
-        int n = snprintf(out + used, cap - used, "%s%s", used ? "," : "",
-                         name);
+        int n = snprintf(out + used, cap - used, "%s%s", used ? "," : "", name);
         used += n > 0 ? (size_t)n : 0;
     }
 }
@@ -114,8 +112,7 @@ store_device(const struct fs_svc *s, sqlite3_stmt *st, uint32_t id)
     char tickets[256];
     sodium_bin2hex(hex, sizeof(hex), d->pk, FS_KEY_PUB_BYTES);
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, scn->products[d->product].name, -1,
-                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, scn->products[d->product].name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, scn->groups[d->group].name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 5, (d->flags & SVC_DEV_REVOKED) != 0);
@@ -201,17 +198,18 @@ static int
 store_signers(const struct fs_svc *s, sqlite3 *db)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT INTO signers VALUES(?,?,?,?,?)", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "INSERT INTO signers VALUES(?,?,?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
         return FS_EDB;
     int err = 0;
     char hex[2 * FS_KEY_PUB_BYTES + 1];
     for (uint32_t i = 0; i < s->nsigners && err == 0; i++) {
-        sodium_bin2hex(hex, sizeof(hex), fs_catalog_signer_pk(s->env.catalog, i),
+        sodium_bin2hex(hex, sizeof(hex),
+                       fs_catalog_signer_pk(s->env.catalog, i),
                        FS_KEY_PUB_BYTES);
         sqlite3_bind_int64(st, 1, i);
-        sqlite3_bind_text(st, 2, fs_catalog_signer_name(s->env.catalog, i),
-                          -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, fs_catalog_signer_name(s->env.catalog, i), -1,
+                          SQLITE_STATIC);
         sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 4, s->signer_revoked[i] != 0);
         store_bind_opt(st, 5, s->signer_revoked[i] != 0,
@@ -226,8 +224,8 @@ static int
 store_waves(const struct fs_svc *s, sqlite3 *db)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT INTO waves VALUES(?,?,?,?,?)", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "INSERT INTO waves VALUES(?,?,?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
         return FS_EDB;
     int err = 0;
     for (uint32_t i = 0; i < s->ndeploys && err == 0; i++) {
@@ -289,8 +287,7 @@ store_seal_key(const struct fs_svc *s, unsigned char key[32])
     static const char label[] = "fleetsim-service-seal";
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
-    crypto_generichash_update(&st, (const unsigned char *)label,
-                              sizeof(label));
+    crypto_generichash_update(&st, (const unsigned char *)label, sizeof(label));
     crypto_generichash_update(&st, s8, sizeof(s8));
     crypto_generichash_final(&st, key, 32);
 }
@@ -328,7 +325,8 @@ store_secrets(struct fs_svc *s, sqlite3 *db)
         char name[96];
         snprintf(name, sizeof(name), "signer:%s",
                  fs_catalog_signer_name(s->env.catalog, i));
-        err = store_secret(s, st, key, name, fs_catalog_signer_pk(s->env.catalog, i),
+        err = store_secret(s, st, key, name,
+                           fs_catalog_signer_pk(s->env.catalog, i),
                            fs_catalog_signer_sk(s->env.catalog, i));
     }
     sodium_memzero(key, sizeof(key));
@@ -373,9 +371,9 @@ fs_store_unseal(const struct fs_svc *s, const void *sealed, size_t len,
     const unsigned char *b = sealed;
     unsigned char key[32];
     store_seal_key(s, key);
-    int rc = crypto_secretbox_open_easy(
-        sk, b + crypto_secretbox_NONCEBYTES, len - crypto_secretbox_NONCEBYTES,
-        b, key);
+    int rc =
+        crypto_secretbox_open_easy(sk, b + crypto_secretbox_NONCEBYTES,
+                                   len - crypto_secretbox_NONCEBYTES, b, key);
     sodium_memzero(key, sizeof(key));
     return rc == 0 ? 0 : FS_EBADSIG;
 }

@@ -49,23 +49,23 @@ struct fx {
     bool refuse;           /* answer HELLO with REFUSED */
     bool silent;           /* answer nothing */
     /* stub update service */
-    bool offer;                           /* send METADATA after CERT */
-    struct fs_update_record rec;          /* the record offered */
-    struct fs_signed_manifest img;        /* the manifest sent with it */
-    bool offer2;                          /* send rec2/img2 too */
-    struct fs_update_record rec2;         /* a second record offered */
-    struct fs_signed_manifest img2;       /* the manifest sent with it */
-    uint64_t revoked;                     /* revoked_signers sent */
-    uint32_t chunk_bytes;                 /* bytes per CHUNK */
-    int64_t chunk_delay_us;               /* transfer time per CHUNK */
-    uint64_t extra_bytes;                 /* served past the length */
-    uint64_t flip_bit;                    /* flip this bit (if flip) */
-    bool flip;                            /* flip flip_bit in flight */
-    bool stall;                           /* never answer DOWNLOAD_REQ */
-    bool queue_first;                     /* answer the first with QUEUED */
-    uint64_t dl_reqs;                     /* DOWNLOAD_REQs seen */
-    uint64_t dl_done;                     /* DOWNLOAD_END completed */
-    uint64_t dl_abandoned;                /* DOWNLOAD_END abandoned */
+    bool offer;                             /* send METADATA after CERT */
+    struct fs_update_record rec;            /* the record offered */
+    struct fs_signed_manifest img;          /* the manifest sent with it */
+    bool offer2;                            /* send rec2/img2 too */
+    struct fs_update_record rec2;           /* a second record offered */
+    struct fs_signed_manifest img2;         /* the manifest sent with it */
+    uint64_t revoked;                       /* revoked_signers sent */
+    uint32_t chunk_bytes;                   /* bytes per CHUNK */
+    int64_t chunk_delay_us;                 /* transfer time per CHUNK */
+    uint64_t extra_bytes;                   /* served past the length */
+    uint64_t flip_bit;                      /* flip this bit (if flip) */
+    bool flip;                              /* flip flip_bit in flight */
+    bool stall;                             /* never answer DOWNLOAD_REQ */
+    bool queue_first;                       /* answer the first with QUEUED */
+    uint64_t dl_reqs;                       /* DOWNLOAD_REQs seen */
+    uint64_t dl_done;                       /* DOWNLOAD_END completed */
+    uint64_t dl_abandoned;                  /* DOWNLOAD_END abandoned */
     uint64_t upd_seen[FS_UPD_RESULT_COUNT]; /* outcomes on EVIDENCE */
 };
 
@@ -261,9 +261,13 @@ fx_create_from(const char *tmpl, unsigned n, const char *extra)
     assert_int_equal(fs_sim_create(x->scn->seed, 1024, &x->sim), 0);
     fs_msgpool_init(&x->pool);
     fs_sim_set_ctx(x->sim, FS_CTX_SVC, x);
-    struct fs_fleet_env env = {.sim = x->sim, .scn = x->scn,
-                               .catalog = x->cat, .metrics = x->metrics,
-                               .pool = &x->pool, .send = fx_send, .ctx = x};
+    struct fs_fleet_env env = {.sim = x->sim,
+                               .scn = x->scn,
+                               .catalog = x->cat,
+                               .metrics = x->metrics,
+                               .pool = &x->pool,
+                               .send = fx_send,
+                               .ctx = x};
     assert_int_equal(fs_fleet_create(&env, &x->fleet), 0);
     return x;
 }

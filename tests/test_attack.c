@@ -75,13 +75,13 @@ static const char fleet_fmt[] =
 
 /* What a test varies in fleet_fmt. */
 struct spec {
-    const char *duration;  /* default 4h */
-    const char *interval;  /* check-in interval, default 1h */
-    const char *service;   /* extra service lines, or "" */
-    const char *defenses;  /* "defenses:\n  x: false\n", or "" */
-    const char *os_extra;  /* extra OS image lines, or "" */
-    const char *at;        /* action time, default 2h */
-    const char *action;    /* "attack: {...}" or "fault: {...}" */
+    const char *duration; /* default 4h */
+    const char *interval; /* check-in interval, default 1h */
+    const char *service;  /* extra service lines, or "" */
+    const char *defenses; /* "defenses:\n  x: false\n", or "" */
+    const char *os_extra; /* extra OS image lines, or "" */
+    const char *at;       /* action time, default 2h */
+    const char *action;   /* "attack: {...}" or "fault: {...}" */
 };
 
 static int
@@ -97,13 +97,11 @@ static struct fs_run *
 run_spec(const struct spec *sp, struct fs_scn **out_scn)
 {
     char text[4096];
-    int n = snprintf(text, sizeof(text), fleet_fmt,
-                     sp->duration ? sp->duration : "4h",
-                     sp->interval ? sp->interval : "1h",
-                     sp->service ? sp->service : "",
-                     sp->defenses ? sp->defenses : "",
-                     sp->os_extra ? sp->os_extra : "", sp->at ? sp->at : "2h",
-                     sp->action);
+    int n = snprintf(
+        text, sizeof(text), fleet_fmt, sp->duration ? sp->duration : "4h",
+        sp->interval ? sp->interval : "1h", sp->service ? sp->service : "",
+        sp->defenses ? sp->defenses : "", sp->os_extra ? sp->os_extra : "",
+        sp->at ? sp->at : "2h", sp->action);
     assert_true(n > 0 && (size_t)n < sizeof(text));
     struct fs_diag d;
     fs_diag_clear(&d);
@@ -137,11 +135,11 @@ metric(struct fs_run *r, enum fs_metric f, const char *k1, const char *v1,
     struct fs_label_sel sel[2];
     size_t n = 0;
     if (k1 != NULL)
-        sel[n++] = (struct fs_label_sel){
-            fs_metric_label_index(f, k1, strlen(k1)), v1};
+        sel[n++] =
+            (struct fs_label_sel){fs_metric_label_index(f, k1, strlen(k1)), v1};
     if (k2 != NULL)
-        sel[n++] = (struct fs_label_sel){
-            fs_metric_label_index(f, k2, strlen(k2)), v2};
+        sel[n++] =
+            (struct fs_label_sel){fs_metric_label_index(f, k2, strlen(k2)), v2};
     return fs_metrics_sum(fs_run_metrics(r), f, sel, n);
 }
 
@@ -166,8 +164,7 @@ expect_all(const char *kind, const char *defenses, const char *want,
            int64_t want_compromised)
 {
     char action[128];
-    snprintf(action, sizeof(action), "attack: {kind: %s, targets: 25%%}",
-             kind);
+    snprintf(action, sizeof(action), "attack: {kind: %s, targets: 25%%}", kind);
     struct spec sp = {.defenses = defenses, .action = action};
     struct fs_scn *scn;
     struct fs_run *r = run_spec(&sp, &scn);
@@ -205,9 +202,8 @@ static void
 test_attack_clone_succeeds_without_attestation_signature(void **state)
 {
     (void)state;
-    expect_all("clone_identity",
-               "defenses: {attestation_signature: false}\n", "succeeded",
-               10);
+    expect_all("clone_identity", "defenses: {attestation_signature: false}\n",
+               "succeeded", 10);
 }
 
 static void
@@ -256,15 +252,13 @@ static void
 test_attack_compromised_app_keystore_always_refuses(void **state)
 {
     (void)state;
-    struct spec sp = {
-        .defenses = "defenses: {peripheral_firewall: false, "
-                    "network_firewall: false}\n",
-        .action = "attack: {kind: compromised_app, targets: 10}"};
+    struct spec sp = {.defenses = "defenses: {peripheral_firewall: false, "
+                                  "network_firewall: false}\n",
+                      .action = "attack: {kind: compromised_app, targets: 10}"};
     struct fs_scn *scn;
     struct fs_run *r = run_spec(&sp, &scn);
     assert_int_equal(
-        metric(r, FS_M_FIREWALL, "kind", "keystore", "result", "blocked"),
-        10);
+        metric(r, FS_M_FIREWALL, "kind", "keystore", "result", "blocked"), 10);
     assert_int_equal(
         metric(r, FS_M_FIREWALL, "kind", "peripheral", "result", "allowed"),
         20);
@@ -276,10 +270,9 @@ static void
 test_attack_targets_follow_group_and_share(void **state)
 {
     (void)state;
-    struct spec sp = {
-        .defenses = "defenses: {measured_boot: false}\n",
-        .action = "attack: {kind: malicious_flash, "
-                  "targets: {group: b, share: 50%}}"};
+    struct spec sp = {.defenses = "defenses: {measured_boot: false}\n",
+                      .action = "attack: {kind: malicious_flash, "
+                                "targets: {group: b, share: 50%}}"};
     struct fs_scn *scn;
     struct fs_run *r = run_spec(&sp, &scn);
     assert_int_equal(
@@ -321,8 +314,8 @@ test_attack_flood_blocked_by_rate_limit(void **state)
     assert_int_equal(attacks(r, "checkin_flood", "attempted"), 1);
     assert_int_equal(attacks(r, "checkin_flood", "blocked"), 1);
     assert_int_equal(attacks(r, "checkin_flood", "succeeded"), 0);
-    assert_int_equal(
-        metric(r, FS_M_ATTESTATIONS, "result", "fail", NULL, NULL), 0);
+    assert_int_equal(metric(r, FS_M_ATTESTATIONS, "result", "fail", NULL, NULL),
+                     0);
     /* the rate limit keeps the service within its capacity */
     assert_int_equal(answers_queued(r), 0);
     finish(r, scn);
@@ -333,8 +326,8 @@ test_attack_flood_succeeds_without_rate_limit(void **state)
 {
     (void)state;
     struct fs_scn *scn;
-    struct fs_run *r = run_flood("defenses: {checkin_rate_limit: false}\n",
-                                 &scn);
+    struct fs_run *r =
+        run_flood("defenses: {checkin_rate_limit: false}\n", &scn);
     assert_int_equal(attacks(r, "checkin_flood", "attempted"), 1);
     assert_int_equal(attacks(r, "checkin_flood", "succeeded"), 1);
     assert_int_equal(attacks(r, "checkin_flood", "blocked"), 0);
@@ -348,16 +341,15 @@ static int64_t
 passes_with(const char *action, const char *os_extra, const char *duration,
             int64_t *out_recovery, int64_t *out_compromised)
 {
-    struct spec sp = {.action = action, .os_extra = os_extra,
-                      .duration = duration};
+    struct spec sp = {
+        .action = action, .os_extra = os_extra, .duration = duration};
     struct fs_scn *scn;
     struct fs_run *r = run_spec(&sp, &scn);
-    int64_t passes =
-        metric(r, FS_M_ATTESTATIONS, "result", "pass", NULL, NULL);
+    int64_t passes = metric(r, FS_M_ATTESTATIONS, "result", "pass", NULL, NULL);
     *out_recovery = metric(r, FS_M_DEVICES, "state", "recovery", NULL, NULL);
     *out_compromised = compromised(r);
-    assert_int_equal(
-        metric(r, FS_M_DEVICES, "state", "offline", NULL, NULL), 0);
+    assert_int_equal(metric(r, FS_M_DEVICES, "state", "offline", NULL, NULL),
+                     0);
     finish(r, scn);
     return passes;
 }
@@ -370,9 +362,9 @@ test_attack_outages_recover(void **state)
     int64_t rec, comp;
     int64_t base = passes_with("attack: {kind: compromised_app, targets: 0}",
                                "", "6h", &rec, &comp);
-    int64_t net = passes_with(
-        "fault: {kind: network_outage, targets: 50%, for: 1h}", "", "6h",
-        &rec, &comp);
+    int64_t net =
+        passes_with("fault: {kind: network_outage, targets: 50%, for: 1h}", "",
+                    "6h", &rec, &comp);
     assert_true(net < base);
     assert_true(net > base - 40);
     assert_int_equal(rec, 0);
@@ -451,8 +443,8 @@ run_upd(const char *fmt, const char *defense, const char *service,
         snprintf(defenses, sizeof(defenses), "defenses: {%s: false}\n",
                  defense);
     char text[4096];
-    int n = snprintf(text, sizeof(text), fmt, duration,
-                     service ? service : "", defenses, timeline);
+    int n = snprintf(text, sizeof(text), fmt, duration, service ? service : "",
+                     defenses, timeline);
     assert_true(n > 0 && (size_t)n < sizeof(text));
     struct fs_diag d;
     fs_diag_clear(&d);
@@ -532,10 +524,10 @@ static void
 test_attack_rollback(void **state)
 {
     (void)state;
-    expect_rollout("rollback", ", image: os-23.04", NULL, NULL, "4h",
-                   "blocked", 0);
-    expect_rollout("rollback", ", image: os-23.04", "anti_rollback", NULL,
-                   "4h", "succeeded", 0);
+    expect_rollout("rollback", ", image: os-23.04", NULL, NULL, "4h", "blocked",
+                   0);
+    expect_rollout("rollback", ", image: os-23.04", "anti_rollback", NULL, "4h",
+                   "succeeded", 0);
 }
 
 static void
@@ -581,8 +573,8 @@ test_attack_endless_data_power_cut(void **state)
         assert_int_equal(attacks(r, "endless_data", "attempted"), 40);
         assert_int_equal(attacks(r, "endless_data", want[i]), 40);
         assert_int_equal(attacks(r, "endless_data", other[i]), 0);
-        assert_true(metric(r, FS_M_UPDATES, "reason", "power_loss", NULL,
-                               NULL) > 0);
+        assert_true(
+            metric(r, FS_M_UPDATES, "reason", "power_loss", NULL, NULL) > 0);
         finish(r, scn);
     }
 }
@@ -603,8 +595,7 @@ test_attack_freeze(void **state)
     (void)state;
     const char *svc = "  manifest_lifetime: 1h\n";
     expect_rollout("freeze", "", NULL, svc, "5h", "blocked", 0);
-    expect_rollout("freeze", "", "manifest_expiry", svc, "5h", "succeeded",
-                   0);
+    expect_rollout("freeze", "", "manifest_expiry", svc, "5h", "succeeded", 0);
 }
 
 /*
@@ -644,8 +635,7 @@ test_attack_freeze_ignored_stays_open(void **state)
     const char *defenses[2] = {NULL, "manifest_expiry"};
     for (unsigned i = 0; i < 2; i++) {
         struct fs_scn *scn;
-        struct fs_run *r =
-            run_upd(busy_fmt, defenses[i], "", tl, "5h", &scn);
+        struct fs_run *r = run_upd(busy_fmt, defenses[i], "", tl, "5h", &scn);
         assert_int_equal(attacks(r, "freeze", "attempted"), 10);
         assert_int_equal(attacks(r, "freeze", "blocked"), 0);
         assert_int_equal(attacks(r, "freeze", "succeeded"), 0);
@@ -662,8 +652,8 @@ test_attack_mix_and_match(void **state)
         "  - {at: 1h, attack: {kind: mix_and_match,\n"
         "     targets: {group: field, share: 50%}}}\n";
     expect_upd("mix_and_match", NULL, NULL, tl, "4h", "blocked", 0);
-    expect_upd("mix_and_match", "manifest_binding", NULL, tl, "4h",
-               "succeeded", 0);
+    expect_upd("mix_and_match", "manifest_binding", NULL, tl, "4h", "succeeded",
+               0);
 }
 
 static void
@@ -675,8 +665,8 @@ test_attack_leaked_key(void **state)
         "     targets: 25%}}\n"
         "  - {at: 1h, revoke_key: oem}\n";
     expect_upd("leaked_key", NULL, NULL, revoked, "4h", "blocked", 0);
-    expect_upd("leaked_key", "key_revocation", NULL, revoked, "4h",
-               "succeeded", 10);
+    expect_upd("leaked_key", "key_revocation", NULL, revoked, "4h", "succeeded",
+               10);
     /* Never revoked: it succeeds, and the key is still a trusted one. */
     const char *kept =
         "  - {at: 1h, attack: {kind: leaked_key, targets: 25%}}\n";

@@ -54,8 +54,8 @@ test_device_os_hash_flip_falls_back(void **state)
     (void)state;
     struct fx *x = fx_create(1, "");
     fs_slots_set(x->fleet, 0, FS_SLOT_OS, 1, 0);
-    assert_int_equal(fs_slots_flip(x->fleet, 0, FS_SLOT_OS, 0,
-                                   FS_FLIP_CONTENT, 12345), 0);
+    assert_int_equal(
+        fs_slots_flip(x->fleet, 0, FS_SLOT_OS, 0, FS_FLIP_CONTENT, 12345), 0);
     struct fs_boot_report rep;
     boot(x, 0, &rep);
     assert_true(rep.ok);
@@ -71,8 +71,8 @@ test_device_os_sig_flip_recovery(void **state)
 {
     (void)state;
     struct fx *x = fx_create(1, "");
-    assert_int_equal(fs_slots_flip(x->fleet, 0, FS_SLOT_OS, 0, FS_FLIP_SIG,
-                                   7), 0);
+    assert_int_equal(fs_slots_flip(x->fleet, 0, FS_SLOT_OS, 0, FS_FLIP_SIG, 7),
+                     0);
     struct fs_boot_report rep;
     boot(x, 0, &rep);
     assert_false(rep.ok);
@@ -195,8 +195,7 @@ test_device_firewall_grants(void **state)
     uint32_t by_image[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(e[i].kind, FS_REP_FIREWALL_VIOLATION);
-        by_image[e[i].image == FS_NO_IMAGE ? 0 : e[i].image - 1] +=
-            e[i].count;
+        by_image[e[i].image == FS_NO_IMAGE ? 0 : e[i].image - 1] += e[i].count;
     }
     assert_int_equal(by_image[0], 1);
     assert_int_equal(by_image[1], 3);
@@ -272,11 +271,9 @@ test_device_keystore_gate(void **state)
                      FS_EINVAL);
     assert_int_equal(fs_keystore_public_key(x->fleet, 0, FS_KS_OS, pk),
                      FS_EINVAL);
-    assert_int_equal(fs_keystore_reset_pcrs(x->fleet, 0, FS_KS_OS),
-                     FS_EINVAL);
+    assert_int_equal(fs_keystore_reset_pcrs(x->fleet, 0, FS_KS_OS), FS_EINVAL);
     assert_int_equal(fx_fw(x, "keystore", "blocked"), 3);
-    assert_int_equal(fs_keystore_public_key(x->fleet, 0, FS_KS_MONITOR, pk),
-                     0);
+    assert_int_equal(fs_keystore_public_key(x->fleet, 0, FS_KS_MONITOR, pk), 0);
     assert_int_equal(fx_fw(x, "keystore", "allowed"), allowed + 1);
     fx_destroy(x);
 }
@@ -288,8 +285,8 @@ test_device_evidence_bound_to_device_key(void **state)
     struct fx *x = fx_create(2, "");
     unsigned char msg[32] = "evidence bytes", sig[FS_SIG_BYTES];
     unsigned char pk0[FS_KEY_PUB_BYTES], pk1[FS_KEY_PUB_BYTES];
-    assert_int_equal(fs_keystore_sign(x->fleet, 0, FS_KS_MONITOR, msg,
-                                      sizeof(msg), sig), 0);
+    assert_int_equal(
+        fs_keystore_sign(x->fleet, 0, FS_KS_MONITOR, msg, sizeof(msg), sig), 0);
     fs_fleet_public_key(x->fleet, 0, pk0);
     fs_fleet_public_key(x->fleet, 1, pk1);
     assert_memory_not_equal(pk0, pk1, FS_KEY_PUB_BYTES);
@@ -343,8 +340,7 @@ test_device_repq_distinct_entries_evict_oldest(void **state)
     (void)state;
     struct fx *x = fx_create(1, "");
     for (uint32_t img = 0; img < FS_REPQ_ENTRIES + 2; img++) {
-        assert_int_equal(fs_sim_run(x->sim, (int64_t)img * 1000, 1, NULL),
-                         0);
+        assert_int_equal(fs_sim_run(x->sim, (int64_t)img * 1000, 1, NULL), 0);
         fs_fleet_report(x->fleet, 0, FS_REP_TAMPER, img);
     }
     assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), FS_REPQ_ENTRIES);
@@ -503,8 +499,8 @@ main(void)
         cmocka_unit_test_teardown(test_device_os_sig_flip_recovery, teardown),
         cmocka_unit_test_teardown(test_device_manifest_flip_fails_signature,
                                   teardown),
-        cmocka_unit_test_teardown(
-            test_device_app_flip_falls_back_then_recovery, teardown),
+        cmocka_unit_test_teardown(test_device_app_flip_falls_back_then_recovery,
+                                  teardown),
         cmocka_unit_test_teardown(test_device_rollback_and_wrong_kind,
                                   teardown),
         cmocka_unit_test_teardown(test_device_measurement_changes_with_os,

@@ -95,11 +95,15 @@ test_parse_every_operator(void **state)
         enum fs_cmp op;
         const char *optext;
     } cases[] = {
-        {"devices == 5", FS_CMP_EQ, "=="}, {"devices != 5", FS_CMP_NE, "!="},
-        {"devices < 5", FS_CMP_LT, "<"},   {"devices <= 5", FS_CMP_LE, "<="},
-        {"devices > 5", FS_CMP_GT, ">"},   {"devices >= 5", FS_CMP_GE, ">="},
+        {"devices == 5", FS_CMP_EQ, "=="},
+        {"devices != 5", FS_CMP_NE, "!="},
+        {"devices < 5", FS_CMP_LT, "<"},
+        {"devices <= 5", FS_CMP_LE, "<="},
+        {"devices > 5", FS_CMP_GT, ">"},
+        {"devices >= 5", FS_CMP_GE, ">="},
         /* Spacing is free around the operator. */
-        {"devices>=5", FS_CMP_GE, ">="},   {"devices<5", FS_CMP_LT, "<"},
+        {"devices>=5", FS_CMP_GE, ">="},
+        {"devices<5", FS_CMP_LT, "<"},
         {"  devices   !=\t5  ", FS_CMP_NE, "!="},
     };
     struct fs_arena arena;
@@ -192,10 +196,14 @@ test_parse_labels(void **state)
     assert_string_equal(sel_value(&e, "image"), "x y");
 
     /* Every closed value of a few families parses. */
-    parse_ok(&arena, "updates{result=\"rolled_back\", reason=\"power_loss\"}"
-             " == 0", &e);
-    parse_ok(&arena, "attacks{kind=\"checkin_flood\", outcome=\"blocked\"}"
-             " == 0", &e);
+    parse_ok(&arena,
+             "updates{result=\"rolled_back\", reason=\"power_loss\"}"
+             " == 0",
+             &e);
+    parse_ok(&arena,
+             "attacks{kind=\"checkin_flood\", outcome=\"blocked\"}"
+             " == 0",
+             &e);
     parse_ok(&arena, "firewall{kind=\"keystore\", result=\"allowed\"} == 0",
              &e);
     parse_ok(&arena, "certificates{result=\"rejected\"} == 0", &e);
@@ -299,8 +307,7 @@ test_parse_err_unknown_label(void **state)
     parse_bad("attestations{result=\"pass\", resul=\"x\"} == 1", 29,
               "unknown label 'resul' for attestations; expected one of: "
               "result, reason");
-    parse_bad("tickets{ kind=\"x\"} == 1", 10,
-              "expected one of: reason");
+    parse_bad("tickets{ kind=\"x\"} == 1", 10, "expected one of: reason");
 }
 
 static void
@@ -339,8 +346,7 @@ test_parse_err_unterminated_string(void **state)
     parse_bad("rollout_state{id=\"x\"} == \"completed", 26,
               "unterminated string");
     parse_bad("devices{os=\"24.01} == 1", 12, "unterminated string");
-    parse_bad("rollout_state{id=\"x\"} == 'done\"", 26,
-              "unterminated string");
+    parse_bad("rollout_state{id=\"x\"} == 'done\"", 26, "unterminated string");
 }
 
 static void
@@ -477,18 +483,25 @@ make_fleet(void)
     fs_metrics_alias(m, "app-1.5.0", "1.5.0");
     fs_metrics_alias(m, "hx-app-2.0", "2.0");
     fs_metrics_alias(m, "hx-rt-1.0", "1.0");
-    fs_metrics_add(m, dev_series(m, "DW100", "field-a", "os-23.04",
-                                 "app-1.4.0", "running", "false"), 4);
-    fs_metrics_add(m, dev_series(m, "DW100", "field-b", "os-24.01",
-                                 "app-1.5.0", "running", "false"), 3);
-    fs_metrics_add(m, dev_series(m, "DW100", "field-b", "os-24.01",
-                                 "app-1.5.0", "offline", "false"), 1);
-    fs_metrics_add(m, dev_series(m, "HX7", "field-a", "os-24.01",
-                                 "hx-app-2.0,hx-rt-1.0", "updating", "true"),
+    fs_metrics_add(m,
+                   dev_series(m, "DW100", "field-a", "os-23.04", "app-1.4.0",
+                              "running", "false"),
+                   4);
+    fs_metrics_add(m,
+                   dev_series(m, "DW100", "field-b", "os-24.01", "app-1.5.0",
+                              "running", "false"),
+                   3);
+    fs_metrics_add(m,
+                   dev_series(m, "DW100", "field-b", "os-24.01", "app-1.5.0",
+                              "offline", "false"),
+                   1);
+    fs_metrics_add(m,
+                   dev_series(m, "HX7", "field-a", "os-24.01",
+                              "hx-app-2.0,hx-rt-1.0", "updating", "true"),
                    2);
     /* A gauge that went up and back down to zero stays a series of 0. */
-    uint32_t s = dev_series(m, "HX7", "field-b", "os-23.04", NULL,
-                            "rebooting", "false");
+    uint32_t s =
+        dev_series(m, "HX7", "field-b", "os-23.04", NULL, "rebooting", "false");
     fs_metrics_add(m, s, 1);
     fs_metrics_add(m, s, -1);
     return m;
@@ -575,8 +588,7 @@ test_eval_percentages(void **state)
     expect_eval(m, "devices{state=\"recovery\"} == 0%", true,
                 "0 (0.00% of 10)");
     /* The whole is the unlabelled family, not the other selectors. */
-    expect_eval(m, "devices{product=\"HX7\", os=\"24.01\"} == 20%", true,
-                NULL);
+    expect_eval(m, "devices{product=\"HX7\", os=\"24.01\"} == 20%", true, NULL);
 
     /* A family with no series (total 0): 0 of 0 is every percentage. */
     expect_eval(m, "tickets == 0%", true, "0 (0.00% of 0)");
@@ -600,10 +612,10 @@ test_eval_percentages_exact(void **state)
     static const int pct[] = {7, 14, 28, 29, 55, 56, 57, 58, 1, 50, 99};
     struct fs_metrics *m = NULL;
     assert_int_equal(fs_metrics_create(&m), 0);
-    uint32_t yes = fs_metrics_series(m, FS_M_TICKETS,
-                                     (const char *const[]){"fan"});
-    uint32_t no = fs_metrics_series(m, FS_M_TICKETS,
-                                    (const char *const[]){"heater"});
+    uint32_t yes =
+        fs_metrics_series(m, FS_M_TICKETS, (const char *const[]){"fan"});
+    uint32_t no =
+        fs_metrics_series(m, FS_M_TICKETS, (const char *const[]){"heater"});
     int wrong = 0;
     char first[256] = "";
     for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
@@ -616,8 +628,8 @@ test_eval_percentages_exact(void **state)
                      ops[k], pct[i]);
             if (!eval_text(m, text, seen, sizeof(seen))) {
                 if (wrong++ == 0)
-                    snprintf(first, sizeof(first), "'%s' fails with %s",
-                             text, seen);
+                    snprintf(first, sizeof(first), "'%s' fails with %s", text,
+                             seen);
             }
         }
     }
@@ -633,10 +645,10 @@ test_eval_strings(void **state)
     (void)state;
     struct fs_metrics *m = NULL;
     assert_int_equal(fs_metrics_create(&m), 0);
-    uint32_t x = fs_metrics_series(m, FS_M_ROLLOUT_STATE,
-                                   (const char *const[]){"x"});
-    uint32_t y = fs_metrics_series(m, FS_M_ROLLOUT_STATE,
-                                   (const char *const[]){"y"});
+    uint32_t x =
+        fs_metrics_series(m, FS_M_ROLLOUT_STATE, (const char *const[]){"x"});
+    uint32_t y =
+        fs_metrics_series(m, FS_M_ROLLOUT_STATE, (const char *const[]){"y"});
     fs_metrics_set_string(m, x, "running");
     fs_metrics_set_string(m, y, "pending");
     expect_eval(m, "rollout_state{id=\"x\"} == \"running\"", true,
@@ -658,8 +670,8 @@ test_eval_strings(void **state)
     expect_eval(m, "rollout_state{id=\"z\"} == \"\"", true, "\"\"");
 
     /* rollout_wave is a count keyed by id. */
-    uint32_t w = fs_metrics_series(m, FS_M_ROLLOUT_WAVE,
-                                   (const char *const[]){"x"});
+    uint32_t w =
+        fs_metrics_series(m, FS_M_ROLLOUT_WAVE, (const char *const[]){"x"});
     expect_eval(m, "rollout_wave{id=\"x\"} == 0", true, "0");
     fs_metrics_set(m, w, 3);
     expect_eval(m, "rollout_wave{id=\"x\"} == 3", true, "3");
@@ -670,14 +682,13 @@ test_eval_strings(void **state)
 /* rollout_time source for the tests: deployment "x" reaches 50% at 5h and
  * 99% at 6h and never 100%; "z" reached everything at 0; others unknown. */
 struct rt_calls {
-    int calls;            /* how often the source was asked */
-    char last_id[32];     /* id of the last call */
-    uint32_t last_ppm;    /* share of the last call */
+    int calls;         /* how often the source was asked */
+    char last_id[32];  /* id of the last call */
+    uint32_t last_ppm; /* share of the last call */
 };
 
 static int
-rollout_time_src(void *ctx, const char *id, uint32_t share_ppm,
-                 int64_t *out_us)
+rollout_time_src(void *ctx, const char *id, uint32_t share_ppm, int64_t *out_us)
 {
     struct rt_calls *c = ctx;
     c->calls++;
@@ -711,13 +722,11 @@ test_eval_rollout_time(void **state)
 
     struct rt_calls calls = {0, "", 0};
     fs_metrics_set_rollout_time(m, rollout_time_src, &calls);
-    expect_eval(m, "rollout_time{id=\"x\", reached=\"99%\"} <= 6h", true,
-                "6h");
+    expect_eval(m, "rollout_time{id=\"x\", reached=\"99%\"} <= 6h", true, "6h");
     assert_int_equal(calls.calls, 1);
     assert_string_equal(calls.last_id, "x");
     assert_int_equal(calls.last_ppm, 990000);
-    expect_eval(m, "rollout_time{id=\"x\", reached=\"99%\"} < 6h", false,
-                "6h");
+    expect_eval(m, "rollout_time{id=\"x\", reached=\"99%\"} < 6h", false, "6h");
     expect_eval(m, "rollout_time{id=\"x\", reached=\"99%\"} == 360m", true,
                 NULL);
     expect_eval(m, "rollout_time{id=\"x\", reached=\"99%\"} != 6h", false,
@@ -725,8 +734,7 @@ test_eval_rollout_time(void **state)
     expect_eval(m, "rollout_time{id=\"x\", reached=\"50%\"} < 5.5h", true,
                 "5h");
     assert_int_equal(calls.last_ppm, 500000);
-    expect_eval(m, "rollout_time{id=\"x\", reached=\"50%\"} >= 5h", true,
-                NULL);
+    expect_eval(m, "rollout_time{id=\"x\", reached=\"50%\"} >= 5h", true, NULL);
     expect_eval(m, "rollout_time{id=\"z\", reached=\"100%\"} <= 0s", true,
                 NULL);
 

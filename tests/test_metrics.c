@@ -44,15 +44,15 @@ test_metrics_family_table(void **state)
 {
     (void)state;
     static const char *const names[FS_M_COUNT] = {
-        "devices",       "attestations", "certificates",  "updates",
-        "error_reports", "attacks",      "firewall",      "tickets",
+        "devices",       "attestations", "certificates", "updates",
+        "error_reports", "attacks",      "firewall",     "tickets",
         "rollout_state", "rollout_wave", "rollout_time"};
     for (int f = 0; f < FS_M_COUNT; f++) {
         assert_string_equal(fs_metric_name((enum fs_metric)f), names[f]);
         assert_int_equal(fs_metric_lookup(names[f], strlen(names[f])), f);
     }
     assert_null(fs_metric_name(FS_M_COUNT));
-    assert_null(fs_metric_name((enum fs_metric)-1));
+    assert_null(fs_metric_name((enum fs_metric) - 1));
     assert_int_equal(fs_metric_lookup("device", 6), FS_M_COUNT);
     assert_int_equal(fs_metric_lookup("devicesx", 8), FS_M_COUNT);
     /* The length counts, not a NUL: a prefix of a longer buffer. */
@@ -115,8 +115,8 @@ test_metrics_series_order_and_find(void **state)
     const char *fail_rev[2] = {"fail", "revoked"};
     uint32_t a = fs_metrics_series(m, FS_M_ATTESTATIONS, pass);
     uint32_t b = fs_metrics_series(m, FS_M_ATTESTATIONS, fail_old);
-    uint32_t c = fs_metrics_series(m, FS_M_TICKETS,
-                                   (const char *const[]){"heater"});
+    uint32_t c =
+        fs_metrics_series(m, FS_M_TICKETS, (const char *const[]){"heater"});
     uint32_t d = fs_metrics_series(m, FS_M_ATTESTATIONS, fail_rev);
     /* Indexes are handed out in creation order. */
     assert_int_equal(a, 0);
@@ -132,9 +132,8 @@ test_metrics_series_order_and_find(void **state)
     const char *again[2] = {buf, "os_too_old"};
     assert_int_equal(fs_metrics_series(m, FS_M_ATTESTATIONS, again), b);
     assert_int_equal(fs_metrics_series(m, FS_M_ATTESTATIONS, pass), a);
-    assert_int_equal(fs_metrics_series(m, FS_M_TICKETS,
-                                       (const char *const[]){"heater"}),
-                     c);
+    assert_int_equal(
+        fs_metrics_series(m, FS_M_TICKETS, (const char *const[]){"heater"}), c);
     assert_int_equal(fs_metrics_count(m), 4);
     /* The caller's strings are copied. */
     snprintf(buf, sizeof(buf), "XXXX");
@@ -151,10 +150,10 @@ test_metrics_series_order_and_find(void **state)
     const char *none[2] = {NULL, NULL};
     assert_int_equal(fs_metrics_series(m, FS_M_ATTESTATIONS, none), f);
     /* The same values in another family are another series. */
-    uint32_t g = fs_metrics_series(m, FS_M_CERTIFICATES,
-                                   (const char *const[]){"pass"});
-    uint32_t h = fs_metrics_series(m, FS_M_TICKETS,
-                                   (const char *const[]){"pass"});
+    uint32_t g =
+        fs_metrics_series(m, FS_M_CERTIFICATES, (const char *const[]){"pass"});
+    uint32_t h =
+        fs_metrics_series(m, FS_M_TICKETS, (const char *const[]){"pass"});
     assert_int_equal(g, 6);
     assert_int_equal(h, 7);
     assert_int_equal(fs_metrics_count(m), 8);
@@ -203,8 +202,7 @@ test_metrics_add_set_sum(void **state)
     assert_int_equal(fs_metrics_sum(m, FS_M_ATTESTATIONS, &sel_fail, 1), 4);
     assert_int_equal(fs_metrics_sum(m, FS_M_ATTESTATIONS, &sel_pass, 1), 7);
     assert_int_equal(fs_metrics_sum(m, FS_M_ATTESTATIONS, sel_old, 2), 3);
-    assert_int_equal(fs_metrics_sum(m, FS_M_ATTESTATIONS, &sel_reason, 1),
-                     1);
+    assert_int_equal(fs_metrics_sum(m, FS_M_ATTESTATIONS, &sel_reason, 1), 1);
     /* Other families are not summed. */
     assert_int_equal(fs_metrics_sum(m, FS_M_CERTIFICATES, NULL, 0), 0);
 
@@ -220,10 +218,10 @@ test_metrics_add_set_sum(void **state)
                      (INT64_C(1) << 40) + 1);
 
     /* String gauges: the first matching series, in creation order. */
-    uint32_t sx = fs_metrics_series(m, FS_M_ROLLOUT_STATE,
-                                    (const char *const[]){"x"});
-    uint32_t sy = fs_metrics_series(m, FS_M_ROLLOUT_STATE,
-                                    (const char *const[]){"y"});
+    uint32_t sx =
+        fs_metrics_series(m, FS_M_ROLLOUT_STATE, (const char *const[]){"x"});
+    uint32_t sy =
+        fs_metrics_series(m, FS_M_ROLLOUT_STATE, (const char *const[]){"y"});
     struct fs_label_sel id_x = {0, "x"};
     struct fs_label_sel id_z = {0, "z"};
     assert_null(fs_metrics_string(m, FS_M_ROLLOUT_STATE, &id_x, 1));
@@ -252,8 +250,8 @@ test_metrics_alias(void **state)
     fs_metrics_alias(m, "os-24.01", "24.01");
     fs_metrics_alias(m, "app-a", "1.0");
     fs_metrics_alias(m, "app-b", "2.0");
-    const char *d1[6] = {"P", "g", "os-24.01", "app-a,app-b", "running",
-                         "false"};
+    const char *d1[6] = {"P",           "g",       "os-24.01",
+                         "app-a,app-b", "running", "false"};
     const char *d2[6] = {"P", "g", "os-24.01", "app-b", "running", "false"};
     fs_metrics_add(m, fs_metrics_series(m, FS_M_DEVICES, d1), 3);
     fs_metrics_add(m, fs_metrics_series(m, FS_M_DEVICES, d2), 4);
@@ -276,13 +274,13 @@ test_metrics_alias(void **state)
 }
 
 struct visit_log {
-    size_t n;              /* calls so far */
-    char lines[8][128];    /* one line per series */
+    size_t n;           /* calls so far */
+    char lines[8][128]; /* one line per series */
 };
 
 static void
-visit_fn(void *ctx, enum fs_metric f, const char *const *values,
-         size_t nvalues, int64_t count, const char *string)
+visit_fn(void *ctx, enum fs_metric f, const char *const *values, size_t nvalues,
+         int64_t count, const char *string)
 {
     struct visit_log *log = ctx;
     assert_true(log->n < 8);
@@ -301,12 +299,12 @@ test_metrics_visit_order(void **state)
 {
     (void)state;
     struct fs_metrics *m = make();
-    uint32_t t = fs_metrics_series(m, FS_M_TICKETS,
-                                   (const char *const[]){"heater"});
+    uint32_t t =
+        fs_metrics_series(m, FS_M_TICKETS, (const char *const[]){"heater"});
     uint32_t a = fs_metrics_series(m, FS_M_ATTESTATIONS,
                                    (const char *const[]){"pass", NULL});
-    uint32_t s = fs_metrics_series(m, FS_M_ROLLOUT_STATE,
-                                   (const char *const[]){"dep"});
+    uint32_t s =
+        fs_metrics_series(m, FS_M_ROLLOUT_STATE, (const char *const[]){"dep"});
     uint32_t d = fs_metrics_series(
         m, FS_M_DEVICES,
         (const char *const[]){"P", "g", "os-1", NULL, "running", "false"});
@@ -324,14 +322,14 @@ test_metrics_visit_order(void **state)
     assert_string_equal(log.lines[0], "tickets|heater=1/-");
     assert_string_equal(log.lines[1], "attestations|pass|-=9/-");
     assert_string_equal(log.lines[2], "rollout_state|dep=0/running");
-    assert_string_equal(log.lines[3],
-                        "devices|P|g|os-1|-|running|false=12/-");
+    assert_string_equal(log.lines[3], "devices|P|g|os-1|-|running|false=12/-");
 
     /* Two registries fed the same way list the same way. */
     struct fs_metrics *m2 = make();
-    fs_metrics_add(m2, fs_metrics_series(m2, FS_M_TICKETS,
-                                         (const char *const[]){"heater"}),
-                   1);
+    fs_metrics_add(
+        m2,
+        fs_metrics_series(m2, FS_M_TICKETS, (const char *const[]){"heater"}),
+        1);
     struct visit_log log2;
     memset(&log2, 0, sizeof(log2));
     fs_metrics_visit(m2, visit_fn, &log2);
@@ -365,14 +363,12 @@ test_metrics_rollout_time_and_check(void **state)
     (void)state;
     struct fs_metrics *m = make();
     int64_t us = 7;
-    assert_int_equal(fs_metrics_rollout_time(m, "d", 500000, &us),
-                     FS_ENOENT);
+    assert_int_equal(fs_metrics_rollout_time(m, "d", 500000, &us), FS_ENOENT);
     int calls = 0;
     fs_metrics_set_rollout_time(m, rt_fn, &calls);
     assert_int_equal(fs_metrics_rollout_time(m, "d", 500000, &us), 0);
     assert_int_equal(us, 500000);
-    assert_int_equal(fs_metrics_rollout_time(m, "e", 500000, &us),
-                     FS_ENOENT);
+    assert_int_equal(fs_metrics_rollout_time(m, "e", 500000, &us), FS_ENOENT);
     assert_int_equal(calls, 2);
 
     /* The self-check holds through a mix of families and updates. */
@@ -394,12 +390,9 @@ main(void)
 {
 #define T(name) cmocka_unit_test_teardown(name, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_metrics_family_table),
-        T(test_metrics_series_order_and_find),
-        T(test_metrics_add_set_sum),
-        T(test_metrics_alias),
-        T(test_metrics_visit_order),
-        T(test_metrics_rollout_time_and_check),
+        T(test_metrics_family_table), T(test_metrics_series_order_and_find),
+        T(test_metrics_add_set_sum),  T(test_metrics_alias),
+        T(test_metrics_visit_order),  T(test_metrics_rollout_time_and_check),
     };
 #undef T
     return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

@@ -51,8 +51,8 @@ struct pl {
     struct fs_scn *scn;
     struct fs_run *run;
     struct fs_fleet *fleet;
-    uint32_t counter_max;   /* highest OS counter seen */
-    uint32_t cuts;          /* power cuts that happened */
+    uint32_t counter_max; /* highest OS counter seen */
+    uint32_t cuts;        /* power cuts that happened */
 };
 
 static void
@@ -101,8 +101,7 @@ pl_invariants(struct pl *p)
     p->counter_max = c;
     enum fs_dev_state st = fs_fleet_state(p->fleet, 0);
     assert_int_not_equal(st, FS_DEV_RECOVERY);
-    if (st == FS_DEV_RUNNING || st == FS_DEV_OFFLINE ||
-        st == FS_DEV_UPDATING) {
+    if (st == FS_DEV_RUNNING || st == FS_DEV_OFFLINE || st == FS_DEV_UPDATING) {
         uint32_t os = fs_fleet_running_os(p->fleet, 0);
         assert_true(os == OS1 || os == OS2);
         assert_false(fs_fleet_is_compromised(p->fleet, 0));
@@ -125,13 +124,12 @@ pl_run(struct pl *p, uint32_t first, uint32_t gap)
     while (!done) {
         assert_int_equal(fs_run_step(p->run, 1, &done), 0);
         pl_invariants(p);
-        if (first != 0 && !second && !fs_fleet_power_loss_armed(p->fleet,
-                                                                0)) {
+        if (first != 0 && !second && !fs_fleet_power_loss_armed(p->fleet, 0)) {
             p->cuts++;
             second = true;
             uint32_t now = fs_fleet_update_steps(p->fleet, 0);
-            assert_int_equal(fs_fleet_arm_power_loss_at(p->fleet, 0,
-                                                        now + gap), 0);
+            assert_int_equal(fs_fleet_arm_power_loss_at(p->fleet, 0, now + gap),
+                             0);
         }
     }
     if (first != 0 && gap != 0 && !fs_fleet_power_loss_armed(p->fleet, 0))
@@ -170,9 +168,9 @@ test_powerloss_every_step(void **state)
             assert_true(p.cuts >= 1);
             assert_int_equal(fs_fleet_running_os(p.fleet, 0), OS2);
             assert_int_equal(pl_updates(&p, "confirmed", NULL), 1);
-            assert_int_equal(fs_fleet_rollback_counter(p.fleet, 0,
-                                                       FS_KS_COUNTER_OS),
-                             p.counter_max);
+            assert_int_equal(
+                fs_fleet_rollback_counter(p.fleet, 0, FS_KS_COUNTER_OS),
+                p.counter_max);
             failed_pl += pl_updates(&p, "failed", "power_loss") > 0;
             cuts += p.cuts;
             runs++;
@@ -180,8 +178,8 @@ test_powerloss_every_step(void **state)
         }
     }
     printf("powerloss: %u steps per update, %u runs, %u cuts, "
-           "%u runs counted failed{power_loss}\n", total, runs, cuts,
-           failed_pl);
+           "%u runs counted failed{power_loss}\n",
+           total, runs, cuts, failed_pl);
 }
 
 int

@@ -22,11 +22,11 @@
 #define DAY_US ((int64_t)86400 * 1000000)
 
 struct qfix {
-    struct fs_queue *q;  /* queue under test */
-    struct fs_heapq *h;  /* reference */
-    struct fs_rng rng;   /* test draws */
-    uint64_t seq;        /* next seq to hand out */
-    int64_t now_us;      /* time of the last pop */
+    struct fs_queue *q; /* queue under test */
+    struct fs_heapq *h; /* reference */
+    struct fs_rng rng;  /* test draws */
+    uint64_t seq;       /* next seq to hand out */
+    int64_t now_us;     /* time of the last pop */
 };
 
 static int

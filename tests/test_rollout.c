@@ -86,10 +86,10 @@ struct fx {
     struct fs_svc *svc;
     unsigned char pk[NDEV][32];
     unsigned char sk[NDEV][64];
-    struct fs_msg last[KIND_MAX];   /* last message of each kind */
-    int64_t delay_us[KIND_MAX];     /* its delay */
-    int count[KIND_MAX];            /* messages of each kind */
-    uint8_t offered[NDEV];          /* bit per deployment offered */
+    struct fs_msg last[KIND_MAX]; /* last message of each kind */
+    int64_t delay_us[KIND_MAX];   /* its delay */
+    int count[KIND_MAX];          /* messages of each kind */
+    uint8_t offered[NDEV];        /* bit per deployment offered */
 };
 
 static void
@@ -116,8 +116,8 @@ fx_open(const char *service, const char *timeline)
     int n = snprintf(text, sizeof(text), scn_fmt, service, timeline);
     struct fs_diag diag;
     memset(&diag, 0, sizeof(diag));
-    int rc = fs_scn_load_string("rollout.yaml", text, (size_t)n, &f->scn,
-                                &diag);
+    int rc =
+        fs_scn_load_string("rollout.yaml", text, (size_t)n, &f->scn, &diag);
     if (rc != 0)
         fprintf(stderr, "%s:%d:%d: %s\n", diag.file, diag.line, diag.column,
                 diag.msg);
@@ -126,8 +126,8 @@ fx_open(const char *service, const char *timeline)
     assert_int_equal(fs_catalog_create(f->scn, f->scn->seed, &f->cat), 0);
     assert_int_equal(fs_metrics_create(&f->metrics), 0);
     fs_msgpool_init(&f->pool);
-    struct fs_svc_env env = {f->sim, f->scn, f->cat, f->metrics, &f->pool,
-                             fx_send, f};
+    struct fs_svc_env env = {f->sim,   f->scn,  f->cat, f->metrics,
+                             &f->pool, fx_send, f};
     assert_int_equal(fs_svc_create(&env, &f->svc), 0);
     for (uint32_t d = 0; d < NDEV; d++) {
         unsigned char seed[32] = {(unsigned char)d, (unsigned char)(d >> 8),
@@ -135,8 +135,7 @@ fx_open(const char *service, const char *timeline)
         crypto_sign_seed_keypair(f->pk[d], f->sk[d], seed);
         const struct fs_scn_cohort *co = fs_scn_cohort_of(f->scn, d);
         assert_int_equal(fs_svc_register(f->svc, d, f->pk[d],
-                                         co->product->index,
-                                         co->group->index),
+                                         co->product->index, co->group->index),
                          0);
     }
     return f;
@@ -221,8 +220,8 @@ fx_checkin(struct fx *f, uint32_t dev, uint32_t os, uint32_t app,
     ev->os_image = os;
     ev->apps[0] = app;
     ev->apps[1] = ev->apps[2] = FS_NO_IMAGE;
-    assert_true(fs_attest_expected(f->cat, os, ev->apps, ev->pcr_boot,
-                                   ev->pcr_apps));
+    assert_true(
+        fs_attest_expected(f->cat, os, ev->apps, ev->pcr_boot, ev->pcr_apps));
     unsigned char buf[FS_EVIDENCE_BYTES];
     size_t n = fs_evidence_encode(ev, buf);
     crypto_sign_detached(ev->sig, NULL, buf, n, f->sk[dev]);
@@ -264,13 +263,11 @@ static void
 fx_report(struct fx *f, uint32_t dev, uint32_t image, uint32_t deployment,
           enum fs_update_result result, int64_t at_us)
 {
-    struct fs_update_report u = {image, deployment, (uint8_t)result, 0,
-                                 at_us};
-    uint32_t os = image == IMG_OS && result == FS_UPD_CONFIRMED ? IMG_OS
-                                                                : IMG_OS_OLD;
-    uint32_t app = image != IMG_OS && result == FS_UPD_CONFIRMED
-                       ? image
-                       : fx_app(dev);
+    struct fs_update_report u = {image, deployment, (uint8_t)result, 0, at_us};
+    uint32_t os =
+        image == IMG_OS && result == FS_UPD_CONFIRMED ? IMG_OS : IMG_OS_OLD;
+    uint32_t app =
+        image != IMG_OS && result == FS_UPD_CONFIRMED ? image : fx_app(dev);
     fx_checkin(f, dev, os, app, &u, NULL);
 }
 
@@ -296,19 +293,22 @@ static void
 test_rollout_targets_and_exact_waves(void **state)
 {
     (void)state;
-    struct fx *f = fx_open("", OS_DEPLOY(", waves: [1%, 10%, 100%]")
-                               "  - at: 0\n"
-                               "    deploy: {id: app, image: app-1.1}\n"
-                               "  - at: 0\n"
-                               "    deploy: {id: eval, image: os-24.01,"
-                               " feed: retail-eval, to: [field-a, field-b]}\n");
+    struct fx *f = fx_open(
+        "", OS_DEPLOY(", waves: [1%, 10%, 100%]") "  - at: 0\n"
+                                                  "    deploy: {id: app, "
+                                                  "image: app-1.1}\n"
+                                                  "  - at: 0\n"
+                                                  "    deploy: {id: eval, "
+                                                  "image: os-24.01,"
+                                                  " feed: retail-eval, to: "
+                                                  "[field-a, field-b]}\n");
     struct fs_svc_deploy_info os = fx_info(f, "os");
     assert_string_equal(os.state, "pending");
     assert_int_equal(os.targets, 950); /* every group but lab */
     assert_int_equal(os.bound[0], 10); /* 9.5 rounds up */
     assert_int_equal(os.bound[1], 95);
     assert_int_equal(os.bound[2], 950);
-    assert_int_equal(fx_info(f, "app").targets, 600); /* DW100, field-a */
+    assert_int_equal(fx_info(f, "app").targets, 600);  /* DW100, field-a */
     assert_int_equal(fx_info(f, "eval").targets, 300); /* field-b's feed */
     fs_svc_deploy_start(f->svc, fx_deploy(f, "os"));
     assert_string_equal(fx_state(f, "os"), "running");
@@ -447,8 +447,7 @@ test_rollout_completes_and_rollout_time(void **state)
     fx_advance(f, US_PER_H);
     fs_svc_deploy_start(f->svc, fx_deploy(f, "app"));
     int64_t t;
-    assert_int_equal(fs_metrics_rollout_time(f->metrics, "app", 500000, &t),
-                     0);
+    assert_int_equal(fs_metrics_rollout_time(f->metrics, "app", 500000, &t), 0);
     assert_true(t == INT64_MAX);
     assert_int_equal(fs_metrics_rollout_time(f->metrics, "nope", 1, &t),
                      FS_ENOENT);
@@ -463,9 +462,9 @@ test_rollout_completes_and_rollout_time(void **state)
     assert_true(t == 299 * 60 * US_PER_S); /* the 300th confirmation */
     assert_int_equal(fs_svc_rollout_time(f->svc, "app", 1000000, &t), 0);
     assert_true(t == 599 * 60 * US_PER_S);
-    assert_string_equal(fs_metrics_string(f->metrics, FS_M_ROLLOUT_STATE,
-                                          NULL, 0),
-                        "completed");
+    assert_string_equal(
+        fs_metrics_string(f->metrics, FS_M_ROLLOUT_STATE, NULL, 0),
+        "completed");
     fx_close(f);
 }
 
@@ -477,8 +476,7 @@ test_rollout_device_already_on_image_counts(void **state)
                                "    deploy: {id: app, image: app-1.1}\n");
     fs_svc_deploy_start(f->svc, fx_deploy(f, "app"));
     /* Never offered, already runs it: confirmed by its evidence. */
-    assert_int_equal(fx_checkin(f, 3, IMG_OS_OLD, IMG_APP_NEW, NULL, NULL),
-                     0);
+    assert_int_equal(fx_checkin(f, 3, IMG_OS_OLD, IMG_APP_NEW, NULL, NULL), 0);
     assert_int_equal(fx_info(f, "app").confirmed, 1);
     assert_int_equal(fx_info(f, "app").offered, 0);
     /* Offered, then seen on the image while in probation: not yet. */
@@ -536,10 +534,10 @@ fx_assert_record_signed(struct fx *f, const struct fs_update_record *r)
 {
     unsigned char buf[FS_RECORD_BYTES];
     size_t n = fs_update_record_encode(r, buf);
-    assert_int_equal(crypto_sign_verify_detached(
-                         r->sig, buf, n,
-                         fs_catalog_signer_pk(f->cat, FS_SIGNER_UPDATE)),
-                     0);
+    assert_int_equal(
+        crypto_sign_verify_detached(
+            r->sig, buf, n, fs_catalog_signer_pk(f->cat, FS_SIGNER_UPDATE)),
+        0);
 }
 
 static void
@@ -634,7 +632,7 @@ test_rollout_download_queue_and_fair_share(void **state)
     assert_true(f->delay_us[FS_MSG_CHUNK] == 262144);
     fx_dl_req(f, 1, IMG_OS, 0, 100000000);
     assert_true(f->delay_us[FS_MSG_CHUNK] == 2 * 262144); /* half each */
-    fx_dl_req(f, 2, IMG_OS, 0, 1000000); /* no slot: queued */
+    fx_dl_req(f, 2, IMG_OS, 0, 1000000);                  /* no slot: queued */
     assert_int_equal(f->count[FS_MSG_QUEUED], 1);
     assert_int_equal(f->last[FS_MSG_QUEUED].device, 2);
     assert_int_equal(fs_svc_downloads_queued(f->svc), 1);

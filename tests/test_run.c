@@ -68,17 +68,17 @@ static const char small_yaml[] =
     "      availability: 90%\n"
     "    wear: {heater: 20%}\n"
     "expect:\n"
-    "  - devices == 50\n"                                  /* 0: end */
-    "  - attestations{result=\"pass\"} > 0\n"              /* 1: end */
-    "  - that: attestations{result=\"pass\"} == 0\n"       /* 2: at 0s */
+    "  - devices == 50\n"                            /* 0: end */
+    "  - attestations{result=\"pass\"} > 0\n"        /* 1: end */
+    "  - that: attestations{result=\"pass\"} == 0\n" /* 2: at 0s */
     "    at: 0s\n"
-    "  - that: attestations{result=\"pass\"} >= 0\n"       /* 3: at 1d */
+    "  - that: attestations{result=\"pass\"} >= 0\n" /* 3: at 1d */
     "    at: 1d\n"
-    "  - error_reports{kind=\"app_crash\"} > 0\n"          /* 4: end */
-    "  - devices{os=\"23.04\", app=\"1.4.0\"} == 100%\n"   /* 5: end */
-    "  - that: certificates{result=\"issued\"} >= 0\n"    /* 6: at 12h */
+    "  - error_reports{kind=\"app_crash\"} > 0\n"        /* 4: end */
+    "  - devices{os=\"23.04\", app=\"1.4.0\"} == 100%\n" /* 5: end */
+    "  - that: certificates{result=\"issued\"} >= 0\n"   /* 6: at 12h */
     "    at: 12h\n"
-    "  - that: devices == 50\n"                            /* 7: at 2d */
+    "  - that: devices == 50\n" /* 7: at 2d */
     "    at: 2d\n";
 
 /* Indexes of the expectations at 1d and at 12h. */
@@ -165,8 +165,8 @@ assert_all_held(struct fs_run *r)
         if (!res[i].checked || !res[i].held)
             fail_msg("expectation %zu '%s' (line %d): checked %d held %d, "
                      "seen %s",
-                     i, res[i].text, res[i].line, res[i].checked,
-                     res[i].held, res[i].seen);
+                     i, res[i].text, res[i].line, res[i].checked, res[i].held,
+                     res[i].seen);
     assert_int_equal(fs_run_failures(r), 0);
 }
 
@@ -312,12 +312,13 @@ test_run_at_checks(void **state)
             if (!res[i].checked || was[i])
                 continue;
             was[i] = true;
-            int64_t want = res[i].at_us < 0 ? fs_run_duration_us(r)
-                                            : res[i].at_us;
+            int64_t want =
+                res[i].at_us < 0 ? fs_run_duration_us(r) : res[i].at_us;
             if (before > want || after < want)
                 fail_msg("'%s' (at %lld) checked in a step from %lld to "
-                         "%lld", res[i].text, (long long)want,
-                         (long long)before, (long long)after);
+                         "%lld",
+                         res[i].text, (long long)want, (long long)before,
+                         (long long)after);
         }
         /* End-of-run checks wait for the end. */
         if (!done)
@@ -527,8 +528,8 @@ scan_dir(const char *dir)
         size_t len = strlen(nm);
         if (nm[0] == '.' || (len > 4 && strcmp(nm + len - 4, ".tmp") == 0))
             fail_msg("leftover file %s/%s", dir, nm);
-        if (strcmp(nm, "summary.json") == 0 ||
-            strcmp(nm, "report.html") == 0 || strcmp(nm, "fleet.db") == 0)
+        if (strcmp(nm, "summary.json") == 0 || strcmp(nm, "report.html") == 0 ||
+            strcmp(nm, "fleet.db") == 0)
             outputs++;
         else
             fail_msg("unexpected file %s/%s", dir, nm);

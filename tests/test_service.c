@@ -64,9 +64,9 @@ struct fx {
     struct fs_svc *svc;
     unsigned char pk[NDEV][32];
     unsigned char sk[NDEV][64];
-    struct fs_msg last;  /* copy of the last reply */
+    struct fs_msg last;    /* copy of the last reply */
     int64_t last_delay_us; /* its wait in the service's backlog */
-    int nsent;           /* replies sent */
+    int nsent;             /* replies sent */
 };
 
 static void
@@ -88,8 +88,8 @@ fx_open(const char *extra)
     int n = snprintf(text, sizeof(text), scn_fmt, extra);
     struct fs_diag diag;
     memset(&diag, 0, sizeof(diag));
-    int rc = fs_scn_load_string("svc-test.yaml", text, (size_t)n, &f->scn,
-                                &diag);
+    int rc =
+        fs_scn_load_string("svc-test.yaml", text, (size_t)n, &f->scn, &diag);
     if (rc != 0)
         fprintf(stderr, "%s:%d:%d: %s\n", diag.file, diag.line, diag.column,
                 diag.msg);
@@ -98,8 +98,8 @@ fx_open(const char *extra)
     assert_int_equal(fs_catalog_create(f->scn, f->scn->seed, &f->cat), 0);
     assert_int_equal(fs_metrics_create(&f->metrics), 0);
     fs_msgpool_init(&f->pool);
-    struct fs_svc_env env = {f->sim, f->scn, f->cat, f->metrics, &f->pool,
-                             fx_send, f};
+    struct fs_svc_env env = {f->sim,   f->scn,  f->cat, f->metrics,
+                             &f->pool, fx_send, f};
     assert_int_equal(fs_svc_create(&env, &f->svc), 0);
     for (uint32_t d = 0; d < NDEV; d++) {
         unsigned char seed[32] = {(unsigned char)(d + 1), 0x5a};
@@ -137,8 +137,8 @@ static void
 fx_advance(struct fx *f, int64_t us)
 {
     uint64_t ran;
-    assert_int_equal(
-        fs_sim_run(f->sim, fs_sim_now_us(f->sim) + us, 1000, &ran), 0);
+    assert_int_equal(fs_sim_run(f->sim, fs_sim_now_us(f->sim) + us, 1000, &ran),
+                     0);
 }
 
 /* Send HELLO from dev; returns the reply kind (nonce in f->last). */
@@ -213,8 +213,8 @@ test_service_pass_issues_verifiable_cert(void **state)
     assert_int_equal(c.device, 1);
     assert_int_equal(c.serial, 1);
     assert_true(c.not_after_us == 24 * 3600 * US_PER_S);
-    assert_int_equal(fs_cert_check(&c, fs_svc_ca_pk(f->svc), 1, f->pk[1],
-                                   false, fs_sim_now_us(f->sim)),
+    assert_int_equal(fs_cert_check(&c, fs_svc_ca_pk(f->svc), 1, f->pk[1], false,
+                                   fs_sim_now_us(f->sim)),
                      FS_CERT_OK);
     assert_int_equal(fx_metric(f, FS_M_ATTESTATIONS, "result", "pass"), 1);
     assert_int_equal(fx_metric(f, FS_M_CERTIFICATES, "result", "issued"), 1);
@@ -228,9 +228,8 @@ fx_expect_reject(struct fx *f, uint32_t dev, const struct fs_evidence *ev,
 {
     assert_int_equal(fx_send_evidence(f, dev, ev), FS_MSG_REJECTED);
     assert_int_equal(f->last.u.rejected, r);
-    assert_int_equal(fx_metric(f, FS_M_ATTESTATIONS, "reason",
-                               fs_attest_reason_name(r)),
-                     1);
+    assert_int_equal(
+        fx_metric(f, FS_M_ATTESTATIONS, "reason", fs_attest_reason_name(r)), 1);
 }
 
 static void
@@ -248,8 +247,7 @@ test_service_unknown_and_revoked(void **state)
     fx_evidence(f, &ev, 2, f->last.u.nonce, IMG_OS, 2);
     assert_int_equal(fs_svc_revoke_device(f->svc, 2), 0);
     fx_expect_reject(f, 2, &ev, FS_ATT_REVOKED);
-    assert_int_equal(fx_metric(f, FS_M_CERTIFICATES, "result", "rejected"),
-                     2);
+    assert_int_equal(fx_metric(f, FS_M_CERTIFICATES, "result", "rejected"), 2);
     fx_close(f);
 }
 
@@ -446,8 +444,8 @@ test_service_error_intake(void **state)
     assert_int_equal(t.count, 3);
     assert_true(t.first_us == 10 && t.last_us == 20);
     assert_int_equal(fx_metric(f, FS_M_ERROR_REPORTS, "image", "app-1.0"), 3);
-    assert_int_equal(fx_metric(f, FS_M_ERROR_REPORTS, "kind",
-                               "boot_failure"), 1);
+    assert_int_equal(fx_metric(f, FS_M_ERROR_REPORTS, "kind", "boot_failure"),
+                     1);
     fx_close(f);
 }
 
@@ -558,16 +556,20 @@ test_service_store_write(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "PRAGMA reverse_unordered_selects=ON",
-                                  NULL, NULL, NULL), SQLITE_OK);
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     assert_int_equal(fs_svc_store_write(f->svc, db), 0);
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
-        "SELECT (SELECT count(*) FROM devices),"
-        " (SELECT count FROM attestations WHERE reason = 'ok'"
-        "  ORDER BY reason),"
-        " (SELECT revoked FROM signers WHERE name = 'oem' ORDER BY idx),"
-        " (SELECT cert_serial FROM devices WHERE id = 0 ORDER BY id)"
-        " ORDER BY 1", -1, &st, NULL),
+    assert_int_equal(
+        sqlite3_prepare_v2(
+            db,
+            "SELECT (SELECT count(*) FROM devices),"
+            " (SELECT count FROM attestations WHERE reason = 'ok'"
+            "  ORDER BY reason),"
+            " (SELECT revoked FROM signers WHERE name = 'oem' ORDER BY idx),"
+            " (SELECT cert_serial FROM devices WHERE id = 0 ORDER BY id)"
+            " ORDER BY 1",
+            -1, &st, NULL),
         SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), NDEV - 1);
@@ -576,8 +578,10 @@ test_service_store_write(void **state)
     assert_int_equal(sqlite3_column_int(st, 3), 1);
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db,
-        "SELECT sealed FROM secrets WHERE name = 'service-ca' ORDER BY name",
-        -1, &st, NULL), SQLITE_OK);
+                                        "SELECT sealed FROM secrets WHERE name "
+                                        "= 'service-ca' ORDER BY name",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     const void *blob = sqlite3_column_blob(st, 0);
     size_t len = (size_t)sqlite3_column_bytes(st, 0);

@@ -137,8 +137,8 @@ test_update_os_confirmed(void **state)
     assert_int_equal(fx_updates(x, "os-2", "downloaded", NULL), 1);
     assert_int_equal(fx_updates(x, "os-2", "installed", NULL), 1);
     assert_int_equal(fx_updates(x, "os-2", "confirmed", NULL), 1);
-    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0,
-                                               FS_KS_COUNTER_OS), sv(x, OS2));
+    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
+                     sv(x, OS2));
     assert_int_equal(x->dl_done, 1);
     assert_int_equal(x->dl_reqs, 4); /* 200 KiB in 64 KiB chunks */
     assert_false(fs_fleet_is_updating(x->fleet, 0));
@@ -156,14 +156,12 @@ test_update_app_confirmed(void **state)
 {
     (void)state;
     struct fx *x = ux_create("");
-    uint32_t before = fs_fleet_rollback_counter(x->fleet, 0,
-                                                FS_KS_COUNTER_APP);
+    uint32_t before = fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_APP);
     offer(x, APP2, 1);
     run_until(x, 2 * HOUR_US);
     assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), APP2);
     assert_int_equal(fx_updates(x, "app-2", "confirmed", NULL), 1);
-    uint32_t after = fs_fleet_rollback_counter(x->fleet, 0,
-                                               FS_KS_COUNTER_APP);
+    uint32_t after = fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_APP);
     assert_true(after >= before);
     assert_int_equal(after, sv(x, APP2));
     ux_destroy(x);
@@ -429,8 +427,8 @@ static void
 test_update_two_deployments_same_kind(void **state)
 {
     (void)state;
-    struct fx *x = fx_create_from(U2_YAML, 1,
-                                  "service: {checkin_interval: 2h}\n");
+    struct fx *x =
+        fx_create_from(U2_YAML, 1, "service: {checkin_interval: 2h}\n");
     assert_int_equal(fs_fleet_start(x->fleet), 0);
     make_record(x, 1, U2_APP2, 2, &x->rec, &x->img);
     make_record(x, 0, U2_RT2, 1, &x->rec2, &x->img2);
@@ -494,8 +492,8 @@ test_update_freshness_per_deployment(void **state)
     send_metadata(x, 1, (const uint32_t[]){10}, (const uint32_t[]){OS0},
                   (const uint64_t[]){20});
     /* a fifth deployment, older than all: accepted, forgets 11 */
-    send_metadata(x, 1, (const uint32_t[]){14},
-                  (const uint32_t[]){OS_CRASHY}, (const uint64_t[]){5});
+    send_metadata(x, 1, (const uint32_t[]){14}, (const uint32_t[]){OS_CRASHY},
+                  (const uint64_t[]){5});
     assert_int_equal(fx_updates(x, NULL, "rejected", NULL), 1);
     assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 14), 5);
     assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 10), 20);
@@ -592,8 +590,8 @@ test_update_crash_rolls_back(void **state)
     assert_int_equal(fx_updates(x, "os-crashy", "rolled_back", "crash"), 1);
     assert_int_equal(fx_updates(x, "os-crashy", "confirmed", NULL), 0);
     assert_int_equal(fs_fleet_running_os(x->fleet, 0), OS1);
-    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0,
-                                               FS_KS_COUNTER_OS), sv(x, OS1));
+    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
+                     sv(x, OS1));
     run_until(x, 3 * DAY_US); /* not retried */
     assert_int_equal(fx_updates(x, "os-crashy", "installed", NULL), 1);
     assert_true(x->reports >= 1); /* update_failure and os_crash */
@@ -615,13 +613,14 @@ test_update_counter_never_lowers(void **state)
     sign_record(x, &x->rec);
     run_until(x, 3 * DAY_US);
     assert_int_equal(fx_updates(x, "os-1", "rejected", "rollback"), 1);
-    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0,
-                                               FS_KS_COUNTER_OS), c);
+    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
+                     c);
     assert_int_equal(fs_fleet_running_os(x->fleet, 0), OS2);
     assert_int_equal(fs_keystore_raise_counter(x->fleet, 0, FS_KS_MONITOR,
-                                               FS_KS_COUNTER_OS, 0), 0);
-    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0,
-                                               FS_KS_COUNTER_OS), c);
+                                               FS_KS_COUNTER_OS, 0),
+                     0);
+    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
+                     c);
     ux_destroy(x);
 }
 
@@ -634,18 +633,18 @@ test_update_defences_off(void **state)
                    "installed");
     expect_through("defenses: {verify_signatures: false}\n", OS2,
                    spoil_untrusted, "installed");
-    expect_through("defenses: {key_revocation: false}\n", APP2,
-                   spoil_revoked, "confirmed");
+    expect_through("defenses: {key_revocation: false}\n", APP2, spoil_revoked,
+                   "confirmed");
     expect_through("defenses: {verify_hashes: false, measured_boot: false}\n",
                    OS2, spoil_flip, "confirmed");
     expect_through("defenses: {anti_rollback: false}\n", OS0, NULL,
                    "confirmed");
-    expect_through("defenses: {manifest_binding: false}\n", OS2,
-                   spoil_group, "confirmed");
-    expect_through("defenses: {manifest_binding: false}\n", OS2,
-                   spoil_product, "confirmed");
-    expect_through("defenses: {manifest_expiry: false}\n", OS2,
-                   spoil_expired, "confirmed");
+    expect_through("defenses: {manifest_binding: false}\n", OS2, spoil_group,
+                   "confirmed");
+    expect_through("defenses: {manifest_binding: false}\n", OS2, spoil_product,
+                   "confirmed");
+    expect_through("defenses: {manifest_expiry: false}\n", OS2, spoil_expired,
+                   "confirmed");
 }
 
 /* verify_lengths off: reads on and never finishes; timeout off waits. */
@@ -692,9 +691,8 @@ static void
 test_update_power_cut_phases(void **state)
 {
     (void)state;
-    static const enum fs_scn_phase ph[] = {FS_PHASE_DOWNLOAD,
-                                           FS_PHASE_INSTALL, FS_PHASE_BOOT,
-                                           FS_PHASE_ANY};
+    static const enum fs_scn_phase ph[] = {FS_PHASE_DOWNLOAD, FS_PHASE_INSTALL,
+                                           FS_PHASE_BOOT, FS_PHASE_ANY};
     for (unsigned i = 0; i < 4; i++) {
         struct fx *x = ux_create("");
         offer(x, OS2, 1);
@@ -703,12 +701,11 @@ test_update_power_cut_phases(void **state)
         assert_false(fs_fleet_power_loss_armed(x->fleet, 0));
         assert_int_equal(fs_fleet_running_os(x->fleet, 0), OS2);
         assert_int_equal(fx_updates(x, "os-2", "confirmed", NULL), 1);
-        assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0,
-                                                   FS_KS_COUNTER_OS),
-                         sv(x, OS2));
+        assert_int_equal(
+            fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
+            sv(x, OS2));
         if (ph[i] == FS_PHASE_DOWNLOAD || ph[i] == FS_PHASE_INSTALL)
-            assert_int_equal(fx_updates(x, "os-2", "failed", "power_loss"),
-                             1);
+            assert_int_equal(fx_updates(x, "os-2", "failed", "power_loss"), 1);
         ux_destroy(x);
     }
 }
@@ -723,8 +720,8 @@ test_update_stepwise_same_state(void **state)
         struct fx *x = ux_create("");
         offer(x, OS2, 1);
         if (i == 1) /* armed far beyond the update: never fires */
-            assert_int_equal(fs_fleet_arm_power_loss_at(x->fleet, 0,
-                                                         100000), 0);
+            assert_int_equal(fs_fleet_arm_power_loss_at(x->fleet, 0, 100000),
+                             0);
         run_until(x, 2 * HOUR_US);
         assert_int_equal(fs_fleet_running_os(x->fleet, 0), OS2);
         fs_sim_fingerprint(x->sim, fp[i]);
@@ -740,22 +737,17 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_update_os_confirmed, teardown),
         cmocka_unit_test_teardown(test_update_app_confirmed, teardown),
-        cmocka_unit_test_teardown(test_update_rejects_bad_signature,
-                                  teardown),
-        cmocka_unit_test_teardown(test_update_rejects_untrusted_key,
-                                  teardown),
+        cmocka_unit_test_teardown(test_update_rejects_bad_signature, teardown),
+        cmocka_unit_test_teardown(test_update_rejects_untrusted_key, teardown),
         cmocka_unit_test_teardown(test_update_rejects_revoked_key, teardown),
-        cmocka_unit_test_teardown(test_update_rejects_hash_mismatch,
-                                  teardown),
+        cmocka_unit_test_teardown(test_update_rejects_hash_mismatch, teardown),
         cmocka_unit_test_teardown(test_update_rejects_too_long, teardown),
         cmocka_unit_test_teardown(test_update_rejects_rollback, teardown),
-        cmocka_unit_test_teardown(test_update_rejects_wrong_product,
-                                  teardown),
+        cmocka_unit_test_teardown(test_update_rejects_wrong_product, teardown),
         cmocka_unit_test_teardown(test_update_rejects_wrong_group, teardown),
         cmocka_unit_test_teardown(test_update_rejects_expired, teardown),
         cmocka_unit_test_teardown(test_update_rejects_no_space, teardown),
-        cmocka_unit_test_teardown(test_update_rejects_stale_record,
-                                  teardown),
+        cmocka_unit_test_teardown(test_update_rejects_stale_record, teardown),
         cmocka_unit_test_teardown(test_update_two_deployments_same_kind,
                                   teardown),
         cmocka_unit_test_teardown(test_update_freshness_per_deployment,
@@ -767,11 +759,9 @@ main(void)
         cmocka_unit_test_teardown(test_update_timeout_then_retry, teardown),
         cmocka_unit_test_teardown(test_update_queued_waits, teardown),
         cmocka_unit_test_teardown(test_update_crash_rolls_back, teardown),
-        cmocka_unit_test_teardown(test_update_counter_never_lowers,
-                                  teardown),
+        cmocka_unit_test_teardown(test_update_counter_never_lowers, teardown),
         cmocka_unit_test_teardown(test_update_defences_off, teardown),
-        cmocka_unit_test_teardown(test_update_length_and_timeout_off,
-                                  teardown),
+        cmocka_unit_test_teardown(test_update_length_and_timeout_off, teardown),
         cmocka_unit_test_teardown(test_update_forged_install_is_compromise,
                                   teardown),
         cmocka_unit_test_teardown(test_update_power_cut_phases, teardown),

@@ -28,27 +28,27 @@ struct fs_fleet;
 struct fs_svc;
 
 struct fs_attack_env {
-    struct fs_sim *sim;            /* engine */
-    const struct fs_scn *scn;      /* scenario */
-    struct fs_catalog *catalog;    /* images and vendor keys */
-    struct fs_metrics *metrics;    /* registry */
-    struct fs_msgpool *pool;       /* messages */
-    struct fs_fleet *fleet;        /* devices */
-    struct fs_svc *svc;            /* security service */
+    struct fs_sim *sim;         /* engine */
+    const struct fs_scn *scn;   /* scenario */
+    struct fs_catalog *catalog; /* images and vendor keys */
+    struct fs_metrics *metrics; /* registry */
+    struct fs_msgpool *pool;    /* messages */
+    struct fs_fleet *fleet;     /* devices */
+    struct fs_svc *svc;         /* security service */
     /* Inject m on the path: to the service, or to device m->device, after
        delay_us plus the device's latency. Ownership of m passes on. */
     void (*to_svc)(void *ctx, struct fs_msg *m, int64_t delay_us);
     void (*to_device)(void *ctx, struct fs_msg *m, int64_t delay_us);
-    void *ctx;                     /* first argument of both */
+    void *ctx; /* first argument of both */
 };
 
 /* Canonical record kinds of the attacker (fs_sim_record). */
 enum fs_attack_record {
-    FS_REC_ATK_ATTEMPT = 300,   /* device = target; value = attack kind */
-    FS_REC_ATK_BLOCKED,         /* device = target; value = attack kind */
-    FS_REC_ATK_SUCCEEDED,       /* device = target; value = attack kind */
-    FS_REC_ATK_FAULT_START,     /* device = target; value = fault kind */
-    FS_REC_ATK_FAULT_END        /* device = target; value = fault kind */
+    FS_REC_ATK_ATTEMPT = 300, /* device = target; value = attack kind */
+    FS_REC_ATK_BLOCKED,       /* device = target; value = attack kind */
+    FS_REC_ATK_SUCCEEDED,     /* device = target; value = attack kind */
+    FS_REC_ATK_FAULT_START,   /* device = target; value = fault kind */
+    FS_REC_ATK_FAULT_END      /* device = target; value = fault kind */
 };
 /* Target field of records about no particular device (floods, outages). */
 #define FS_ATK_NO_DEVICE UINT32_MAX

@@ -17,14 +17,14 @@
 #include <stdio.h>
 
 struct fs_bench_engine_result {
-    const char *queue;      /* "ladder" or "heap" (static string) */
-    size_t pending;         /* events kept pending throughout */
-    uint64_t events;        /* hold operations (pop + push) timed */
-    double wall_s;          /* wall seconds of the timed hold loop */
-    double events_per_s;    /* events / wall_s */
-    size_t peak_rss_bytes;  /* process peak resident set, after the run */
-    size_t queue_bytes;     /* bytes held by the queue at the end */
-    uint64_t digest;        /* hash of the popped (at_us, seq) sequence */
+    const char *queue;     /* "ladder" or "heap" (static string) */
+    size_t pending;        /* events kept pending throughout */
+    uint64_t events;       /* hold operations (pop + push) timed */
+    double wall_s;         /* wall seconds of the timed hold loop */
+    double events_per_s;   /* events / wall_s */
+    size_t peak_rss_bytes; /* process peak resident set, after the run */
+    size_t queue_bytes;    /* bytes held by the queue at the end */
+    uint64_t digest;       /* hash of the popped (at_us, seq) sequence */
 };
 
 /*
@@ -46,23 +46,23 @@ int fs_bench_engine_print(FILE *f, const struct fs_bench_engine_result *r,
                           bool json);
 
 struct fs_bench_rollout_result {
-    uint64_t devices;          /* fleet size */
-    uint64_t events;           /* engine events of the run */
-    double wall_s;             /* wall seconds of the simulation */
-    double sim_days;           /* simulated days */
-    size_t peak_rss_bytes;     /* process peak resident set */
-    size_t model_bytes;        /* fleet + service + queue bytes at the end */
-    int64_t rollout_99_us;     /* time to 99% confirmed, INT64_MAX if not */
-    int64_t confirmed;         /* updates{result="confirmed"} */
-    uint64_t keygen;           /* Ed25519 key pairs made */
-    uint64_t sign;             /* Ed25519 signatures made */
-    uint64_t verify;           /* Ed25519 verifications (not memoised) */
-    uint64_t catalog_verify;   /* vendor-signature checks really done */
-    uint64_t catalog_memo;     /* vendor-signature checks from the memo */
-    double keygen_us;          /* mean in-run cost of one key pair */
-    double sign_us;            /* mean in-run cost of one signature */
-    double verify_us;          /* mean in-run cost of one verification */
-    double crypto_floor_s;     /* time the run spent in that crypto */
+    uint64_t devices;        /* fleet size */
+    uint64_t events;         /* engine events of the run */
+    double wall_s;           /* wall seconds of the simulation */
+    double sim_days;         /* simulated days */
+    size_t peak_rss_bytes;   /* process peak resident set */
+    size_t model_bytes;      /* fleet + service + queue bytes at the end */
+    int64_t rollout_99_us;   /* time to 99% confirmed, INT64_MAX if not */
+    int64_t confirmed;       /* updates{result="confirmed"} */
+    uint64_t keygen;         /* Ed25519 key pairs made */
+    uint64_t sign;           /* Ed25519 signatures made */
+    uint64_t verify;         /* Ed25519 verifications (not memoised) */
+    uint64_t catalog_verify; /* vendor-signature checks really done */
+    uint64_t catalog_memo;   /* vendor-signature checks from the memo */
+    double keygen_us;        /* mean in-run cost of one key pair */
+    double sign_us;          /* mean in-run cost of one signature */
+    double verify_us;        /* mean in-run cost of one verification */
+    double crypto_floor_s;   /* time the run spent in that crypto */
 };
 
 /*

@@ -1,5 +1,6 @@
 /*
- * include/fleetsim/bytes.h - little-endian byte writing for the canonical encodings.
+ * include/fleetsim/bytes.h - little-endian byte writing for the canonical
+ * encodings.
  *
  * Owns: the one way sim/ lays integers out in bytes that are hashed, signed
  * or traced (manifests, evidence, certificates, records).

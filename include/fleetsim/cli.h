@@ -18,28 +18,28 @@
 struct fs_run;
 
 struct fs_cli_run {
-    const char *file;     /* scenario path */
-    bool seed_set;        /* --seed given */
-    uint64_t seed;        /* its value */
-    const char *out_dir;  /* --out, or NULL */
-    unsigned threads;     /* --threads, 0 when not given */
-    bool trace;           /* --trace */
-    bool quiet;           /* --quiet */
-    bool check;           /* --check */
+    const char *file;    /* scenario path */
+    bool seed_set;       /* --seed given */
+    uint64_t seed;       /* its value */
+    const char *out_dir; /* --out, or NULL */
+    unsigned threads;    /* --threads, 0 when not given */
+    bool trace;          /* --trace */
+    bool quiet;          /* --quiet */
+    bool check;          /* --check */
 };
 
 struct fs_cli_test {
-    bool seed_set;         /* --seed given */
-    uint64_t seed;         /* its value */
-    bool write_digests;    /* --write-digests */
-    char **paths;          /* FILE|DIR arguments (borrowed from argv) */
-    size_t npaths;         /* their count */
+    bool seed_set;      /* --seed given */
+    uint64_t seed;      /* its value */
+    bool write_digests; /* --write-digests */
+    char **paths;       /* FILE|DIR arguments (borrowed from argv) */
+    size_t npaths;      /* their count */
 };
 
 struct fs_cli_paths {
-    char **items;  /* heap-owned paths, sorted */
-    size_t count;  /* used */
-    size_t cap;    /* allocated */
+    char **items; /* heap-owned paths, sorted */
+    size_t count; /* used */
+    size_t cap;   /* allocated */
 };
 
 /*
@@ -62,8 +62,8 @@ int fs_cli_collect_yaml(char **paths, size_t npaths, struct fs_cli_paths *out);
 void fs_cli_paths_fini(struct fs_cli_paths *p);
 
 /* The summary `run` prints on stdout after writing its outputs. */
-void fs_cli_print_run_summary(FILE *fp, struct fs_run *run,
-                              const char *out_dir, double wall_s);
+void fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
+                              double wall_s);
 
 /* `fleetsim bench engine ...` (argv[0] is "engine"); returns exit status. */
 int fs_cli_bench_engine(int argc, char **argv, const char *help);

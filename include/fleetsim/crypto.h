@@ -19,9 +19,9 @@
 struct fs_sim;
 
 struct fs_crypto_stats {
-    uint64_t keygen;  /* crypto_sign_seed_keypair calls */
-    uint64_t sign;    /* crypto_sign_detached calls */
-    uint64_t verify;  /* crypto_sign_verify_detached calls */
+    uint64_t keygen;    /* crypto_sign_seed_keypair calls */
+    uint64_t sign;      /* crypto_sign_detached calls */
+    uint64_t verify;    /* crypto_sign_verify_detached calls */
     uint64_t keygen_ns; /* time inside them, when a clock is installed */
     uint64_t sign_ns;   /* ditto */
     uint64_t verify_ns; /* ditto */

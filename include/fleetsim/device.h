@@ -29,14 +29,14 @@ struct fs_fleet;
 
 /* What the runner hands the fleet; all pointers are borrowed. */
 struct fs_fleet_env {
-    struct fs_sim *sim;            /* engine (its FS_CTX_FLEET slot is set) */
-    const struct fs_scn *scn;      /* loaded scenario */
-    struct fs_catalog *catalog;    /* signed images and signer keys */
-    struct fs_metrics *metrics;    /* metric registry */
-    struct fs_msgpool *pool;       /* messages in flight */
+    struct fs_sim *sim;         /* engine (its FS_CTX_FLEET slot is set) */
+    const struct fs_scn *scn;   /* loaded scenario */
+    struct fs_catalog *catalog; /* signed images and signer keys */
+    struct fs_metrics *metrics; /* metric registry */
+    struct fs_msgpool *pool;    /* messages in flight */
     /* device -> service: the runner delivers m after latency_us. */
     void (*send)(void *ctx, struct fs_msg *m, int64_t latency_us);
-    void *ctx;                     /* first argument of send */
+    void *ctx; /* first argument of send */
 };
 
 /* Canonical record kinds of the device model (fs_sim_record). */
@@ -69,7 +69,7 @@ enum fs_dev_state {
     FS_DEV_RUNNING = 0,
     FS_DEV_UPDATING,
     FS_DEV_REBOOTING,
-    FS_DEV_OFFLINE,     /* running but without network (derived) */
+    FS_DEV_OFFLINE, /* running but without network (derived) */
     FS_DEV_RECOVERY
 };
 
@@ -230,23 +230,23 @@ int fs_slots_flip(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
 /* Boot results, recorded as FS_REC_DEV_BOOT_STAGE values. */
 enum fs_boot_result {
     FS_BOOT_OK = 0,
-    FS_BOOT_EMPTY,        /* no image in the slot */
-    FS_BOOT_WRONG_KIND,   /* manifest kind is not what the stage expects */
-    FS_BOOT_UNTRUSTED,    /* signer not trusted by the keystore */
-    FS_BOOT_BAD_SIG,      /* manifest signature does not verify */
-    FS_BOOT_BAD_HASH,     /* content hash differs from the manifest's */
-    FS_BOOT_ROLLBACK      /* security version below the counter */
+    FS_BOOT_EMPTY,      /* no image in the slot */
+    FS_BOOT_WRONG_KIND, /* manifest kind is not what the stage expects */
+    FS_BOOT_UNTRUSTED,  /* signer not trusted by the keystore */
+    FS_BOOT_BAD_SIG,    /* manifest signature does not verify */
+    FS_BOOT_BAD_HASH,   /* content hash differs from the manifest's */
+    FS_BOOT_ROLLBACK    /* security version below the counter */
 };
 
 /* Outcome of booting one device (fs_boot_device). */
 struct fs_boot_report {
-    bool ok;                        /* false: the device is in recovery */
-    uint8_t failed_stage;           /* fs_slot_of that failed (when !ok) */
-    uint8_t result[4][2];           /* fs_boot_result per stage and slot
-                                       tried (FS_BOOT_EMPTY if not tried) */
-    bool tried[4][2];               /* slot was checked */
-    uint8_t booted[4];              /* slot booted per stage (0 A, 1 B) */
-    bool compromised;               /* runs code trusted keys did not sign */
+    bool ok;              /* false: the device is in recovery */
+    uint8_t failed_stage; /* fs_slot_of that failed (when !ok) */
+    uint8_t result[4][2]; /* fs_boot_result per stage and slot
+                             tried (FS_BOOT_EMPTY if not tried) */
+    bool tried[4][2];     /* slot was checked */
+    uint8_t booted[4];    /* slot booted per stage (0 A, 1 B) */
+    bool compromised;     /* runs code trusted keys did not sign */
 };
 
 /*
@@ -329,8 +329,13 @@ uint64_t fs_fleet_accepted_version(const struct fs_fleet *f, uint32_t device,
 /* ---- firewalls -------------------------------------------------------- */
 
 /* Peripheral classes an app manifest may claim. */
-enum fs_periph { FS_PERIPH_GPIO = 0, FS_PERIPH_UART, FS_PERIPH_I2C,
-                 FS_PERIPH_SPI, FS_PERIPH_ADC };
+enum fs_periph {
+    FS_PERIPH_GPIO = 0,
+    FS_PERIPH_UART,
+    FS_PERIPH_I2C,
+    FS_PERIPH_SPI,
+    FS_PERIPH_ADC
+};
 
 /* Which firewall (FS_REC_DEV_FW_BLOCKED values, firewall{kind}). */
 enum fs_fw_kind { FS_FW_PERIPHERAL = 0, FS_FW_NETWORK, FS_FW_KEYSTORE };
@@ -367,8 +372,7 @@ void fs_fleet_report(struct fs_fleet *f, uint32_t device,
 /* Events now queued on a device (after age pruning at the current time). */
 uint32_t fs_fleet_reports_pending(struct fs_fleet *f, uint32_t device);
 /* Events of a device dropped by its bounds so far. */
-uint32_t fs_fleet_reports_dropped_of(const struct fs_fleet *f,
-                                     uint32_t device);
+uint32_t fs_fleet_reports_dropped_of(const struct fs_fleet *f, uint32_t device);
 /*
  * Copy up to max queued entries (oldest first) into out and mark them as
  * in flight; returns how many. They are removed by fs_fleet_reports_ack.
@@ -387,7 +391,8 @@ unsigned fs_fleet_wear_part(const struct fs_fleet *f, uint32_t device);
 /* Onset of its degradation in simulated microseconds (-1 when none). */
 int64_t fs_fleet_wear_onset_us(const struct fs_fleet *f, uint32_t device);
 
-/* ---- attack hooks (device/attack_hooks.c; used by sim/attack/attack*.c only) -- */
+/* ---- attack hooks (device/attack_hooks.c; used by sim/attack/attack*.c only)
+ * -- */
 
 /*
  * Reboot device now, as a power cycle would: stop its apps and check-in
@@ -416,13 +421,13 @@ size_t fs_fleet_update_reports(struct fs_fleet *f, uint32_t device,
 
 /* Where a device's update stands (struct fs_update_view). */
 enum fs_update_stage {
-    FS_UPD_STAGE_NONE = 0,     /* no update held */
-    FS_UPD_STAGE_STOPPED,      /* a download stopped (abandoned, cut) */
-    FS_UPD_STAGE_DOWNLOADING,  /* asking for bytes, or queued */
-    FS_UPD_STAGE_DOWNLOADED,   /* every declared byte in, not installed */
-    FS_UPD_STAGE_WRITING,      /* writing the inactive slot */
-    FS_UPD_STAGE_BOOTING,      /* rebooting into the written slot */
-    FS_UPD_STAGE_PROBATION     /* running it, not yet confirmed */
+    FS_UPD_STAGE_NONE = 0,    /* no update held */
+    FS_UPD_STAGE_STOPPED,     /* a download stopped (abandoned, cut) */
+    FS_UPD_STAGE_DOWNLOADING, /* asking for bytes, or queued */
+    FS_UPD_STAGE_DOWNLOADED,  /* every declared byte in, not installed */
+    FS_UPD_STAGE_WRITING,     /* writing the inactive slot */
+    FS_UPD_STAGE_BOOTING,     /* rebooting into the written slot */
+    FS_UPD_STAGE_PROBATION    /* running it, not yet confirmed */
 };
 
 /*
@@ -430,12 +435,12 @@ enum fs_update_stage {
  * it (what it accepted of records: fs_fleet_accepted_version).
  */
 struct fs_update_view {
-    uint64_t offset_bytes;        /* bytes of the download taken */
-    uint64_t length_bytes;        /* length the signed record declares */
-    uint32_t image;               /* image of the manifest taken, or
-                                     FS_NO_IMAGE when none is held */
-    uint32_t flips_taken;         /* flipped bits taken with the bytes */
-    uint8_t stage;                /* enum fs_update_stage */
+    uint64_t offset_bytes; /* bytes of the download taken */
+    uint64_t length_bytes; /* length the signed record declares */
+    uint32_t image;        /* image of the manifest taken, or
+                              FS_NO_IMAGE when none is held */
+    uint32_t flips_taken;  /* flipped bits taken with the bytes */
+    uint8_t stage;         /* enum fs_update_stage */
 };
 
 /* Fill *out with device's update state now; changes nothing. */

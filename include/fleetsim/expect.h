@@ -18,7 +18,14 @@
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 
-enum fs_cmp { FS_CMP_EQ, FS_CMP_NE, FS_CMP_LT, FS_CMP_LE, FS_CMP_GT, FS_CMP_GE };
+enum fs_cmp {
+    FS_CMP_EQ,
+    FS_CMP_NE,
+    FS_CMP_LT,
+    FS_CMP_LE,
+    FS_CMP_GT,
+    FS_CMP_GE
+};
 
 enum fs_value_kind {
     FS_VAL_NUMBER,   /* plain number */
@@ -28,18 +35,18 @@ enum fs_value_kind {
 };
 
 struct fs_expr {
-    const char *text;                                /* as written (arena) */
-    enum fs_metric metric;                           /* family */
-    size_t nsel;                                     /* selectors used */
-    struct fs_label_sel sel[FS_METRIC_LABELS_MAX];   /* label selectors */
-    uint32_t reached_ppm;                            /* rollout_time only */
-    const char *rollout_id;                          /* rollout_* id label */
-    enum fs_cmp op;                                  /* comparison */
-    enum fs_value_kind kind;                         /* kind of value */
-    double number;                                   /* NUMBER or PERCENT */
-    uint32_t percent_ppm;                            /* PERCENT, exact */
-    int64_t duration_us;                             /* DURATION */
-    const char *string;                              /* STRING (arena) */
+    const char *text;                              /* as written (arena) */
+    enum fs_metric metric;                         /* family */
+    size_t nsel;                                   /* selectors used */
+    struct fs_label_sel sel[FS_METRIC_LABELS_MAX]; /* label selectors */
+    uint32_t reached_ppm;                          /* rollout_time only */
+    const char *rollout_id;                        /* rollout_* id label */
+    enum fs_cmp op;                                /* comparison */
+    enum fs_value_kind kind;                       /* kind of value */
+    double number;                                 /* NUMBER or PERCENT */
+    uint32_t percent_ppm;                          /* PERCENT, exact */
+    int64_t duration_us;                           /* DURATION */
+    const char *string;                            /* STRING (arena) */
 };
 
 /*

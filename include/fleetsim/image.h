@@ -39,19 +39,19 @@ enum fs_image_kind { FS_IMAGE_OS = 0, FS_IMAGE_APP = 1 };
 
 /* What a signer vouches for: the fields a device checks before install. */
 struct fs_manifest {
-    uint32_t image;                   /* catalog index */
-    uint8_t kind;                     /* enum fs_image_kind */
-    uint32_t product;                 /* product index; UINT32_MAX for OS */
-    uint32_t signer;                  /* signer index */
-    uint32_t security_version;        /* anti-rollback value */
-    uint64_t length_bytes;            /* declared size */
-    uint32_t version_rank;            /* order among images of its kind */
+    uint32_t image;                    /* catalog index */
+    uint8_t kind;                      /* enum fs_image_kind */
+    uint32_t product;                  /* product index; UINT32_MAX for OS */
+    uint32_t signer;                   /* signer index */
+    uint32_t security_version;         /* anti-rollback value */
+    uint64_t length_bytes;             /* declared size */
+    uint32_t version_rank;             /* order among images of its kind */
     unsigned char hash[FS_HASH_BYTES]; /* BLAKE2b of the content */
 };
 
 struct fs_signed_manifest {
-    struct fs_manifest m;               /* the manifest */
-    unsigned char sig[FS_SIG_BYTES];    /* signer's signature over it */
+    struct fs_manifest m;            /* the manifest */
+    unsigned char sig[FS_SIG_BYTES]; /* signer's signature over it */
 };
 
 struct fs_catalog;

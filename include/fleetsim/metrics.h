@@ -35,9 +35,9 @@ enum fs_metric {
 
 /* The value kind a family holds. */
 enum fs_metric_kind {
-    FS_MK_COUNT,    /* integer counter or gauge, summed over series */
-    FS_MK_STRING,   /* one string per series (rollout_state) */
-    FS_MK_DURATION  /* microseconds, INT64_MAX for "never" (rollout_time) */
+    FS_MK_COUNT,   /* integer counter or gauge, summed over series */
+    FS_MK_STRING,  /* one string per series (rollout_state) */
+    FS_MK_DURATION /* microseconds, INT64_MAX for "never" (rollout_time) */
 };
 
 /* Name of family f ("devices"), or NULL for an invalid f. */
@@ -125,8 +125,7 @@ void fs_metrics_visit(const struct fs_metrics *m, fs_metrics_visit_fn *fn,
 /* Family, label values (one per label key) and count of series idx. */
 void fs_metrics_series_info(const struct fs_metrics *m, uint32_t idx,
                             enum fs_metric *out_family,
-                            const char *const **out_values,
-                            int64_t *out_count);
+                            const char *const **out_values, int64_t *out_count);
 
 bool fs_metrics_check(const struct fs_metrics *m);
 

@@ -36,24 +36,24 @@
 #include "fleetsim/image.h"
 
 #define FS_NONCE_BYTES 16
-#define FS_NO_IMAGE UINT32_MAX     /* "no image in this slot" */
-#define FS_APPS_MAX 3              /* hl, rt0, rt1 */
-#define FS_REPORTS_PER_MSG 8       /* aggregated report entries per upload */
-#define FS_EVIDENCE_BYTES 192      /* canonical encoding upper bound */
-#define FS_CERT_BYTES 64           /* canonical encoding upper bound */
-#define FS_PART_NONE 0xFFu         /* telemetry from a device with no wear part */
-#define FS_RECORDS_PER_MSG 4       /* update records per METADATA message */
-#define FS_UPDATES_PER_MSG 4       /* update outcomes per EVIDENCE message */
-#define FS_CHUNK_FLIPS_MAX 2       /* bits an attacker may flip in a chunk */
-#define FS_RECORD_BYTES 192        /* canonical encoding upper bound */
+#define FS_NO_IMAGE UINT32_MAX /* "no image in this slot" */
+#define FS_APPS_MAX 3          /* hl, rt0, rt1 */
+#define FS_REPORTS_PER_MSG 8   /* aggregated report entries per upload */
+#define FS_EVIDENCE_BYTES 192  /* canonical encoding upper bound */
+#define FS_CERT_BYTES 64       /* canonical encoding upper bound */
+#define FS_PART_NONE 0xFFu     /* telemetry from a device with no wear part */
+#define FS_RECORDS_PER_MSG 4   /* update records per METADATA message */
+#define FS_UPDATES_PER_MSG 4   /* update outcomes per EVIDENCE message */
+#define FS_CHUNK_FLIPS_MAX 2   /* bits an attacker may flip in a chunk */
+#define FS_RECORD_BYTES 192    /* canonical encoding upper bound */
 
 enum fs_msg_kind {
     FS_MSG_HELLO = 1,
     FS_MSG_CHALLENGE,
-    FS_MSG_REFUSED,     /* rate limited or service down: retry later */
+    FS_MSG_REFUSED, /* rate limited or service down: retry later */
     FS_MSG_EVIDENCE,
     FS_MSG_CERT,
-    FS_MSG_REJECTED,    /* attestation failed; reason in u.rejected */
+    FS_MSG_REJECTED, /* attestation failed; reason in u.rejected */
     FS_MSG_TELEMETRY,
     FS_MSG_METADATA,     /* signed update records for this device */
     FS_MSG_DOWNLOAD_REQ, /* send image bytes from offset */
@@ -98,22 +98,22 @@ enum fs_update_reason {
  * by the update-service key, so identical records verify from the memo.
  */
 struct fs_update_record {
-    uint32_t deployment;                 /* deploy action index */
-    uint32_t product;                    /* binding: product index */
-    uint32_t group;                      /* binding: group index */
-    uint64_t version;                    /* metadata version, increasing */
-    int64_t expires_us;                  /* not valid after this time */
-    struct fs_manifest target;           /* the image it points at */
-    unsigned char sig[FS_SIG_BYTES];     /* update-service signature */
+    uint32_t deployment;             /* deploy action index */
+    uint32_t product;                /* binding: product index */
+    uint32_t group;                  /* binding: group index */
+    uint64_t version;                /* metadata version, increasing */
+    int64_t expires_us;              /* not valid after this time */
+    struct fs_manifest target;       /* the image it points at */
+    unsigned char sig[FS_SIG_BYTES]; /* update-service signature */
 };
 
 /* An update outcome a device reports at check-in. */
 struct fs_update_report {
-    uint32_t image;       /* image index */
-    uint32_t deployment;  /* deploy action index, or UINT32_MAX */
-    uint8_t result;       /* enum fs_update_result */
-    uint8_t reason;       /* enum fs_update_reason */
-    int64_t at_us;        /* when it happened on the device */
+    uint32_t image;      /* image index */
+    uint32_t deployment; /* deploy action index, or UINT32_MAX */
+    uint8_t result;      /* enum fs_update_result */
+    uint8_t reason;      /* enum fs_update_reason */
+    int64_t at_us;       /* when it happened on the device */
 };
 
 /* Error-report kinds, in scenario-format.md order. */
@@ -154,69 +154,69 @@ struct fs_evidence {
 
 /* A device certificate issued by the service CA. */
 struct fs_cert {
-    uint32_t device;                        /* subject */
-    unsigned char pk[FS_KEY_PUB_BYTES];     /* subject key */
-    int64_t not_after_us;                   /* expiry, simulated time */
-    uint64_t serial;                        /* issue order */
-    unsigned char sig[FS_SIG_BYTES];        /* CA signature */
+    uint32_t device;                    /* subject */
+    unsigned char pk[FS_KEY_PUB_BYTES]; /* subject key */
+    int64_t not_after_us;               /* expiry, simulated time */
+    uint64_t serial;                    /* issue order */
+    unsigned char sig[FS_SIG_BYTES];    /* CA signature */
 };
 
 /* One aggregated error-report entry. */
 struct fs_report_entry {
-    uint8_t kind;        /* enum fs_report_kind */
-    uint32_t image;      /* image index, or FS_NO_IMAGE */
-    uint32_t count;      /* events aggregated */
-    int64_t first_us;    /* first event time */
-    int64_t last_us;     /* last event time */
+    uint8_t kind;     /* enum fs_report_kind */
+    uint32_t image;   /* image index, or FS_NO_IMAGE */
+    uint32_t count;   /* events aggregated */
+    int64_t first_us; /* first event time */
+    int64_t last_us;  /* last event time */
 };
 
 struct fs_msg {
-    struct fs_msg *next_free;   /* pool link while free */
-    uint8_t kind;               /* enum fs_msg_kind */
-    uint32_t device;            /* the device the exchange belongs to */
-    bool forged;                /* built by an attacker (for accounting only;
-                                   never consulted by checks) */
+    struct fs_msg *next_free; /* pool link while free */
+    uint8_t kind;             /* enum fs_msg_kind */
+    uint32_t device;          /* the device the exchange belongs to */
+    bool forged;              /* built by an attacker (for accounting only;
+                                 never consulted by checks) */
     union {
-        unsigned char nonce[FS_NONCE_BYTES];       /* CHALLENGE */
+        unsigned char nonce[FS_NONCE_BYTES]; /* CHALLENGE */
         struct {
-            struct fs_evidence ev;                 /* EVIDENCE */
-            uint8_t nreports;                      /* entries used */
+            struct fs_evidence ev; /* EVIDENCE */
+            uint8_t nreports;      /* entries used */
             struct fs_report_entry reports[FS_REPORTS_PER_MSG];
-            uint8_t nupdates;                      /* entries used */
+            uint8_t nupdates; /* entries used */
             struct fs_update_report updates[FS_UPDATES_PER_MSG];
         } evidence;
         struct {
-            uint8_t nrecords;                      /* METADATA */
+            uint8_t nrecords; /* METADATA */
             struct fs_update_record records[FS_RECORDS_PER_MSG];
             /* the image manifests the records point at, as the vendor
                signed them (or as an attacker forged them) */
             struct fs_signed_manifest images[FS_RECORDS_PER_MSG];
-            uint64_t revoked_signers;              /* bit per signer index */
+            uint64_t revoked_signers; /* bit per signer index */
         } metadata;
         struct {
-            uint32_t image;                        /* DOWNLOAD_REQ */
-            uint32_t deployment;                   /* which offer */
-            uint64_t offset;                       /* first byte wanted */
-            uint64_t link_bps;                     /* device bandwidth */
+            uint32_t image;      /* DOWNLOAD_REQ */
+            uint32_t deployment; /* which offer */
+            uint64_t offset;     /* first byte wanted */
+            uint64_t link_bps;   /* device bandwidth */
         } download;
         struct {
-            uint32_t image;                        /* CHUNK */
-            uint64_t offset;                       /* first byte */
-            uint32_t len;                          /* bytes */
-            uint8_t nflips;                        /* bits flipped in flight */
-            uint64_t flips[FS_CHUNK_FLIPS_MAX];    /* absolute bit offsets */
+            uint32_t image;                     /* CHUNK */
+            uint64_t offset;                    /* first byte */
+            uint32_t len;                       /* bytes */
+            uint8_t nflips;                     /* bits flipped in flight */
+            uint64_t flips[FS_CHUNK_FLIPS_MAX]; /* absolute bit offsets */
         } chunk;
         struct {
-            uint32_t image;                        /* DOWNLOAD_END */
-            bool completed;                        /* false: abandoned */
+            uint32_t image; /* DOWNLOAD_END */
+            bool completed; /* false: abandoned */
         } end;
-        struct fs_cert cert;                       /* CERT */
-        uint8_t rejected;                          /* enum fs_attest_reason */
+        struct fs_cert cert; /* CERT */
+        uint8_t rejected;    /* enum fs_attest_reason */
         struct {
-            struct fs_cert cert;                   /* presented certificate */
-            uint32_t app_image;                    /* sending app */
-            int32_t value_milli;                   /* sensor value x 1000 */
-            uint8_t part;                          /* wear part index */
+            struct fs_cert cert; /* presented certificate */
+            uint32_t app_image;  /* sending app */
+            int32_t value_milli; /* sensor value x 1000 */
+            uint8_t part;        /* wear part index */
         } telemetry;
     } u;
 };
@@ -233,12 +233,12 @@ size_t fs_cert_encode(const struct fs_cert *c,
                       unsigned char out[FS_CERT_BYTES]);
 
 struct fs_msgpool {
-    struct fs_msg *free;     /* free list */
-    void **chunks;           /* allocated chunks */
-    size_t nchunks;          /* used */
-    size_t cap_chunks;       /* allocated */
-    size_t live;             /* messages handed out */
-    size_t peak;             /* most handed out at once */
+    struct fs_msg *free; /* free list */
+    void **chunks;       /* allocated chunks */
+    size_t nchunks;      /* used */
+    size_t cap_chunks;   /* allocated */
+    size_t live;         /* messages handed out */
+    size_t peak;         /* most handed out at once */
 };
 
 void fs_msgpool_init(struct fs_msgpool *p);

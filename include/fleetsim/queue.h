@@ -19,10 +19,10 @@
 struct fs_sim;
 
 struct fs_event {
-    int64_t at_us;                     /* firing time, microseconds */
-    uint64_t seq;                      /* scheduling order; also the id */
+    int64_t at_us;                       /* firing time, microseconds */
+    uint64_t seq;                        /* scheduling order; also the id */
     void (*fn)(struct fs_sim *, void *); /* handler */
-    void *arg;                         /* payload: pointer or device index */
+    void *arg;                           /* payload: pointer or device index */
 };
 
 /* True when a fires before b: earlier time, then earlier seq. */

@@ -42,7 +42,8 @@ uint64_t fs_rng_below(struct fs_rng *r, uint64_t bound);
 /* Uniform double in [0, 1) with 53 random bits. */
 double fs_rng_unit(struct fs_rng *r);
 
-/* Exponential draw with the given mean, rounded to whole microseconds (>= 1). */
+/* Exponential draw with the given mean, rounded to whole microseconds (>= 1).
+ */
 int64_t fs_rng_exp_us(struct fs_rng *r, double mean_us);
 
 /* Fill buf with len deterministic bytes (for key seeds). */

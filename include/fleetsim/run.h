@@ -26,23 +26,23 @@ struct fs_metrics;
 struct fs_run;
 
 struct fs_run_opts {
-    bool seed_set;        /* true: seed overrides the scenario's */
-    uint64_t seed;        /* --seed */
-    unsigned threads;     /* --threads: crypto worker threads, 0 = default */
+    bool seed_set;          /* true: seed overrides the scenario's */
+    uint64_t seed;          /* --seed */
+    unsigned threads;       /* --threads: crypto worker threads, 0 = default */
     const char *trace_path; /* write a zstd trace here, or NULL */
-    bool check;           /* run integrity checks after every event */
+    bool check;             /* run integrity checks after every event */
     /* Benchmarks only: a clock that times the run's crypto (crypto.h). */
     uint64_t (*crypto_clock)(void);
 };
 
 /* Outcome of one expectation. */
 struct fs_run_result {
-    const char *text;  /* the expression as written */
-    int64_t at_us;     /* when checked; -1 = end of run */
-    int line;          /* source line of the expectation */
-    bool checked;      /* false when the run stopped before its time */
-    bool held;         /* verdict */
-    char seen[96];     /* value seen, as text */
+    const char *text; /* the expression as written */
+    int64_t at_us;    /* when checked; -1 = end of run */
+    int line;         /* source line of the expectation */
+    bool checked;     /* false when the run stopped before its time */
+    bool held;        /* verdict */
+    char seen[96];    /* value seen, as text */
 };
 
 /*
@@ -102,9 +102,9 @@ size_t fs_run_failures(const struct fs_run *r);
  * which sample, which series (fs_metrics_series_info) and its value.
  */
 struct fs_run_sample {
-    uint32_t sample;   /* index into the times array */
-    uint32_t series;   /* metrics series index */
-    int64_t value;     /* its count then */
+    uint32_t sample; /* index into the times array */
+    uint32_t series; /* metrics series index */
+    int64_t value;   /* its count then */
 };
 void fs_run_samples(const struct fs_run *r, const int64_t **out_times,
                     size_t *out_ntimes, const struct fs_run_sample **out,

@@ -109,54 +109,54 @@ enum fs_cert_result {
 struct fs_svc;
 
 struct fs_svc_env {
-    struct fs_sim *sim;          /* engine: time and canonical record */
-    const struct fs_scn *scn;    /* scenario (borrowed, outlives the svc) */
-    struct fs_catalog *catalog;  /* signed images (borrowed) */
-    struct fs_metrics *metrics;  /* metric registry (borrowed) */
-    struct fs_msgpool *pool;     /* message pool (borrowed) */
+    struct fs_sim *sim;         /* engine: time and canonical record */
+    const struct fs_scn *scn;   /* scenario (borrowed, outlives the svc) */
+    struct fs_catalog *catalog; /* signed images (borrowed) */
+    struct fs_metrics *metrics; /* metric registry (borrowed) */
+    struct fs_msgpool *pool;    /* message pool (borrowed) */
     /* service -> device: the runner delivers m to device m->device after
        that device's latency plus delay_us (transfer time); ownership of
        m passes to the runner. */
     void (*send)(void *ctx, struct fs_msg *m, int64_t delay_us);
-    void *ctx;                   /* first argument of send */
+    void *ctx; /* first argument of send */
 };
 
 /* Counters of the service's own decisions, for tests and reports. */
 struct fs_svc_stats {
-    uint64_t hellos;              /* HELLOs received */
-    uint64_t challenges;          /* nonces issued */
-    uint64_t refused;             /* HELLOs refused by the rate limit */
-    uint64_t answers_queued;      /* work answers that waited in the backlog */
+    uint64_t hellos;               /* HELLOs received */
+    uint64_t challenges;           /* nonces issued */
+    uint64_t refused;              /* HELLOs refused by the rate limit */
+    uint64_t answers_queued;       /* work answers that waited in the backlog */
     uint64_t attest[FS_ATT_COUNT]; /* verdicts by reason (FS_ATT_OK = pass) */
-    uint64_t certs_issued;        /* certificates signed */
-    uint64_t reports;             /* report events taken in (sum of counts) */
+    uint64_t certs_issued;         /* certificates signed */
+    uint64_t reports;              /* report events taken in (sum of counts) */
     uint64_t telemetry[FS_CERT_COUNT]; /* telemetry by cert check result */
-    uint64_t tickets;             /* tickets raised */
-    uint64_t metadata;            /* METADATA messages sent */
-    uint64_t offers;              /* records offered (sum over messages) */
-    uint64_t records_signed;      /* update records signed */
-    uint64_t downloads_started;   /* sessions started */
-    uint64_t downloads_queued;    /* requests put in the queue */
-    uint64_t downloads_ended;     /* sessions ended by DOWNLOAD_END */
-    uint64_t downloads_timed_out; /* sessions dropped for no progress */
-    uint64_t chunks;              /* CHUNK messages sent */
-    uint64_t chunk_bytes;         /* bytes in them */
+    uint64_t tickets;                  /* tickets raised */
+    uint64_t metadata;                 /* METADATA messages sent */
+    uint64_t offers;                   /* records offered (sum over messages) */
+    uint64_t records_signed;           /* update records signed */
+    uint64_t downloads_started;        /* sessions started */
+    uint64_t downloads_queued;         /* requests put in the queue */
+    uint64_t downloads_ended;          /* sessions ended by DOWNLOAD_END */
+    uint64_t downloads_timed_out;      /* sessions dropped for no progress */
+    uint64_t chunks;                   /* CHUNK messages sent */
+    uint64_t chunk_bytes;              /* bytes in them */
 };
 
 /* A deployment as the service sees it (fs_svc_deploy_info). */
 struct fs_svc_deploy_info {
-    uint32_t index;               /* deployment index (records) */
-    const char *state;            /* rollout_state value */
-    uint32_t wave;                /* waves opened (rollout_wave) */
-    uint32_t nwaves;              /* waves of the deploy */
-    const uint32_t *bound;        /* cumulative rank bound per wave */
-    uint32_t targets;             /* target devices */
-    uint32_t offered;             /* targets offered so far */
-    uint32_t confirmed;           /* targets confirmed (or already on it) */
-    uint32_t errors;              /* offered targets that sent errors */
-    uint32_t failures;            /* offered targets failed/rolled back */
-    int64_t start_us;             /* start time, -1 while pending */
-    const int64_t *opened_us;     /* per wave: when it opened, or -1 */
+    uint32_t index;                 /* deployment index (records) */
+    const char *state;              /* rollout_state value */
+    uint32_t wave;                  /* waves opened (rollout_wave) */
+    uint32_t nwaves;                /* waves of the deploy */
+    const uint32_t *bound;          /* cumulative rank bound per wave */
+    uint32_t targets;               /* target devices */
+    uint32_t offered;               /* targets offered so far */
+    uint32_t confirmed;             /* targets confirmed (or already on it) */
+    uint32_t errors;                /* offered targets that sent errors */
+    uint32_t failures;              /* offered targets failed/rolled back */
+    int64_t start_us;               /* start time, -1 while pending */
+    const int64_t *opened_us;       /* per wave: when it opened, or -1 */
     const uint32_t *wave_confirmed; /* per wave: targets confirmed */
 };
 
@@ -225,8 +225,7 @@ int fs_svc_rollout_time(void *svc, const char *id, uint32_t share_ppm,
 uint32_t fs_svc_downloads_active(const struct fs_svc *s);
 uint32_t fs_svc_downloads_queued(const struct fs_svc *s);
 
-void fs_svc_set_service(struct fs_svc *s,
-                        const struct fs_scn_service *changes);
+void fs_svc_set_service(struct fs_svc *s, const struct fs_scn_service *changes);
 
 /*
  * Create and fill the service tables in the open database db inside one
@@ -315,9 +314,9 @@ bool fs_svc_drift_step(int32_t *ewma_milli, uint16_t *samples,
 
 /* Totals of taken-in error reports of one (image, kind). */
 struct fs_errrep_total {
-    uint64_t count;    /* events */
-    int64_t first_us;  /* earliest event time, or -1 when none */
-    int64_t last_us;   /* latest event time, or -1 when none */
+    uint64_t count;   /* events */
+    int64_t first_us; /* earliest event time, or -1 when none */
+    int64_t last_us;  /* latest event time, or -1 when none */
 };
 
 /*
@@ -358,9 +357,9 @@ uint64_t fs_svc_answers_per_s(const struct fs_svc *s);
 
 /* A FIFO backlog of work answers (the service embeds one). */
 struct fs_svc_load {
-    int64_t second;     /* simulated second being filled, -1 at start */
-    uint64_t used;      /* answers placed in that second */
-    uint64_t per_s;     /* capacity, answers per second */
+    int64_t second; /* simulated second being filled, -1 at start */
+    uint64_t used;  /* answers placed in that second */
+    uint64_t per_s; /* capacity, answers per second */
 };
 
 /* Start an empty backlog at s's capacity. */
@@ -375,7 +374,8 @@ int64_t fs_svc_load_wait_us(struct fs_svc_load *ld, int64_t at_us);
 /* Work answers placed in s's backlog wait this long if produced now. */
 int64_t fs_svc_backlog_us(const struct fs_svc *s);
 
-/* ---- attack hooks (service/attack_hooks.c; used by sim/attack/attack*.c only) - */
+/* ---- attack hooks (service/attack_hooks.c; used by sim/attack/attack*.c only)
+ * - */
 
 /*
  * Take m as fs_svc_receive does, but from a sender outside the fleet: the

@@ -36,8 +36,13 @@ int fs_sim_create(uint64_t seed, size_t pending_hint, struct fs_sim **out);
 void fs_sim_destroy(struct fs_sim *sim);
 
 /* Owners of the engine's context slots (libuv's loop->data, per layer). */
-enum fs_sim_ctx { FS_CTX_RUN = 0, FS_CTX_FLEET, FS_CTX_SVC, FS_CTX_ATTACK,
-                  FS_CTX_COUNT };
+enum fs_sim_ctx {
+    FS_CTX_RUN = 0,
+    FS_CTX_FLEET,
+    FS_CTX_SVC,
+    FS_CTX_ATTACK,
+    FS_CTX_COUNT
+};
 
 /* Attach ptr to slot, so handlers whose arg is a bare index find it. */
 void fs_sim_set_ctx(struct fs_sim *sim, enum fs_sim_ctx slot, void *ptr);

@@ -15,9 +15,9 @@
 
 /* A share: either a percentage of some whole or a plain count. */
 struct fs_share {
-    bool is_percent;        /* true: ppm is meaningful; false: count is */
-    uint32_t ppm;           /* parts per million of the whole (100% = 1e6) */
-    uint64_t count;         /* a plain number of items */
+    bool is_percent; /* true: ppm is meaningful; false: count is */
+    uint32_t ppm;    /* parts per million of the whole (100% = 1e6) */
+    uint64_t count;  /* a plain number of items */
 };
 
 /* A rate: mean events per unit of time. */

@@ -6,12 +6,12 @@
  * (the action's FS_RNG_ATTACK stream), the attacks{kind, outcome} series
  * and their totals, and routing each fired action and each message on the
  * network path to the module that carries that attack out
- * (sim/attack/attack_attest.c, sim/attack/attack_local.c, sim/attack/attack_flood.c).
- * Invariants: targets are drawn at create, uniformly without replacement
- * among the devices the targets mapping matches, and kept sorted by id;
- * an attempt counts attempted once and ends blocked or succeeded at most
- * once, decided by what the model's own checks did (never by its kind);
- * every message the hooks take is forwarded, held or returned to the
+ * (sim/attack/attack_attest.c, sim/attack/attack_local.c,
+ * sim/attack/attack_flood.c). Invariants: targets are drawn at create,
+ * uniformly without replacement among the devices the targets mapping matches,
+ * and kept sorted by id; an attempt counts attempted once and ends blocked or
+ * succeeded at most once, decided by what the model's own checks did (never by
+ * its kind); every message the hooks take is forwarded, held or returned to the
  * pool exactly once.
  * Does not: turn defences on or off, change what devices and the service
  * check, or read any clock but the engine's.
@@ -63,8 +63,8 @@ atk_end(struct fs_attack *a, unsigned kind, uint32_t device, bool succeeded)
         t->blocked++;
     fs_metrics_add(a->env.metrics, atk_series(a, kind, succeeded ? 2 : 1), 1);
     fs_sim_record(a->env.sim,
-                  succeeded ? FS_REC_ATK_SUCCEEDED : FS_REC_ATK_BLOCKED,
-                  device, (int64_t)kind);
+                  succeeded ? FS_REC_ATK_SUCCEEDED : FS_REC_ATK_BLOCKED, device,
+                  (int64_t)kind);
 }
 
 /* The target of ac on device, or NULL (binary search). */
@@ -176,37 +176,33 @@ setup_action(struct fs_attack *a, uint32_t i)
     ac->is_fault = act->kind == FS_ACT_FAULT;
     ac->kind = ac->is_fault ? (unsigned)act->u.fault.kind
                             : (unsigned)act->u.attack.kind;
-    fs_rng_seed(&ac->rng, fs_sim_seed(a->env.sim),
-                UINT32_MAX - act->file_index, FS_RNG_ATTACK);
+    fs_rng_seed(&ac->rng, fs_sim_seed(a->env.sim), UINT32_MAX - act->file_index,
+                FS_RNG_ATTACK);
     const struct fs_scn_targets *tg =
         ac->is_fault ? &act->u.fault.targets : &act->u.attack.targets;
     if (tg->given)
         select_targets(a, ac, tg);
     if (!ac->is_fault && ac->kind == FS_ATK_REPLAY_ATTESTATION) {
-        ac->rec = fs_xcalloc(ac->ntargets ? ac->ntargets : 1,
-                             sizeof(*ac->rec));
+        ac->rec = fs_xcalloc(ac->ntargets ? ac->ntargets : 1, sizeof(*ac->rec));
         a->watch[a->nwatch++] = i;
     }
     if (!ac->is_fault && ac->kind == FS_ATK_CHECKIN_FLOOD) {
         uint32_t ndevs = fs_fleet_count(a->env.fleet);
         ac->flood = fs_xcalloc(1, sizeof(*ac->flood));
-        ac->flood->pending_us =
-            fs_xcalloc(ndevs ? ndevs : 1, sizeof(int64_t));
+        ac->flood->pending_us = fs_xcalloc(ndevs ? ndevs : 1, sizeof(int64_t));
         for (uint32_t d = 0; d < ndevs; d++)
             ac->flood->pending_us[d] = -1;
         a->floods[a->nfloods++] = i;
     }
     if (!ac->is_fault && atk_is_update_kind(ac->kind)) {
-        ac->upd = fs_xcalloc(ac->ntargets ? ac->ntargets : 1,
-                             sizeof(*ac->upd));
+        ac->upd = fs_xcalloc(ac->ntargets ? ac->ntargets : 1, sizeof(*ac->upd));
         a->upds[a->nupds++] = i;
         if (ac->kind == FS_ATK_MIX_AND_MATCH)
             a->capture = true;
     }
     if (ac->is_fault && ac->kind == FS_FAULT_NETWORK_OUTAGE &&
         a->offline_holds == NULL)
-        a->offline_holds =
-            fs_xcalloc(fs_fleet_count(a->env.fleet) + 1u, 1);
+        a->offline_holds = fs_xcalloc(fs_fleet_count(a->env.fleet) + 1u, 1);
 }
 
 int

@@ -228,8 +228,7 @@ atk_attest_answer(struct fs_attack *a, struct fs_msg *m)
     if (m->kind == FS_MSG_REFUSED) {
         retry_later(t);
     } else {
-        bool got_cert =
-            m->kind == FS_MSG_CERT && m->u.cert.device == t->device;
+        bool got_cert = m->kind == FS_MSG_CERT && m->u.cert.device == t->device;
         t->phase = ATK_DONE;
         if (got_cert)
             fs_fleet_set_compromised(a->env.fleet, t->device, true);

@@ -50,8 +50,8 @@ flood_judge(struct fs_sim *sim, void *arg)
         fl->pending_us[d] = -1;
     }
     uint64_t total = fl->served + fl->denied;
-    bool denied = total > 0 &&
-                  fl->denied * 1000000u > total * FS_ATK_FLOOD_DENIED_PPM;
+    bool denied =
+        total > 0 && fl->denied * 1000000u > total * FS_ATK_FLOOD_DENIED_PPM;
     atk_end(ac->a, ac->kind, FS_ATK_NO_DEVICE, denied);
 }
 
@@ -62,8 +62,8 @@ flood_batch(struct atk_action *ac)
     struct fs_attack *a = ac->a;
     struct atk_flood *fl = ac->flood;
     uint32_t ndevs = fs_fleet_count(a->env.fleet);
-    double want = ac->act->u.attack.rate_per_us * (double)ATK_FLOOD_TICK_US +
-                  fl->carry;
+    double want =
+        ac->act->u.attack.rate_per_us * (double)ATK_FLOOD_TICK_US + fl->carry;
     uint64_t n = (uint64_t)want;
     fl->carry = want - (double)n;
     for (uint64_t i = 0; i < n; i++) {

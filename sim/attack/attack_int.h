@@ -42,17 +42,17 @@
 
 /* Where one target's attempt stands. */
 enum atk_phase {
-    ATK_IDLE = 0,        /* not attempted yet */
-    ATK_WAIT_RECORD,     /* replay: fired, waiting for evidence to copy */
-    ATK_WAIT_CHALLENGE,  /* our HELLO is out */
-    ATK_WAIT_ANSWER,     /* our EVIDENCE is out */
-    ATK_WAIT_BOOT,       /* malicious_flash: watching the reboot */
-    ATK_ACTIVE,          /* a fault holds this target (network outage) */
-    ATK_DONE,            /* ended */
-    ATK_WAIT_CHECKIN,    /* update path: fired, waiting for a check-in */
-    ATK_WAIT_META,       /* update path: CERT seen, METADATA may follow */
-    ATK_HOLD,            /* freeze: withholding metadata until it expires */
-    ATK_DELIVER          /* update path: the attacker's offer is out */
+    ATK_IDLE = 0,       /* not attempted yet */
+    ATK_WAIT_RECORD,    /* replay: fired, waiting for evidence to copy */
+    ATK_WAIT_CHALLENGE, /* our HELLO is out */
+    ATK_WAIT_ANSWER,    /* our EVIDENCE is out */
+    ATK_WAIT_BOOT,      /* malicious_flash: watching the reboot */
+    ATK_ACTIVE,         /* a fault holds this target (network outage) */
+    ATK_DONE,           /* ended */
+    ATK_WAIT_CHECKIN,   /* update path: fired, waiting for a check-in */
+    ATK_WAIT_META,      /* update path: CERT seen, METADATA may follow */
+    ATK_HOLD,           /* freeze: withholding metadata until it expires */
+    ATK_DELIVER         /* update path: the attacker's offer is out */
 };
 
 /* Update path: slow_retrieval sends this much every ATK_TRICKLE_US. */
@@ -65,90 +65,90 @@ enum atk_phase {
 
 /* Update path: what the attacker delivers to one target. */
 struct atk_upd {
-    struct fs_update_record rec;     /* freeze: withheld; leaked: obtained */
-    struct fs_signed_manifest sm;    /* the manifest that goes with rec */
-    struct fs_msg *held;             /* slow_retrieval: chunk being trickled */
-    uint32_t image;                  /* image of the manifest delivered */
-    uint32_t rec_image;              /* image the delivered record names */
-    uint64_t length;                 /* declared length of image */
-    int64_t start_us;                /* slow_retrieval: trickle began */
-    bool have;                       /* rec and sm hold something */
-    bool revoked_seen;               /* leaked_key: told the key is revoked */
-    bool flipped;                    /* tamper_in_transit: bits flipped */
-    bool trickle;                    /* slow_retrieval: still trickling */
+    struct fs_update_record rec;  /* freeze: withheld; leaked: obtained */
+    struct fs_signed_manifest sm; /* the manifest that goes with rec */
+    struct fs_msg *held;          /* slow_retrieval: chunk being trickled */
+    uint32_t image;               /* image of the manifest delivered */
+    uint32_t rec_image;           /* image the delivered record names */
+    uint64_t length;              /* declared length of image */
+    int64_t start_us;             /* slow_retrieval: trickle began */
+    bool have;                    /* rec and sm hold something */
+    bool revoked_seen;            /* leaked_key: told the key is revoked */
+    bool flipped;                 /* tamper_in_transit: bits flipped */
+    bool trickle;                 /* slow_retrieval: still trickling */
 };
 
 /* A genuine record seen on the path (mix_and_match). */
 struct atk_cap {
-    struct fs_update_record rec;     /* as the service signed it */
-    struct fs_signed_manifest sm;    /* the manifest it went with */
+    struct fs_update_record rec;  /* as the service signed it */
+    struct fs_signed_manifest sm; /* the manifest it went with */
 };
 
 struct atk_action;
 
 /* One device an action aims at. */
 struct atk_target {
-    struct atk_action *act;   /* owning action */
-    uint32_t device;          /* device id */
-    uint32_t index;           /* position in act->targets */
-    uint8_t phase;            /* enum atk_phase */
-    uint8_t tries;            /* exchanges started (replay, clone) */
-    uint8_t slot_ab;          /* malicious_flash: slot written (0 A, 1 B) */
-    bool have_rec;            /* replay: rec holds copied evidence */
-    uint32_t image;           /* malicious_flash: image in that slot */
-    uint32_t polls;           /* malicious_flash: reboot polls made */
-    uint64_t t_timer;         /* pending event id, 0 when none */
+    struct atk_action *act; /* owning action */
+    uint32_t device;        /* device id */
+    uint32_t index;         /* position in act->targets */
+    uint8_t phase;          /* enum atk_phase */
+    uint8_t tries;          /* exchanges started (replay, clone) */
+    uint8_t slot_ab;        /* malicious_flash: slot written (0 A, 1 B) */
+    bool have_rec;          /* replay: rec holds copied evidence */
+    uint32_t image;         /* malicious_flash: image in that slot */
+    uint32_t polls;         /* malicious_flash: reboot polls made */
+    uint64_t t_timer;       /* pending event id, 0 when none */
 };
 
 /* State of a checkin_flood action. */
 struct atk_flood {
-    int64_t end_us;           /* flood stops at this time */
-    double carry;             /* fractional HELLOs owed to the next tick */
-    uint32_t next_id;         /* next bogus device id */
-    uint64_t sent;            /* bogus HELLOs sent */
-    uint64_t checkins;        /* genuine HELLOs that reached the service */
-    uint64_t served;          /* ... answered within the answer timeout */
-    uint64_t denied;          /* ... not answered in time */
-    int64_t *pending_us;      /* per device: HELLO arrival, -1 none */
-    uint64_t t_tick;          /* pending tick event id */
+    int64_t end_us;      /* flood stops at this time */
+    double carry;        /* fractional HELLOs owed to the next tick */
+    uint32_t next_id;    /* next bogus device id */
+    uint64_t sent;       /* bogus HELLOs sent */
+    uint64_t checkins;   /* genuine HELLOs that reached the service */
+    uint64_t served;     /* ... answered within the answer timeout */
+    uint64_t denied;     /* ... not answered in time */
+    int64_t *pending_us; /* per device: HELLO arrival, -1 none */
+    uint64_t t_tick;     /* pending tick event id */
 };
 
 /* One attack or fault action of the timeline. */
 struct atk_action {
-    struct fs_attack *a;                 /* the attacker */
-    const struct fs_scn_action *act;     /* the scenario's action */
-    bool is_fault;                       /* fault, not attack */
-    unsigned kind;                       /* attack or fault kind */
-    bool fired;                          /* its time has come */
-    bool ended;                          /* outage over / flood judged */
-    struct fs_rng rng;                   /* action stream (FS_RNG_ATTACK) */
-    uint32_t ntargets;                   /* entries of targets */
-    struct atk_target *targets;          /* sorted by device id */
-    struct fs_evidence *rec;             /* replay: per target, or NULL */
-    struct atk_flood *flood;             /* checkin_flood, or NULL */
-    struct atk_upd *upd;                 /* update path: per target */
-    uint64_t t_end;                      /* outage end event id */
+    struct fs_attack *a;             /* the attacker */
+    const struct fs_scn_action *act; /* the scenario's action */
+    bool is_fault;                   /* fault, not attack */
+    unsigned kind;                   /* attack or fault kind */
+    bool fired;                      /* its time has come */
+    bool ended;                      /* outage over / flood judged */
+    struct fs_rng rng;               /* action stream (FS_RNG_ATTACK) */
+    uint32_t ntargets;               /* entries of targets */
+    struct atk_target *targets;      /* sorted by device id */
+    struct fs_evidence *rec;         /* replay: per target, or NULL */
+    struct atk_flood *flood;         /* checkin_flood, or NULL */
+    struct atk_upd *upd;             /* update path: per target */
+    uint64_t t_end;                  /* outage end event id */
 };
 
 struct fs_attack {
-    struct fs_attack_env env;            /* collaborators */
-    uint32_t nacts;                      /* = scn->nactions */
-    struct atk_action *acts;             /* by scn->actions index; kind-less
-                                            entries have act == NULL */
-    uint32_t *watch;                     /* indexes of replay actions */
-    uint32_t nwatch;                     /* entries of watch */
-    uint32_t *floods;                    /* indexes of flood actions */
-    uint32_t nfloods;                    /* entries of floods */
-    uint32_t *upds;                      /* indexes of update-path actions */
-    uint32_t nupds;                      /* entries of upds */
-    bool capture;                        /* a mix_and_match wants records */
-    uint32_t ncaps;                      /* entries of caps */
-    struct atk_cap caps[ATK_CAPS_MAX];   /* genuine records seen */
-    uint8_t *offline_holds;              /* per device: outages holding it */
-    uint32_t svc_down;                   /* service outages in effect */
-    uint32_t series[FS_ATK_COUNT][3];    /* attacks{kind, outcome}, lazily */
+    struct fs_attack_env env;          /* collaborators */
+    uint32_t nacts;                    /* = scn->nactions */
+    struct atk_action *acts;           /* by scn->actions index; kind-less
+                                          entries have act == NULL */
+    uint32_t *watch;                   /* indexes of replay actions */
+    uint32_t nwatch;                   /* entries of watch */
+    uint32_t *floods;                  /* indexes of flood actions */
+    uint32_t nfloods;                  /* entries of floods */
+    uint32_t *upds;                    /* indexes of update-path actions */
+    uint32_t nupds;                    /* entries of upds */
+    bool capture;                      /* a mix_and_match wants records */
+    uint32_t ncaps;                    /* entries of caps */
+    struct atk_cap caps[ATK_CAPS_MAX]; /* genuine records seen */
+    uint8_t *offline_holds;            /* per device: outages holding it */
+    uint32_t svc_down;                 /* service outages in effect */
+    uint32_t series[FS_ATK_COUNT][3];  /* attacks{kind, outcome}, lazily */
     struct fs_attack_totals totals[FS_ATK_COUNT]; /* per kind */
-    uint64_t dropped_outage;             /* messages lost to outages */
+    uint64_t dropped_outage;                      /* messages lost to outages */
 };
 
 /* sim/attack/attack.c */

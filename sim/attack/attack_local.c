@@ -149,8 +149,8 @@ app_accesses(struct fs_attack *a, struct atk_target *t, unsigned core,
     got += fs_fw_connect(f, t->device, core, name);
     static const unsigned char grab[] = "attacker: sign this as the device";
     unsigned char sig[FS_SIG_BYTES];
-    got += fs_keystore_sign(f, t->device, FS_KS_APP, grab, sizeof(grab),
-                            sig) == 0;
+    got +=
+        fs_keystore_sign(f, t->device, FS_KS_APP, grab, sizeof(grab), sig) == 0;
     return got;
 }
 
@@ -204,8 +204,8 @@ atk_app_fire(struct atk_action *ac)
  * all of them are empty. Writes the slot's A/B index and image.
  */
 static enum fs_slot_of
-rot_pick(struct fs_attack *a, uint32_t device, bool inactive,
-         struct fs_rng *r, unsigned *out_ab, uint32_t *out_image)
+rot_pick(struct fs_attack *a, uint32_t device, bool inactive, struct fs_rng *r,
+         unsigned *out_ab, uint32_t *out_image)
 {
     struct fs_fleet *f = a->env.fleet;
     uint64_t total = 0;
@@ -245,9 +245,8 @@ atk_rot_fire(struct atk_action *ac)
         unsigned ab;
         uint32_t img;
         enum fs_slot_of what = rot_pick(a, t->device, inactive, &r, &ab, &img);
-        uint64_t bits = img == FS_NO_IMAGE
-                            ? 8
-                            : a->env.scn->images[img].size_bytes * 8;
+        uint64_t bits =
+            img == FS_NO_IMAGE ? 8 : a->env.scn->images[img].size_bytes * 8;
         (void)fs_slots_flip(f, t->device, what, ab, FS_FLIP_CONTENT,
                             fs_rng_below(&r, bits ? bits : 8));
         t->phase = ATK_DONE;

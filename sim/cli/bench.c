@@ -141,9 +141,9 @@ fs_bench_engine_print(FILE *f, const struct fs_bench_engine_result *r,
                     "\"pending\": %zu, \"wall_s\": %.6f, "
                     "\"peak_rss_bytes\": %zu, \"queue_bytes\": %zu, "
                     "\"queue\": \"%s\", \"digest\": \"%016llx\"}\n",
-                    r->events_per_s, (unsigned long long)r->events,
-                    r->pending, r->wall_s, r->peak_rss_bytes, r->queue_bytes,
-                    r->queue, (unsigned long long)r->digest);
+                    r->events_per_s, (unsigned long long)r->events, r->pending,
+                    r->wall_s, r->peak_rss_bytes, r->queue_bytes, r->queue,
+                    (unsigned long long)r->digest);
     else
         n = fprintf(f,
                     "bench engine queue=%s pending=%zu events=%llu "

@@ -1,5 +1,6 @@
 /*
- * sim/cli/bench_rollout.c - `fleetsim bench rollout`: an OS rollout to N devices.
+ * sim/cli/bench_rollout.c - `fleetsim bench rollout`: an OS rollout to N
+ * devices.
  *
  * Owns: the built-in rollout scenario, running it to its end, and the
  * measurement of its crypto floor: the time the run itself spent inside
@@ -68,7 +69,8 @@ clock_ns(void)
 
 /* Per-operation costs and the floor, from the run's own crypto time. */
 static void
-crypto_floor(struct fs_bench_rollout_result *r, const struct fs_crypto_stats *cs)
+crypto_floor(struct fs_bench_rollout_result *r,
+             const struct fs_crypto_stats *cs)
 {
     r->keygen_us = cs->keygen ? (double)cs->keygen_ns / 1e3 / cs->keygen : 0;
     r->sign_us = cs->sign ? (double)cs->sign_ns / 1e3 / cs->sign : 0;
@@ -87,8 +89,8 @@ collect(struct fs_run *run, struct fs_bench_rollout_result *r)
     r->events = fs_run_events(run);
     r->sim_days = (double)fs_run_now_us(run) / 86400e6;
     r->peak_rss_bytes = fs_mem_peak_rss_bytes();
-    r->model_bytes = fs_fleet_bytes(fs_run_fleet(run)) +
-                     fs_svc_bytes(fs_run_svc(run));
+    r->model_bytes =
+        fs_fleet_bytes(fs_run_fleet(run)) + fs_svc_bytes(fs_run_svc(run));
     r->keygen = cs->keygen;
     r->sign = cs->sign;
     r->verify = cs->verify;
@@ -110,8 +112,8 @@ fs_bench_rollout(uint64_t devices, unsigned threads,
     struct fs_diag diag;
     fs_diag_clear(&diag);
     struct fs_scn *scn;
-    if (fs_scn_load_string("bench-rollout", text, strlen(text), &scn,
-                           &diag) != 0) {
+    if (fs_scn_load_string("bench-rollout", text, strlen(text), &scn, &diag) !=
+        0) {
         fs_diag_print(&diag, stderr);
         return FS_ESCENARIO;
     }
@@ -143,8 +145,8 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
     double ev_s = r->wall_s > 0 ? (double)r->events / r->wall_s : 0;
     double days_s = r->wall_s > 0 ? r->sim_days / r->wall_s : 0;
     double per_dev = r->devices ? (double)r->peak_rss_bytes / r->devices : 0;
-    double r99 = r->rollout_99_us == INT64_MAX ? -1
-                                                : (double)r->rollout_99_us / 1e6;
+    double r99 =
+        r->rollout_99_us == INT64_MAX ? -1 : (double)r->rollout_99_us / 1e6;
     double ratio = r->crypto_floor_s > 0 ? r->wall_s / r->crypto_floor_s : 0;
     if (json) {
         fprintf(f,
@@ -160,8 +162,8 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "\"verify_us\": %.2f, \"crypto_floor_s\": %.3f, "
                 "\"wall_over_floor\": %.3f}\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
-                r->peak_rss_bytes, per_dev, r->model_bytes, r->confirmed,
-                r99, r->keygen, r->sign, r->verify, r->catalog_verify,
+                r->peak_rss_bytes, per_dev, r->model_bytes, r->confirmed, r99,
+                r->keygen, r->sign, r->verify, r->catalog_verify,
                 r->catalog_memo, r->keygen_us, r->sign_us, r->verify_us,
                 r->crypto_floor_s, ratio);
     } else {
@@ -175,17 +177,15 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "model bytes        %zu\n"
                 "confirmed          %" PRId64 "\n"
                 "time to 99%%        %.0f s simulated (-1 = not reached)\n"
-                "crypto             keygen %" PRIu64 " x %.1f us, sign %"
-                PRIu64 " x %.1f us, verify %" PRIu64 " x %.1f us\n"
-                "vendor sig checks  %" PRIu64 " done, %" PRIu64
-                " from memo\n"
+                "crypto             keygen %" PRIu64 " x %.1f us, sign %" PRIu64
+                " x %.1f us, verify %" PRIu64 " x %.1f us\n"
+                "vendor sig checks  %" PRIu64 " done, %" PRIu64 " from memo\n"
                 "crypto floor       %.2f s (wall / floor = %.2f)\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
-                (double)r->peak_rss_bytes / 1048576.0, per_dev,
-                r->model_bytes, r->confirmed, r99, r->keygen, r->keygen_us,
-                r->sign, r->sign_us, r->verify, r->verify_us,
-                r->catalog_verify, r->catalog_memo, r->crypto_floor_s,
-                ratio);
+                (double)r->peak_rss_bytes / 1048576.0, per_dev, r->model_bytes,
+                r->confirmed, r99, r->keygen, r->keygen_us, r->sign, r->sign_us,
+                r->verify, r->verify_us, r->catalog_verify, r->catalog_memo,
+                r->crypto_floor_s, ratio);
     }
     return ferror(f) ? FS_EIO : 0;
 }

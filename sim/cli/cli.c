@@ -1,5 +1,6 @@
 /*
- * sim/cli/cli.c - option parsing, file collection and run summaries for the CLI.
+ * sim/cli/cli.c - option parsing, file collection and run summaries for the
+ * CLI.
  *
  * Owns: what each command accepts and how its errors read.
  * Invariants: on a usage error nothing has been created or written.
@@ -65,10 +66,8 @@ parse_run_opt(int argc, char **argv, int *i, struct fs_cli_run *o)
         if (o->out_dir == NULL || *o->out_dir == '\0')
             return usage_error("run", "--out needs a directory", NULL);
     } else if (strcmp(a, "--threads") == 0) {
-        if (!fs_cli_parse_u64(opt_value(argc, argv, i), &v) || v < 1 ||
-            v > 256)
-            return usage_error("run", "--threads needs a number 1..256",
-                               NULL);
+        if (!fs_cli_parse_u64(opt_value(argc, argv, i), &v) || v < 1 || v > 256)
+            return usage_error("run", "--threads needs a number 1..256", NULL);
         o->threads = (unsigned)v;
     } else if (strcmp(a, "--trace") == 0) {
         o->trace = true;
@@ -118,8 +117,10 @@ fs_cli_parse_test(int argc, char **argv, struct fs_cli_test *out)
             return 1;
         if (strcmp(a, "--seed") == 0) {
             if (!fs_cli_parse_u64(opt_value(argc, argv, &i), &o.seed))
-                return usage_error("test", "--seed needs a non-negative "
-                                   "integer", NULL);
+                return usage_error("test",
+                                   "--seed needs a non-negative "
+                                   "integer",
+                                   NULL);
             o.seed_set = true;
             continue;
         }
@@ -283,8 +284,9 @@ fs_cli_bench_engine(int argc, char **argv, const char *help)
             uint64_t *dst = a[2] == 'p' ? &pending : &events;
             if (!fs_cli_parse_u64(opt_value(argc, argv, &i), dst) ||
                 *dst == 0 || *dst > 100000000)
-                return usage_error("bench", "needs a number 1..100000000",
-                                   a) ? 2 : 2;
+                return usage_error("bench", "needs a number 1..100000000", a)
+                           ? 2
+                           : 2;
         } else if (strcmp(a, "--heap") == 0) {
             heap = true;
         } else if (strcmp(a, "--json") == 0) {

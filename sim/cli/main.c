@@ -1,5 +1,6 @@
 /*
- * sim/cli/main.c - the fleetsim command: argument parsing and the libuv host loop.
+ * sim/cli/main.c - the fleetsim command: argument parsing and the libuv host
+ * loop.
  *
  * Owns: the command line, exit statuses (0 ok, 1 expectations failed,
  * 2 bad input or usage, 130 interrupted), the progress line, SIGINT, and the
@@ -39,17 +40,17 @@ enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 2, EXIT_INTR = 130 };
 #define BATCH_EVENTS 200000
 
 struct host {
-    uv_loop_t loop;         /* the host loop */
-    uv_idle_t idle;         /* runs batches of simulated events */
-    uv_timer_t timer;       /* redraws the progress line */
-    uv_signal_t sigint;     /* SIGINT: stop at an event boundary */
-    struct fs_run *run;     /* the run being driven */
-    bool progress;          /* draw the progress line (stderr is a tty) */
-    bool drawn;             /* a progress line is on screen */
-    uint64_t start_ns;      /* wall clock at start */
-    uint64_t last_ns;       /* wall clock of last redraw */
-    uint64_t last_events;   /* events at last redraw */
-    int err;                /* result of the last step */
+    uv_loop_t loop;       /* the host loop */
+    uv_idle_t idle;       /* runs batches of simulated events */
+    uv_timer_t timer;     /* redraws the progress line */
+    uv_signal_t sigint;   /* SIGINT: stop at an event boundary */
+    struct fs_run *run;   /* the run being driven */
+    bool progress;        /* draw the progress line (stderr is a tty) */
+    bool drawn;           /* a progress line is on screen */
+    uint64_t start_ns;    /* wall clock at start */
+    uint64_t last_ns;     /* wall clock of last redraw */
+    uint64_t last_events; /* events at last redraw */
+    int err;              /* result of the last step */
 };
 
 static double
@@ -182,8 +183,7 @@ cmd_run(int argc, char **argv)
     if (load_or_report(o.file, &scn) != 0)
         return EXIT_USAGE;
     char out_dir[PATH_MAX];
-    snprintf(out_dir, sizeof(out_dir), "%s",
-             o.out_dir ? o.out_dir : "");
+    snprintf(out_dir, sizeof(out_dir), "%s", o.out_dir ? o.out_dir : "");
     if (o.out_dir == NULL)
         snprintf(out_dir, sizeof(out_dir), "out/%s", scn->name);
     char trace_path[PATH_MAX + 16];
@@ -222,7 +222,8 @@ cmd_run(int argc, char **argv)
     if (status == EXIT_OK && fs_run_failures(run) > 0)
         status = EXIT_EXPECT;
     if (err == FS_EINTR) {
-        fprintf(stderr, "fleetsim: interrupted at simulated %" PRId64
+        fprintf(stderr,
+                "fleetsim: interrupted at simulated %" PRId64
                 " us; outputs written for the time simulated\n",
                 fs_run_now_us(run));
         status = EXIT_INTR;
@@ -248,10 +249,10 @@ static const char test_help[] =
     "2 a scenario did not load or bad usage, 130 interrupted.\n";
 
 struct test_totals {
-    unsigned passed;     /* scenarios whose expectations all held */
-    unsigned failed;     /* scenarios with a failure */
-    bool load_error;     /* some scenario did not load */
-    bool interrupted;    /* SIGINT */
+    unsigned passed;  /* scenarios whose expectations all held */
+    unsigned failed;  /* scenarios with a failure */
+    bool load_error;  /* some scenario did not load */
+    bool interrupted; /* SIGINT */
 };
 
 static bool
@@ -382,8 +383,8 @@ cmd_validate(int argc, char **argv)
             status = EXIT_USAGE;
             continue;
         }
-        printf("%s: ok (%s, %" PRIu64 " devices)\n", argv[i],
-               scn->name, fs_scn_device_count(scn));
+        printf("%s: ok (%s, %" PRIu64 " devices)\n", argv[i], scn->name,
+               fs_scn_device_count(scn));
         fs_scn_destroy(scn);
     }
     return status;

@@ -1,5 +1,6 @@
 /*
- * sim/engine/err.c - texts and names of the fleetsim error codes, and diagnostics.
+ * sim/engine/err.c - texts and names of the fleetsim error codes, and
+ * diagnostics.
  *
  * Owns: fs_strerror(), fs_errname(), and struct fs_diag formatting.
  * Invariants: every code of FS_ERRORS has a text and a name.
@@ -52,8 +53,8 @@ fs_diag_clear(struct fs_diag *d)
 }
 
 int
-fs_diag_set(struct fs_diag *d, int err, const char *file, int line,
-            int column, const char *fmt, ...)
+fs_diag_set(struct fs_diag *d, int err, const char *file, int line, int column,
+            const char *fmt, ...)
 {
     if (d == NULL)
         return err;

@@ -1,5 +1,6 @@
 /*
- * sim/engine/heapq.c - the reference pending-event queue: an implicit 4-ary min-heap.
+ * sim/engine/heapq.c - the reference pending-event queue: an implicit 4-ary
+ * min-heap.
  *
  * Owns: one array of struct fs_event ordered as a 4-ary heap on
  * (at_us, seq). Children of slot i are 4i+1 .. 4i+4.

@@ -1,5 +1,6 @@
 /*
- * sim/engine/mem.c - the allocator wrappers, the live-block counter and the arena.
+ * sim/engine/mem.c - the allocator wrappers, the live-block counter and the
+ * arena.
  *
  * Owns: every call to the C heap in fleetsim, and the one permitted
  * process-wide mutable counter (live blocks, atomic so the crypto thread
@@ -22,8 +23,7 @@ static atomic_size_t live_blocks;
 _Noreturn void
 fs_panic(const char *file, int line, const char *msg)
 {
-    fprintf(stderr, "fleetsim: internal error at %s:%d: %s\n", file, line,
-            msg);
+    fprintf(stderr, "fleetsim: internal error at %s:%d: %s\n", file, line, msg);
     abort();
 }
 
@@ -31,8 +31,7 @@ static void *
 oom_check(void *p, size_t size)
 {
     if (p == NULL) {
-        fprintf(stderr, "fleetsim: out of memory allocating %zu bytes\n",
-                size);
+        fprintf(stderr, "fleetsim: out of memory allocating %zu bytes\n", size);
         abort();
     }
     atomic_fetch_add(&live_blocks, 1);
@@ -60,8 +59,7 @@ fs_xrealloc(void *p, size_t size)
         return fs_xmalloc(size);
     void *q = realloc(p, size ? size : 1);
     if (q == NULL) {
-        fprintf(stderr, "fleetsim: out of memory allocating %zu bytes\n",
-                size);
+        fprintf(stderr, "fleetsim: out of memory allocating %zu bytes\n", size);
         abort();
     }
     return q;

@@ -50,23 +50,23 @@
 #include "fleetsim/mem.h"
 #include "fleetsim/queue.h"
 
-#define NIL UINT32_MAX /* the null chunk index */
-#define CHUNK 16       /* events per chunk (512 bytes) */
-#define RUNGS_MAX 16   /* deepest ladder; widths shrink >= 2x per rung */
-#define RUNG0_PER_BUCKET 256 /* rung 0 aims at this many events per bucket */
-#define SPAWN_PER_BUCKET 256 /* a split dense bucket: this many per child */
-#define SPAWN_SPARSE_PER 4   /* a split sparse bucket: this many per child */
-#define SPLIT_MIN 48   /* a bucket above this many is split or counted */
-#define POOL_CAP_MIN 8       /* smallest chunk pool, in chunks */
-#define BOTTOM_CAP_MIN 128   /* smallest bottom array, in events */
-#define BOTTOM_SPILL_MIN 256 /* bottom size that may be spilled to a rung */
+#define NIL UINT32_MAX        /* the null chunk index */
+#define CHUNK 16              /* events per chunk (512 bytes) */
+#define RUNGS_MAX 16          /* deepest ladder; widths shrink >= 2x per rung */
+#define RUNG0_PER_BUCKET 256  /* rung 0 aims at this many events per bucket */
+#define SPAWN_PER_BUCKET 256  /* a split dense bucket: this many per child */
+#define SPAWN_SPARSE_PER 4    /* a split sparse bucket: this many per child */
+#define SPLIT_MIN 48          /* a bucket above this many is split or counted */
+#define POOL_CAP_MIN 8        /* smallest chunk pool, in chunks */
+#define BOTTOM_CAP_MIN 128    /* smallest bottom array, in events */
+#define BOTTOM_SPILL_MIN 256  /* bottom size that may be spilled to a rung */
 #define SORT_INSERTION_MAX 64 /* sort runs up to this long by insertion */
 #define COUNT_W_MAX 4096 /* widest bucket sorted by counting, microseconds */
-#define COUNT_SPARSE 8 /* ... and only when width <= this * its events */
+#define COUNT_SPARSE 8   /* ... and only when width <= this * its events */
 #define COUNT_EVENTS_MAX 16384 /* most events counted whole into the bottom */
 #define COUNT_EVENTS_MIN 256   /* ... when pushes into the bottom are many */
-#define PREFETCH_CHUNKS 4 /* chunks read ahead when draining a bucket */
-#define GATHER_EVENTS_MAX 256 /* stop adding buckets to a refill past this */
+#define PREFETCH_CHUNKS 4      /* chunks read ahead when draining a bucket */
+#define GATHER_EVENTS_MAX 256  /* stop adding buckets to a refill past this */
 
 struct chunk {
     struct fs_event ev[CHUNK];
@@ -117,7 +117,7 @@ struct fs_queue {
     size_t bot_inserts;   /* pushes into the bottom since that refill */
     size_t count_max;     /* largest bucket counted whole into the bottom */
 
-    uint32_t *hist;  /* counting-sort scratch, COUNT_W_MAX + 1 entries */
+    uint32_t *hist; /* counting-sort scratch, COUNT_W_MAX + 1 entries */
 
     size_t size;     /* events held, all tiers */
     int64_t last_us; /* time of the last pop; pushes must not be earlier */
@@ -237,8 +237,8 @@ list_drain(struct fs_queue *q, struct blist *b, struct fs_event *out)
     b->n = 0;
 }
 
-static inline void
-rung_link(struct fs_queue *q, struct rung *r, const struct fs_event *ev);
+static inline void rung_link(struct fs_queue *q, struct rung *r,
+                             const struct fs_event *ev);
 
 /* Move every event of list b into rung r and free b's chunks. */
 static void
@@ -425,8 +425,7 @@ static void
 top_to_rung0(struct fs_queue *q)
 {
     FS_ASSERT(q->top.n > 0);
-    if (q->pool_cap > q->pool_cap_min &&
-        q->pool_cap / 4 > q->top.n / CHUNK + 1)
+    if (q->pool_cap > q->pool_cap_min && q->pool_cap / 4 > q->top.n / CHUNK + 1)
         pool_compact(q);
     /* Finer rungs are idle now; drop arrays a past peak left oversized. */
     for (unsigned i = 1; i < RUNGS_MAX; i++) {
@@ -469,8 +468,8 @@ spawn_rung(struct fs_queue *q, struct blist *b, int64_t lo_us, unsigned shift)
     while (dense && bits < shift &&
            ((uint64_t)1 << (shift - bits)) > COUNT_W_MAX)
         bits++;
-    struct rung *r = rung_init(q, q->nrungs, lo_us, shift - bits,
-                               (uint64_t)1 << bits);
+    struct rung *r =
+        rung_init(q, q->nrungs, lo_us, shift - bits, (uint64_t)1 << bits);
     list_move_to_rung(q, b, r);
     FS_ASSERT(r->count == count);
     q->nrungs++;
@@ -718,10 +717,10 @@ refill_from_rung(struct fs_queue *q, struct rung *r)
         r->cur_us = r->start_us + ((int64_t)r->cur << r->shift);
         r->count -= nk;
         bottom_reserve(q, nk);
-        bucket_count_to_bottom(q, &r->b[k],
-                               r->cur_us - (int64_t)width, (uint32_t)width);
+        bucket_count_to_bottom(q, &r->b[k], r->cur_us - (int64_t)width,
+                               (uint32_t)width);
         q->bot_spill = 2 * (size_t)nk > BOTTOM_SPILL_MIN ? 2 * (size_t)nk
-                                                          : BOTTOM_SPILL_MIN;
+                                                         : BOTTOM_SPILL_MIN;
         q->bot_filled = nk;
         return true;
     }
@@ -729,8 +728,7 @@ refill_from_rung(struct fs_queue *q, struct rung *r)
         r->cur = k + 1;
         r->cur_us = r->start_us + ((int64_t)r->cur << r->shift);
         r->count -= r->b[k].n;
-        spawn_rung(q, &r->b[k], r->cur_us - ((int64_t)1 << r->shift),
-                   r->shift);
+        spawn_rung(q, &r->b[k], r->cur_us - ((int64_t)1 << r->shift), r->shift);
         return false;
     }
     /* Take buckets in order while none needs splitting and few in all. */
@@ -740,8 +738,8 @@ refill_from_rung(struct fs_queue *q, struct rung *r)
         uint32_t c = r->b[j].n;
         if (c == 0)
             continue;
-        if (j > k && (total + c > GATHER_EVENTS_MAX ||
-                      (c > SPLIT_MIN && splittable)))
+        if (j > k &&
+            (total + c > GATHER_EVENTS_MAX || (c > SPLIT_MIN && splittable)))
             break;
         total += c;
         end = j;
@@ -960,8 +958,7 @@ fs_queue_check(const struct fs_queue *q)
     if (q->top.n > 0) {
         if (q->top_min_us < q->top_start_us || q->top_min_us > q->top_max_us)
             return false;
-        if (!check_list(q, &q->top, q->top_min_us, q->top_max_us + 1,
-                        &chunks))
+        if (!check_list(q, &q->top, q->top_min_us, q->top_max_us + 1, &chunks))
             return false;
     }
     events += q->top.n;

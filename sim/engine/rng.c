@@ -1,5 +1,6 @@
 /*
- * sim/engine/rng.c - counter-based random streams (splitmix64 over a keyed counter).
+ * sim/engine/rng.c - counter-based random streams (splitmix64 over a keyed
+ * counter).
  *
  * Owns: every random draw of the model. A stream is a 64-bit key derived
  * from (root seed, device id, stream kind) plus a draw counter; draw i is

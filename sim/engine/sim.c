@@ -1,5 +1,6 @@
 /*
- * sim/engine/sim.c - the discrete-event engine: clock, queue, tombstones, record.
+ * sim/engine/sim.c - the discrete-event engine: clock, queue, tombstones,
+ * record.
  *
  * Owns: simulated time (the only place it advances), the pending-event
  * queue, the set of cancelled event ids, the run arena, and the canonical
@@ -30,31 +31,31 @@
 
 /* Open-addressing set of cancelled event ids (0 marks an empty slot). */
 struct tomb_set {
-    uint64_t *slots;  /* capacity entries, 0 = empty, 1 = deleted */
-    size_t cap;       /* power of two */
-    size_t used;      /* live ids */
-    size_t filled;    /* live ids plus deleted markers */
+    uint64_t *slots; /* capacity entries, 0 = empty, 1 = deleted */
+    size_t cap;      /* power of two */
+    size_t used;     /* live ids */
+    size_t filled;   /* live ids plus deleted markers */
 };
 
 struct fs_sim {
-    int64_t now_us;             /* simulated time, microseconds */
-    uint64_t seed;              /* root of every random stream */
-    uint64_t next_seq;          /* next event id; starts at 2 (0, 1 reserved) */
-    uint64_t events_run;        /* handlers called */
-    bool stopped;               /* fs_sim_stop was called */
-    struct fs_queue *queue;     /* pending events */
-    struct tomb_set tombs;      /* cancelled ids still in the queue */
-    struct fs_arena arena;      /* run-lifetime memory */
-    crypto_generichash_state hash; /* fingerprint over records */
-    unsigned char *rec_buf;     /* records not yet hashed */
-    size_t rec_len;             /* bytes used in rec_buf */
-    uint64_t records;           /* records appended */
-    FILE *trace_fp;             /* open trace, or NULL */
-    ZSTD_CCtx *trace_zc;        /* compressor of the trace */
-    unsigned char *trace_out;   /* compressed output buffer */
-    size_t trace_out_cap;       /* its size in bytes */
-    void *ctx[FS_CTX_COUNT];    /* per-layer context pointers */
-    struct fs_crypto_stats crypto; /* signature operations of the model */
+    int64_t now_us;         /* simulated time, microseconds */
+    uint64_t seed;          /* root of every random stream */
+    uint64_t next_seq;      /* next event id; starts at 2 (0, 1 reserved) */
+    uint64_t events_run;    /* handlers called */
+    bool stopped;           /* fs_sim_stop was called */
+    struct fs_queue *queue; /* pending events */
+    struct tomb_set tombs;  /* cancelled ids still in the queue */
+    struct fs_arena arena;  /* run-lifetime memory */
+    crypto_generichash_state hash;    /* fingerprint over records */
+    unsigned char *rec_buf;           /* records not yet hashed */
+    size_t rec_len;                   /* bytes used in rec_buf */
+    uint64_t records;                 /* records appended */
+    FILE *trace_fp;                   /* open trace, or NULL */
+    ZSTD_CCtx *trace_zc;              /* compressor of the trace */
+    unsigned char *trace_out;         /* compressed output buffer */
+    size_t trace_out_cap;             /* its size in bytes */
+    void *ctx[FS_CTX_COUNT];          /* per-layer context pointers */
+    struct fs_crypto_stats crypto;    /* signature operations of the model */
     fs_crypto_clock_fn *crypto_clock; /* benchmark clock, or NULL */
 };
 
@@ -332,8 +333,7 @@ record_flush(struct fs_sim *sim)
 }
 
 void
-fs_sim_record(struct fs_sim *sim, uint16_t kind, uint32_t device,
-              int64_t value)
+fs_sim_record(struct fs_sim *sim, uint16_t kind, uint32_t device, int64_t value)
 {
     if (sim->rec_len + FS_SIM_RECORD_BYTES > RECORD_BUF_BYTES)
         record_flush(sim);

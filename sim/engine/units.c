@@ -1,6 +1,6 @@
 /*
- * sim/engine/units.c - the scenario format's units: durations, sizes, bandwidths,
- * rates and shares.
+ * sim/engine/units.c - the scenario format's units: durations, sizes,
+ * bandwidths, rates and shares.
  *
  * Owns: converting unit text to integers (or a double for rates) and back
  * for durations.
@@ -374,8 +374,8 @@ fs_units_format_duration_human(int64_t us, char *buf, unsigned buf_len)
     static const struct {
         const char *name; /* unit suffix */
         double us;        /* microseconds per unit */
-    } units[] = {{"d", 86400e6}, {"h", 3600e6}, {"m", 60e6}, {"s", 1e6},
-                 {"ms", 1e3}};
+    } units[] = {
+        {"d", 86400e6}, {"h", 3600e6}, {"m", 60e6}, {"s", 1e6}, {"ms", 1e3}};
     double v = (double)us;
     double mag = v < 0 ? -v : v;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {

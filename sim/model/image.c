@@ -1,5 +1,6 @@
 /*
- * sim/model/image.c - the signed image catalog, vendor keys and the verify memo.
+ * sim/model/image.c - the signed image catalog, vendor keys and the verify
+ * memo.
  *
  * Owns: deterministic image content (generated from the seed and the image
  * id), its BLAKE2b hash, each image's manifest signed by its signer, the
@@ -28,9 +29,9 @@
 #define MEMO_ENTRIES_MAX ((size_t)1 << 22)
 
 struct signer {
-    const char *name;                      /* "platform", "oem", ... */
-    unsigned char pk[FS_KEY_PUB_BYTES];    /* public key */
-    unsigned char sk[FS_KEY_SEC_BYTES];    /* secret key (vendor side) */
+    const char *name;                   /* "platform", "oem", ... */
+    unsigned char pk[FS_KEY_PUB_BYTES]; /* public key */
+    unsigned char sk[FS_KEY_SEC_BYTES]; /* secret key (vendor side) */
 };
 
 struct memo_key {
@@ -38,19 +39,19 @@ struct memo_key {
 };
 
 struct fs_catalog {
-    uint64_t seed;                          /* root seed */
-    uint32_t nimages;                       /* manifests */
-    struct fs_signed_manifest *manifests;   /* by image index */
-    uint32_t nsigners;                      /* signers */
-    struct signer *signers;                 /* by signer index */
+    uint64_t seed;                                /* root seed */
+    uint32_t nimages;                             /* manifests */
+    struct fs_signed_manifest *manifests;         /* by image index */
+    uint32_t nsigners;                            /* signers */
+    struct signer *signers;                       /* by signer index */
     unsigned char monitor_hash[FS_HASH_BYTES];    /* security monitor */
     unsigned char bootloader_hash[FS_HASH_BYTES]; /* bootloader */
-    struct memo_key *memo;                  /* open addressing */
-    size_t memo_cap;                        /* power of two */
-    size_t memo_used;                       /* entries */
-    uint64_t verifies;                      /* real verifications */
-    uint64_t memo_hits;                     /* answered from the memo */
-    unsigned char *scratch;                 /* CONTENT_CHUNK_BYTES for hashing */
+    struct memo_key *memo;                        /* open addressing */
+    size_t memo_cap;                              /* power of two */
+    size_t memo_used;                             /* entries */
+    uint64_t verifies;                            /* real verifications */
+    uint64_t memo_hits;                           /* answered from the memo */
+    unsigned char *scratch; /* CONTENT_CHUNK_BYTES for hashing */
 };
 
 static void
@@ -92,9 +93,9 @@ hash_content(const struct fs_catalog *c, uint32_t i, uint64_t len,
     struct fs_rng r;
     content_rng(c, i, &r);
     for (uint64_t off = 0; off < len; off += CONTENT_CHUNK_BYTES) {
-        size_t n = (size_t)(len - off < CONTENT_CHUNK_BYTES
-                                ? len - off
-                                : CONTENT_CHUNK_BYTES);
+        size_t n =
+            (size_t)(len - off < CONTENT_CHUNK_BYTES ? len - off
+                                                     : CONTENT_CHUNK_BYTES);
         fs_rng_bytes(&r, buf, n);
         for (size_t f = 0; f < nflips; f++) {
             uint64_t byte = flips[f] / 8;
@@ -181,8 +182,8 @@ fs_catalog_create(const struct fs_scn *scn, uint64_t seed,
     seed_from_name(seed, "stage", "bootloader", h);
     memcpy(c->bootloader_hash, h, FS_HASH_BYTES);
     c->nimages = scn->nimages;
-    c->manifests = fs_xcalloc(scn->nimages ? scn->nimages : 1,
-                              sizeof(*c->manifests));
+    c->manifests =
+        fs_xcalloc(scn->nimages ? scn->nimages : 1, sizeof(*c->manifests));
     for (uint32_t i = 0; i < scn->nimages; i++)
         build_manifest(c, scn, i);
     c->memo_cap = 1024;
@@ -375,8 +376,7 @@ fs_catalog_hash_modified(const struct fs_catalog *c, uint32_t i,
         memcpy(out, c->manifests[i].m.hash, FS_HASH_BYTES);
         return;
     }
-    hash_content(c, i, c->manifests[i].m.length_bytes, flip_bits, nflips,
-                 out);
+    hash_content(c, i, c->manifests[i].m.length_bytes, flip_bits, nflips, out);
 }
 
 const unsigned char *

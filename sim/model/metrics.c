@@ -16,13 +16,14 @@
 #include "fleetsim/metrics.h"
 
 struct family_def {
-    const char *name;                           /* as in expressions */
-    enum fs_metric_kind kind;                   /* value kind */
-    const char *labels[FS_METRIC_LABELS_MAX];   /* label keys, NULL-ended */
+    const char *name;                         /* as in expressions */
+    enum fs_metric_kind kind;                 /* value kind */
+    const char *labels[FS_METRIC_LABELS_MAX]; /* label keys, NULL-ended */
 };
 
 static const struct family_def families[FS_M_COUNT] = {
-    [FS_M_DEVICES] = {"devices", FS_MK_COUNT,
+    [FS_M_DEVICES] = {"devices",
+                      FS_MK_COUNT,
                       {"product", "group", "os", "app", "state",
                        "compromised"}},
     [FS_M_ATTESTATIONS] = {"attestations", FS_MK_COUNT, {"result", "reason"}},
@@ -48,20 +49,35 @@ static const char *const v_cert[] = {"issued", "rejected", NULL};
 static const char *const v_upd_result[] = {
     "offered",  "downloaded", "installed",   "confirmed",
     "rejected", "failed",     "rolled_back", NULL};
-static const char *const v_upd_reason[] = {
-    "bad_signature",    "untrusted_key", "revoked_key", "rollback",
-    "hash_mismatch",    "too_long",      "timeout",     "expired_manifest",
-    "wrong_product",    "wrong_group",   "no_space",    "power_loss",
-    "crash",            NULL};
-static const char *const v_err_kind[] = {
-    "app_crash",          "os_crash",        "boot_failure",
-    "firewall_violation", "update_failure",  "tamper", NULL};
-static const char *const v_attack_kind[] = {
-    "unsigned_image",    "foreign_key",    "rollback",
-    "tamper_in_transit", "endless_data",   "slow_retrieval",
-    "freeze",            "mix_and_match",  "replay_attestation",
-    "clone_identity",    "malicious_flash", "compromised_app",
-    "leaked_key",        "checkin_flood",  NULL};
+static const char *const v_upd_reason[] = {"bad_signature", "untrusted_key",
+                                           "revoked_key",   "rollback",
+                                           "hash_mismatch", "too_long",
+                                           "timeout",       "expired_manifest",
+                                           "wrong_product", "wrong_group",
+                                           "no_space",      "power_loss",
+                                           "crash",         NULL};
+static const char *const v_err_kind[] = {"app_crash",
+                                         "os_crash",
+                                         "boot_failure",
+                                         "firewall_violation",
+                                         "update_failure",
+                                         "tamper",
+                                         NULL};
+static const char *const v_attack_kind[] = {"unsigned_image",
+                                            "foreign_key",
+                                            "rollback",
+                                            "tamper_in_transit",
+                                            "endless_data",
+                                            "slow_retrieval",
+                                            "freeze",
+                                            "mix_and_match",
+                                            "replay_attestation",
+                                            "clone_identity",
+                                            "malicious_flash",
+                                            "compromised_app",
+                                            "leaked_key",
+                                            "checkin_flood",
+                                            NULL};
 static const char *const v_outcome[] = {"attempted", "blocked", "succeeded",
                                         NULL};
 static const char *const v_fw_kind[] = {"peripheral", "network", "keystore",
@@ -148,10 +164,10 @@ fs_metric_kind(enum fs_metric f)
 }
 
 struct series {
-    enum fs_metric family;                     /* which family */
-    const char *values[FS_METRIC_LABELS_MAX];  /* interned, NULL = none */
-    int64_t count;                             /* FS_MK_COUNT value */
-    const char *string;                        /* FS_MK_STRING value */
+    enum fs_metric family;                    /* which family */
+    const char *values[FS_METRIC_LABELS_MAX]; /* interned, NULL = none */
+    int64_t count;                            /* FS_MK_COUNT value */
+    const char *string;                       /* FS_MK_STRING value */
 };
 
 struct alias {
@@ -160,15 +176,15 @@ struct alias {
 };
 
 struct fs_metrics {
-    struct series *series;    /* creation order */
-    size_t nseries;           /* used */
-    size_t cap_series;        /* allocated */
-    const char **strings;     /* interned strings, each heap-owned */
-    size_t nstrings;          /* used */
-    size_t cap_strings;       /* allocated */
-    struct alias *aliases;    /* id -> alias */
-    size_t naliases;          /* used */
-    size_t cap_aliases;       /* allocated */
+    struct series *series;               /* creation order */
+    size_t nseries;                      /* used */
+    size_t cap_series;                   /* allocated */
+    const char **strings;                /* interned strings, each heap-owned */
+    size_t nstrings;                     /* used */
+    size_t cap_strings;                  /* allocated */
+    struct alias *aliases;               /* id -> alias */
+    size_t naliases;                     /* used */
+    size_t cap_aliases;                  /* allocated */
     fs_rollout_time_fn *rollout_time_fn; /* rollout_time source */
     void *rollout_time_ctx;              /* its context */
 };
@@ -367,8 +383,7 @@ fs_metrics_count(const struct fs_metrics *m)
 }
 
 void
-fs_metrics_visit(const struct fs_metrics *m, fs_metrics_visit_fn *fn,
-                 void *ctx)
+fs_metrics_visit(const struct fs_metrics *m, fs_metrics_visit_fn *fn, void *ctx)
 {
     for (size_t s = 0; s < m->nseries; s++) {
         const struct series *sr = &m->series[s];

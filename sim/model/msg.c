@@ -1,5 +1,6 @@
 /*
- * sim/model/msg.c - canonical encodings of signed messages, and the message pool.
+ * sim/model/msg.c - canonical encodings of signed messages, and the message
+ * pool.
  *
  * Owns: the byte layout that evidence and certificates are signed over,
  * and the free list of messages in flight.
@@ -158,11 +159,19 @@ fs_update_result_name(enum fs_update_result r)
 const char *
 fs_update_reason_name(enum fs_update_reason r)
 {
-    static const char *const names[FS_UPR_COUNT] = {
-        "",              "bad_signature", "untrusted_key",
-        "revoked_key",   "rollback",      "hash_mismatch",
-        "too_long",      "timeout",       "expired_manifest",
-        "wrong_product", "wrong_group",   "no_space",
-        "power_loss",    "crash"};
+    static const char *const names[FS_UPR_COUNT] = {"",
+                                                    "bad_signature",
+                                                    "untrusted_key",
+                                                    "revoked_key",
+                                                    "rollback",
+                                                    "hash_mismatch",
+                                                    "too_long",
+                                                    "timeout",
+                                                    "expired_manifest",
+                                                    "wrong_product",
+                                                    "wrong_group",
+                                                    "no_space",
+                                                    "power_loss",
+                                                    "crash"};
     return (unsigned)r < FS_UPR_COUNT ? names[r] : "unknown";
 }

@@ -33,35 +33,35 @@
 
 /* Canonical record kinds written by the runner (device field = index). */
 enum {
-    REC_ACTION = 1,     /* a timeline action fired; value = action kind */
-    REC_EXPECT = 2,     /* an expectation was checked; value = held */
-    REC_END = 3         /* the run reached its end; value = events */
+    REC_ACTION = 1, /* a timeline action fired; value = action kind */
+    REC_EXPECT = 2, /* an expectation was checked; value = held */
+    REC_END = 3     /* the run reached its end; value = events */
 };
 
 struct fs_run {
-    const struct fs_scn *scn;           /* borrowed scenario */
-    struct fs_sim *sim;                 /* engine */
-    struct fs_metrics *metrics;         /* registry */
-    struct fs_run_opts opts;            /* options (trace path not owned) */
-    uint64_t seed;                      /* seed in effect */
-    struct fs_run_result *results;      /* one per expectation */
-    size_t *order;                      /* expectation indexes by check time */
-    size_t next_check;                  /* next index into order */
-    bool done;                          /* duration reached, end checked */
-    struct fs_catalog *catalog;         /* signed images, vendor keys */
-    struct fs_msgpool pool;             /* messages in flight */
-    struct fs_fleet *fleet;             /* the devices */
-    struct fs_svc *svc;                 /* the security service */
-    struct fs_attack *attack;           /* attacker and fault injector */
-    uint64_t msgs_lost;                 /* answers to devices gone offline */
-    int64_t sample_every_us;            /* spacing of metric samples */
-    int64_t next_sample_us;             /* next sample, INT64_MAX when done */
-    int64_t *sample_times;              /* time of each sample taken */
-    size_t nsamples;                    /* samples taken */
-    size_t cap_samples;                 /* allocated */
-    struct fs_run_sample *entries;      /* values of count series */
-    size_t nentries;                    /* used */
-    size_t cap_entries;                 /* allocated */
+    const struct fs_scn *scn;      /* borrowed scenario */
+    struct fs_sim *sim;            /* engine */
+    struct fs_metrics *metrics;    /* registry */
+    struct fs_run_opts opts;       /* options (trace path not owned) */
+    uint64_t seed;                 /* seed in effect */
+    struct fs_run_result *results; /* one per expectation */
+    size_t *order;                 /* expectation indexes by check time */
+    size_t next_check;             /* next index into order */
+    bool done;                     /* duration reached, end checked */
+    struct fs_catalog *catalog;    /* signed images, vendor keys */
+    struct fs_msgpool pool;        /* messages in flight */
+    struct fs_fleet *fleet;        /* the devices */
+    struct fs_svc *svc;            /* the security service */
+    struct fs_attack *attack;      /* attacker and fault injector */
+    uint64_t msgs_lost;            /* answers to devices gone offline */
+    int64_t sample_every_us;       /* spacing of metric samples */
+    int64_t next_sample_us;        /* next sample, INT64_MAX when done */
+    int64_t *sample_times;         /* time of each sample taken */
+    size_t nsamples;               /* samples taken */
+    size_t cap_samples;            /* allocated */
+    struct fs_run_sample *entries; /* values of count series */
+    size_t nentries;               /* used */
+    size_t cap_entries;            /* allocated */
 };
 
 /* Samples a run takes of its metrics, evenly spaced over its duration. */
@@ -117,8 +117,7 @@ service_send(void *ctx, struct fs_msg *m, int64_t delay_us)
 {
     struct fs_run *r = ctx;
     int64_t latency_us = fs_fleet_latency_us(r->fleet, m->device) + delay_us;
-    int err =
-        fs_sim_schedule(r->sim, latency_us, deliver_to_device, m, NULL);
+    int err = fs_sim_schedule(r->sim, latency_us, deliver_to_device, m, NULL);
     if (err != 0)
         fs_msgpool_put(&r->pool, m);
 }
@@ -142,13 +141,13 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
         return fs_diag_set(diag, err, scn->file, 0, 0,
                            "cannot build the image catalog");
     fs_msgpool_init(&r->pool);
-    struct fs_svc_env se = {r->sim,  scn,          r->catalog, r->metrics,
+    struct fs_svc_env se = {r->sim,   scn,          r->catalog, r->metrics,
                             &r->pool, service_send, r};
     err = fs_svc_create(&se, &r->svc);
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
                            "cannot start the service: %s", fs_strerror(err));
-    struct fs_fleet_env fe = {r->sim,  scn,         r->catalog, r->metrics,
+    struct fs_fleet_env fe = {r->sim,   scn,         r->catalog, r->metrics,
                               &r->pool, device_send, r};
     err = fs_fleet_create(&fe, &r->fleet);
     if (err != 0)
@@ -169,10 +168,9 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
                                    fs_strerror(err));
         }
     }
-    struct fs_attack_env ae = {r->sim,   scn,          r->catalog,
-                               r->metrics, &r->pool,   r->fleet,
-                               r->svc,   inject_to_svc, service_send,
-                               r};
+    struct fs_attack_env ae = {
+        r->sim,   scn,    r->catalog,    r->metrics,   &r->pool,
+        r->fleet, r->svc, inject_to_svc, service_send, r};
     err = fs_attack_create(&ae, &r->attack);
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
@@ -355,8 +353,8 @@ sample_take(struct fs_run *r)
 {
     if (r->nsamples == r->cap_samples) {
         r->cap_samples = r->cap_samples ? r->cap_samples * 2 : 64;
-        r->sample_times = fs_xrealloc(r->sample_times,
-                                      r->cap_samples * sizeof(int64_t));
+        r->sample_times =
+            fs_xrealloc(r->sample_times, r->cap_samples * sizeof(int64_t));
     }
     uint32_t idx = (uint32_t)r->nsamples;
     r->sample_times[r->nsamples++] = fs_sim_now_us(r->sim);
@@ -370,8 +368,8 @@ sample_take(struct fs_run *r)
             continue;
         if (r->nentries == r->cap_entries) {
             r->cap_entries = r->cap_entries ? r->cap_entries * 2 : 1024;
-            r->entries = fs_xrealloc(r->entries,
-                                     r->cap_entries * sizeof(*r->entries));
+            r->entries =
+                fs_xrealloc(r->entries, r->cap_entries * sizeof(*r->entries));
         }
         r->entries[r->nentries++] =
             (struct fs_run_sample){idx, (uint32_t)i, count};
@@ -407,8 +405,8 @@ check_one(struct fs_run *r, size_t i)
 {
     struct fs_run_result *res = &r->results[i];
     const struct fs_scn_expect *ex = &r->scn->expects[i];
-    res->held = fs_expect_eval(&ex->expr, r->metrics, res->seen,
-                               sizeof(res->seen));
+    res->held =
+        fs_expect_eval(&ex->expr, r->metrics, res->seen, sizeof(res->seen));
     res->checked = true;
     fs_sim_record(r->sim, REC_EXPECT, (uint32_t)i, res->held);
 }
@@ -454,16 +452,13 @@ fs_run_step(struct fs_run *r, uint64_t max_events, bool *out_done)
             sample_take(r);
             sample_advance(r);
         }
-        while (r->next_check < r->scn->nexpects &&
-               next_check_us(r) <= until) {
+        while (r->next_check < r->scn->nexpects && next_check_us(r) <= until) {
             check_one(r, r->order[r->next_check]);
             r->next_check++;
         }
-        if (until == r->scn->duration_us &&
-            r->next_check >= r->scn->nexpects &&
+        if (until == r->scn->duration_us && r->next_check >= r->scn->nexpects &&
             r->next_sample_us == INT64_MAX) {
-            fs_sim_record(r->sim, REC_END, 0,
-                          (int64_t)fs_sim_events(r->sim));
+            fs_sim_record(r->sim, REC_END, 0, (int64_t)fs_sim_events(r->sim));
             r->done = true;
         }
     }

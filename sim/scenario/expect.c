@@ -21,17 +21,17 @@
 #include "fleetsim/units.h"
 
 struct cursor {
-    const char *text;      /* whole expression */
-    const char *p;         /* next character */
+    const char *text;       /* whole expression */
+    const char *p;          /* next character */
     struct fs_arena *arena; /* where strings go */
-    struct fs_diag *diag;  /* where errors go */
+    struct fs_diag *diag;   /* where errors go */
 };
 
 static int
 fail(struct cursor *c, const char *at, const char *fmt, const char *arg)
 {
-    return fs_diag_set(c->diag, FS_ESCENARIO, NULL, 0,
-                       (int)(at - c->text) + 1, fmt, arg ? arg : "");
+    return fs_diag_set(c->diag, FS_ESCENARIO, NULL, 0, (int)(at - c->text) + 1,
+                       fmt, arg ? arg : "");
 }
 
 static void
@@ -73,8 +73,8 @@ parse_quoted(struct cursor *c, const char **out)
 }
 
 static int
-check_label_value(struct cursor *c, const char *at, enum fs_metric f,
-                  int label, const char *value)
+check_label_value(struct cursor *c, const char *at, enum fs_metric f, int label,
+                  const char *value)
 {
     const char *const *allowed = fs_metric_label_values(f, label);
     if (allowed == NULL)
@@ -87,8 +87,7 @@ check_label_value(struct cursor *c, const char *at, enum fs_metric f,
         strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
         strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
     }
-    return fs_diag_set(c->diag, FS_ESCENARIO, NULL, 0,
-                       (int)(at - c->text) + 1,
+    return fs_diag_set(c->diag, FS_ESCENARIO, NULL, 0, (int)(at - c->text) + 1,
                        "unknown value \"%s\" for label '%s'; expected one "
                        "of: %s",
                        value, fs_metric_labels(f, &(size_t){0})[label], list);
@@ -140,8 +139,10 @@ parse_label(struct cursor *c, struct fs_expr *e)
         struct fs_share sh;
         const char *why;
         if (fs_units_share(value, &sh, &why) != 0 || !sh.is_percent)
-            return fail(c, vstart, "reached= needs a percentage like \"99%%\""
-                        "%s", NULL);
+            return fail(c, vstart,
+                        "reached= needs a percentage like \"99%%\""
+                        "%s",
+                        NULL);
         e->reached_ppm = sh.ppm;
         return 0;
     }
@@ -213,8 +214,10 @@ parse_number_value(struct cursor *c, struct fs_expr *e, const char *start)
     size_t len = (size_t)(end - start);
     char buf[64];
     if (len == 0 || len >= sizeof(buf))
-        return fail(c, start, "expected a number, a duration, a percentage "
-                    "or a quoted string%s", NULL);
+        return fail(c, start,
+                    "expected a number, a duration, a percentage "
+                    "or a quoted string%s",
+                    NULL);
     memcpy(buf, start, len);
     buf[len] = '\0';
     c->p = end;
@@ -238,8 +241,10 @@ parse_number_value(struct cursor *c, struct fs_expr *e, const char *start)
         return 0;
     }
     if (fs_units_duration(buf, &e->duration_us, &why) != 0)
-        return fail(c, start, "expected a number, a duration, a percentage "
-                    "or a quoted string: %s", why);
+        return fail(c, start,
+                    "expected a number, a duration, a percentage "
+                    "or a quoted string: %s",
+                    why);
     e->kind = FS_VAL_DURATION;
     return 0;
 }
@@ -249,16 +254,21 @@ check_kinds(struct cursor *c, struct fs_expr *e, const char *vstart)
 {
     enum fs_metric_kind mk = fs_metric_kind(e->metric);
     if ((e->metric == FS_M_ROLLOUT_STATE || e->metric == FS_M_ROLLOUT_WAVE ||
-         e->metric == FS_M_ROLLOUT_TIME) && e->rollout_id == NULL)
+         e->metric == FS_M_ROLLOUT_TIME) &&
+        e->rollout_id == NULL)
         return fail(c, c->text, "%s needs an id=\"DEPLOYMENT\" label",
                     fs_metric_name(e->metric));
     if (e->metric == FS_M_ROLLOUT_TIME && e->reached_ppm == 0)
-        return fail(c, c->text, "rollout_time needs a reached=\"N%%\" "
-                    "label%s", NULL);
+        return fail(c, c->text,
+                    "rollout_time needs a reached=\"N%%\" "
+                    "label%s",
+                    NULL);
     if (mk == FS_MK_STRING) {
         if (e->kind != FS_VAL_STRING)
-            return fail(c, vstart, "%s holds a string; compare it with a "
-                        "quoted string", fs_metric_name(e->metric));
+            return fail(c, vstart,
+                        "%s holds a string; compare it with a "
+                        "quoted string",
+                        fs_metric_name(e->metric));
         if (e->op != FS_CMP_EQ && e->op != FS_CMP_NE)
             return fail(c, c->text, "strings compare only with == or !=%s",
                         NULL);
@@ -266,13 +276,17 @@ check_kinds(struct cursor *c, struct fs_expr *e, const char *vstart)
     }
     if (mk == FS_MK_DURATION) {
         if (e->kind != FS_VAL_DURATION)
-            return fail(c, vstart, "%s is a duration; compare it with a "
-                        "duration like 6h", fs_metric_name(e->metric));
+            return fail(c, vstart,
+                        "%s is a duration; compare it with a "
+                        "duration like 6h",
+                        fs_metric_name(e->metric));
         return 0;
     }
     if (e->kind != FS_VAL_NUMBER && e->kind != FS_VAL_PERCENT)
-        return fail(c, vstart, "%s is a count; compare it with a number or a "
-                    "percentage", fs_metric_name(e->metric));
+        return fail(c, vstart,
+                    "%s is a count; compare it with a number or a "
+                    "percentage",
+                    fs_metric_name(e->metric));
     return 0;
 }
 

@@ -1,6 +1,6 @@
 /*
- * sim/scenario/scn_fleet.c - the fleet section (cohorts, their network and wear)
- * and the expect section.
+ * sim/scenario/scn_fleet.c - the fleet section (cohorts, their network and
+ * wear) and the expect section.
  *
  * Owns: struct fs_scn_cohort and struct fs_scn_expect filling, device
  * numbering, implicit groups, and placing expectation errors at their

@@ -1,6 +1,6 @@
 /*
- * sim/scenario/scn_images.c - the images section: OS and app images, app manifests
- * (capabilities), signers, and version numbers.
+ * sim/scenario/scn_images.c - the images section: OS and app images, app
+ * manifests (capabilities), signers, and version numbers.
  *
  * Owns: struct fs_scn_image filling, fs_scn_version_parse/cmp, and the
  * signer table ("oem" plus every image's signer).
@@ -159,8 +159,7 @@ load_app(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0 && v[IMG_TELEMETRY] != NULL)
         err = fs__scn_rate(ld, v[IMG_TELEMETRY], "telemetry", "hd",
                            &img->telemetry_per_us);
-    if (err == 0 &&
-        img->telemetry_per_us > FS_SCN_DEVICE_RATE_MAX_PER_S / 1e6)
+    if (err == 0 && img->telemetry_per_us > FS_SCN_DEVICE_RATE_MAX_PER_S / 1e6)
         err = fs__scn_err(ld, v[IMG_TELEMETRY],
                           "'telemetry': at most 1 per second per device "
                           "(3600/h) is supported");
@@ -237,8 +236,7 @@ load_image(struct fs__scn_ld *ld, const struct fs__scn_node *n,
                           "'size': expected a size above "
                           "zero");
     if (err == 0 && img->size_bytes > FS_SCN_IMAGE_BYTES_MAX)
-        err = fs__scn_err(ld, v[IMG_SIZE],
-                          "'size': at most 1GiB is supported");
+        err = fs__scn_err(ld, v[IMG_SIZE], "'size': at most 1GiB is supported");
     if (err == 0 && v[IMG_CRASH_RATE] != NULL)
         err = fs__scn_rate(ld, v[IMG_CRASH_RATE], "crash_rate", "hd",
                            &img->crash_per_us);

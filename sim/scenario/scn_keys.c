@@ -1,5 +1,6 @@
 /*
- * sim/scenario/scn_keys.c - checked values out of YAML nodes, and positioned errors.
+ * sim/scenario/scn_keys.c - checked values out of YAML nodes, and positioned
+ * errors.
  *
  * Owns: the loader's vocabulary of expectations (a mapping with these keys,
  * a list of at most N, a name, a duration, ...), "did you mean" hints, and

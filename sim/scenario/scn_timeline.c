@@ -1,6 +1,6 @@
 /*
- * sim/scenario/scn_timeline.c - the timeline: deploy, resume, cancel, revoke_key,
- * set_service, attack and fault actions.
+ * sim/scenario/scn_timeline.c - the timeline: deploy, resume, cancel,
+ * revoke_key, set_service, attack and fault actions.
  *
  * Owns: struct fs_scn_action filling, the per-kind rules of which keys an
  * attack or fault takes, the order actions run in, and resolving resume
@@ -156,7 +156,8 @@ load_attack(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         err = fs__scn_rate(ld, v[4], "rate", "s", &a->rate_per_us);
     if (err == 0 && v[4] != NULL &&
         a->rate_per_us > FS_SCN_FLOOD_RATE_MAX_PER_S / 1e6)
-        err = fs__scn_err(ld, v[4], "'rate': at most 10000000/s is "
+        err = fs__scn_err(ld, v[4],
+                          "'rate': at most 10000000/s is "
                           "supported");
     if (err == 0 && v[5] != NULL)
         err = fs__scn_duration(ld, v[5], "for", &a->for_us);

@@ -9,9 +9,9 @@
  * Build and run (new inputs go to the first, scratch, directory):
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude \
  *     -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_scn.c \
- *     sim/scenario/scn_*.c sim/engine/units.c sim/scenario/expect.c sim/model/metrics.c sim/engine/mem.c \
- *     sim/engine/err.c -lyaml -lm -o build/fuzz_scn
- *   mkdir -p /tmp/corpus
+ *     sim/scenario/scn_*.c sim/engine/units.c sim/scenario/expect.c
+ * sim/model/metrics.c sim/engine/mem.c \ sim/engine/err.c -lyaml -lm -o
+ * build/fuzz_scn mkdir -p /tmp/corpus
  *   ./build/fuzz_scn -max_total_time=60 /tmp/corpus tests/data tests/bad
  */
 #include <stddef.h>
