@@ -65,7 +65,7 @@ arm_fault(struct fs_fleet *f, uint32_t id)
 static double
 telemetry_rate(const struct fs_fleet *f, const struct fs_dev *d)
 {
-    uint32_t app = fs__dev_running_app(f, d, FS_SCN_CORE_HL);
+    uint32_t app = fs__dev_running_app(f, d, FS_CORE_HL);
     return app == FS_NO_IMAGE ? 0 : fs__dev_image(f, app)->telemetry_per_us;
 }
 
@@ -184,12 +184,12 @@ send_telemetry(struct fs_fleet *f, uint32_t id, uint32_t app)
     struct fs_dev *d = &f->devs[id];
     const struct fs_scn_caps *caps = &fs__dev_image(f, app)->caps;
     enum fs_periph cls;
-    char name[FS_SCN_NAME_BYTES_MAX + 1];
+    char name[FS_NAME_BYTES_MAX + 1];
     if (first_peripheral(caps, &cls, name, sizeof(name)) &&
-        !fs_fw_peripheral(f, id, FS_SCN_CORE_HL, cls, name))
+        !fs_fw_peripheral(f, id, FS_CORE_HL, cls, name))
         return;
     if (caps->allowed_hosts.count == 0 ||
-        !fs_fw_connect(f, id, FS_SCN_CORE_HL, caps->allowed_hosts.items[0]))
+        !fs_fw_connect(f, id, FS_CORE_HL, caps->allowed_hosts.items[0]))
         return;
     int32_t value = reading_milli(f, id);
     struct fs_msg *m = fs_msgpool_get(f->env.pool);
@@ -217,7 +217,7 @@ dev_telemetry(struct fs_sim *sim, void *arg)
     uint32_t id = fs__dev_id_of(arg);
     struct fs_dev *d = &f->devs[id];
     d->t_telem = 0;
-    uint32_t app = fs__dev_running_app(f, d, FS_SCN_CORE_HL);
+    uint32_t app = fs__dev_running_app(f, d, FS_CORE_HL);
     if (d->state == FS_DEV_RUNNING && d->online && d->has_cert &&
         app != FS_NO_IMAGE)
         send_telemetry(f, id, app);

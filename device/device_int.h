@@ -200,7 +200,7 @@ struct fs_dev {
     uint8_t nout_sent;                    /* of them, in the upload in
                                              flight */
     uint8_t cut_mode;                     /* enum dev_cut (updates) */
-    uint8_t cut_phase;                    /* enum fs_scn_phase (CUT_PHASE) */
+    uint8_t cut_phase;                    /* enum fs_phase (CUT_PHASE) */
     uint8_t forged;                       /* bit what * 2 + ab: slot holds
                                              an image installed from a
                                              manifest no trusted key signed */
@@ -251,10 +251,10 @@ struct dev_series_slot {
 
 struct fs_fleet {
     struct fs_fleet_env env;         /* borrowed collaborators */
-    struct fs_scn_service svc;       /* live service settings: the
-                                        scenario's, then each
-                                        set_service applied; read
-                                        these, never scn->service */
+    struct fs_service_config svc;    /* live service settings: the
+                                     scenario's, then each
+                                     set_service applied; read
+                                     these, never scn->service */
     uint64_t seed;                   /* root seed */
     uint32_t ndevs;                  /* devices */
     uint32_t ncohorts;               /* cohorts */
@@ -358,7 +358,7 @@ bool fs__dev_upd_check(const struct fs_fleet *f, uint32_t id);
 
 /* device/install.c */
 void fs__dev_upd_install(struct fs_fleet *f, uint32_t id);
-bool fs__dev_upd_step(struct fs_fleet *f, uint32_t id, enum fs_scn_phase ph,
+bool fs__dev_upd_step(struct fs_fleet *f, uint32_t id, enum fs_phase ph,
                       uint32_t remaining);
 void fs__dev_upd_interrupt(struct fs_fleet *f, uint32_t id,
                            enum fs_update_reason why);

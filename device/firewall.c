@@ -91,7 +91,7 @@ fs_fw_connect(struct fs_fleet *f, uint32_t device, unsigned core,
     uint32_t img = core < FS_APPS_MAX
                        ? fs__dev_running_app(f, &f->devs[device], core)
                        : FS_NO_IMAGE;
-    if (core == FS_SCN_CORE_HL)
+    if (core == FS_CORE_HL)
         ok = img != FS_NO_IMAGE &&
              strlist_has(&fs__dev_image(f, img)->caps.allowed_hosts, host);
     if (!fs_scn_defense_on(f->env.scn, FS_DEF_NETWORK_FIREWALL))

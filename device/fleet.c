@@ -334,9 +334,10 @@ fs_fleet_destroy(struct fs_fleet *f)
  * time).
  */
 void
-fs_fleet_set_service(struct fs_fleet *f, const struct fs_scn_service *changes)
+fs_fleet_set_service(struct fs_fleet *f,
+                     const struct fs_service_config *changes)
 {
-    fs_scn_service_apply(&f->svc, changes);
+    fs_service_config_apply(&f->svc, changes);
 }
 
 /*

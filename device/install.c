@@ -44,7 +44,7 @@ static enum fs_slot_of
 slot_for(const struct fs_fleet *f, uint32_t img)
 {
     const struct fs_scn_image *si = fs__dev_image(f, img);
-    if (si->kind == FS_SCN_IMAGE_OS)
+    if (si->kind == FS_IMAGE_OS)
         return FS_SLOT_OS;
     return (enum fs_slot_of)(FS_SLOT_HL + (unsigned)si->caps.core);
 }
@@ -87,7 +87,7 @@ target_check(const struct fs_fleet *f, uint32_t id, const struct dev_upd *s)
         return FS_UPR_NONE;
     uint32_t product = f->cohorts[f->devs[id].cohort].sc->product->index;
     enum fs_update_reason why = FS_UPR_HASH_MISMATCH;
-    enum fs_scn_defense def = FS_DEF_VERIFY_HASHES;
+    enum fs_defense def = FS_DEF_VERIFY_HASHES;
     if (m->kind == FS_IMAGE_APP && m->product != product) {
         why = FS_UPR_WRONG_PRODUCT;
         def = FS_DEF_MANIFEST_BINDING;
@@ -434,7 +434,7 @@ fs__dev_upd_crash(struct fs_fleet *f, uint32_t id, bool os)
  * including this one). Returns true when power was cut instead.
  */
 bool
-fs__dev_upd_step(struct fs_fleet *f, uint32_t id, enum fs_scn_phase ph,
+fs__dev_upd_step(struct fs_fleet *f, uint32_t id, enum fs_phase ph,
                  uint32_t remaining)
 {
     struct fs_dev *d = &f->devs[id];
@@ -464,7 +464,7 @@ fs__dev_upd_step(struct fs_fleet *f, uint32_t id, enum fs_scn_phase ph,
 /* Arm a cut at a random step of the next phase during. Returns 0. */
 int
 fs_fleet_arm_power_loss(struct fs_fleet *f, uint32_t device,
-                        enum fs_scn_phase during)
+                        enum fs_phase during)
 {
     FS_ASSERT(device < f->ndevs);
     FS_ASSERT((unsigned)during <= FS_PHASE_BOOT);

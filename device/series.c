@@ -18,7 +18,7 @@
 #include "device_int.h"
 
 /* Longest app label: three ids and two commas. */
-#define APP_LABEL_BYTES (3 * (FS_SCN_NAME_BYTES_MAX + 1) + 1)
+#define APP_LABEL_BYTES (3 * (FS_NAME_BYTES_MAX + 1) + 1)
 
 static const char *const state_names[] = {[FS_DEV_RUNNING] = "running",
                                           [FS_DEV_UPDATING] = "updating",

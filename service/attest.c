@@ -120,10 +120,9 @@ attest_os_recent(struct fs_svc *s, uint32_t os)
     if (!s->cfg.has_min_os)
         return true;
     const struct fs_scn *scn = s->env.scn;
-    if (os >= scn->nimages || scn->images[os].kind != FS_SCN_IMAGE_OS)
+    if (os >= scn->nimages || scn->images[os].kind != FS_IMAGE_OS)
         return false;
-    return fs_scn_version_cmp(&scn->images[os].ver, &s->cfg.min_os_version) >=
-           0;
+    return fs_version_cmp(&scn->images[os].ver, &s->cfg.min_os_version) >= 0;
 }
 
 enum fs_attest_reason

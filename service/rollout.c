@@ -31,10 +31,10 @@ static const char *const state_names[] = {"pending", "running", "halted",
                                           "completed", "cancelled"};
 
 /* A device's OS feed: its group's, else its product's. */
-static enum fs_scn_feed
+static enum fs_feed
 rollout_feed(const struct fs_scn_cohort *co)
 {
-    if (co->group->os_feed != FS_SCN_FEED_NONE)
+    if (co->group->os_feed != FS_FEED_NONE)
         return co->group->os_feed;
     return co->product->os_feed;
 }
@@ -45,14 +45,14 @@ rollout_cohort_targeted(const struct fs_scn_deploy *dp,
                         const struct fs_scn_cohort *co)
 {
     const struct fs_scn_image *img = dp->image;
-    bool is_app = img->kind == FS_SCN_IMAGE_APP;
-    if (co->group->policy == FS_SCN_POLICY_NO_UPDATES)
+    bool is_app = img->kind == FS_IMAGE_APP;
+    if (co->group->policy == FS_POLICY_NO_UPDATES)
         return false;
-    if (is_app && co->group->policy == FS_SCN_POLICY_NO_APP_UPDATES)
+    if (is_app && co->group->policy == FS_POLICY_NO_APP_UPDATES)
         return false;
     if (is_app && co->product != img->product)
         return false;
-    if (!is_app && dp->feed != FS_SCN_FEED_NONE && rollout_feed(co) != dp->feed)
+    if (!is_app && dp->feed != FS_FEED_NONE && rollout_feed(co) != dp->feed)
         return false;
     if (dp->nto == 0)
         return true;

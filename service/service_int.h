@@ -157,7 +157,7 @@ struct svc_qent {
 
 struct fs_svc {
     struct fs_svc_env env;                   /* borrowed collaborators */
-    struct fs_scn_service cfg;               /* settings in effect */
+    struct fs_service_config cfg;            /* settings in effect */
     struct fs_rng rng;                       /* service FS_RNG_KEYS stream */
     unsigned char ca_pk[FS_KEY_PUB_BYTES];   /* CA public key */
     unsigned char ca_sk[FS_KEY_SEC_BYTES];   /* CA secret key */

@@ -190,10 +190,10 @@ fs_svc_signer_revoked(const struct fs_svc *s, uint32_t sg)
 }
 
 void
-fs_svc_set_service(struct fs_svc *s, const struct fs_scn_service *changes)
+fs_svc_set_service(struct fs_svc *s, const struct fs_service_config *changes)
 {
     uint32_t g = changes->given;
-    fs_scn_service_apply(&s->cfg, changes);
+    fs_service_config_apply(&s->cfg, changes);
     fs_sim_record(s->env.sim, FS_REC_SVC_SET_SERVICE, 0, (int64_t)g);
     if (g & ((1u << FS_SVC_MAX_DOWNLOADS) | (1u << FS_SVC_EGRESS)))
         fs_dl_drain(s);

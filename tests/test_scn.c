@@ -370,26 +370,26 @@ test_scn_defaults_applied(void **state)
     assert_int_equal(scn->service.checkin_rate_limit_per_s, 0);
     assert_int_equal(scn->service.given, 0);
     for (int d = 0; d < FS_DEF_COUNT; d++)
-        assert_true(fs_scn_defense_on(scn, (enum fs_scn_defense)d));
+        assert_true(fs_scn_defense_on(scn, (enum fs_defense)d));
     const struct fs_scn_product *p = fs_scn_product_find(scn, "P");
     assert_int_equal(p->ram_bytes, 4u << 20);
     assert_int_equal(p->flash_bytes, 16u << 20);
     assert_int_equal(p->reserved_bytes, 1u << 20);
-    assert_int_equal(p->os_feed, FS_SCN_FEED_RETAIL);
+    assert_int_equal(p->os_feed, FS_FEED_RETAIL);
     const struct fs_scn_cohort *c = &scn->cohorts[0];
     assert_string_equal(c->group->name, "default");
     assert_true(c->group->implicit);
-    assert_int_equal(c->group->policy, FS_SCN_POLICY_UPDATE_ALL);
+    assert_int_equal(c->group->policy, FS_POLICY_UPDATE_ALL);
     assert_int_equal(c->bandwidth_bps, 10000000);
     assert_int_equal(c->latency_us, 50000);
     assert_int_equal(c->availability_ppm, 1000000);
     const struct fs_scn_image *img = fs_scn_image_find(scn, "os-1");
-    assert_int_equal(img->kind, FS_SCN_IMAGE_OS);
+    assert_int_equal(img->kind, FS_IMAGE_OS);
     assert_int_equal(img->security_version, 1);
     assert_true(img->crash_per_us == 0.0);
     const struct fs_scn_deploy *dep = &scn->actions[0].u.deploy;
     assert_int_equal(dep->nto, 0);
-    assert_int_equal(dep->feed, FS_SCN_FEED_NONE);
+    assert_int_equal(dep->feed, FS_FEED_NONE);
     assert_int_equal(dep->nwaves, 1);
     assert_int_equal(dep->waves[0].ppm, 1000000);
     assert_int_equal(dep->wave_interval_us, 0);
@@ -406,7 +406,7 @@ check_full_head(const struct fs_scn *scn)
     assert_string_equal(scn->description, "every key once");
     assert_int_equal(scn->seed, 42);
     assert_int_equal(scn->duration_us, 14 * 24 * US_H);
-    const struct fs_scn_service *s = &scn->service;
+    const struct fs_service_config *s = &scn->service;
     assert_int_equal(s->checkin_interval_us, 10 * US_H);
     assert_int_equal(s->cert_lifetime_us, 12 * US_H);
     assert_int_equal(s->nonce_lifetime_us, 120 * US_S);
@@ -423,24 +423,24 @@ check_full_head(const struct fs_scn *scn)
     assert_false(fs_scn_defense_on(scn, FS_DEF_ANTI_ROLLBACK));
     assert_true(fs_scn_defense_on(scn, FS_DEF_CHECKIN_RATE_LIMIT));
     assert_int_equal(fs_scn_product_find(scn, "DW100")->os_feed,
-                     FS_SCN_FEED_RETAIL_EVAL);
+                     FS_FEED_RETAIL_EVAL);
     const struct fs_scn_group *g = fs_scn_group_find(scn, "field-a");
-    assert_int_equal(g->policy, FS_SCN_POLICY_NO_APP_UPDATES);
-    assert_int_equal(g->os_feed, FS_SCN_FEED_RETAIL);
+    assert_int_equal(g->policy, FS_POLICY_NO_APP_UPDATES);
+    assert_int_equal(g->os_feed, FS_FEED_RETAIL);
     assert_int_equal(fs_scn_group_find(scn, "lab")->policy,
-                     FS_SCN_POLICY_NO_UPDATES);
+                     FS_POLICY_NO_UPDATES);
 }
 
 static void
 check_full_images(const struct fs_scn *scn)
 {
     const struct fs_scn_image *app = fs_scn_image_find(scn, "app-1.5.0");
-    assert_int_equal(app->kind, FS_SCN_IMAGE_APP);
+    assert_int_equal(app->kind, FS_IMAGE_APP);
     assert_string_equal(app->name, "dw100-app");
     assert_string_equal(app->product->name, "DW100");
     assert_string_equal(app->signer, "vendor2");
     assert_int_equal(app->size_bytes, 300 * 1024);
-    assert_int_equal(app->caps.core, FS_SCN_CORE_HL);
+    assert_int_equal(app->caps.core, FS_CORE_HL);
     assert_int_equal(app->caps.ngpio, 2);
     assert_int_equal(app->caps.gpio[1], 9);
     assert_string_equal(app->caps.uart.items[0], "isu0");
@@ -450,8 +450,7 @@ check_full_images(const struct fs_scn *scn)
                         "telemetry.contoso.example");
     assert_true(app->telemetry_per_us > 0.0);
     assert_true(app->crash_per_us > 0.0);
-    assert_int_equal(fs_scn_image_find(scn, "rt-1.0")->caps.core,
-                     FS_SCN_CORE_RT0);
+    assert_int_equal(fs_scn_image_find(scn, "rt-1.0")->caps.core, FS_CORE_RT0);
     assert_int_equal(scn->nsigners, 2);
     assert_string_equal(scn->signers[1], "vendor2");
     assert_int_equal(fs_scn_image_find(scn, "os-23.9")->size_bytes,
@@ -519,7 +518,7 @@ test_scn_timeline_parsed_and_sorted(void **state)
     assert_int_equal(scn->actions[2].file_index, 0);
     const struct fs_scn_deploy *dep = &action_at(scn, 1)->u.deploy;
     assert_int_equal(dep->nto, 2);
-    assert_int_equal(dep->feed, FS_SCN_FEED_RETAIL_EVAL);
+    assert_int_equal(dep->feed, FS_FEED_RETAIL_EVAL);
     assert_int_equal(dep->nwaves, 3);
     assert_int_equal(dep->waves[1].ppm, 100000);
     assert_int_equal(dep->wave_interval_us, 6 * US_H);
@@ -528,7 +527,7 @@ test_scn_timeline_parsed_and_sorted(void **state)
     assert_ptr_equal(action_at(scn, 0)->u.target, action_at(scn, 1));
     assert_ptr_equal(fs_scn_deploy_find(scn, "app-rollout"), action_at(scn, 2));
     assert_string_equal(action_at(scn, 4)->u.key, "vendor2");
-    const struct fs_scn_service *ss = &action_at(scn, 5)->u.service;
+    const struct fs_service_config *ss = &action_at(scn, 5)->u.service;
     assert_int_equal(ss->given,
                      (1u << FS_SVC_MIN_OS) | (1u << FS_SVC_PROBATION));
     const struct fs_scn_attack *flood = &action_at(scn, 7)->u.attack;
@@ -571,29 +570,29 @@ test_scn_security_version_defaults(void **state)
 static int
 vcmp(const char *a, const char *b)
 {
-    struct fs_scn_version va;
-    struct fs_scn_version vb;
-    assert_int_equal(fs_scn_version_parse(a, &va), 0);
-    assert_int_equal(fs_scn_version_parse(b, &vb), 0);
-    return fs_scn_version_cmp(&va, &vb);
+    struct fs_version va;
+    struct fs_version vb;
+    assert_int_equal(fs_version_parse(a, &va), 0);
+    assert_int_equal(fs_version_parse(b, &vb), 0);
+    return fs_version_cmp(&va, &vb);
 }
 
 static void
 test_scn_version_compare(void **state)
 {
     (void)state;
-    struct fs_scn_version v;
+    struct fs_version v;
     assert_true(vcmp("23.10", "23.9") > 0);
     assert_true(vcmp("23.04", "23.4") == 0);
     assert_true(vcmp("1.5", "1.5.0") == 0);
     assert_true(vcmp("1.5.1", "1.5") > 0);
     assert_true(vcmp("2", "10") < 0);
-    assert_int_equal(fs_scn_version_parse("1..2", &v), FS_EINVAL);
-    assert_int_equal(fs_scn_version_parse("1.2-beta", &v), FS_EINVAL);
-    assert_int_equal(fs_scn_version_parse("", &v), FS_EINVAL);
-    assert_int_equal(fs_scn_version_parse("1.", &v), FS_EINVAL);
-    assert_int_equal(fs_scn_version_parse("4294967296", &v), FS_EINVAL);
-    assert_int_equal(fs_scn_version_parse("1.2.3.4.5.6.7.8.9", &v), FS_EINVAL);
+    assert_int_equal(fs_version_parse("1..2", &v), FS_EINVAL);
+    assert_int_equal(fs_version_parse("1.2-beta", &v), FS_EINVAL);
+    assert_int_equal(fs_version_parse("", &v), FS_EINVAL);
+    assert_int_equal(fs_version_parse("1.", &v), FS_EINVAL);
+    assert_int_equal(fs_version_parse("4294967296", &v), FS_EINVAL);
+    assert_int_equal(fs_version_parse("1.2.3.4.5.6.7.8.9", &v), FS_EINVAL);
 }
 
 static void

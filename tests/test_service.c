@@ -343,7 +343,7 @@ test_service_os_too_old(void **state)
     struct fx *f = fx_open("");
     assert_int_equal(fx_attest(f, 0, IMG_OS_OLD), FS_MSG_REJECTED);
     assert_int_equal(f->last.u.rejected, FS_ATT_OS_TOO_OLD);
-    struct fs_scn_service ch;
+    struct fs_service_config ch;
     memset(&ch, 0, sizeof(ch));
     ch.given = 1u << FS_SVC_MIN_OS;
     ch.has_min_os = false;
@@ -375,7 +375,7 @@ test_service_rate_limit(void **state)
 static void
 fx_rate_limit(struct fx *f, uint64_t per_s)
 {
-    struct fs_scn_service ch;
+    struct fs_service_config ch;
     memset(&ch, 0, sizeof(ch));
     ch.given = 1u << FS_SVC_CHECKIN_RATE_LIMIT;
     ch.checkin_rate_limit_per_s = per_s;

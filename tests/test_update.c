@@ -516,8 +516,8 @@ test_update_set_service_checkin_interval(void **state)
     run_until(x, DAY_US);
     uint64_t first_day = x->hellos;
     assert_true(first_day >= 4 && first_day <= 6); /* boot + 6h apart */
-    struct fs_scn_service ch = {.given = 1u << FS_SVC_CHECKIN_INTERVAL,
-                                .checkin_interval_us = HOUR_US};
+    struct fs_service_config ch = {.given = 1u << FS_SVC_CHECKIN_INTERVAL,
+                                   .checkin_interval_us = HOUR_US};
     fs_fleet_set_service(x->fleet, &ch);
     run_until(x, 2 * DAY_US);
     uint64_t second_day = x->hellos - first_day;
@@ -531,8 +531,8 @@ test_update_set_service_download_timeout(void **state)
 {
     (void)state;
     struct fx *x = ux_create("service: {download_timeout: 10h}\n");
-    struct fs_scn_service ch = {.given = 1u << FS_SVC_DOWNLOAD_TIMEOUT,
-                                .download_timeout_us = 10 * MIN_US};
+    struct fs_service_config ch = {.given = 1u << FS_SVC_DOWNLOAD_TIMEOUT,
+                                   .download_timeout_us = 10 * MIN_US};
     fs_fleet_set_service(x->fleet, &ch);
     offer(x, OS2, 1);
     x->stall = true;
@@ -691,8 +691,8 @@ static void
 test_update_power_cut_phases(void **state)
 {
     (void)state;
-    static const enum fs_scn_phase ph[] = {FS_PHASE_DOWNLOAD, FS_PHASE_INSTALL,
-                                           FS_PHASE_BOOT, FS_PHASE_ANY};
+    static const enum fs_phase ph[] = {FS_PHASE_DOWNLOAD, FS_PHASE_INSTALL,
+                                       FS_PHASE_BOOT, FS_PHASE_ANY};
     for (unsigned i = 0; i < 4; i++) {
         struct fx *x = ux_create("");
         offer(x, OS2, 1);

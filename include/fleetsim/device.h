@@ -111,7 +111,7 @@ int fs_fleet_start(struct fs_fleet *f);
  * values.
  */
 void fs_fleet_set_service(struct fs_fleet *f,
-                          const struct fs_scn_service *changes);
+                          const struct fs_service_config *changes);
 
 /* A service->device message arrives; the fleet returns m to the pool. */
 void fs_fleet_receive(struct fs_fleet *f, struct fs_msg *m);
@@ -289,7 +289,7 @@ void fs_boot_device(struct fs_fleet *f, uint32_t device,
  * Replaces an earlier arming. Returns 0.
  */
 int fs_fleet_arm_power_loss(struct fs_fleet *f, uint32_t device,
-                            enum fs_scn_phase during);
+                            enum fs_phase during);
 /*
  * Arm a power cut instead of step number step of the device's step
  * counter (tests). step must be above fs_fleet_update_steps. Returns 0 or

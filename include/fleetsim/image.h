@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fleetsim/config.h"
+
 #define FS_KEY_PUB_BYTES 32  /* Ed25519 public key */
 #define FS_KEY_SEC_BYTES 64  /* Ed25519 secret key (seed || public) */
 #define FS_SIG_BYTES 64      /* Ed25519 signature */
@@ -34,8 +36,6 @@
 #define FS_SIGNER_UPDATE 2u
 
 struct fs_scn;
-
-enum fs_image_kind { FS_IMAGE_OS = 0, FS_IMAGE_APP = 1 };
 
 /* What a signer vouches for: the fields a device checks before install. */
 struct fs_manifest {

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fleetsim/config.h"
 #include "fleetsim/diag.h"
 #include "fleetsim/expect.h"
 #include "fleetsim/mem.h"
@@ -33,9 +34,7 @@
 #define FS_SCN_EXPECTS_MAX 10000u    /* expect entries */
 #define FS_SCN_LIST_MAX 1000u        /* entries of any inner list or map */
 #define FS_SCN_DEPTH_MAX 32          /* YAML nesting levels */
-#define FS_SCN_FILE_BYTES_MAX (64u * 1024 * 1024) /* scenario file size */
-#define FS_SCN_NAME_BYTES_MAX 64                  /* names and ids */
-#define FS_SCN_VERSION_FIELDS_MAX 8 /* numeric fields of a version */
+#define FS_SCN_FILE_BYTES_MAX (64u * 1024 * 1024)      /* scenario file size */
 #define FS_SCN_IMAGE_BYTES_MAX (1024ull * 1024 * 1024) /* image size */
 #define FS_SCN_SIGNERS_MAX 60u /* image signer names (device trust set) */
 #define FS_SCN_DEVICE_RATE_MAX_PER_S 1.0 /* crash_rate, telemetry */
@@ -46,47 +45,6 @@ struct fs_scn_pos {
     const char *file; /* the scenario's file name (owned by the fs_scn) */
     int line;         /* 1-based line */
     int column;       /* 1-based column */
-};
-
-/* A version "23.10" or "1.5.0": dot-separated unsigned integers. */
-struct fs_scn_version {
-    uint32_t nfields;                          /* fields written, >= 1 */
-    uint32_t field[FS_SCN_VERSION_FIELDS_MAX]; /* numeric fields */
-};
-
-enum fs_scn_feed {
-    FS_SCN_FEED_NONE = 0,   /* not given (groups, deploys: no override) */
-    FS_SCN_FEED_RETAIL,     /* "retail" */
-    FS_SCN_FEED_RETAIL_EVAL /* "retail-eval" */
-};
-
-enum fs_scn_policy {
-    FS_SCN_POLICY_UPDATE_ALL = 0, /* "update-all" */
-    FS_SCN_POLICY_NO_APP_UPDATES, /* "no-app-updates" */
-    FS_SCN_POLICY_NO_UPDATES      /* "no-updates" */
-};
-
-enum fs_scn_image_kind { FS_SCN_IMAGE_OS = 0, FS_SCN_IMAGE_APP };
-
-enum fs_scn_core { FS_SCN_CORE_HL = 0, FS_SCN_CORE_RT0, FS_SCN_CORE_RT1 };
-
-/* The defences, in scenario-format.md order; all on by default. */
-enum fs_scn_defense {
-    FS_DEF_VERIFY_SIGNATURES = 0,
-    FS_DEF_VERIFY_HASHES,
-    FS_DEF_VERIFY_LENGTHS,
-    FS_DEF_ANTI_ROLLBACK,
-    FS_DEF_DOWNLOAD_TIMEOUT,
-    FS_DEF_MANIFEST_EXPIRY,
-    FS_DEF_MANIFEST_BINDING,
-    FS_DEF_NONCE_FRESHNESS,
-    FS_DEF_MEASURED_BOOT,
-    FS_DEF_ATTESTATION_SIGNATURE,
-    FS_DEF_PERIPHERAL_FIREWALL,
-    FS_DEF_NETWORK_FIREWALL,
-    FS_DEF_KEY_REVOCATION,
-    FS_DEF_CHECKIN_RATE_LIMIT,
-    FS_DEF_COUNT
 };
 
 /* The attack kinds of the attack table. */
@@ -116,66 +74,26 @@ enum fs_scn_fault_kind {
     FS_FAULT_COUNT
 };
 
-enum fs_scn_phase {
-    FS_PHASE_ANY = 0, /* "any" (default) */
-    FS_PHASE_DOWNLOAD,
-    FS_PHASE_INSTALL,
-    FS_PHASE_BOOT
-};
-
 enum fs_scn_slot { FS_SLOT_ACTIVE = 0, FS_SLOT_INACTIVE };
 
-/* Bits of fs_scn_service.given: which keys a mapping set. */
-enum fs_scn_service_key {
-    FS_SVC_CHECKIN_INTERVAL = 0,
-    FS_SVC_CERT_LIFETIME,
-    FS_SVC_NONCE_LIFETIME,
-    FS_SVC_MANIFEST_LIFETIME,
-    FS_SVC_MIN_OS,
-    FS_SVC_EGRESS,
-    FS_SVC_MAX_DOWNLOADS,
-    FS_SVC_PROBATION,
-    FS_SVC_DOWNLOAD_TIMEOUT,
-    FS_SVC_CHECKIN_RATE_LIMIT,
-    FS_SVC_KEY_COUNT
-};
-
-/* Security-service settings (top-level `service`, or a set_service). */
-struct fs_scn_service {
-    struct fs_scn_pos pos;        /* the mapping, or line 0 if absent */
-    uint32_t given;               /* bit (1u << fs_scn_service_key) set */
-    int64_t checkin_interval_us;  /* default 20h */
-    int64_t cert_lifetime_us;     /* default 24h */
-    int64_t nonce_lifetime_us;    /* default 5m */
-    int64_t manifest_lifetime_us; /* default 7d */
-    bool has_min_os;              /* false: no minimum (default) */
-    const char *min_os;           /* version text as written, or NULL */
-    struct fs_scn_version min_os_version; /* parsed min_os */
-    uint64_t egress_bps;                  /* default 10Gbps, bits per second */
-    uint32_t max_downloads;            /* default 10000 concurrent downloads */
-    int64_t probation_us;              /* default 10m */
-    int64_t download_timeout_us;       /* default 1h */
-    uint64_t checkin_rate_limit_per_s; /* check-ins per second; 0 = none */
-};
-
 struct fs_scn_product {
-    struct fs_scn_pos pos;    /* the mapping */
-    uint32_t index;           /* position in fs_scn.products */
-    const char *name;         /* unique */
-    const char *hardware;     /* "mt3620" */
-    uint64_t ram_bytes;       /* 4 MiB for mt3620 */
-    uint64_t flash_bytes;     /* 16 MiB for mt3620 */
-    uint64_t reserved_bytes;  /* 1 MiB: boot code, monitor, keystore */
-    enum fs_scn_feed os_feed; /* default retail */
+    struct fs_scn_pos pos;   /* the mapping */
+    uint32_t index;          /* position in fs_scn.products */
+    const char *name;        /* unique */
+    const char *hardware;    /* "mt3620" */
+    uint64_t ram_bytes;      /* 4 MiB for mt3620 */
+    uint64_t flash_bytes;    /* 16 MiB for mt3620 */
+    uint64_t reserved_bytes; /* 1 MiB: boot code, monitor, keystore */
+    enum fs_feed os_feed;    /* default retail */
 };
 
 struct fs_scn_group {
-    struct fs_scn_pos pos;     /* the mapping, or the first cohort using it */
-    uint32_t index;            /* position in fs_scn.groups */
-    const char *name;          /* unique */
-    bool implicit;             /* not listed; created by a cohort's group */
-    enum fs_scn_policy policy; /* default update-all */
-    enum fs_scn_feed os_feed;  /* FS_SCN_FEED_NONE: the product's feed */
+    struct fs_scn_pos pos; /* the mapping, or the first cohort using it */
+    uint32_t index;        /* position in fs_scn.groups */
+    const char *name;      /* unique */
+    bool implicit;         /* not listed; created by a cohort's group */
+    enum fs_policy policy; /* default update-all */
+    enum fs_feed os_feed;  /* FS_FEED_NONE: the product's feed */
 };
 
 /* A list of strings with the position of each entry. */
@@ -187,7 +105,7 @@ struct fs_scn_strlist {
 
 /* An app manifest: what the app may touch. */
 struct fs_scn_caps {
-    enum fs_scn_core core;               /* default hl */
+    enum fs_core core;                   /* default hl */
     uint32_t ngpio;                      /* entries of gpio */
     uint32_t *gpio;                      /* GPIO numbers */
     struct fs_scn_pos *gpio_pos;         /* position of each gpio entry */
@@ -202,9 +120,9 @@ struct fs_scn_image {
     struct fs_scn_pos pos;       /* the mapping */
     uint32_t index;              /* position in fs_scn.images */
     const char *id;              /* unique */
-    enum fs_scn_image_kind kind; /* default os */
+    enum fs_image_kind kind;     /* default os */
     const char *version;         /* as written */
-    struct fs_scn_version ver;   /* parsed for comparison */
+    struct fs_version ver;       /* parsed for comparison */
     uint32_t security_version;   /* given, or rank in version order */
     bool security_version_given; /* written in the file */
     uint64_t size_bytes;         /* declared size */
@@ -265,7 +183,7 @@ struct fs_scn_deploy {
     const struct fs_scn_image *image; /* what is offered */
     uint32_t nto;                     /* 0: default targets */
     const struct fs_scn_group **to;   /* target groups */
-    enum fs_scn_feed feed;            /* NONE: every feed */
+    enum fs_feed feed;                /* NONE: every feed */
     uint32_t nwaves;                  /* >= 1 */
     struct fs_share *waves;           /* cumulative; default [100%] */
     int64_t wave_interval_us;         /* default 0 */
@@ -288,7 +206,7 @@ struct fs_scn_attack {
 struct fs_scn_fault {
     enum fs_scn_fault_kind kind;
     struct fs_scn_targets targets; /* not for service_outage */
-    enum fs_scn_phase during;      /* power_loss; default any */
+    enum fs_phase during;          /* power_loss; default any */
     int64_t for_us;                /* outages */
     enum fs_scn_slot slot;         /* flash_corruption; def. active */
 };
@@ -302,7 +220,7 @@ struct fs_scn_action {
         struct fs_scn_deploy deploy;        /* FS_ACT_DEPLOY */
         const struct fs_scn_action *target; /* RESUME, CANCEL */
         const char *key;                    /* REVOKE_KEY */
-        struct fs_scn_service service;      /* SET_SERVICE */
+        struct fs_service_config service;   /* SET_SERVICE */
         struct fs_scn_attack attack;        /* FS_ACT_ATTACK */
         struct fs_scn_fault fault;          /* FS_ACT_FAULT */
     } u;
@@ -317,14 +235,14 @@ struct fs_scn_expect {
 struct fs_scn_names; /* private lookup tables */
 
 struct fs_scn {
-    struct fs_arena arena;         /* owns everything below */
-    const char *file;              /* name used in positions */
-    const char *name;              /* scenario: */
-    const char *description;       /* "" when absent */
-    uint64_t seed;                 /* default 1 */
-    int64_t duration_us;           /* > 0, <= FS_SIM_TIME_MAX_US */
-    struct fs_scn_service service; /* with defaults applied */
-    uint32_t defenses;             /* bit (1u << fs_scn_defense) on */
+    struct fs_arena arena;            /* owns everything below */
+    const char *file;                 /* name used in positions */
+    const char *name;                 /* scenario: */
+    const char *description;          /* "" when absent */
+    uint64_t seed;                    /* default 1 */
+    int64_t duration_us;              /* > 0, <= FS_SIM_TIME_MAX_US */
+    struct fs_service_config service; /* with defaults applied */
+    uint32_t defenses;                /* bit (1u << fs_scn_defense) on */
     uint32_t nproducts;
     struct fs_scn_product *products;
     uint32_t ngroups; /* listed, then implied ones */
@@ -380,34 +298,11 @@ const struct fs_scn_cohort *fs_scn_cohort_of(const struct fs_scn *scn,
                                              uint64_t device);
 
 /* True when defence d is on. */
-bool fs_scn_defense_on(const struct fs_scn *scn, enum fs_scn_defense d);
+bool fs_scn_defense_on(const struct fs_scn *scn, enum fs_defense d);
 
-/* Names as written in the format ("verify_signatures"); NULL if invalid. */
-const char *fs_scn_defense_name(enum fs_scn_defense d);
+/* Names as written in the format; NULL if invalid. */
 const char *fs_scn_attack_name(enum fs_scn_attack_kind k);
 const char *fs_scn_fault_name(enum fs_scn_fault_kind k);
-const char *fs_scn_service_key_name(enum fs_scn_service_key k);
-
-/*
- * Parse a version ("23.10", "1.5.0") into *out. Returns 0, or FS_EINVAL
- * when it is not dot-separated unsigned integers (each < 2^32, at most
- * FS_SCN_VERSION_FIELDS_MAX fields).
- */
-int fs_scn_version_parse(const char *s, struct fs_scn_version *out);
-
-/*
- * Compare versions field by field numerically; missing fields count as 0
- * ("1.5" == "1.5.0", "23.10" > "23.9"). Returns <0, 0 or >0.
- */
-int fs_scn_version_cmp(const struct fs_scn_version *a,
-                       const struct fs_scn_version *b);
-
-/*
- * Apply a set_service action: copy into settings every key that
- * changes->given marks (bit 1u << FS_SVC_*), and mark them given there.
- */
-void fs_scn_service_apply(struct fs_scn_service *settings,
-                          const struct fs_scn_service *changes);
 
 /* Structural self-check of a loaded scenario (references, limits). */
 bool fs_scn_check(const struct fs_scn *scn);

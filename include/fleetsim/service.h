@@ -33,7 +33,7 @@
 
 struct fs_sim;
 struct fs_scn;
-struct fs_scn_service;
+struct fs_service_config;
 struct fs_catalog;
 struct fs_metrics;
 struct fs_msgpool;
@@ -225,7 +225,8 @@ int fs_svc_rollout_time(void *svc, const char *id, uint32_t share_ppm,
 uint32_t fs_svc_downloads_active(const struct fs_svc *s);
 uint32_t fs_svc_downloads_queued(const struct fs_svc *s);
 
-void fs_svc_set_service(struct fs_svc *s, const struct fs_scn_service *changes);
+void fs_svc_set_service(struct fs_svc *s,
+                        const struct fs_service_config *changes);
 
 /*
  * Create and fill the service tables in the open database db inside one

@@ -380,7 +380,7 @@ rewrite(struct atk_target *t, struct fs_msg *m)
             rec = c->rec;
             sm = c->sm;
         } else if (genuine && at->image != NULL &&
-                   at->image->kind == FS_SCN_IMAGE_APP &&
+                   at->image->kind == FS_IMAGE_APP &&
                    fs_catalog_manifest(a->env.catalog, at->image->index)
                            ->m.product != co->product->index) {
             sm = *fs_catalog_manifest(a->env.catalog, at->image->index);

@@ -128,7 +128,7 @@ version_rank(const struct fs_scn *scn, const struct fs_scn_image *img)
     uint32_t rank = 1;
     for (uint32_t j = 0; j < scn->nimages; j++) {
         const struct fs_scn_image *o = &scn->images[j];
-        if (o->kind == img->kind && fs_scn_version_cmp(&o->ver, &img->ver) < 0)
+        if (o->kind == img->kind && fs_version_cmp(&o->ver, &img->ver) < 0)
             rank++;
     }
     return rank;
@@ -140,9 +140,9 @@ build_manifest(struct fs_catalog *c, const struct fs_scn *scn, uint32_t i)
     const struct fs_scn_image *img = &scn->images[i];
     struct fs_signed_manifest *sm = &c->manifests[i];
     sm->m.image = i;
-    sm->m.kind = img->kind == FS_SCN_IMAGE_OS ? FS_IMAGE_OS : FS_IMAGE_APP;
+    sm->m.kind = img->kind == FS_IMAGE_OS ? FS_IMAGE_OS : FS_IMAGE_APP;
     sm->m.product = img->product ? img->product->index : UINT32_MAX;
-    sm->m.signer = img->kind == FS_SCN_IMAGE_OS
+    sm->m.signer = img->kind == FS_IMAGE_OS
                        ? FS_SIGNER_PLATFORM
                        : fs_catalog_signer_find(c, img->signer);
     FS_ASSERT(sm->m.signer != UINT32_MAX);

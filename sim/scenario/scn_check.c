@@ -23,7 +23,7 @@ image_rank_cmp(const void *pa, const void *pb)
     const struct fs_scn_image *b = *(const struct fs_scn_image *const *)pb;
     if (a->kind != b->kind)
         return a->kind < b->kind ? -1 : 1;
-    int c = fs_scn_version_cmp(&a->ver, &b->ver);
+    int c = fs_version_cmp(&a->ver, &b->ver);
     if (c != 0)
         return c;
     return a->index < b->index ? -1 : a->index > b->index;
@@ -47,7 +47,7 @@ rank_security_versions(struct fs_scn *scn)
         const struct fs_scn_image *prev = i ? order[i - 1] : NULL;
         if (prev == NULL || prev->kind != order[i]->kind)
             rank = 1;
-        else if (fs_scn_version_cmp(&prev->ver, &order[i]->ver) != 0)
+        else if (fs_version_cmp(&prev->ver, &order[i]->ver) != 0)
             rank++;
         struct fs_scn_image *img = &scn->images[order[i]->index];
         if (!img->security_version_given)
@@ -120,14 +120,14 @@ check_cohort_apps(struct fs__scn_ld *ld, const struct fs_scn_cohort *c)
         apps[n++] = c->app;
     for (uint32_t i = 0; i < c->nrt_apps; i++)
         apps[n++] = c->rt_apps[i];
-    if (c->app != NULL && c->app->caps.core != FS_SCN_CORE_HL)
+    if (c->app != NULL && c->app->caps.core != FS_CORE_HL)
         return fs__scn_err_at(ld, c->pos.line, c->pos.column,
                               "cohort at line %d: 'app' '%s' is a real-time "
                               "app (core %s); list it under rt_apps",
                               c->pos.line, c->app->id,
                               core_names[c->app->caps.core]);
     for (uint32_t i = 0; i < c->nrt_apps; i++)
-        if (c->rt_apps[i]->caps.core == FS_SCN_CORE_HL)
+        if (c->rt_apps[i]->caps.core == FS_CORE_HL)
             return fs__scn_err_at(ld, c->pos.line, c->pos.column,
                                   "cohort at line %d: rt_apps entry '%s' is "
                                   "a high-level app (core hl); expected "
@@ -236,7 +236,7 @@ fs_scn_check(const struct fs_scn *scn)
     for (uint32_t i = 0; i < scn->ncohorts; i++) {
         const struct fs_scn_cohort *c = &scn->cohorts[i];
         if (c->first_device != next || c->count == 0 || c->product == NULL ||
-            c->group == NULL || c->os == NULL || c->os->kind != FS_SCN_IMAGE_OS)
+            c->group == NULL || c->os == NULL || c->os->kind != FS_IMAGE_OS)
             return false;
         next += c->count;
     }
@@ -245,35 +245,8 @@ fs_scn_check(const struct fs_scn *scn)
     for (uint32_t i = 0; i < scn->nimages; i++) {
         const struct fs_scn_image *img = &scn->images[i];
         if (img->security_version == 0 ||
-            (img->kind == FS_SCN_IMAGE_APP && img->product == NULL))
+            (img->kind == FS_IMAGE_APP && img->product == NULL))
             return false;
     }
     return check_actions(scn);
-}
-
-void
-fs_scn_service_apply(struct fs_scn_service *settings,
-                     const struct fs_scn_service *changes)
-{
-    uint32_t g = changes->given;
-    struct fs_scn_service *c = settings;
-#define SCN_TAKE_(bit, field)                                                  \
-    if (g & (1u << (bit)))                                                     \
-        c->field = changes->field;
-    SCN_TAKE_(FS_SVC_CHECKIN_INTERVAL, checkin_interval_us)
-    SCN_TAKE_(FS_SVC_CERT_LIFETIME, cert_lifetime_us)
-    SCN_TAKE_(FS_SVC_NONCE_LIFETIME, nonce_lifetime_us)
-    SCN_TAKE_(FS_SVC_MANIFEST_LIFETIME, manifest_lifetime_us)
-    SCN_TAKE_(FS_SVC_EGRESS, egress_bps)
-    SCN_TAKE_(FS_SVC_MAX_DOWNLOADS, max_downloads)
-    SCN_TAKE_(FS_SVC_PROBATION, probation_us)
-    SCN_TAKE_(FS_SVC_DOWNLOAD_TIMEOUT, download_timeout_us)
-    SCN_TAKE_(FS_SVC_CHECKIN_RATE_LIMIT, checkin_rate_limit_per_s)
-#undef SCN_TAKE_
-    if (g & (1u << FS_SVC_MIN_OS)) {
-        c->has_min_os = changes->has_min_os;
-        c->min_os = changes->min_os;
-        c->min_os_version = changes->min_os_version;
-    }
-    c->given |= g;
 }

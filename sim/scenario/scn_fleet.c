@@ -100,7 +100,7 @@ load_wear(struct fs__scn_ld *ld, const struct fs__scn_node *n,
 /* Resolve an image reference of the given kind for cohort c. */
 static int
 cohort_image(struct fs__scn_ld *ld, const struct fs__scn_node *n,
-             const char *key, enum fs_scn_image_kind kind,
+             const char *key, enum fs_image_kind kind,
              const struct fs_scn_cohort *c, const struct fs_scn_image **out)
 {
     void *ref;
@@ -113,9 +113,9 @@ cohort_image(struct fs__scn_ld *ld, const struct fs__scn_node *n,
                            "'%s': image '%s' has kind %s; expected "
                            "an image of kind %s",
                            key, img->id,
-                           img->kind == FS_SCN_IMAGE_OS ? "os" : "app",
-                           kind == FS_SCN_IMAGE_OS ? "os" : "app");
-    if (kind == FS_SCN_IMAGE_APP && img->product != c->product)
+                           img->kind == FS_IMAGE_OS ? "os" : "app",
+                           kind == FS_IMAGE_OS ? "os" : "app");
+    if (kind == FS_IMAGE_APP && img->product != c->product)
         return fs__scn_err(ld, n,
                            "'%s': app '%s' is built for product '%s', "
                            "but this cohort's product is '%s'",
@@ -135,7 +135,7 @@ load_rt_apps(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     c->rt_apps = fs_arena_alloc(ld->arena, count * sizeof(*c->rt_apps));
     for (const struct fs__scn_node *e = count ? n->head : NULL; e;
          e = e->next) {
-        err = cohort_image(ld, e, "rt_apps", FS_SCN_IMAGE_APP, c,
+        err = cohort_image(ld, e, "rt_apps", FS_IMAGE_APP, c,
                            &c->rt_apps[c->nrt_apps]);
         if (err != 0)
             return err;
@@ -190,9 +190,9 @@ load_cohort(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err == 0)
         c->group = cohort_group(ld, group, v[CO_GROUP] ? v[CO_GROUP] : n);
     if (err == 0)
-        err = cohort_image(ld, v[CO_OS], "os", FS_SCN_IMAGE_OS, c, &c->os);
+        err = cohort_image(ld, v[CO_OS], "os", FS_IMAGE_OS, c, &c->os);
     if (err == 0 && v[CO_APP] != NULL && !fs__scn_is_null(v[CO_APP]))
-        err = cohort_image(ld, v[CO_APP], "app", FS_SCN_IMAGE_APP, c, &c->app);
+        err = cohort_image(ld, v[CO_APP], "app", FS_IMAGE_APP, c, &c->app);
     if (err == 0 && v[CO_RT_APPS] != NULL)
         err = load_rt_apps(ld, v[CO_RT_APPS], c);
     if (err == 0 && v[CO_NETWORK] != NULL)

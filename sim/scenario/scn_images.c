@@ -2,7 +2,7 @@
  * sim/scenario/scn_images.c - the images section: OS and app images, app
  * manifests (capabilities), signers, and version numbers.
  *
- * Owns: struct fs_scn_image filling, fs_scn_version_parse/cmp, and the
+ * Owns: struct fs_scn_image filling, fs_version_parse/cmp, and the
  * signer table ("oem" plus every image's signer).
  * Invariants: image ids are unique; app-only keys appear only on apps; an
  * app names an existing product; security_version is left 0 here when not
@@ -14,46 +14,6 @@
 
 #include "fleetsim/err.h"
 #include "scn_int.h"
-
-/* Parse "23.10" into fields. See scn.h. */
-int
-fs_scn_version_parse(const char *s, struct fs_scn_version *out)
-{
-    struct fs_scn_version v = {0};
-    const char *p = s;
-    for (;;) {
-        if (v.nfields == FS_SCN_VERSION_FIELDS_MAX || *p < '0' || *p > '9')
-            return FS_EINVAL;
-        uint64_t f = 0;
-        for (; *p >= '0' && *p <= '9'; p++) {
-            f = f * 10 + (uint64_t)(*p - '0');
-            if (f > UINT32_MAX)
-                return FS_EINVAL;
-        }
-        v.field[v.nfields++] = (uint32_t)f;
-        if (*p == '\0')
-            break;
-        if (*p++ != '.')
-            return FS_EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Numeric field-by-field comparison; missing fields are 0. See scn.h. */
-int
-fs_scn_version_cmp(const struct fs_scn_version *a,
-                   const struct fs_scn_version *b)
-{
-    uint32_t n = a->nfields > b->nfields ? a->nfields : b->nfields;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t x = i < a->nfields ? a->field[i] : 0;
-        uint32_t y = i < b->nfields ? b->field[i] : 0;
-        if (x != y)
-            return x < y ? -1 : 1;
-    }
-    return 0;
-}
 
 enum cap_key {
     CAP_CORE,
@@ -104,7 +64,7 @@ load_caps(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     int core = 0;
     if (v[CAP_CORE] != NULL)
         err = fs__scn_enum(ld, v[CAP_CORE], "core", cores, 3, &core);
-    c->core = (enum fs_scn_core)core;
+    c->core = (enum fs_core)core;
     if (err == 0 && v[CAP_GPIO] != NULL)
         err = load_gpio(ld, v[CAP_GPIO], c);
     struct fs_scn_strlist *lists[] = {&c->uart, &c->i2c, &c->spi, &c->adc,
@@ -188,8 +148,8 @@ load_kind(struct fs__scn_ld *ld, const struct fs__scn_node **v,
         if (err != 0)
             return err;
     }
-    img->kind = (enum fs_scn_image_kind)kind;
-    if (img->kind == FS_SCN_IMAGE_APP)
+    img->kind = (enum fs_image_kind)kind;
+    if (img->kind == FS_IMAGE_APP)
         return 0;
     for (int k = IMG_NAME; k < IMG_COUNT; k++) {
         if (v[k] == NULL)
@@ -244,7 +204,7 @@ load_image(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         err = fs__scn_err(ld, v[IMG_CRASH_RATE],
                           "'crash_rate': at most 1 per second per device "
                           "(3600/h) is supported");
-    if (err == 0 && img->kind == FS_SCN_IMAGE_APP)
+    if (err == 0 && img->kind == FS_IMAGE_APP)
         err = load_app(ld, n, v, img);
     if (err != 0)
         return err;
@@ -280,7 +240,7 @@ fs__scn_images(struct fs__scn_ld *ld, const struct fs__scn_node *n)
         err = load_image(ld, e, img);
         if (err != 0)
             return err;
-        have_os = have_os || img->kind == FS_SCN_IMAGE_OS;
+        have_os = have_os || img->kind == FS_IMAGE_OS;
     }
     if (!have_os)
         return fs__scn_err(ld, n,

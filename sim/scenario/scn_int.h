@@ -114,7 +114,7 @@ int fs__scn_share(struct fs__scn_ld *ld, const struct fs__scn_node *n,
 int fs__scn_percent(struct fs__scn_ld *ld, const struct fs__scn_node *n,
                     const char *key, uint32_t *out_ppm);
 int fs__scn_version(struct fs__scn_ld *ld, const struct fs__scn_node *n,
-                    const char *key, struct fs_scn_version *out);
+                    const char *key, struct fs_version *out);
 int fs__scn_strlist(struct fs__scn_ld *ld, const struct fs__scn_node *n,
                     const char *key, struct fs_scn_strlist *out);
 
@@ -128,7 +128,7 @@ int fs__scn_ref(struct fs__scn_ld *ld, const struct fs__scn_node *n,
 
 /* scn_load.c: the service mapping (shared with set_service). */
 int fs__scn_service(struct fs__scn_ld *ld, const struct fs__scn_node *n,
-                    const char *what, struct fs_scn_service *out);
+                    const char *what, struct fs_service_config *out);
 
 /* scn_images.c: the images list. */
 int fs__scn_images(struct fs__scn_ld *ld, const struct fs__scn_node *n);

@@ -266,7 +266,7 @@ fs__scn_name(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err != 0)
         return err;
     const char *s = n->text;
-    bool ok = n->len <= FS_SCN_NAME_BYTES_MAX;
+    bool ok = n->len <= FS_NAME_BYTES_MAX;
     for (size_t i = 0; ok && i < n->len; i++) {
         char c = s[i];
         bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -278,7 +278,7 @@ fs__scn_name(struct fs__scn_ld *ld, const struct fs__scn_node *n,
                            "'%s': invalid name '%.64s'; expected "
                            "letters, digits, '.', '_' or '-' (at most "
                            "%d, starting with a letter or digit)",
-                           key, s, FS_SCN_NAME_BYTES_MAX);
+                           key, s, FS_NAME_BYTES_MAX);
     *out = s;
     return 0;
 }
@@ -489,17 +489,17 @@ fs__scn_percent(struct fs__scn_ld *ld, const struct fs__scn_node *n,
 /* A version ("23.10"): dot-separated whole numbers. */
 int
 fs__scn_version(struct fs__scn_ld *ld, const struct fs__scn_node *n,
-                const char *key, struct fs_scn_version *out)
+                const char *key, struct fs_version *out)
 {
     int err = fs__scn_scalar(ld, n, key, "a version such as \"23.10\"");
     if (err != 0)
         return err;
-    if (fs_scn_version_parse(n->text, out) != 0)
+    if (fs_version_parse(n->text, out) != 0)
         return fs__scn_err(ld, n,
                            "'%s': invalid version '%.64s'; expected "
                            "dot-separated whole numbers such as "
                            "23.10 or 1.5.0 (at most %d fields)",
-                           key, n->text, FS_SCN_VERSION_FIELDS_MAX);
+                           key, n->text, FS_VERSION_FIELDS_MAX);
     return 0;
 }
 

@@ -21,39 +21,10 @@
 #define US_PER_S ((int64_t)1000000)
 #define US_PER_H (3600 * US_PER_S)
 
-static const char *const defense_names[FS_DEF_COUNT] = {
-    "verify_signatures",     "verify_hashes",       "verify_lengths",
-    "anti_rollback",         "download_timeout",    "manifest_expiry",
-    "manifest_binding",      "nonce_freshness",     "measured_boot",
-    "attestation_signature", "peripheral_firewall", "network_firewall",
-    "key_revocation",        "checkin_rate_limit",
-};
-
-static const char *const service_keys[FS_SVC_KEY_COUNT] = {
-    "checkin_interval",   "cert_lifetime", "nonce_lifetime",
-    "manifest_lifetime",  "min_os",        "egress",
-    "max_downloads",      "probation",     "download_timeout",
-    "checkin_rate_limit",
-};
-
 static const char *const feed_names[] = {"retail", "retail-eval"};
 
-/* Name of defence d as written in the format, or NULL. */
-const char *
-fs_scn_defense_name(enum fs_scn_defense d)
-{
-    return (unsigned)d < FS_DEF_COUNT ? defense_names[d] : NULL;
-}
-
-/* Name of service key k as written in the format, or NULL. */
-const char *
-fs_scn_service_key_name(enum fs_scn_service_key k)
-{
-    return (unsigned)k < FS_SVC_KEY_COUNT ? service_keys[k] : NULL;
-}
-
 static void
-service_defaults(struct fs_scn_service *s)
+service_defaults(struct fs_service_config *s)
 {
     memset(s, 0, sizeof(*s));
     s->checkin_interval_us = 20 * US_PER_H;
@@ -119,9 +90,9 @@ rate_limit(struct fs__scn_ld *ld, const struct fs__scn_node *n,
 
 static int
 service_key(struct fs__scn_ld *ld, int k, const struct fs__scn_node *n,
-            struct fs_scn_service *s)
+            struct fs_service_config *s)
 {
-    const char *key = service_keys[k];
+    const char *key = fs_service_key_name((enum fs_service_key)k);
     uint64_t u;
     int err;
     switch (k) {
@@ -169,13 +140,15 @@ service_key(struct fs__scn_ld *ld, int k, const struct fs__scn_node *n,
  */
 int
 fs__scn_service(struct fs__scn_ld *ld, const struct fs__scn_node *n,
-                const char *what, struct fs_scn_service *out)
+                const char *what, struct fs_service_config *out)
 {
     const struct fs__scn_node *v[FS_SVC_KEY_COUNT];
-    int err = fs__scn_map_keys(ld, n, what, service_keys, FS_SVC_KEY_COUNT, v);
+    const char *keys[FS_SVC_KEY_COUNT];
+    for (int k = 0; k < FS_SVC_KEY_COUNT; k++)
+        keys[k] = fs_service_key_name((enum fs_service_key)k);
+    int err = fs__scn_map_keys(ld, n, what, keys, FS_SVC_KEY_COUNT, v);
     if (err != 0)
         return err;
-    out->pos = fs__scn_pos(ld, n);
     for (int k = 0; k < FS_SVC_KEY_COUNT; k++) {
         if (v[k] == NULL)
             continue;
@@ -191,16 +164,18 @@ static int
 load_defenses(struct fs__scn_ld *ld, const struct fs__scn_node *n)
 {
     const struct fs__scn_node *v[FS_DEF_COUNT];
-    int err =
-        fs__scn_map_keys(ld, n, "defenses", defense_names, FS_DEF_COUNT, v);
+    const char *names[FS_DEF_COUNT];
+    for (int d = 0; d < FS_DEF_COUNT; d++)
+        names[d] = fs_defense_name((enum fs_defense)d);
+    int err = fs__scn_map_keys(ld, n, "defenses", names, FS_DEF_COUNT, v);
     if (err != 0)
         return err;
-    ld->scn->defenses = (1u << FS_DEF_COUNT) - 1;
+    ld->scn->defenses = FS_DEF_ALL;
     for (int d = 0; d < FS_DEF_COUNT; d++) {
         bool on;
         if (v[d] == NULL)
             continue;
-        err = fs__scn_bool(ld, v[d], defense_names[d], &on);
+        err = fs__scn_bool(ld, v[d], names[d], &on);
         if (err != 0)
             return err;
         if (!on)
@@ -234,7 +209,7 @@ load_product(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     p->ram_bytes = 4u << 20;
     p->flash_bytes = 16u << 20;
     p->reserved_bytes = 1u << 20;
-    p->os_feed = (enum fs_scn_feed)(FS_SCN_FEED_RETAIL + feed);
+    p->os_feed = (enum fs_feed)(FS_FEED_RETAIL + feed);
     if (!fs__scn_table_put(ld->arena, &ld->scn->names->products, p->name, p))
         return fs__scn_err(ld, v[0], "duplicate product name '%s'", p->name);
     return 0;
@@ -285,8 +260,8 @@ load_group(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err != 0)
         return err;
     g->pos = fs__scn_pos(ld, n);
-    g->policy = (enum fs_scn_policy)policy;
-    g->os_feed = (enum fs_scn_feed)(FS_SCN_FEED_RETAIL + feed);
+    g->policy = (enum fs_policy)policy;
+    g->os_feed = (enum fs_feed)(FS_FEED_RETAIL + feed);
     if (!fs__scn_table_put(ld->arena, &ld->scn->names->groups, g->name, g))
         return fs__scn_err(ld, v[0], "duplicate group name '%s'", g->name);
     return 0;
@@ -343,7 +318,7 @@ scenario_name(struct fs__scn_ld *ld, const struct fs__scn_node *n)
     int err = fs__scn_scalar(ld, n, "scenario", "a scenario name");
     if (err != 0)
         return err;
-    bool ok = n->len <= FS_SCN_NAME_BYTES_MAX;
+    bool ok = n->len <= FS_NAME_BYTES_MAX;
     for (size_t i = 0; ok && i < n->len; i++) {
         char c = n->text[i];
         ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -354,7 +329,7 @@ scenario_name(struct fs__scn_ld *ld, const struct fs__scn_node *n)
                            "'scenario': invalid name '%.64s'; "
                            "expected lower-case letters, digits and "
                            "'-' ([a-z0-9][a-z0-9-]*, at most %d)",
-                           n->text, FS_SCN_NAME_BYTES_MAX);
+                           n->text, FS_NAME_BYTES_MAX);
     ld->scn->name = n->text;
     return 0;
 }
@@ -442,7 +417,7 @@ fs_scn_load_string(const char *name, const char *text, size_t len,
     scn->file = fs_arena_strdup(&scn->arena, name ? name : "<string>");
     scn->description = "";
     scn->seed = 1;
-    scn->defenses = (1u << FS_DEF_COUNT) - 1;
+    scn->defenses = FS_DEF_ALL;
     service_defaults(&scn->service);
     scn->names = fs_arena_alloc(&scn->arena, sizeof(*scn->names));
     struct fs__scn_ld ld = {.scn = scn,
@@ -573,9 +548,9 @@ fs_scn_device_count(const struct fs_scn *scn)
     return scn->ndevices;
 }
 
-/* True when defence d is on. */
+/* True when defence d is on in the scenario's defence set. */
 bool
-fs_scn_defense_on(const struct fs_scn *scn, enum fs_scn_defense d)
+fs_scn_defense_on(const struct fs_scn *scn, enum fs_defense d)
 {
-    return (unsigned)d < FS_DEF_COUNT && (scn->defenses >> d) & 1u;
+    return fs_defense_on(scn->defenses, d);
 }

@@ -192,7 +192,7 @@ load_fault(struct fs__scn_ld *ld, const struct fs__scn_node *n,
         err = load_targets(ld, v[1], &f->targets);
     if (err == 0 && v[2] != NULL)
         err = fs__scn_enum(ld, v[2], "during", phases, 4, &e);
-    f->during = (enum fs_scn_phase)e;
+    f->during = (enum fs_phase)e;
     if (err == 0 && v[3] != NULL)
         err = fs__scn_duration(ld, v[3], "for", &f->for_us);
     e = 0;
@@ -315,14 +315,14 @@ load_deploy(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
     d->image = ref;
     if (v[DEP_TO] != NULL)
         err = load_to(ld, v[DEP_TO], d);
-    if (err == 0 && v[DEP_FEED] != NULL && d->image->kind != FS_SCN_IMAGE_OS)
+    if (err == 0 && v[DEP_FEED] != NULL && d->image->kind != FS_IMAGE_OS)
         err = fs__scn_err(ld, v[DEP_FEED],
                           "'feed' applies to OS images "
                           "only, and '%s' is an app",
                           d->image->id);
     if (err == 0 && v[DEP_FEED] != NULL)
         err = fs__scn_enum(ld, v[DEP_FEED], "feed", feeds, 2, &feed);
-    d->feed = (enum fs_scn_feed)(FS_SCN_FEED_RETAIL + feed);
+    d->feed = (enum fs_feed)(FS_FEED_RETAIL + feed);
     if (err == 0 && v[DEP_WAVES] != NULL)
         err = load_waves(ld, v[DEP_WAVES], d);
     if (err == 0 && v[DEP_WAVE_INTERVAL] != NULL)

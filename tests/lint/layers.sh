@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 header_folder() {
     case "$1" in
     bytes|diag|err|mem|queue|rng|sim|units) echo sim/engine ;;
-    crypto|image|metrics|msg) echo sim/model ;;
+    config|crypto|image|metrics|msg) echo sim/model ;;
     device|keystore|boot|slots|firewall|update|apps|net|repq|fleet|physical) echo device ;;
     service|registry|attest|cert|rollout|download|errrep|store|cloud) echo service ;;
     scn|expect|scenario) echo sim/scenario ;;
