@@ -39,14 +39,15 @@ struct fs_expr {
     enum fs_metric metric;                         /* family */
     size_t nsel;                                   /* selectors used */
     struct fs_label_sel sel[FS_METRIC_LABELS_MAX]; /* label selectors */
-    uint32_t reached_ppm;                          /* rollout_time only */
-    const char *rollout_id;                        /* rollout_* id label */
-    enum fs_cmp op;                                /* comparison */
-    enum fs_value_kind kind;                       /* kind of value */
-    double number;                                 /* NUMBER or PERCENT */
-    uint32_t percent_ppm;                          /* PERCENT, exact */
-    int64_t duration_us;                           /* DURATION */
-    const char *string;                            /* STRING (arena) */
+    int sel_column[FS_METRIC_LABELS_MAX]; /* 1-based column of each value */
+    uint32_t reached_ppm;                 /* rollout_time only */
+    const char *rollout_id;               /* rollout_* id label */
+    enum fs_cmp op;                       /* comparison */
+    enum fs_value_kind kind;              /* kind of value */
+    double number;                        /* NUMBER or PERCENT */
+    uint32_t percent_ppm;                 /* PERCENT, exact */
+    int64_t duration_us;                  /* DURATION */
+    const char *string;                   /* STRING (arena) */
 };
 
 /*

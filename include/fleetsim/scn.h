@@ -229,7 +229,8 @@ struct fs_scn_action {
 struct fs_scn_expect {
     struct fs_scn_pos pos; /* the expression's position */
     struct fs_expr expr;   /* parsed expression */
-    int64_t at_us;         /* -1: end of the run */
+    struct fs_scn_pos sel_pos[FS_METRIC_LABELS_MAX]; /* of each label value */
+    int64_t at_us;                                   /* -1: end of the run */
 };
 
 struct fs_scn_names; /* private lookup tables */

@@ -149,6 +149,7 @@ parse_label(struct cursor *c, struct fs_expr *e)
     if (strcmp(key, "id") == 0)
         e->rollout_id = value;
     FS_ASSERT(e->nsel < FS_METRIC_LABELS_MAX);
+    e->sel_column[e->nsel] = (int)(vstart - c->text) + 1;
     e->sel[e->nsel].label = idx;
     e->sel[e->nsel].value = value;
     e->nsel++;

@@ -179,6 +179,9 @@ fs__scn_finish(struct fs__scn_ld *ld)
         if (err != 0)
             return err;
     }
+    int err = fs__scn_expect_names(ld);
+    if (err != 0)
+        return err;
     FS_ASSERT(fs_scn_check(scn));
     return 0;
 }

@@ -231,10 +231,26 @@ fs__scn_fleet(struct fs__scn_ld *ld, const struct fs__scn_node *n)
 }
 
 /*
- * Parse the expression in scalar n, placing an error at its column in the
- * file: plain scalars start at the node, quoted ones one later; block
- * scalars are approximated by the line after the indicator.
+ * The file position of column col (1-based) of the text of scalar n: plain
+ * scalars start at the node, quoted ones one later; block scalars are
+ * approximated by the line after the indicator.
  */
+static struct fs_scn_pos
+text_pos(const struct fs__scn_ld *ld, const struct fs__scn_node *n, int col)
+{
+    struct fs_scn_pos p = fs__scn_pos(ld, n);
+    int off = col > 0 ? col - 1 : 0;
+    p.column = n->column + off;
+    if (n->style == FS__STYLE_QUOTED)
+        p.column++;
+    if (n->style == FS__STYLE_BLOCK) {
+        p.line++;
+        p.column = off + 1;
+    }
+    return p;
+}
+
+/* Parse the expression in scalar n, placing an error at its column. */
 static int
 parse_expr(struct fs__scn_ld *ld, const struct fs__scn_node *n,
            struct fs_scn_expect *e)
@@ -249,18 +265,12 @@ parse_expr(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     err = fs_expect_parse(n->text, ld->arena, &e->expr, &d);
     if (err == 0) {
         e->pos = fs__scn_pos(ld, n);
+        for (size_t i = 0; i < e->expr.nsel; i++)
+            e->sel_pos[i] = text_pos(ld, n, e->expr.sel_column[i]);
         return 0;
     }
-    int off = d.column > 0 ? d.column - 1 : 0;
-    int line = n->line;
-    int column = n->column + off;
-    if (n->style == FS__STYLE_QUOTED)
-        column++;
-    if (n->style == FS__STYLE_BLOCK) {
-        line++;
-        column = off + 1;
-    }
-    return fs__scn_err_at(ld, line, column,
+    struct fs_scn_pos at = text_pos(ld, n, d.column);
+    return fs__scn_err_at(ld, at.line, at.column,
                           "invalid expectation '%.200s': "
                           "%s",
                           n->text, d.msg[0] ? d.msg : "not understood");
@@ -312,6 +322,126 @@ fs__scn_expects(struct fs__scn_ld *ld, const struct fs__scn_node *n)
         if (err != 0)
             return err;
         scn->nexpects++;
+    }
+    return 0;
+}
+
+/* The names a free-form label value may take, gathered from the scenario. */
+struct names {
+    const char **v; /* candidates (borrowed from the scenario) */
+    size_t n;       /* used */
+    size_t cap;     /* allocated */
+};
+
+static void
+names_add(struct names *ns, const char *name)
+{
+    if (name == NULL)
+        return;
+    for (size_t i = 0; i < ns->n; i++)
+        if (strcmp(ns->v[i], name) == 0)
+            return;
+    if (ns->n == ns->cap) {
+        ns->cap = ns->cap ? ns->cap * 2 : 16;
+        ns->v = fs_xrealloc(ns->v, ns->cap * sizeof(*ns->v));
+    }
+    ns->v[ns->n++] = name;
+}
+
+/* Image ids and versions of the images of kind (or of every kind). */
+static void
+names_images(const struct fs_scn *scn, struct names *ns, int kind)
+{
+    for (uint32_t i = 0; i < scn->nimages; i++)
+        if (kind < 0 || scn->images[i].kind == (enum fs_image_kind)kind) {
+            names_add(ns, scn->images[i].id);
+            names_add(ns, scn->images[i].version);
+        }
+}
+
+/*
+ * Fill ns with what label key of family f may name in this scenario.
+ * Returns false when the label is not free-form (its values are a fixed
+ * list the expectation parser already checked) or is not a name.
+ */
+static bool
+label_names(const struct fs_scn *scn, enum fs_metric f, const char *key,
+            struct names *ns, const char **what)
+{
+    if (strcmp(key, "product") == 0) {
+        *what = "product";
+        for (uint32_t i = 0; i < scn->nproducts; i++)
+            names_add(ns, scn->products[i].name);
+    } else if (strcmp(key, "group") == 0) {
+        *what = "group";
+        for (uint32_t i = 0; i < scn->ngroups; i++)
+            names_add(ns, scn->groups[i].name);
+    } else if (strcmp(key, "os") == 0) {
+        *what = "OS image id or version";
+        names_images(scn, ns, FS_IMAGE_OS);
+    } else if (strcmp(key, "app") == 0) {
+        *what = "app image id or version";
+        names_images(scn, ns, FS_IMAGE_APP);
+    } else if (strcmp(key, "image") == 0) {
+        *what = "image id or version";
+        names_images(scn, ns, -1);
+    } else if (strcmp(key, "id") == 0) {
+        *what = "deployment id";
+        for (uint32_t i = 0; i < scn->nactions; i++)
+            if (scn->actions[i].kind == FS_ACT_DEPLOY)
+                names_add(ns, scn->actions[i].u.deploy.id);
+    } else if (f == FS_M_TICKETS && strcmp(key, "reason") == 0) {
+        *what = "wear part";
+        for (uint32_t i = 0; i < scn->ncohorts; i++)
+            for (uint32_t w = 0; w < scn->cohorts[i].nwear; w++)
+                names_add(ns, scn->cohorts[i].wear[w].part);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Every label value of every expectation names something the scenario
+ * defines (1.1): a typo is a load error with a hint, never a silent pass.
+ */
+int
+fs__scn_expect_names(struct fs__scn_ld *ld)
+{
+    const struct fs_scn *scn = ld->scn;
+    for (uint32_t x = 0; x < scn->nexpects; x++) {
+        const struct fs_scn_expect *e = &scn->expects[x];
+        for (size_t i = 0; i < e->expr.nsel; i++) {
+            const struct fs_label_sel *sel = &e->expr.sel[i];
+            if (fs_metric_label_values(e->expr.metric, sel->label) != NULL)
+                continue;
+            size_t nkeys;
+            const char *key =
+                fs_metric_labels(e->expr.metric, &nkeys)[sel->label];
+            struct names ns = {0};
+            const char *what = NULL;
+            if (!label_names(scn, e->expr.metric, key, &ns, &what)) {
+                fs_free(ns.v);
+                continue;
+            }
+            bool found = false;
+            for (size_t k = 0; k < ns.n && !found; k++)
+                found = strcmp(ns.v[k], sel->value) == 0;
+            const char *hint =
+                found ? NULL : fs__scn_hint(sel->value, ns.v, ns.n);
+            int err = 0;
+            if (!found)
+                err = fs__scn_err_at(
+                    ld, e->sel_pos[i].line, e->sel_pos[i].column,
+                    "expectation '%.200s': %s=\"%s\" names no %s of this "
+                    "scenario%s%s%s",
+                    e->expr.text, key, sel->value, what,
+                    hint ? "; did you mean \"" : "", hint ? hint : "",
+                    hint ? "\"?" : "");
+            fs_free(ns.v);
+            if (err != 0)
+                return err;
+        }
     }
     return 0;
 }

@@ -136,6 +136,8 @@ int fs__scn_images(struct fs__scn_ld *ld, const struct fs__scn_node *n);
 /* scn_fleet.c: the fleet and expect lists. */
 int fs__scn_fleet(struct fs__scn_ld *ld, const struct fs__scn_node *n);
 int fs__scn_expects(struct fs__scn_ld *ld, const struct fs__scn_node *n);
+/* Check that expectation labels name what the scenario defines. */
+int fs__scn_expect_names(struct fs__scn_ld *ld);
 
 /* scn_timeline.c: the timeline list. */
 int fs__scn_timeline(struct fs__scn_ld *ld, const struct fs__scn_node *n);
