@@ -1,13 +1,15 @@
 /*
  * report/charts.c - inline SVG charts of the run's metric time series.
  *
- * Owns: grouping the sampled count series of one family by one label and
- * drawing them as a line chart inside report.html (no scripts, no external
- * resources), and the metric_samples table of fleet.db.
- * Invariants: lines appear in the order their label value first appears in
- * the registry, so the same run draws the same bytes; numbers are printed
+ * Owns: reading the metric_samples table of fleet.db back, grouping the
+ * sampled count series of one family by one label and drawing them as a
+ * line chart inside report.html (no scripts, no external resources).
+ * Invariants: samples are read ORDER BY t_us, series, the order the run
+ * took them, and lines appear in the order their label value first appears
+ * there, so the same database draws the same bytes; numbers are printed
  * with fixed formats.
- * Does not: sample anything (the run does) or read the clock.
+ * Does not: sample anything (the run does), write the database, or read
+ * the clock.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,9 +20,8 @@
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
-#include "fleetsim/report.h"
-#include "fleetsim/run.h"
 #include "fleetsim/units.h"
+#include "report_int.h"
 
 /* Most lines one chart draws; further label values are summed as "other". */
 #define CHART_LINES_MAX 8
@@ -34,6 +35,21 @@
 static const char *const palette[CHART_LINES_MAX + 1] = {
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#17becf", "#7f7f7f"};
+
+/* One sampled value: which sample (index into the times), which series. */
+struct sample {
+    uint32_t sample; /* index into samples.times */
+    uint32_t series; /* index into fs__report_db.series */
+    int64_t value;   /* its count then */
+};
+
+/* The metric_samples table in memory. */
+struct samples {
+    int64_t *times;   /* distinct sample times, ascending */
+    size_t ntimes;    /* their count */
+    struct sample *e; /* every row, in (time, series) order */
+    size_t ne;        /* their count */
+};
 
 struct chart {
     size_t nlines;                          /* lines drawn */
@@ -60,27 +76,21 @@ chart_line(struct chart *c, const char *v)
 }
 
 static void
-chart_build(struct fs_run *run, enum fs_metric f, int label, struct chart *c)
+chart_build(const struct fs__report_db *rd, const struct samples *sm,
+            enum fs_metric f, int label, struct chart *c)
 {
-    const int64_t *times;
-    const struct fs_run_sample *e;
-    size_t nt, ne;
-    fs_run_samples(run, &times, &nt, &e, &ne);
+    size_t nt = sm->ntimes;
     memset(c, 0, sizeof(*c));
     c->ntimes = nt;
     c->values =
         fs_xcalloc((CHART_LINES_MAX + 1) * (nt ? nt : 1), sizeof(int64_t));
-    const struct fs_metrics *m = fs_run_metrics(run);
-    for (size_t i = 0; i < ne; i++) {
-        enum fs_metric fam;
-        const char *const *values;
-        int64_t count;
-        fs_metrics_series_info(m, e[i].series, &fam, &values, &count);
-        if (fam != f || values[label] == NULL)
+    for (size_t i = 0; i < sm->ne; i++) {
+        const struct fs__report_series *sr = &rd->series[sm->e[i].series];
+        if (sr->family != f || sr->values[label] == NULL)
             continue; /* series without that label (a pass has no reason) */
-        size_t line = chart_line(c, values[label]);
-        int64_t *slot = &c->values[line * nt + e[i].sample];
-        *slot += e[i].value;
+        size_t line = chart_line(c, sr->values[label]);
+        int64_t *slot = &c->values[line * nt + sm->e[i].sample];
+        *slot += sm->e[i].value;
     }
     if (c->names[CHART_LINES_MAX] != NULL)
         c->nlines = CHART_LINES_MAX + 1;
@@ -127,7 +137,7 @@ chart_svg(FILE *fp, const struct chart *c, const int64_t *times)
     fputs("</svg>\n<p class=\"legend\">", fp);
     for (size_t l = 0; l < c->nlines; l++) {
         fprintf(fp, "<span style=\"color:%s\">&#9632;</span> ", palette[l]);
-        fs_report_html_text(fp, c->names[l]);
+        fs__report_html_text(fp, c->names[l]);
         fprintf(fp, " (%" PRId64 ")&nbsp; ",
                 c->ntimes ? c->values[l * c->ntimes + c->ntimes - 1] : 0);
     }
@@ -136,62 +146,80 @@ chart_svg(FILE *fp, const struct chart *c, const int64_t *times)
 
 /* One chart, unless the family never counted anything. */
 static void
-chart_section(struct fs_run *run, FILE *fp, enum fs_metric f, int label,
-              const char *title)
+chart_section(const struct fs__report_db *rd, const struct samples *sm,
+              FILE *fp, enum fs_metric f, int label, const char *title)
 {
     struct chart c;
-    chart_build(run, f, label, &c);
+    chart_build(rd, sm, f, label, &c);
     if (c.max > 0) {
-        const int64_t *times;
-        const struct fs_run_sample *e;
-        size_t nt, ne;
-        fs_run_samples(run, &times, &nt, &e, &ne);
         fprintf(fp, "<h3>%s</h3>\n", title);
-        chart_svg(fp, &c, times);
+        chart_svg(fp, &c, sm->times);
     }
     fs_free(c.values);
 }
 
-int
-fs_report_charts(struct fs_run *run, FILE *fp)
+/* Read metric_samples into sm; every series must be a metrics row. */
+static int
+samples_load(struct fs__report_db *rd, struct samples *sm, struct fs_diag *diag)
 {
-    fputs("<h2>Over time</h2>\n", fp);
-    chart_section(run, fp, FS_M_DEVICES, 2, "Devices by running OS");
-    chart_section(run, fp, FS_M_DEVICES, 3, "Devices by apps");
-    chart_section(run, fp, FS_M_DEVICES, 4, "Devices by state");
-    chart_section(run, fp, FS_M_UPDATES, 1, "Update steps by result");
-    chart_section(run, fp, FS_M_ATTESTATIONS, 0, "Attestations by result");
-    chart_section(run, fp, FS_M_ATTESTATIONS, 1,
-                  "Failed attestations by reason");
-    chart_section(run, fp, FS_M_ERROR_REPORTS, 0, "Error reports by kind");
-    chart_section(run, fp, FS_M_ATTACKS, 1, "Attacks by outcome");
-    chart_section(run, fp, FS_M_TICKETS, 0, "Tickets by reason");
-    return ferror(fp) ? FS_EIO : 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(rd->db,
+                           "SELECT t_us, series, value FROM metric_samples"
+                           " ORDER BY t_us, series",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fs__report_db_fail(rd, diag);
+    size_t cap_t = 0, cap_e = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t t = sqlite3_column_int64(st, 0);
+        int64_t series = sqlite3_column_int64(st, 1);
+        if (series < 0 || (uint64_t)series >= rd->nseries) {
+            sqlite3_finalize(st);
+            return fs_diag_set(diag, FS_EDB, rd->path, 0, 0,
+                               "not a fleet database: metric_samples names "
+                               "series %" PRId64 ", not in metrics",
+                               series);
+        }
+        if (sm->ntimes == 0 || sm->times[sm->ntimes - 1] != t) {
+            if (sm->ntimes == cap_t) {
+                cap_t = cap_t ? cap_t * 2 : 256;
+                sm->times = fs_xrealloc(sm->times, cap_t * sizeof(int64_t));
+            }
+            sm->times[sm->ntimes++] = t;
+        }
+        if (sm->ne == cap_e) {
+            cap_e = cap_e ? cap_e * 2 : 1024;
+            sm->e = fs_xrealloc(sm->e, cap_e * sizeof(*sm->e));
+        }
+        sm->e[sm->ne++] =
+            (struct sample){(uint32_t)(sm->ntimes - 1), (uint32_t)series,
+                            sqlite3_column_int64(st, 2)};
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fs__report_db_fail(rd, diag);
 }
 
 int
-fs_report_samples_db(struct fs_run *run, struct sqlite3 *db)
+fs__report_charts(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
 {
-    const int64_t *times;
-    const struct fs_run_sample *e;
-    size_t nt, ne;
-    fs_run_samples(run, &times, &nt, &e, &ne);
-    int rc = sqlite3_exec(db,
-                          "CREATE TABLE metric_samples(t_us INTEGER NOT NULL,"
-                          " series INTEGER NOT NULL, value INTEGER NOT NULL,"
-                          " PRIMARY KEY(t_us, series));",
-                          NULL, NULL, NULL);
-    sqlite3_stmt *st = NULL;
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(
-            db, "INSERT INTO metric_samples VALUES(?1, ?2, ?3)", -1, &st, NULL);
-    for (size_t i = 0; i < ne && rc == SQLITE_OK; i++) {
-        sqlite3_bind_int64(st, 1, times[e[i].sample]);
-        sqlite3_bind_int64(st, 2, e[i].series);
-        sqlite3_bind_int64(st, 3, e[i].value);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-        sqlite3_reset(st);
+    struct samples sm = {0};
+    int err = samples_load(rd, &sm, diag);
+    if (err == 0) {
+        fputs("<h2>Over time</h2>\n", fp);
+        chart_section(rd, &sm, fp, FS_M_DEVICES, 2, "Devices by running OS");
+        chart_section(rd, &sm, fp, FS_M_DEVICES, 3, "Devices by apps");
+        chart_section(rd, &sm, fp, FS_M_DEVICES, 4, "Devices by state");
+        chart_section(rd, &sm, fp, FS_M_UPDATES, 1, "Update steps by result");
+        chart_section(rd, &sm, fp, FS_M_ATTESTATIONS, 0,
+                      "Attestations by result");
+        chart_section(rd, &sm, fp, FS_M_ATTESTATIONS, 1,
+                      "Failed attestations by reason");
+        chart_section(rd, &sm, fp, FS_M_ERROR_REPORTS, 0,
+                      "Error reports by kind");
+        chart_section(rd, &sm, fp, FS_M_ATTACKS, 1, "Attacks by outcome");
+        chart_section(rd, &sm, fp, FS_M_TICKETS, 0, "Tickets by reason");
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? 0 : FS_EDB;
+    fs_free(sm.times);
+    fs_free(sm.e);
+    return err;
 }

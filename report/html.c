@@ -1,20 +1,23 @@
 /*
- * report/html.c - the self-contained HTML report of a run.
+ * report/html.c - the self-contained HTML page of a run, from its fleet.db.
  *
  * Owns: report.html: summary, expectation results, every metric series.
  * Invariants: no external resources (opens offline); no wall-clock figures,
- * so the same scenario and seed give the same bytes.
- * Does not: compute anything the run did not record.
+ * so the same database gives the same bytes; every figure comes from a
+ * table of fleet.db (run, expectations, metrics, metric_samples).
+ * Does not: compute anything the run did not record, or see the live run.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
 
 #include "fleetsim/err.h"
 #include "fleetsim/metrics.h"
-#include "fleetsim/report.h"
-#include "fleetsim/run.h"
-#include "fleetsim/scn.h"
 #include "fleetsim/units.h"
+#include "report_int.h"
 
 static const char css[] =
     "body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;"
@@ -24,97 +27,215 @@ static const char css[] =
     "font-weight:bold}.nr{color:#a60}code{font-size:95%}"
     "svg{background:#fff}.legend{font-size:90%;margin-top:0}";
 
-static void
-metric_row(void *ctx, enum fs_metric f, const char *const *values,
-           size_t nvalues, int64_t count, const char *string)
+/* The run table's facts (text as stored; NULL when the key is absent). */
+enum {
+    RUN_SCENARIO,
+    RUN_FINGERPRINT,
+    RUN_SEED,
+    RUN_DEVICES,
+    RUN_EVENTS,
+    RUN_SIM_TIME_US,
+    RUN_COMPLETED,
+    RUN_REQUIRED, /* keys below are optional */
+    RUN_DESCRIPTION = RUN_REQUIRED,
+    RUN_DURATION_US,
+    RUN_NKEYS
+};
+
+static const char *const run_keys[RUN_NKEYS] = {
+    "scenario",    "fingerprint", "seed",        "devices",    "events",
+    "sim_time_us", "completed",   "description", "duration_us"};
+
+static int
+read_run(struct fs__report_db *rd, const char *out[RUN_NKEYS],
+         struct fs_diag *diag)
 {
-    FILE *fp = ctx;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(rd->db, "SELECT key, value FROM run ORDER BY key",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fs__report_db_fail(rd, diag);
+    for (size_t k = 0; k < RUN_NKEYS; k++)
+        out[k] = NULL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        const char *value = (const char *)sqlite3_column_text(st, 1);
+        for (size_t k = 0; key && value && k < RUN_NKEYS; k++)
+            if (strcmp(key, run_keys[k]) == 0)
+                out[k] = fs_arena_strdup(&rd->arena, value);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fs__report_db_fail(rd, diag);
+    for (size_t k = 0; k < RUN_REQUIRED; k++)
+        if (out[k] == NULL)
+            return fs_diag_set(diag, FS_EDB, rd->path, 0, 0,
+                               "not a fleet database: no '%s' in table run",
+                               run_keys[k]);
+    return 0;
+}
+
+static void
+metric_row(FILE *fp, const struct fs__report_series *sr)
+{
     size_t nl;
-    const char *const *keys = fs_metric_labels(f, &nl);
-    fprintf(fp, "<tr><td><code>%s{", fs_metric_name(f));
+    const char *const *keys = fs_metric_labels(sr->family, &nl);
+    fprintf(fp, "<tr><td><code>%s{", fs_metric_name(sr->family));
     bool first = true;
-    for (size_t i = 0; i < nvalues; i++) {
-        if (values[i] == NULL)
+    for (size_t i = 0; i < nl; i++) {
+        if (sr->values[i] == NULL)
             continue;
         fprintf(fp, "%s%s=\"", first ? "" : ", ", keys[i]);
-        fs_report_html_text(fp, values[i]);
+        fs__report_html_text(fp, sr->values[i]);
         fputc('"', fp);
         first = false;
     }
     fputs("}</code></td><td>", fp);
-    if (fs_metric_kind(f) == FS_MK_STRING)
-        fs_report_html_text(fp, string ? string : "");
+    if (fs_metric_kind(sr->family) == FS_MK_STRING)
+        fs__report_html_text(fp, sr->string ? sr->string : "");
     else
-        fprintf(fp, "%" PRId64, count);
+        fprintf(fp, "%" PRId64, sr->value);
     fputs("</td></tr>\n", fp);
 }
 
-static void
-expectations_table(struct fs_run *run, FILE *fp)
+/* Expectations checked and not held. */
+static int
+count_failures(struct fs__report_db *rd, int64_t *out, struct fs_diag *diag)
 {
-    size_t n;
-    const struct fs_run_result *res = fs_run_results(run, &n);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(rd->db,
+                           "SELECT count(*) FROM expectations"
+                           " WHERE checked = 1 AND held = 0",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fs__report_db_fail(rd, diag);
+    int rc = sqlite3_step(st);
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fs__report_db_fail(rd, diag);
+}
+
+static int
+expectations_table(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(rd->db,
+                           "SELECT expr, at_us, line, checked, held, seen"
+                           " FROM expectations ORDER BY idx",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fs__report_db_fail(rd, diag);
     fprintf(fp, "<h2>Expectations</h2>\n");
-    if (n == 0) {
-        fputs("<p>The scenario states no expectations.</p>\n", fp);
-        return;
-    }
-    fputs("<table><tr><th>line</th><th>expectation</th><th>checked at</th>"
-          "<th>seen</th><th>verdict</th></tr>\n",
-          fp);
-    for (size_t i = 0; i < n; i++) {
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n++ == 0)
+            fputs("<table><tr><th>line</th><th>expectation</th>"
+                  "<th>checked at</th><th>seen</th><th>verdict</th></tr>\n",
+                  fp);
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        int64_t at_us = sqlite3_column_int64(st, 1);
+        int line = sqlite3_column_int(st, 2);
+        bool checked = sqlite3_column_int(st, 3) != 0;
+        bool held = sqlite3_column_int(st, 4) != 0;
+        const char *seen = (const char *)sqlite3_column_text(st, 5);
         char at[32] = "end";
-        if (res[i].at_us >= 0)
-            fs_units_format_duration(res[i].at_us, at, sizeof(at));
-        const char *cls = !res[i].checked ? "nr"
-                          : res[i].held   ? "held"
-                                          : "failed";
-        const char *verdict = !res[i].checked ? "not reached"
-                              : res[i].held   ? "held"
-                                              : "FAILED";
-        fprintf(fp, "<tr><td>%d</td><td><code>", res[i].line);
-        fs_report_html_text(fp, res[i].text);
+        if (at_us >= 0)
+            fs_units_format_duration(at_us, at, sizeof(at));
+        const char *cls = !checked ? "nr" : held ? "held" : "failed";
+        const char *verdict = !checked ? "not reached"
+                              : held   ? "held"
+                                       : "FAILED";
+        fprintf(fp, "<tr><td>%d</td><td><code>", line);
+        fs__report_html_text(fp, text);
         fprintf(fp, "</code></td><td>%s</td><td>", at);
-        fs_report_html_text(fp, res[i].checked ? res[i].seen : "-");
+        fs__report_html_text(fp, checked && seen ? seen : "-");
         fprintf(fp, "</td><td class=\"%s\">%s</td></tr>\n", cls, verdict);
     }
-    fputs("</table>\n", fp);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fs__report_db_fail(rd, diag);
+    if (n == 0)
+        fputs("<p>The scenario states no expectations.</p>\n", fp);
+    else
+        fputs("</table>\n", fp);
+    return 0;
+}
+
+/* A run table value that must be a decimal integer. */
+static int
+run_int64(struct fs__report_db *rd, const char *key, const char *text,
+          int64_t *out, struct fs_diag *diag)
+{
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end != '\0')
+        return fs_diag_set(diag, FS_EDB, rd->path, 0, 0,
+                           "not a fleet database: run.%s is '%s'", key, text);
+    *out = (int64_t)v;
+    return 0;
 }
 
 int
-fs_report_html(struct fs_run *run, FILE *fp)
+fs__report_page(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
 {
-    const struct fs_scn *scn = fs_run_scn(run);
-    char hex[65], simt[32], dur[32];
-    fs_run_fingerprint(run, hex);
-    fs_units_format_duration(fs_run_now_us(run), simt, sizeof(simt));
-    fs_units_format_duration(fs_run_duration_us(run), dur, sizeof(dur));
+    const char *run[RUN_NKEYS];
+    int64_t now_us, dur_us = 0, failures = 0;
+    int err = read_run(rd, run, diag);
+    if (err == 0)
+        err = run_int64(rd, "sim_time_us", run[RUN_SIM_TIME_US], &now_us, diag);
+    bool completed = err == 0 && strcmp(run[RUN_COMPLETED], "1") == 0;
+    /* A completed run stopped exactly at the scenario's duration. */
+    bool have_dur = completed || run[RUN_DURATION_US] != NULL;
+    if (err == 0 && completed)
+        dur_us = now_us;
+    else if (err == 0 && have_dur)
+        err = run_int64(rd, "duration_us", run[RUN_DURATION_US], &dur_us, diag);
+    if (err == 0)
+        err = count_failures(rd, &failures, diag);
+    if (err != 0)
+        return err;
+    char simt[32], dur[40] = "";
+    fs_units_format_duration(now_us, simt, sizeof(simt));
+    if (have_dur) {
+        strcpy(dur, " of ");
+        fs_units_format_duration(dur_us, dur + 4, sizeof(dur) - 4);
+    }
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<title>fleetsim: ",
           fp);
-    fs_report_html_text(fp, scn->name);
+    fs__report_html_text(fp, run[RUN_SCENARIO]);
     fprintf(fp, "</title><style>%s</style></head><body>\n<h1>", css);
-    fs_report_html_text(fp, scn->name);
-    fputs("</h1>\n<p>", fp);
-    fs_report_html_text(fp, scn->description);
+    fs__report_html_text(fp, run[RUN_SCENARIO]);
+    fputs("</h1>\n", fp);
+    if (run[RUN_DESCRIPTION] != NULL) {
+        fputs("<p>", fp);
+        fs__report_html_text(fp, run[RUN_DESCRIPTION]);
+        fputs("</p>\n", fp);
+    }
+    fputs("<table>\n<tr><th>devices</th><td>", fp);
+    fs__report_html_text(fp, run[RUN_DEVICES]);
+    fputs("</td></tr>\n<tr><th>seed</th><td>", fp);
+    fs__report_html_text(fp, run[RUN_SEED]);
+    fprintf(fp, "</td></tr>\n<tr><th>simulated</th><td>%s%s%s</td></tr>\n",
+            simt, dur, completed ? "" : " (interrupted)");
+    fputs("<tr><th>events</th><td>", fp);
+    fs__report_html_text(fp, run[RUN_EVENTS]);
     fprintf(fp,
-            "</p>\n<table>\n"
-            "<tr><th>devices</th><td>%" PRIu64 "</td></tr>\n"
-            "<tr><th>seed</th><td>%" PRIu64 "</td></tr>\n"
-            "<tr><th>simulated</th><td>%s of %s%s</td></tr>\n"
-            "<tr><th>events</th><td>%" PRIu64 "</td></tr>\n"
-            "<tr><th>expectations failed</th><td>%zu</td></tr>\n"
-            "<tr><th>fingerprint</th><td><code>%s</code></td></tr>\n"
-            "</table>\n",
-            fs_run_devices(run), fs_run_seed(run), simt, dur,
-            fs_run_is_done(run) ? "" : " (interrupted)", fs_run_events(run),
-            fs_run_failures(run), hex);
-    expectations_table(run, fp);
-    fs_report_charts(run, fp);
+            "</td></tr>\n"
+            "<tr><th>expectations failed</th><td>%" PRId64 "</td></tr>\n"
+            "<tr><th>fingerprint</th><td><code>",
+            failures);
+    fs__report_html_text(fp, run[RUN_FINGERPRINT]);
+    fputs("</code></td></tr>\n</table>\n", fp);
+    err = expectations_table(rd, fp, diag);
+    if (err == 0)
+        err = fs__report_charts(rd, fp, diag);
+    if (err != 0)
+        return err;
     fputs("<h2>Metrics at the end of the run</h2>\n"
           "<table><tr><th>series</th><th>value</th></tr>\n",
           fp);
-    fs_metrics_visit(fs_run_metrics(run), metric_row, fp);
+    for (size_t i = 0; i < rd->nseries; i++)
+        metric_row(fp, &rd->series[i]);
     fputs("</table>\n</body></html>\n", fp);
     return ferror(fp) ? FS_EIO : 0;
 }

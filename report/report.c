@@ -1,46 +1,30 @@
 /*
- * report/report.c - summary.json and report.html, and placing outputs whole.
+ * report/report.c - report.html from a fleet.db: opening the database,
+ * reading its metric series back, and putting the page in place whole.
  *
- * Owns: the JSON and HTML texts of a run and the temporary-name-then-rename
- * discipline for every output file.
- * Invariants: numbers are printed with fixed formats; lists follow the
- * scenario's or the registry's order, never a hash order.
- * Does not: read the clock (wall_s comes from the caller) or simulate.
+ * Owns: the read-only opening of fleet.db, splitting the metrics table's
+ * label text (key="value",key="value") back into values, and the
+ * temporary-name-then-rename discipline for report.html.
+ * Invariants: reads only the database file (never the live run), so
+ * `fleetsim report fleet.db` rebuilds the run's page byte for byte; the
+ * database is never written.
+ * Does not: simulate, read the clock, or know the scenario format.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/report.h"
-#include "fleetsim/run.h"
-#include "fleetsim/scn.h"
-#include "fleetsim/units.h"
+#include "report_int.h"
 
 void
-fs_report_json_string(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(fp, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", fp);
-        else if (*p < 0x20)
-            fprintf(fp, "\\u%04x", *p);
-        else
-            fputc(*p, fp);
-    }
-    fputc('"', fp);
-}
-
-void
-fs_report_html_text(FILE *fp, const char *s)
+fs__report_html_text(FILE *fp, const char *s)
 {
     for (const char *p = s; p && *p; p++) {
         switch (*p) {
@@ -62,166 +46,201 @@ fs_report_html_text(FILE *fp, const char *s)
     }
 }
 
-struct metric_json {
-    FILE *fp;   /* output */
-    bool first; /* no comma before the first entry */
-};
-
-static void
-metric_json_visit(void *ctx, enum fs_metric f, const char *const *values,
-                  size_t nvalues, int64_t count, const char *string)
+int
+fs__report_db_fail(struct fs__report_db *rd, struct fs_diag *diag)
 {
-    struct metric_json *mj = ctx;
+    return fs_diag_set(diag, FS_EDB, rd->path, 0, 0, "not a fleet database: %s",
+                       sqlite3_errmsg(rd->db));
+}
+
+/* Index of the label key of keys[from..n) that s starts with, followed by
+ * '="'; -1 when none. */
+static int
+key_at(const char *s, const char *const *keys, size_t from, size_t n)
+{
+    for (size_t k = from; k < n; k++) {
+        size_t len = strlen(keys[k]);
+        if (strncmp(s, keys[k], len) == 0 && s[len] == '=' && s[len + 1] == '"')
+            return (int)k;
+    }
+    return -1;
+}
+
+/*
+ * sim/run/db.c writes labels into a 512-byte buffer: a text of 511 bytes
+ * may have been cut short, and its last value is then taken as it stands.
+ */
+#define LABELS_CUT_LEN 511
+
+/*
+ * Split labels (as sim/run/db.c wrote them: key="value" pairs in key order,
+ * joined by ',', keys without a value left out) into out->values. A value
+ * ends at the first '"' followed by the end or by ',' and a later key.
+ */
+static bool
+split_labels(struct fs__report_db *rd, const char *labels,
+             struct fs__report_series *out)
+{
     size_t nl;
-    const char *const *keys = fs_metric_labels(f, &nl);
-    fprintf(mj->fp, "%s\n    {\"metric\": \"%s\", \"labels\": {",
-            mj->first ? "" : ",", fs_metric_name(f));
-    bool first = true;
-    for (size_t i = 0; i < nvalues; i++) {
-        if (values[i] == NULL)
-            continue;
-        fprintf(mj->fp, "%s\"%s\": ", first ? "" : ", ", keys[i]);
-        fs_report_json_string(mj->fp, values[i]);
-        first = false;
+    const char *const *keys = fs_metric_labels(out->family, &nl);
+    bool cut = strlen(labels) >= LABELS_CUT_LEN;
+    const char *p = labels;
+    size_t next = 0;
+    while (*p != '\0') {
+        int k = key_at(p, keys, next, nl);
+        if (k < 0)
+            return cut;
+        const char *start = p + strlen(keys[k]) + 2, *q = start;
+        while (*q != '\0' &&
+               !(*q == '"' && (q[1] == '\0' ||
+                               (q[1] == ',' &&
+                                key_at(q + 2, keys, (size_t)k + 1, nl) >= 0))))
+            q++;
+        if (*q == '\0' && !cut)
+            return false;
+        size_t len = (size_t)(q - start);
+        char *v = fs_arena_alloc(&rd->arena, len + 1);
+        memcpy(v, start, len);
+        out->values[k] = v;
+        next = (size_t)k + 1;
+        if (*q == '\0')
+            break;
+        p = q[1] == ',' ? q + 2 : q + 1;
     }
-    if (fs_metric_kind(f) == FS_MK_STRING) {
-        fputs("}, \"value\": ", mj->fp);
-        fs_report_json_string(mj->fp, string ? string : "");
-        fputc('}', mj->fp);
-    } else {
-        fprintf(mj->fp, "}, \"value\": %" PRId64 "}", count);
+    return true;
+}
+
+/* Load the metrics table into rd->series, checking idx runs 0, 1, ... */
+static int
+load_series(struct fs__report_db *rd, struct fs_diag *diag)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(rd->db,
+                           "SELECT idx, metric, labels, value, string"
+                           " FROM metrics ORDER BY idx",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fs__report_db_fail(rd, diag);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *labels = (const char *)sqlite3_column_text(st, 2);
+        enum fs_metric f =
+            name ? fs_metric_lookup(name, strlen(name)) : FS_M_COUNT;
+        if (sqlite3_column_int64(st, 0) != (int64_t)rd->nseries ||
+            f == FS_M_COUNT || labels == NULL) {
+            sqlite3_finalize(st);
+            return fs_diag_set(diag, FS_EDB, rd->path, 0, 0,
+                               "not a fleet database: bad metrics row %zu",
+                               rd->nseries);
+        }
+        if (rd->nseries == cap) {
+            cap = cap ? cap * 2 : 64;
+            rd->series = fs_xrealloc(rd->series, cap * sizeof(*rd->series));
+        }
+        struct fs__report_series *s = &rd->series[rd->nseries];
+        memset(s, 0, sizeof(*s));
+        s->family = f;
+        s->value = sqlite3_column_int64(st, 3);
+        const char *str = (const char *)sqlite3_column_text(st, 4);
+        if (str != NULL)
+            s->string = fs_arena_strdup(&rd->arena, str);
+        if (!split_labels(rd, labels, s)) {
+            sqlite3_finalize(st);
+            return fs_diag_set(diag, FS_EDB, rd->path, 0, 0,
+                               "not a fleet database: bad labels '%s' in "
+                               "metrics row %zu",
+                               labels, rd->nseries);
+        }
+        rd->nseries++;
     }
-    mj->first = false;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fs__report_db_fail(rd, diag);
 }
 
 int
-fs_report_summary_json(struct fs_run *run, double wall_s, FILE *fp)
+fs__report_db_open(struct fs__report_db *rd, const char *path,
+                   struct fs_diag *diag)
 {
-    const struct fs_scn *scn = fs_run_scn(run);
-    char hex[65];
-    fs_run_fingerprint(run, hex);
-    fputs("{\n  \"scenario\": ", fp);
-    fs_report_json_string(fp, scn->name);
-    fprintf(fp, ",\n  \"seed\": %" PRIu64, fs_run_seed(run));
-    fprintf(fp, ",\n  \"devices\": %" PRIu64, fs_run_devices(run));
-    fprintf(fp, ",\n  \"events\": %" PRIu64, fs_run_events(run));
-    fprintf(fp, ",\n  \"sim_time_us\": %" PRId64, fs_run_now_us(run));
-    fprintf(fp, ",\n  \"duration_us\": %" PRId64, fs_run_duration_us(run));
-    fprintf(fp, ",\n  \"completed\": %s",
-            fs_run_is_done(run) ? "true" : "false");
-    fprintf(fp, ",\n  \"wall_s\": %.3f", wall_s);
-    fprintf(fp, ",\n  \"peak_rss_bytes\": %zu", fs_mem_peak_rss_bytes());
-    fprintf(fp, ",\n  \"fingerprint\": \"%s\"", hex);
-    size_t n;
-    const struct fs_run_result *res = fs_run_results(run, &n);
-    fprintf(fp, ",\n  \"expectations_failed\": %zu", fs_run_failures(run));
-    fputs(",\n  \"expectations\": [", fp);
-    for (size_t i = 0; i < n; i++) {
-        fprintf(fp, "%s\n    {\"expr\": ", i ? "," : "");
-        fs_report_json_string(fp, res[i].text);
-        fprintf(fp, ", \"at_us\": %" PRId64 ", \"line\": %d, ", res[i].at_us,
-                res[i].line);
-        if (!res[i].checked) {
-            fputs("\"value\": null, \"verdict\": \"not_reached\"}", fp);
-            continue;
-        }
-        fputs("\"value\": ", fp);
-        fs_report_json_string(fp, res[i].seen);
-        fprintf(fp, ", \"verdict\": \"%s\"}", res[i].held ? "held" : "failed");
+    memset(rd, 0, sizeof(*rd));
+    rd->path = path;
+    fs_arena_init(&rd->arena);
+    if (access(path, R_OK) != 0) {
+        int e = errno;
+        fs_arena_fini(&rd->arena);
+        return fs_diag_set(diag, FS_EDB, path, 0, 0, "cannot open: %s",
+                           strerror(e));
     }
-    fputs(n ? "\n  ],\n  \"metrics\": [" : "],\n  \"metrics\": [", fp);
-    struct metric_json mj = {fp, true};
-    fs_metrics_visit(fs_run_metrics(run), metric_json_visit, &mj);
-    fputs(mj.first ? "]\n}\n" : "\n  ]\n}\n", fp);
-    return ferror(fp) ? FS_EIO : 0;
+    int rc = sqlite3_open_v2(path, &rd->db, SQLITE_OPEN_READONLY, NULL);
+    int err = 0;
+    if (rc != SQLITE_OK)
+        err = fs_diag_set(diag, FS_EDB, path, 0, 0, "cannot open: %s",
+                          rd->db ? sqlite3_errmsg(rd->db) : "out of memory");
+    if (err == 0)
+        err = load_series(rd, diag);
+    if (err != 0)
+        fs__report_db_close(rd);
+    return err;
 }
 
-/* Open dir/.name.tmp for writing. */
-static FILE *
-open_tmp(const char *dir, const char *name, char *tmp, size_t tmp_len)
+void
+fs__report_db_close(struct fs__report_db *rd)
 {
-    snprintf(tmp, tmp_len, "%s/.%s.tmp", dir, name);
-    return fopen(tmp, "w");
+    sqlite3_close(rd->db);
+    rd->db = NULL;
+    fs_free(rd->series);
+    rd->series = NULL;
+    rd->nseries = 0;
+    fs_arena_fini(&rd->arena);
 }
 
-static int
-finish_tmp(FILE *fp, const char *tmp, const char *dir, const char *name,
-           int err, struct fs_diag *diag)
+int
+fs_report_html(const char *db_path, FILE *fp, struct fs_diag *diag)
 {
+    struct fs__report_db rd;
+    int err = fs__report_db_open(&rd, db_path, diag);
+    if (err != 0)
+        return err;
+    err = fs__report_page(&rd, fp, diag);
+    fs__report_db_close(&rd);
+    return err;
+}
+
+int
+fs_report_write(const char *db_path, const char *out_path, struct fs_diag *diag)
+{
+    struct fs__report_db rd;
+    int err = fs__report_db_open(&rd, db_path, diag);
+    if (err != 0)
+        return err;
+    /* The temporary file sits beside the output: .NAME.tmp */
+    char tmp[4200];
+    const char *slash = strrchr(out_path, '/');
+    if (slash != NULL)
+        snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp", (int)(slash - out_path),
+                 out_path, slash + 1);
+    else
+        snprintf(tmp, sizeof(tmp), ".%s.tmp", out_path);
+    FILE *fp = fopen(tmp, "w");
+    if (fp == NULL) {
+        err = fs_diag_set(diag, FS_EIO, out_path, 0, 0, "cannot write: %s",
+                          strerror(errno));
+        fs__report_db_close(&rd);
+        return err;
+    }
+    err = fs__report_page(&rd, fp, diag);
+    fs__report_db_close(&rd);
     if (fflush(fp) != 0 || ferror(fp))
         err = err ? err : FS_EIO;
     if (fclose(fp) != 0)
         err = err ? err : FS_EIO;
-    if (err != 0) {
-        unlink(tmp);
-        return fs_diag_set(diag, err, dir, 0, 0, "cannot write %s", name);
-    }
-    char final[4096];
-    snprintf(final, sizeof(final), "%s/%s", dir, name);
-    if (rename(tmp, final) != 0) {
-        unlink(tmp);
-        return fs_diag_set(diag, FS_EIO, final, 0, 0, "cannot rename: %s",
-                           strerror(errno));
-    }
-    return 0;
-}
-
-int
-fs_report_mkdirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-int
-fs_report_write_all(struct fs_run *run, const char *dir, double wall_s,
-                    const char *trace_tmp, struct fs_diag *diag)
-{
-    char tmp[4096];
-    if (fs_report_mkdirs(dir) != 0)
-        return fs_diag_set(diag, FS_EIO, dir, 0, 0,
-                           "cannot create the output folder: %s",
-                           strerror(errno));
-    snprintf(tmp, sizeof(tmp), "%s/.fleet.db.tmp", dir);
-    unlink(tmp);
-    int err = fs_report_db(run, tmp, diag);
-    if (err != 0) {
-        unlink(tmp);
-        return err;
-    }
-    char final[4096];
-    snprintf(final, sizeof(final), "%s/fleet.db", dir);
-    if (rename(tmp, final) != 0)
-        return fs_diag_set(diag, FS_EIO, final, 0, 0, "cannot rename: %s",
-                           strerror(errno));
-    FILE *fp = open_tmp(dir, "report.html", tmp, sizeof(tmp));
-    if (fp == NULL)
-        return fs_diag_set(diag, FS_EIO, dir, 0, 0, "cannot write: %s",
-                           strerror(errno));
-    err =
-        finish_tmp(fp, tmp, dir, "report.html", fs_report_html(run, fp), diag);
+    if (err == FS_EIO)
+        fs_diag_set(diag, FS_EIO, out_path, 0, 0, "cannot write: %s",
+                    strerror(errno));
+    if (err == 0 && rename(tmp, out_path) != 0)
+        err = fs_diag_set(diag, FS_EIO, out_path, 0, 0, "cannot rename: %s",
+                          strerror(errno));
     if (err != 0)
-        return err;
-    if (trace_tmp != NULL) {
-        snprintf(final, sizeof(final), "%s/trace.zst", dir);
-        if (rename(trace_tmp, final) != 0)
-            return fs_diag_set(diag, FS_EIO, final, 0, 0, "cannot rename: %s",
-                               strerror(errno));
-    }
-    /* summary.json last: its presence says every other output is whole. */
-    fp = open_tmp(dir, "summary.json", tmp, sizeof(tmp));
-    if (fp == NULL)
-        return fs_diag_set(diag, FS_EIO, dir, 0, 0, "cannot write: %s",
-                           strerror(errno));
-    return finish_tmp(fp, tmp, dir, "summary.json",
-                      fs_report_summary_json(run, wall_s, fp), diag);
+        unlink(tmp);
+    return err;
 }

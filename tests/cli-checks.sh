@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/cli-checks.sh FLEETSIM - end-to-end checks of the command line:
-# exit statuses, whole outputs, traces and their fingerprint, diff, SIGINT.
+# exit statuses, whole outputs, traces and their fingerprint, diff, report,
+# SIGINT.
 # Prints one line per check and ends with "N passed, N failed".
 set -u
 bin=${1:?usage: cli-checks.sh FLEETSIM}
@@ -28,6 +29,21 @@ check "diff of equal traces exits 0" test "$rc" = 0
 check "diff of different seeds exits 1" test "$rc" = 1
 "$bin" diff "$tmp/a/trace.zst" "$scn" >/dev/null 2>&1; rc=$?
 check "diff of a non-trace exits 2" test "$rc" = 2
+"$bin" report "$tmp/a/fleet.db" -o "$tmp/a-again.html"; rc=$?
+check "report from fleet.db exits 0" test "$rc" = 0
+check "report from fleet.db is the run's report" cmp -s "$tmp/a/report.html" "$tmp/a-again.html"
+cp "$tmp/b/report.html" "$tmp/b-run.html"; rm "$tmp/b/report.html"
+"$bin" report "$tmp/b/fleet.db"; rc=$?
+check "report writes report.html beside the database" cmp -s "$tmp/b-run.html" "$tmp/b/report.html"
+check "report leaves no temporary file" test -z "$(ls -A "$tmp/b" | grep tmp)"
+"$bin" report "$tmp/nothing.db" 2>"$tmp/report.err"; rc=$?
+check "report of a missing file exits 2" test "$rc" = 2
+check "report names the missing file" grep -q "$tmp/nothing.db" "$tmp/report.err"
+"$bin" report "$scn" -o "$tmp/x.html" 2>"$tmp/report.err"; rc=$?
+check "report of a non-database exits 2" test "$rc" = 2 -a ! -e "$tmp/x.html"
+check "report names the non-database" grep -q "$scn: error: not a fleet database" "$tmp/report.err"
+"$bin" report 2>/dev/null; rc=$?
+check "report without a file exits 2" test "$rc" = 2
 fa=$(grep -o '"fingerprint": "[0-9a-f]*"' "$tmp/a/summary.json")
 fc=$(grep -o '"fingerprint": "[0-9a-f]*"' "$tmp/c/summary.json")
 check "another seed, another fingerprint" test "$fa" != "$fc"
@@ -41,7 +57,7 @@ check "bad input writes nothing" test ! -e "$tmp/bad"
 check "missing argument exits 2" test "$rc" = 2
 "$bin" frobnicate 2>/dev/null; rc=$?
 check "unknown command exits 2" test "$rc" = 2
-for c in run test validate bench diff; do
+for c in run test validate bench diff report; do
     "$bin" $c --help >/dev/null; rc=$?
     check "$c --help exits 0" test "$rc" = 0
 done

@@ -2,8 +2,9 @@
  * tests/test_run.c - whole runs: determinism, expectation timing, stopping,
  * and the outputs written.
  *
- * Owns: the cmocka group for sim/run/run.c (and, through fs_run_write, the
- * report writers' all-or-nothing and byte-identical outputs).
+ * Owns: the cmocka group for sim/run/run.c (and, through
+ * fs_cli_write_outputs, the all-or-nothing and byte-identical outputs of
+ * sim/run/db.c, sim/run/outputs.c and report/).
  * Invariants: every test loads its scenario from a string, runs it to the
  * end or to a stop in this process, and destroys everything; teardown
  * checks no block is left allocated. Two runs of one scenario and seed in
@@ -23,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "fleetsim/cli.h"
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
@@ -565,7 +567,7 @@ write_run(struct fs_run *r, const char *dir, double wall_s)
 {
     struct fs_diag d;
     fs_diag_clear(&d);
-    if (fs_run_write(r, dir, wall_s, &d) != 0)
+    if (fs_cli_write_outputs(r, dir, wall_s, &d) != 0)
         fail_msg("write %s: %s: %s", dir, d.file, d.msg);
     assert_int_equal(scan_dir(dir), 3);
 }
@@ -660,7 +662,7 @@ test_run_write_error(void **state)
     finish(r, 1u << 20);
     struct fs_diag d;
     fs_diag_clear(&d);
-    assert_int_equal(fs_run_write(r, dir, 0, &d), FS_EIO);
+    assert_int_equal(fs_cli_write_outputs(r, dir, 0, &d), FS_EIO);
     assert_true(d.msg[0] != '\0');
     fs_run_destroy(r);
     fs_scn_destroy(scn);

@@ -61,6 +61,15 @@ bool fs_cli_parse_u64(const char *s, uint64_t *out);
 int fs_cli_collect_yaml(char **paths, size_t npaths, struct fs_cli_paths *out);
 void fs_cli_paths_fini(struct fs_cli_paths *p);
 
+/*
+ * Write every output of run into dir, each whole: fleet.db (the run), then
+ * report.html built from that fleet.db alone (report/), then trace.zst and
+ * summary.json last (the run). Returns 0, or FS_EIO/FS_EDB with diag.
+ */
+struct fs_diag;
+int fs_cli_write_outputs(struct fs_run *run, const char *dir, double wall_s,
+                         struct fs_diag *diag);
+
 /* The summary `run` prints on stdout after writing its outputs. */
 void fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
                               double wall_s);

@@ -1,13 +1,15 @@
 /*
- * include/fleetsim/report.h - the outputs of a run.
+ * include/fleetsim/report.h - what is built from a run's files afterwards:
+ * report.html from fleet.db, and the comparison of two traces.
  *
- * Owns: summary.json, report.html and fleet.db, and putting them in place
- * whole: each is written under a temporary name in the output folder and
- * renamed only when complete.
- * Invariants: fleet.db and report.html depend only on the scenario, the
- * seed and the model (never on wall time); summary.json also carries
- * wall_s, the one measured figure.
- * Does not: simulate or change the run.
+ * Owns: report.html (docs/outputs.md) and its placement whole: written
+ * under a temporary name beside it and renamed only when complete.
+ * Invariants: reads only the files it is given (fleet.db, trace.zst),
+ * never a live run, so `fleetsim report fleet.db` rebuilds the page the
+ * run wrote byte for byte; the same database gives the same bytes (no
+ * wall-clock figures); the database is opened read-only.
+ * Does not: simulate, write fleet.db or summary.json (sim/run does), or
+ * know the scenario format.
  */
 #ifndef FLEETSIM_REPORT_H
 #define FLEETSIM_REPORT_H
@@ -17,38 +19,20 @@
 
 #include "fleetsim/diag.h"
 
-struct fs_run;
+/*
+ * Write the report.html of the fleet.db at db_path into fp. Returns 0,
+ * FS_EDB (missing, not a database, not a fleet database; diag names
+ * db_path) or FS_EIO (fp failed).
+ */
+int fs_report_html(const char *db_path, FILE *fp, struct fs_diag *diag);
 
 /*
- * Write every output of run into dir (created when missing). trace_tmp,
- * when not NULL, is the finished trace under its temporary name; it is
- * renamed to trace.zst. Returns 0 or FS_EIO/FS_EDB with diag filled.
+ * Build the report of the fleet.db at db_path into out_path, whole: it is
+ * written as .NAME.tmp beside out_path and renamed. Returns 0, FS_EDB as
+ * fs_report_html, or FS_EIO (out_path cannot be written; diag names it).
  */
-int fs_report_write_all(struct fs_run *run, const char *dir, double wall_s,
-                        const char *trace_tmp, struct fs_diag *diag);
-
-/* Create path and its parents (mkdir -p); 0, or -1 with errno set. */
-int fs_report_mkdirs(const char *path);
-
-/* Write s as a JSON string literal (with quotes) to fp. */
-void fs_report_json_string(FILE *fp, const char *s);
-
-/* Write s with HTML special characters escaped to fp. */
-void fs_report_html_text(FILE *fp, const char *s);
-
-/* summary.json into fp. */
-int fs_report_summary_json(struct fs_run *run, double wall_s, FILE *fp);
-/* report.html into fp. */
-int fs_report_html(struct fs_run *run, FILE *fp);
-/* fleet.db at path (a new file). */
-int fs_report_db(struct fs_run *run, const char *path, struct fs_diag *diag);
-
-/* The "Over time" section of report.html: SVG charts of sampled metrics. */
-int fs_report_charts(struct fs_run *run, FILE *fp);
-
-struct sqlite3;
-/* The metric_samples table of fleet.db, in an open transaction. */
-int fs_report_samples_db(struct fs_run *run, struct sqlite3 *db);
+int fs_report_write(const char *db_path, const char *out_path,
+                    struct fs_diag *diag);
 
 /*
  * Compare two traces (trace.zst) record by record and print where they

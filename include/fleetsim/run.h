@@ -3,7 +3,8 @@
  *
  * Owns: struct fs_run, which ties a scenario to an engine, the metrics
  * registry and the model, schedules the timeline, checks the expectations
- * at their times, and writes the run's outputs.
+ * at their times, and writes the outputs of the run itself (fleet.db,
+ * trace.zst, summary.json; report/ builds report.html from fleet.db).
  * Invariants: expectations with at: T are evaluated after every event at or
  * before T and before any later one; outputs are written whole or not at
  * all (temporary names, then rename).
@@ -113,12 +114,21 @@ void fs_run_samples(const struct fs_run *r, const int64_t **out_times,
 /* Hex fingerprint of the run's canonical record so far. */
 void fs_run_fingerprint(struct fs_run *r, char hex[65]);
 
+/* Create path and its parents (mkdir -p); 0, or -1 with errno set. */
+int fs_run_mkdirs(const char *path);
+
 /*
- * Write the run's outputs into dir (created if missing): summary.json and
- * the rest. Each file is written under a temporary name and renamed, so a
- * failure leaves no half-written file. wall_s is the caller's measurement.
+ * Outputs, in two steps so that files built from the database (report.html,
+ * report/) can go in between: fs_run_write_db finishes the trace and writes
+ * dir/fleet.db (dir is created if missing); fs_run_write_summary renames the
+ * trace to dir/trace.zst and writes dir/summary.json last, so its presence
+ * says every other output is whole. Each file is written under a temporary
+ * name and renamed, so a failure leaves no half-written file. wall_s is the
+ * caller's measurement and appears only in summary.json. Both return 0, or
+ * FS_EIO/FS_EDB with diag filled.
  */
-int fs_run_write(struct fs_run *r, const char *dir, double wall_s,
-                 struct fs_diag *diag);
+int fs_run_write_db(struct fs_run *r, const char *dir, struct fs_diag *diag);
+int fs_run_write_summary(struct fs_run *r, const char *dir, double wall_s,
+                         struct fs_diag *diag);
 
 #endif

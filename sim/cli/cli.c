@@ -2,7 +2,8 @@
  * sim/cli/cli.c - option parsing, file collection and run summaries for the
  * CLI.
  *
- * Owns: what each command accepts and how its errors read.
+ * Owns: what each command accepts and how its errors read, and the order
+ * in which `run` puts its outputs in place.
  * Invariants: on a usage error nothing has been created or written.
  * Does not: simulate, read the clock, or exit the process.
  */
@@ -15,7 +16,9 @@
 
 #include "fleetsim/bench.h"
 #include "fleetsim/cli.h"
+#include "fleetsim/diag.h"
 #include "fleetsim/mem.h"
+#include "fleetsim/report.h"
 #include "fleetsim/run.h"
 #include "fleetsim/units.h"
 
@@ -231,6 +234,22 @@ fs_cli_collect_yaml(char **paths, size_t npaths, struct fs_cli_paths *out)
         return -1;
     }
     return 0;
+}
+
+int
+fs_cli_write_outputs(struct fs_run *run, const char *dir, double wall_s,
+                     struct fs_diag *diag)
+{
+    int err = fs_run_write_db(run, dir, diag);
+    if (err != 0)
+        return err;
+    char db[4200], html[4200];
+    snprintf(db, sizeof(db), "%s/fleet.db", dir);
+    snprintf(html, sizeof(html), "%s/report.html", dir);
+    err = fs_report_write(db, html, diag);
+    if (err != 0)
+        return err;
+    return fs_run_write_summary(run, dir, wall_s, diag);
 }
 
 void

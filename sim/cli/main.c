@@ -7,7 +7,7 @@
  * only wall-clock reads of the program (elapsed time, printed to stderr and
  * recorded as wall_s; never fed into the model).
  * Invariants: every command answers --help with exit 0 and bad usage with
- * exit 2; outputs are written by fs_run_write, whole or not at all.
+ * exit 2; outputs are written by fs_cli_write_outputs, whole or not at all.
  * Does not: decide anything in the model or schedule simulated events.
  */
 #include <dirent.h>
@@ -196,7 +196,7 @@ cmd_run(int argc, char **argv)
     struct fs_diag diag;
     fs_diag_clear(&diag);
     struct fs_run *run;
-    if (o.trace && fs_report_mkdirs(out_dir) != 0) {
+    if (o.trace && fs_run_mkdirs(out_dir) != 0) {
         fprintf(stderr, "fleetsim: cannot create %s: %s\n", out_dir,
                 strerror(errno));
         fs_scn_destroy(scn);
@@ -213,7 +213,7 @@ cmd_run(int argc, char **argv)
     int err = host_drive(run, o.quiet);
     double wall = elapsed_s(start_ns);
     int status = EXIT_OK;
-    if (fs_run_write(run, out_dir, wall, &diag) != 0) {
+    if (fs_cli_write_outputs(run, out_dir, wall, &diag) != 0) {
         fs_diag_print(&diag, stderr);
         status = EXIT_USAGE;
     } else if (!o.quiet) {
@@ -450,6 +450,67 @@ cmd_diff(int argc, char **argv)
     return same ? EXIT_OK : EXIT_EXPECT;
 }
 
+/* --------------------------------------------------------------- report */
+
+static const char report_help[] =
+    "usage: fleetsim report FILE.db [-o FILE]\n"
+    "\n"
+    "Build report.html from the fleet.db a run wrote, alone: the page is the\n"
+    "one 'fleetsim run' wrote beside it, byte for byte. Writes FILE (default:\n"
+    "report.html in the database's folder) under a temporary name, then\n"
+    "renames it. The database is only read.\n"
+    "\n"
+    "options:\n"
+    "  -o FILE        write the report to FILE\n"
+    "  -h, --help     this text\n"
+    "\n"
+    "exit status: 0 written, 2 the database cannot be read or is not a\n"
+    "fleet database, the report cannot be written, or bad usage.\n";
+
+static int
+cmd_report(int argc, char **argv)
+{
+    const char *db = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return fputs(report_help, stdout), EXIT_OK;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 == argc) {
+            fprintf(stderr, "fleetsim report: -o needs a FILE\n%s",
+                    report_help);
+            return EXIT_USAGE;
+        } else if (strcmp(argv[i], "-o") == 0 && out == NULL) {
+            out = argv[++i];
+        } else if (argv[i][0] != '-' && db == NULL) {
+            db = argv[i];
+        } else {
+            fprintf(stderr, "fleetsim report: unexpected argument '%s'\n%s",
+                    argv[i], report_help);
+            return EXIT_USAGE;
+        }
+    }
+    if (db == NULL)
+        return fputs(report_help, stderr), EXIT_USAGE;
+    char def[PATH_MAX + 16];
+    if (out == NULL) {
+        const char *slash = strrchr(db, '/');
+        if (slash != NULL)
+            snprintf(def, sizeof(def), "%.*s/report.html", (int)(slash - db),
+                     db);
+        else
+            snprintf(def, sizeof(def), "report.html");
+        out = def;
+    }
+    struct fs_diag diag;
+    fs_diag_clear(&diag);
+    if (fs_report_write(db, out, &diag) != 0) {
+        fs_diag_print(&diag, stderr);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
 /* ----------------------------------------------------------------- main */
 
 static const char main_help[] =
@@ -464,6 +525,7 @@ static const char main_help[] =
     "  bench engine     measure the event engine (hold model)\n"
     "  bench rollout    measure an OS rollout to N devices\n"
     "  diff A B         first record where two traces part\n"
+    "  report FILE.db   rebuild report.html from a run's fleet.db\n"
     "\n"
     "  fleetsim COMMAND --help   help on one command\n"
     "  fleetsim --version        print the version\n";
@@ -495,6 +557,8 @@ main(int argc, char **argv)
         return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "diff") == 0)
         return cmd_diff(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "fleetsim: unknown command '%s'\n\n%s", cmd, main_help);
     return EXIT_USAGE;
 }

@@ -4,7 +4,7 @@
  * Owns: the order in which a run happens: timeline actions are scheduled
  * at load in (at, file order), expectation checks happen between events
  * (after everything at or before their time), the end-of-run checks happen
- * at the scenario's duration, and outputs are written whole.
+ * at the scenario's duration. Its outputs are written by db.c and outputs.c.
  * Invariants: results are in scenario order; an expectation is evaluated
  * exactly once; the run never passes the scenario's duration.
  * Does not: read the wall clock or draw progress (sim/cli/main.c does).
@@ -26,10 +26,10 @@
 #include "fleetsim/msg.h"
 #include "fleetsim/service.h"
 #include "fleetsim/metrics.h"
-#include "fleetsim/report.h"
 #include "fleetsim/run.h"
 #include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
+#include "run_int.h"
 
 /* Canonical record kinds written by the runner (device field = index). */
 enum {
@@ -572,12 +572,8 @@ fs_run_is_done(const struct fs_run *r)
     return r->done;
 }
 
-int
-fs_run_write(struct fs_run *r, const char *dir, double wall_s,
-             struct fs_diag *diag)
+const char *
+fs__run_trace_path(const struct fs_run *r)
 {
-    int err = fs_sim_trace_close(r->sim);
-    if (err != 0)
-        return fs_diag_set(diag, err, dir, 0, 0, "cannot finish the trace");
-    return fs_report_write_all(r, dir, wall_s, r->opts.trace_path, diag);
+    return r->opts.trace_path;
 }

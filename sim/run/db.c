@@ -1,11 +1,14 @@
 /*
- * report/db.c - fleet.db, the SQLite database of a run.
+ * sim/run/db.c - fleet.db, the SQLite database of a run.
  *
- * Owns: the schema of fleet.db (docs/fleet-db.md) and filling it in one
- * transaction.
+ * Owns: the schema of the run's own tables of fleet.db (run, expectations,
+ * metrics, metric_samples; docs/fleet-db.md) and filling the whole file,
+ * the service's tables included (fs_svc_store_write), in one transaction.
  * Invariants: rows go in in scenario or registry order; no SQL calls
  * CURRENT_TIMESTAMP or SQL random numbers; simulated times are bound
- * parameters. Does not: hold the database open after writing; decide anything.
+ * parameters. Everything report.html shows is in these tables: report/
+ * builds it from the file alone.
+ * Does not: hold the database open after writing; decide anything.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,10 +18,10 @@
 
 #include "fleetsim/err.h"
 #include "fleetsim/metrics.h"
-#include "fleetsim/report.h"
 #include "fleetsim/run.h"
 #include "fleetsim/scn.h"
 #include "fleetsim/service.h"
+#include "run_int.h"
 
 static const char schema[] =
     "PRAGMA journal_mode=OFF;"
@@ -140,8 +143,36 @@ put_expectations(struct fs_run *run, sqlite3 *db)
     return rc;
 }
 
+/* The metric_samples table: every sampled count series, by time. */
+static int
+put_samples(struct fs_run *run, sqlite3 *db)
+{
+    const int64_t *times;
+    const struct fs_run_sample *e;
+    size_t nt, ne;
+    fs_run_samples(run, &times, &nt, &e, &ne);
+    int rc = sqlite3_exec(db,
+                          "CREATE TABLE metric_samples(t_us INTEGER NOT NULL,"
+                          " series INTEGER NOT NULL, value INTEGER NOT NULL,"
+                          " PRIMARY KEY(t_us, series));",
+                          NULL, NULL, NULL);
+    sqlite3_stmt *st = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(
+            db, "INSERT INTO metric_samples VALUES(?1, ?2, ?3)", -1, &st, NULL);
+    for (size_t i = 0; i < ne && rc == SQLITE_OK; i++) {
+        sqlite3_bind_int64(st, 1, times[e[i].sample]);
+        sqlite3_bind_int64(st, 2, e[i].series);
+        sqlite3_bind_int64(st, 3, e[i].value);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int
-fs_report_db(struct fs_run *run, const char *path, struct fs_diag *diag)
+fs__run_db_write(struct fs_run *run, const char *path, struct fs_diag *diag)
 {
     sqlite3 *db;
     int rc = sqlite3_open(path, &db);
@@ -165,8 +196,8 @@ fs_report_db(struct fs_run *run, const char *path, struct fs_diag *diag)
         }
         sqlite3_finalize(c.stmt);
     }
-    if (rc == SQLITE_OK && fs_report_samples_db(run, db) != 0)
-        rc = SQLITE_ERROR;
+    if (rc == SQLITE_OK)
+        rc = put_samples(run, db);
     if (rc == SQLITE_OK && fs_svc_store_write(fs_run_svc(run), db) != 0)
         rc = SQLITE_ERROR;
     if (rc == SQLITE_OK)
