@@ -1,156 +1,26 @@
 /*
- * device/boot.c - A/B slots and the secure boot chain of a device.
+ * device/boot.c - the secure boot chain of a device.
  *
- * Owns: what each slot holds (image index, flipped bits), which slot is
- * active, the boot chain ROM -> security monitor -> bootloader -> OS ->
- * apps (hl, rt0, rt1) and the power-on / boot-done events.
+ * Owns: the boot chain ROM -> security monitor -> bootloader -> OS ->
+ * apps (hl, rt0, rt1) and the power-on / boot-done events (the slots it
+ * reads are device/slots.c's).
  * Invariants: a stage boots only an image that passed every check whose
  * defence is on; measurements are extended in chain order; a device that
  * fails a stage in both slots is left in recovery with a boot_failure
  * report queued; every slot whose content measurement differs from its
  * manifest's hash (caught by measured boot) queues a tamper report, at
- * each boot that checks it; the flip table only grows.
+ * each boot that checks it.
  * A slot whose forged bit is set (an update installed from a manifest no
  * trusted key signed, with the defence off) fails its signature check.
  * Does not: install updates (device/install.c), talk to the service.
  */
 #include <string.h>
 
-#include "fleetsim/device.h"
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
-#include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
 
 #include "device_int.h"
-
-/* Bits of the manifest and signature areas a flip can land in. */
-#define MANIFEST_BITS ((uint64_t)FS_MANIFEST_BYTES * 8)
-#define SIG_BITS ((uint64_t)FS_SIG_BYTES * 8)
-
-/* The slot's image (16 bits: read with fs__dev_img32, set with _img16). */
-static uint16_t *
-slot_ref(struct fs_fleet *f, uint32_t device, enum fs_slot_of what, unsigned ab)
-{
-    FS_ASSERT(device < f->ndevs);
-    FS_ASSERT(ab < 2);
-    FS_ASSERT((unsigned)what <= FS_SLOT_RT1);
-    struct fs_dev *d = &f->devs[device];
-    if (what == FS_SLOT_OS)
-        return &d->slot_os[ab];
-    return &d->slot_app[what - 1][ab];
-}
-
-static struct dev_flips *
-flips_of(const struct fs_fleet *f, const struct fs_dev *d)
-{
-    return d->flips == 0 ? NULL : &f->flips[d->flips];
-}
-
-/* Put image into slot ab of what, clearing its flips. */
-void
-fs_slots_set(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
-             unsigned ab, uint32_t image)
-{
-    FS_ASSERT(image == FS_NO_IMAGE || image < f->env.scn->nimages);
-    *slot_ref(f, device, what, ab) = fs__dev_img16(image);
-    f->devs[device].forged &= (uint8_t) ~(1u << (what * 2 + ab));
-    struct dev_flips *fl = flips_of(f, &f->devs[device]);
-    if (fl != NULL)
-        fl->n[what][ab] = 0;
-}
-
-/* Image in slot ab of what (FS_NO_IMAGE when empty). */
-uint32_t
-fs_slots_get(const struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
-             unsigned ab)
-{
-    return fs__dev_img32(*slot_ref((struct fs_fleet *)f, device, what, ab));
-}
-
-/* Active slot of what: 0 = A, 1 = B. */
-unsigned
-fs_slots_active(const struct fs_fleet *f, uint32_t device, enum fs_slot_of what)
-{
-    FS_ASSERT(device < f->ndevs);
-    return (f->devs[device].active >> what) & 1u;
-}
-
-/* Make slot ab of what active; the devices{} labels follow. */
-void
-fs_slots_set_active(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
-                    unsigned ab)
-{
-    FS_ASSERT(device < f->ndevs);
-    FS_ASSERT(ab < 2);
-    struct fs_dev *d = &f->devs[device];
-    d->active = (uint8_t)((d->active & ~(1u << what)) | (ab << what));
-    fs__dev_series_update(f, device);
-}
-
-/* Flip one bit of a slot. Returns 0 or FS_ELIMIT. Allocates on growth. */
-int
-fs_slots_flip(struct fs_fleet *f, uint32_t device, enum fs_slot_of what,
-              unsigned ab, enum fs_flip_area area, uint64_t bit)
-{
-    (void)slot_ref(f, device, what, ab);
-    struct fs_dev *d = &f->devs[device];
-    if (d->flips == 0) {
-        if (f->nflips == 0)
-            f->nflips = 1; /* entry 0 means "none" */
-        if (f->nflips >= f->cap_flips) {
-            f->cap_flips = f->cap_flips ? f->cap_flips * 2 : 16;
-            f->flips = fs_xrealloc(f->flips, f->cap_flips * sizeof(*f->flips));
-        }
-        memset(&f->flips[f->nflips], 0, sizeof(*f->flips));
-        d->flips = f->nflips++;
-    }
-    struct dev_flips *fl = &f->flips[d->flips];
-    uint8_t *n = &fl->n[what][ab];
-    if (*n >= FS_SLOT_FLIPS_MAX)
-        return FS_ELIMIT;
-    fl->area[what][ab][*n] = (uint8_t)area;
-    fl->bit[what][ab][*n] = bit;
-    (*n)++;
-    return 0;
-}
-
-/* Free the flip table. */
-void
-fs__dev_flips_fini(struct fs_fleet *f)
-{
-    fs_free(f->flips);
-    f->flips = NULL;
-    f->nflips = f->cap_flips = 0;
-}
-
-/* Apply manifest/signature flips; collect content flips into cbits. */
-static size_t
-apply_flips(const struct dev_flips *fl, unsigned what, unsigned ab,
-            uint64_t length_bytes, unsigned char enc[FS_MANIFEST_BYTES],
-            unsigned char sig[FS_SIG_BYTES], uint64_t *cbits)
-{
-    size_t nc = 0;
-    if (fl == NULL)
-        return 0;
-    for (unsigned i = 0; i < fl->n[what][ab]; i++) {
-        uint64_t b = fl->bit[what][ab][i];
-        switch (fl->area[what][ab][i]) {
-        case FS_FLIP_MANIFEST:
-            b %= MANIFEST_BITS;
-            enc[b / 8] ^= (unsigned char)(1u << (b % 8));
-            break;
-        case FS_FLIP_SIG:
-            b %= SIG_BITS;
-            sig[b / 8] ^= (unsigned char)(1u << (b % 8));
-            break;
-        default:
-            cbits[nc++] = length_bytes ? b % (length_bytes * 8) : b;
-            break;
-        }
-    }
-    return nc;
-}
 
 /* The checks of one slot, before the defences decide. */
 struct slot_checks {
@@ -170,9 +40,9 @@ run_checks(struct fs_fleet *f, uint32_t id, unsigned what, unsigned ab,
     uint64_t cbits[FS_SLOT_FLIPS_MAX];
     fs_manifest_encode(&sm->m, enc);
     memcpy(sig, sm->sig, FS_SIG_BYTES);
-    size_t nc = apply_flips(flips_of(f, &f->devs[id]), what, ab,
-                            sm->m.length_bytes, enc, sig, cbits);
-    fs_keystore_trusts(f, id, FS_KS_MONITOR, sm->m.signer, &ck->trusted);
+    size_t nc = fs__slots_apply_flips(f, id, what, ab, sm->m.length_bytes, enc,
+                                      sig, cbits);
+    fs_keystore_trusts(f->ks, id, FS_KS_MONITOR, sm->m.signer, &ck->trusted);
     const unsigned char *pk =
         fs_catalog_signer_pk(f->env.catalog, sm->m.signer);
     ck->sig_ok =
@@ -182,7 +52,7 @@ run_checks(struct fs_fleet *f, uint32_t id, unsigned what, unsigned ab,
     ck->hash_ok = memcmp(h, sm->m.hash, FS_HASH_BYTES) == 0;
     uint32_t counter = 0;
     fs_keystore_counter(
-        f, id, FS_KS_MONITOR,
+        f->ks, id, FS_KS_MONITOR,
         what == FS_SLOT_OS ? FS_KS_COUNTER_OS : FS_KS_COUNTER_APP, &counter);
     ck->rollback_ok = sm->m.security_version >= counter;
 }
@@ -195,8 +65,7 @@ static enum fs_boot_result
 check_slot(struct fs_fleet *f, uint32_t id, unsigned what, unsigned ab,
            unsigned char h[FS_HASH_BYTES], bool *bad)
 {
-    const struct fs_scn *scn = f->env.scn;
-    uint32_t img = fs__dev_img32(*slot_ref(f, id, (enum fs_slot_of)what, ab));
+    uint32_t img = fs_slots_get(f, id, (enum fs_slot_of)what, ab);
     if (img == FS_NO_IMAGE)
         return FS_BOOT_EMPTY;
     const struct fs_signed_manifest *sm =
@@ -205,20 +74,20 @@ check_slot(struct fs_fleet *f, uint32_t id, unsigned what, unsigned ab,
     if (sm->m.kind != kind)
         return FS_BOOT_WRONG_KIND;
     if (what != FS_SLOT_OS &&
-        (unsigned)fs__dev_image(f, img)->caps.core != what - 1)
+        (unsigned)fs__fleet_image(f, img)->caps.core != what - 1)
         return FS_BOOT_WRONG_KIND;
     struct slot_checks ck;
     run_checks(f, id, what, ab, sm, h, &ck);
     *bad = !ck.trusted || !ck.sig_ok || !ck.hash_ok;
-    bool sigs = fs_scn_defense_on(scn, FS_DEF_VERIFY_SIGNATURES);
-    bool measured = fs_scn_defense_on(scn, FS_DEF_MEASURED_BOOT);
+    bool sigs = fs__fleet_defense_on(f, FS_DEF_VERIFY_SIGNATURES);
+    bool measured = fs__fleet_defense_on(f, FS_DEF_MEASURED_BOOT);
     if (!ck.trusted && sigs)
         return FS_BOOT_UNTRUSTED;
     if (!ck.sig_ok && sigs)
         return FS_BOOT_BAD_SIG;
     if (!ck.hash_ok && measured)
         return FS_BOOT_BAD_HASH;
-    if (!ck.rollback_ok && fs_scn_defense_on(scn, FS_DEF_ANTI_ROLLBACK))
+    if (!ck.rollback_ok && fs__fleet_defense_on(f, FS_DEF_ANTI_ROLLBACK))
         return FS_BOOT_ROLLBACK;
     if (!measured)
         memcpy(h, sm->m.hash, FS_HASH_BYTES); /* the measurement lies */
@@ -239,24 +108,24 @@ boot_stage(struct fs_fleet *f, uint32_t id, unsigned what,
         enum fs_boot_result res = check_slot(f, id, what, ab, h, &bad);
         rep->tried[what][ab] = true;
         rep->result[what][ab] = (uint8_t)res;
-        fs__dev_record(f, FS_REC_DEV_BOOT_STAGE, id,
-                       (int64_t)(what << 16 | ab << 8 | res));
+        fs__fleet_record(f, FS_REC_DEV_BOOT_STAGE, id,
+                         (int64_t)(what << 16 | ab << 8 | res));
         if (res == FS_BOOT_BAD_HASH) /* modified flash: tamper evidence */
-            fs_fleet_report(
-                f, id, FS_REP_TAMPER,
-                fs__dev_img32(*slot_ref(f, id, (enum fs_slot_of)what, ab)));
+            fs_repq_add(f, id, FS_REP_TAMPER,
+                        fs_slots_get(f, id, (enum fs_slot_of)what, ab));
         if (res != FS_BOOT_OK)
             continue;
         d->active = (uint8_t)((d->active & ~(1u << what)) | (ab << what));
         rep->booted[what] = (uint8_t)ab;
         *comp = *comp || bad;
-        fs_keystore_extend(f, id, FS_KS_MONITOR, what == FS_SLOT_OS ? 0 : 1, h);
+        fs_keystore_extend(f->ks, id, FS_KS_MONITOR, what == FS_SLOT_OS ? 0 : 1,
+                           h);
         return true;
     }
     return false;
 }
 
-/* Boot device now; see device.h. */
+/* Boot device now; see boot.h. */
 void
 fs_boot_device(struct fs_fleet *f, uint32_t device, struct fs_boot_report *out)
 {
@@ -264,10 +133,10 @@ fs_boot_device(struct fs_fleet *f, uint32_t device, struct fs_boot_report *out)
     struct fs_dev *d = &f->devs[device];
     struct fs_boot_report rep;
     memset(&rep, 0, sizeof(rep));
-    fs_keystore_reset_pcrs(f, device, FS_KS_MONITOR);
-    fs_keystore_extend(f, device, FS_KS_MONITOR, 0,
+    fs_keystore_reset_pcrs(f->ks, device, FS_KS_MONITOR);
+    fs_keystore_extend(f->ks, device, FS_KS_MONITOR, 0,
                        fs_catalog_monitor_hash(f->env.catalog));
-    fs_keystore_extend(f, device, FS_KS_MONITOR, 0,
+    fs_keystore_extend(f->ks, device, FS_KS_MONITOR, 0,
                        fs_catalog_bootloader_hash(f->env.catalog));
     bool ok = true;
     bool comp = false;
@@ -285,15 +154,15 @@ fs_boot_device(struct fs_fleet *f, uint32_t device, struct fs_boot_report *out)
     d->comp_boot = ok && comp;
     rep.compromised = d->comp_boot || d->comp_ext;
     if (ok) {
-        fs__dev_set_state(f, device, FS_DEV_RUNNING);
+        fs__fleet_set_state(f, device, FS_DEV_RUNNING);
     } else {
         rep.failed_stage = (uint8_t)what;
-        uint32_t img = fs__dev_img32(*slot_ref(f, device, (enum fs_slot_of)what,
-                                               (d->active >> what) & 1u));
-        fs__dev_set_state(f, device, FS_DEV_RECOVERY);
-        fs_fleet_report(f, device, FS_REP_BOOT_FAILURE, img);
+        uint32_t img = fs_slots_get(f, device, (enum fs_slot_of)what,
+                                    (d->active >> what) & 1u);
+        fs__fleet_set_state(f, device, FS_DEV_RECOVERY);
+        fs_repq_add(f, device, FS_REP_BOOT_FAILURE, img);
     }
-    fs__dev_record(f, FS_REC_DEV_BOOT_DONE, device, d->state);
+    fs__fleet_record(f, FS_REC_DEV_BOOT_DONE, device, d->state);
     if (out != NULL)
         *out = rep;
 }
@@ -302,37 +171,37 @@ fs_boot_device(struct fs_fleet *f, uint32_t device, struct fs_boot_report *out)
 static void
 dev_boot_done(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = fs__dev_fleet_of(sim);
-    uint32_t id = fs__dev_id_of(arg);
+    struct fs_fleet *f = fs__fleet_of(sim);
+    uint32_t id = fs__fleet_id_of(arg);
     f->devs[id].t_boot = 0;
-    if (fs__dev_upd_step(f, id, FS_PHASE_BOOT, 1))
+    if (fs__physical_step(f, id, FS_PHASE_BOOT, 1))
         return; /* power cut while the chain ran */
     fs_boot_device(f, id, NULL);
-    fs__dev_upd_booted(f, id);
+    fs__install_booted(f, id);
     if (f->devs[id].state == FS_DEV_RUNNING)
-        fs__dev_apps_start(f, id);
-    fs__dev_checkin_now(f, id);
+        fs__apps_start(f, id);
+    fs__net_checkin_now(f, id);
 }
 
 /* Power-on event: the device starts booting (state rebooting). */
 void
-fs__dev_power_on(struct fs_sim *sim, void *arg)
+fs__boot_power_on(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = fs__dev_fleet_of(sim);
-    uint32_t id = fs__dev_id_of(arg);
+    struct fs_fleet *f = fs__fleet_of(sim);
+    uint32_t id = fs__fleet_id_of(arg);
     struct fs_dev *d = &f->devs[id];
     d->t_boot = 0;
-    if (fs__dev_upd_step(f, id, FS_PHASE_BOOT, 2))
+    if (fs__physical_step(f, id, FS_PHASE_BOOT, 2))
         return; /* power cut again */
     d->boots++;
-    fs__dev_record(f, FS_REC_DEV_BOOT_START, id, d->boots);
-    fs__dev_set_state(f, id, FS_DEV_REBOOTING);
+    fs__fleet_record(f, FS_REC_DEV_BOOT_START, id, d->boots);
+    fs__fleet_set_state(f, id, FS_DEV_REBOOTING);
     struct fs_rng r;
-    fs__dev_rng(f, id, DS_BOOT, &r);
+    fs__fleet_rng(f, id, DS_BOOT, &r);
     int64_t boot_us =
         DEV_BOOT_MIN_US + (int64_t)fs_rng_below(&r, DEV_BOOT_JITTER_US);
-    fs__dev_rng_save(f, id, DS_BOOT, &r);
-    fs__dev_timer(f, &d->t_boot, boot_us, dev_boot_done, id);
+    fs__fleet_rng_save(f, id, DS_BOOT, &r);
+    fs__fleet_timer(f, &d->t_boot, boot_us, dev_boot_done, id);
 }
 
 /*
@@ -341,11 +210,11 @@ fs__dev_power_on(struct fs_sim *sim, void *arg)
  * power_loss: a power cycle); a pending update boots again.
  */
 void
-fs__dev_reboot(struct fs_fleet *f, uint32_t id)
+fs__boot_reboot(struct fs_fleet *f, uint32_t id)
 {
-    fs__dev_upd_interrupt(f, id, FS_UPR_POWER_LOSS);
-    fs__dev_apps_stop(f, id);
-    fs__dev_checkin_abort(f, id);
-    fs__dev_cancel(f, &f->devs[id].t_boot);
-    fs__dev_power_on(f->env.sim, fs__dev_arg(id));
+    fs__install_interrupt(f, id, FS_UPR_POWER_LOSS);
+    fs__apps_stop(f, id);
+    fs__net_checkin_abort(f, id);
+    fs__fleet_cancel(f, &f->devs[id].t_boot);
+    fs__boot_power_on(f->env.sim, fs__fleet_arg(id));
 }

@@ -2,7 +2,9 @@
  * device/device_int.h - the device model's private structures.
  *
  * Owns: struct fs_dev (one packed record per device), struct fs_fleet, the
- * per-cohort shared data, and the helpers the device/ files share.
+ * per-cohort shared data, and the helpers the device/ files share
+ * (fs__<module>_<verb>, each defined in device/<module>.c). The keystore's
+ * state is not here: it is private to device/keystore.c.
  * Invariants: a device's timers are engine event ids, 0 when not pending;
  * a handler clears its own id before anything else; dev->state is never
  * FS_DEV_OFFLINE (offline is derived from state running + !online).
@@ -14,13 +16,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "fleetsim/device.h"
+#include "fleetsim/boot.h"
+#include "fleetsim/firewall.h"
+#include "fleetsim/fleet.h"
 #include "fleetsim/image.h"
+#include "fleetsim/keystore.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/msg.h"
+#include "fleetsim/net.h"
+#include "fleetsim/physical.h"
+#include "fleetsim/repq.h"
 #include "fleetsim/rng.h"
-#include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
+#include "fleetsim/slots.h"
+#include "fleetsim/update.h"
 
 /* Streams a device keeps counters for (FS_RNG_KEYS is used only once). */
 enum dev_stream { DS_FAULTS = 0, DS_NET, DS_ROLLOUT, DS_BOOT, DS_COUNT };
@@ -115,7 +124,7 @@ struct dev_upd {
 
 /*
  * One update outcome waiting for upload: a struct fs_update_report in 16
- * bytes (image indices stay below FS_SCN_IMAGES_MAX).
+ * bytes (fs_fleet_create keeps image indices below UINT16_MAX).
  */
 struct dev_out {
     int64_t at_us;       /* when it happened on the device */
@@ -133,28 +142,26 @@ struct dev_out_more {
 
 /* An image index in 16 bits (FS_NO_IMAGE as UINT16_MAX). */
 static inline uint16_t
-fs__dev_img16(uint32_t image)
+fs__fleet_img16(uint32_t image)
 {
     FS_ASSERT(image == FS_NO_IMAGE || image < UINT16_MAX);
     return image == FS_NO_IMAGE ? UINT16_MAX : (uint16_t)image;
 }
 
 static inline uint32_t
-fs__dev_img32(uint16_t image)
+fs__fleet_img32(uint16_t image)
 {
     return image == UINT16_MAX ? FS_NO_IMAGE : image;
 }
 
-_Static_assert(FS_SCN_IMAGES_MAX < UINT16_MAX &&
-                   FS_SCN_COHORTS_MAX < UINT16_MAX,
-               "image and cohort indices must fit 16 bits");
+/* fs_fleet_create refuses more images or cohorts than 16 bits index. */
 
 /* One aggregated error-report entry of a device (kind 0xFF = empty). */
 struct dev_rep {
     int64_t first_us; /* first event still held, simulated time */
     int64_t last_us;  /* last event, simulated time */
     uint16_t image;   /* image index, FS_NO_IMAGE as UINT16_MAX
-                         (fs__dev_img16) */
+                         (fs__fleet_img16) */
     uint16_t count;   /* events held */
     uint16_t sent;    /* events of this entry in the upload in flight */
     uint8_t kind;     /* enum fs_report_kind, 0xFF when empty */
@@ -162,12 +169,9 @@ struct dev_rep {
 
 /* One device. Cohort-wide data lives in struct dev_cohort. */
 struct fs_dev {
-    unsigned char sk[FS_KEY_SEC_BYTES];   /* keystore: secret || public */
-    unsigned char pcr[2][FS_HASH_BYTES];  /* keystore: boot, apps */
     unsigned char cert_sig[FS_SIG_BYTES]; /* certificate: CA signature */
     int64_t cert_not_after_us;            /* certificate expiry */
     uint64_t cert_serial;                 /* certificate serial */
-    uint64_t trusted;                     /* keystore: bit s = signer s */
     int64_t wear_onset_us;                /* degradation start, or -1 */
     struct dev_rep rep[FS_REPQ_ENTRIES];  /* error-report queue */
     uint64_t t_boot;                      /* power-on / boot-done event */
@@ -177,14 +181,13 @@ struct fs_dev {
     uint64_t t_timeout;                   /* exchange answer timeout */
     uint64_t t_net;                       /* next link up/down toggle */
     uint16_t slot_os[2];                  /* OS image in slots A, B
-                                             (fs__dev_img16) */
+                                             (fs__fleet_img16) */
     uint16_t slot_app[FS_APPS_MAX][2];    /* app image per core, A, B */
-    uint32_t counter[2];                  /* keystore: anti-rollback */
     uint32_t rng_ctr[DS_COUNT];           /* draws made per stream */
     uint32_t series;                      /* devices{} series */
     uint32_t flips;                       /* flip-table index, 0 = none */
     uint32_t rep_dropped;                 /* report events dropped */
-    uint16_t cohort;                      /* index into scn->cohorts */
+    uint16_t cohort;                      /* index into config->cohorts */
     uint16_t boots;                       /* boots started */
     uint8_t active;                       /* bit i: fs_slot_of i runs B */
     uint8_t state;                        /* enum fs_dev_state */
@@ -234,9 +237,9 @@ struct dev_flips {
 
 /* Per-cohort data shared by its devices. */
 struct dev_cohort {
-    const struct fs_scn_cohort *sc; /* the scenario's cohort */
-    double on_mean_us;              /* mean online period */
-    double off_mean_us;             /* mean offline period */
+    const struct fs_cohort_config *cc; /* the cohort's configuration */
+    double on_mean_us;                 /* mean online period */
+    double off_mean_us;                /* mean offline period */
 };
 
 /* A cached devices{} series: key and series index. */
@@ -250,125 +253,160 @@ struct dev_series_slot {
 };
 
 struct fs_fleet {
-    struct fs_fleet_env env;         /* borrowed collaborators */
-    struct fs_service_config svc;    /* live service settings: the
-                                     scenario's, then each
-                                     set_service applied; read
-                                     these, never scn->service */
-    uint64_t seed;                   /* root seed */
-    uint32_t ndevs;                  /* devices */
-    uint32_t ncohorts;               /* cohorts */
-    struct fs_dev *devs;             /* one per device id */
-    struct dev_cohort *cohorts;      /* one per cohort */
-    struct dev_flips *flips;         /* entry 0 unused */
-    uint32_t nflips;                 /* entries used, incl. 0 */
-    uint32_t cap_flips;              /* entries allocated */
-    struct dev_series_slot *cache;   /* open addressing */
-    uint32_t cache_cap;              /* power of two */
-    uint32_t cache_used;             /* slots filled */
-    uint32_t fw_series[3][2];        /* firewall{kind, result} */
-    uint64_t reports_dropped;        /* fleet-wide drops */
-    struct dev_upd **upd_chunks;     /* session pool, in chunks */
-    uint32_t upd_nchunks;            /* chunks allocated */
-    uint32_t upd_cap_chunks;         /* chunk pointers allocated */
-    uint32_t upd_used;               /* high-water index, incl. 0 */
-    uint32_t upd_free;               /* free list head, 0 = empty */
-    uint32_t upd_live;               /* sessions held */
-    struct dev_out_more *out_blocks; /* outcome blocks; 0 unused */
-    uint32_t out_used;               /* high-water index, incl. 0 */
-    uint32_t out_cap;                /* blocks allocated */
-    uint32_t out_free;               /* free list head, 0 = empty */
-    uint32_t *upd_series;            /* updates{} series per (image,
-                                        result, reason); UINT32_MAX
-                                        until first used */
+    struct fs_fleet_env env;           /* borrowed collaborators */
+    const struct fs_fleet_config *cfg; /* env.config */
+    struct fs_keystore *ks;            /* every device's keystore */
+    struct fs_service_config svc;      /* live service settings: the
+                                       configuration's, then each
+                                       set_service applied; read
+                                       these, never cfg->service */
+    uint64_t seed;                     /* root seed */
+    uint32_t ndevs;                    /* devices */
+    uint32_t ncohorts;                 /* cohorts */
+    struct fs_dev *devs;               /* one per device id */
+    struct dev_cohort *cohorts;        /* one per cohort */
+    struct dev_flips *flips;           /* entry 0 unused */
+    uint32_t nflips;                   /* entries used, incl. 0 */
+    uint32_t cap_flips;                /* entries allocated */
+    struct dev_series_slot *cache;     /* open addressing */
+    uint32_t cache_cap;                /* power of two */
+    uint32_t cache_used;               /* slots filled */
+    uint32_t fw_series[3][2];          /* firewall{kind, result} */
+    uint64_t reports_dropped;          /* fleet-wide drops */
+    struct dev_upd **upd_chunks;       /* session pool, in chunks */
+    uint32_t upd_nchunks;              /* chunks allocated */
+    uint32_t upd_cap_chunks;           /* chunk pointers allocated */
+    uint32_t upd_used;                 /* high-water index, incl. 0 */
+    uint32_t upd_free;                 /* free list head, 0 = empty */
+    uint32_t upd_live;                 /* sessions held */
+    struct dev_out_more *out_blocks;   /* outcome blocks; 0 unused */
+    uint32_t out_used;                 /* high-water index, incl. 0 */
+    uint32_t out_cap;                  /* blocks allocated */
+    uint32_t out_free;                 /* free list head, 0 = empty */
+    uint32_t *upd_series;              /* updates{} series per (image,
+                                          result, reason); UINT32_MAX
+                                          until first used */
 };
 
 /* device/fleet.c */
-struct fs_fleet *fs__dev_fleet_of(struct fs_sim *sim);
-void *fs__dev_arg(uint32_t id);
-uint32_t fs__dev_id_of(void *arg);
-void fs__dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
-                 struct fs_rng *r);
-void fs__dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
-                      const struct fs_rng *r);
-int64_t fs__dev_now(const struct fs_fleet *f);
-void fs__dev_record(struct fs_fleet *f, uint16_t kind, uint32_t id, int64_t v);
-void fs__dev_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us,
-                   fs_event_fn *fn, uint32_t id);
-void fs__dev_cancel(struct fs_fleet *f, uint64_t *t);
-const struct fs_scn_image *fs__dev_image(const struct fs_fleet *f,
-                                         uint32_t img);
-uint32_t fs__dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
-                             unsigned core);
-uint32_t fs__dev_running_os(const struct fs_fleet *f, const struct fs_dev *d);
-void fs__dev_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s);
-void fs__dev_series_update(struct fs_fleet *f, uint32_t id);
+struct fs_fleet *fs__fleet_of(struct fs_sim *sim);
+void *fs__fleet_arg(uint32_t id);
+uint32_t fs__fleet_id_of(void *arg);
+void fs__fleet_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
+                   struct fs_rng *r);
+void fs__fleet_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
+                        const struct fs_rng *r);
+int64_t fs__fleet_now(const struct fs_fleet *f);
+void fs__fleet_record(struct fs_fleet *f, uint16_t kind, uint32_t id,
+                      int64_t v);
+void fs__fleet_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us,
+                     fs_event_fn *fn, uint32_t id);
+void fs__fleet_cancel(struct fs_fleet *f, uint64_t *t);
+const struct fs_image_config *fs__fleet_image(const struct fs_fleet *f,
+                                              uint32_t img);
+bool fs__fleet_defense_on(const struct fs_fleet *f, enum fs_defense d);
+uint32_t fs__fleet_running_app(const struct fs_fleet *f, const struct fs_dev *d,
+                               unsigned core);
+uint32_t fs__fleet_running_os(const struct fs_fleet *f, const struct fs_dev *d);
+void fs__fleet_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s);
 
 /* device/series.c */
-uint32_t fs__dev_series_find(struct fs_fleet *f, const struct fs_dev *d);
-uint32_t fs__dev_series_peek(const struct fs_fleet *f, const struct fs_dev *d);
-void fs__dev_series_fini(struct fs_fleet *f);
+uint32_t fs__series_find(struct fs_fleet *f, const struct fs_dev *d);
+uint32_t fs__series_peek(const struct fs_fleet *f, const struct fs_dev *d);
+void fs__series_update(struct fs_fleet *f, uint32_t id);
+void fs__series_fini(struct fs_fleet *f);
 
 /* device/keystore.c */
-void fs__dev_keystore_manufacture(struct fs_fleet *f, uint32_t id);
-void fs__dev_fw_count(struct fs_fleet *f, uint32_t id, enum fs_fw_kind k,
-                      bool allowed);
+struct fs_keystore *fs__keystore_create(struct fs_sim *sim, uint32_t ndevs,
+                                        uint32_t series_allowed,
+                                        uint32_t series_blocked,
+                                        struct fs_metrics *metrics);
+void fs__keystore_destroy(struct fs_keystore *ks);
+void fs__keystore_manufacture(struct fs_keystore *ks, uint32_t id,
+                              uint64_t seed, uint64_t trusted,
+                              uint32_t counter_os, uint32_t counter_app);
+size_t fs__keystore_bytes(const struct fs_keystore *ks);
+size_t fs__keystore_device_bytes(void);
+
+/* device/firewall.c */
+void fs__fw_count(struct fs_fleet *f, uint32_t id, enum fs_fw_kind k,
+                  bool allowed);
+
+/* device/slots.c */
+void fs__slots_fini(struct fs_fleet *f);
+size_t fs__slots_apply_flips(const struct fs_fleet *f, uint32_t id,
+                             unsigned what, unsigned ab, uint64_t length_bytes,
+                             unsigned char enc[FS_MANIFEST_BYTES],
+                             unsigned char sig[FS_SIG_BYTES], uint64_t *cbits);
 
 /* device/boot.c */
-void fs__dev_power_on(struct fs_sim *sim, void *arg);
-void fs__dev_reboot(struct fs_fleet *f, uint32_t id);
-void fs__dev_flips_fini(struct fs_fleet *f);
+void fs__boot_power_on(struct fs_sim *sim, void *arg);
+void fs__boot_reboot(struct fs_fleet *f, uint32_t id);
 
 /* device/apps.c */
-void fs__dev_apps_start(struct fs_fleet *f, uint32_t id);
-void fs__dev_apps_stop(struct fs_fleet *f, uint32_t id);
-void fs__dev_wear_assign(struct fs_fleet *f);
+void fs__apps_start(struct fs_fleet *f, uint32_t id);
+void fs__apps_stop(struct fs_fleet *f, uint32_t id);
+void fs__apps_wear_assign(struct fs_fleet *f);
 
 /* device/net.c */
-void fs__dev_net_start(struct fs_fleet *f, uint32_t id);
-void fs__dev_checkin_now(struct fs_fleet *f, uint32_t id);
-void fs__dev_checkin_abort(struct fs_fleet *f, uint32_t id);
-void fs__dev_receive(struct fs_fleet *f, struct fs_msg *m);
+void fs__net_start(struct fs_fleet *f, uint32_t id);
+void fs__net_checkin_now(struct fs_fleet *f, uint32_t id);
+void fs__net_checkin_abort(struct fs_fleet *f, uint32_t id);
+void fs__net_receive(struct fs_fleet *f, struct fs_msg *m);
 
 /* device/update.c */
-void fs__dev_upd_init(struct fs_fleet *f);
-void fs__dev_upd_fini(struct fs_fleet *f);
-struct dev_upd *fs__dev_upd_of(struct fs_fleet *f, uint32_t id);
-struct dev_upd *fs__dev_upd_get(struct fs_fleet *f, uint32_t id);
-void fs__dev_upd_release(struct fs_fleet *f, uint32_t id);
-void fs__dev_upd_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
-                         uint32_t deployment, enum fs_update_result res,
-                         enum fs_update_reason why);
-void fs__dev_upd_remember(struct fs_fleet *f, uint32_t id, uint32_t dep,
-                          uint64_t version);
-void fs__dev_upd_metadata(struct fs_fleet *f, uint32_t id,
-                          const struct fs_msg *m);
-void fs__dev_upd_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m);
-void fs__dev_upd_queued(struct fs_fleet *f, uint32_t id,
-                        const struct fs_msg *m);
-void fs__dev_upd_online(struct fs_fleet *f, uint32_t id);
-void fs__dev_upd_send_end(struct fs_fleet *f, uint32_t id, bool completed);
-size_t fs__dev_upd_reports_take(struct fs_fleet *f, uint32_t id,
-                                struct fs_update_report *out, size_t max);
-size_t fs__dev_upd_reports_copy(const struct fs_fleet *f, uint32_t id,
-                                struct fs_update_report *out, size_t max);
-void fs__dev_upd_reports_ack(struct fs_fleet *f, uint32_t id);
-void fs__dev_upd_reports_unsend(struct fs_fleet *f, uint32_t id);
-bool fs__dev_upd_check(const struct fs_fleet *f, uint32_t id);
+void fs__update_init(struct fs_fleet *f);
+void fs__update_fini(struct fs_fleet *f);
+struct dev_upd *fs__update_of(struct fs_fleet *f, uint32_t id);
+struct dev_upd *fs__update_get(struct fs_fleet *f, uint32_t id);
+void fs__update_release(struct fs_fleet *f, uint32_t id);
+void fs__update_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
+                        uint32_t deployment, enum fs_update_result res,
+                        enum fs_update_reason why);
+void fs__update_remember(struct fs_fleet *f, uint32_t id, uint32_t dep,
+                         uint64_t version);
+void fs__update_metadata(struct fs_fleet *f, uint32_t id,
+                         const struct fs_msg *m);
+void fs__update_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m);
+void fs__update_queued(struct fs_fleet *f, uint32_t id, const struct fs_msg *m);
+void fs__update_online(struct fs_fleet *f, uint32_t id);
+void fs__update_send_end(struct fs_fleet *f, uint32_t id, bool completed);
+size_t fs__update_reports_take(struct fs_fleet *f, uint32_t id,
+                               struct fs_update_report *out, size_t max);
+void fs__update_reports_ack(struct fs_fleet *f, uint32_t id);
+void fs__update_reports_unsend(struct fs_fleet *f, uint32_t id);
+bool fs__update_check(const struct fs_fleet *f, uint32_t id);
 
 /* device/install.c */
-void fs__dev_upd_install(struct fs_fleet *f, uint32_t id);
-bool fs__dev_upd_step(struct fs_fleet *f, uint32_t id, enum fs_phase ph,
-                      uint32_t remaining);
-void fs__dev_upd_interrupt(struct fs_fleet *f, uint32_t id,
+void fs__install_begin(struct fs_fleet *f, uint32_t id);
+void fs__install_interrupt(struct fs_fleet *f, uint32_t id,
                            enum fs_update_reason why);
-bool fs__dev_upd_crash(struct fs_fleet *f, uint32_t id, bool os);
-void fs__dev_upd_booted(struct fs_fleet *f, uint32_t id);
-void fs__dev_upd_stepwise(struct fs_fleet *f, uint32_t id);
+bool fs__install_crash(struct fs_fleet *f, uint32_t id, bool os);
+void fs__install_booted(struct fs_fleet *f, uint32_t id);
+void fs__install_stepwise(struct fs_fleet *f, uint32_t id);
+
+/* device/physical.c */
+bool fs__physical_step(struct fs_fleet *f, uint32_t id, enum fs_phase ph,
+                       uint32_t remaining);
+
+/*
+ * Test seams, declared for tests in fleetsim/testing.h (which nothing
+ * outside tests/ may include); repeated here so their definitions have
+ * prototypes.
+ */
+size_t fs_fleet_device_bytes(void);
+int fs_physical_arm_power_loss_at(struct fs_fleet *f, uint32_t device,
+                                  uint32_t step);
+bool fs_physical_power_loss_armed(const struct fs_fleet *f, uint32_t device);
+uint32_t fs_physical_steps(const struct fs_fleet *f, uint32_t device);
+uint32_t fs_update_sessions(const struct fs_fleet *f);
+bool fs_update_in_progress(const struct fs_fleet *f, uint32_t device);
+unsigned fs_apps_wear_part(const struct fs_fleet *f, uint32_t device);
+int64_t fs_apps_wear_onset_us(const struct fs_fleet *f, uint32_t device);
 
 /* device/repq.c */
-void fs__dev_repq_init(struct fs_dev *d);
-bool fs__dev_repq_check(const struct fs_dev *d);
-void fs__dev_repq_unsend(struct fs_dev *d);
+void fs__repq_init(struct fs_dev *d);
+bool fs__repq_check(const struct fs_dev *d);
+void fs__repq_unsend(struct fs_dev *d);
 
 #endif

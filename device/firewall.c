@@ -14,13 +14,23 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fleetsim/device.h"
-#include "fleetsim/scn.h"
+#include "fleetsim/firewall.h"
+#include "fleetsim/metrics.h"
+#include "fleetsim/repq.h"
 
 #include "device_int.h"
 
+/* Count one firewall check of kind k; blocked checks are also recorded. */
+void
+fs__fw_count(struct fs_fleet *f, uint32_t id, enum fs_fw_kind k, bool allowed)
+{
+    fs_metrics_add(f->env.metrics, f->fw_series[k][allowed ? 0 : 1], 1);
+    if (!allowed)
+        fs__fleet_record(f, FS_REC_DEV_FW_BLOCKED, id, k);
+}
+
 static bool
-strlist_has(const struct fs_scn_strlist *l, const char *name)
+strlist_has(const struct fs_name_list *l, const char *name)
 {
     for (uint32_t i = 0; i < l->count; i++)
         if (strcmp(l->items[i], name) == 0)
@@ -33,14 +43,14 @@ static bool
 fw_decide(struct fs_fleet *f, uint32_t device, enum fs_fw_kind k, uint32_t app,
           bool ok)
 {
-    fs__dev_fw_count(f, device, k, ok);
+    fs__fw_count(f, device, k, ok);
     if (!ok)
-        fs_fleet_report(f, device, FS_REP_FIREWALL_VIOLATION, app);
+        fs_repq_add(f, device, FS_REP_FIREWALL_VIOLATION, app);
     return ok;
 }
 
 static bool
-caps_claim(const struct fs_scn_caps *caps, enum fs_periph cls, const char *name)
+caps_claim(const struct fs_app_caps *caps, enum fs_periph cls, const char *name)
 {
     switch (cls) {
     case FS_PERIPH_GPIO:
@@ -63,7 +73,7 @@ caps_claim(const struct fs_scn_caps *caps, enum fs_periph cls, const char *name)
     return false;
 }
 
-/* Peripheral access check; see device.h. */
+/* Peripheral access check; see firewall.h. */
 bool
 fs_fw_peripheral(struct fs_fleet *f, uint32_t device, unsigned core,
                  enum fs_periph cls, const char *name)
@@ -72,16 +82,16 @@ fs_fw_peripheral(struct fs_fleet *f, uint32_t device, unsigned core,
     bool ok = false;
     uint32_t img = FS_NO_IMAGE;
     if (core < FS_APPS_MAX) {
-        img = fs__dev_running_app(f, &f->devs[device], core);
+        img = fs__fleet_running_app(f, &f->devs[device], core);
         ok = img != FS_NO_IMAGE &&
-             caps_claim(&fs__dev_image(f, img)->caps, cls, name);
+             caps_claim(&fs__fleet_image(f, img)->caps, cls, name);
     }
-    if (!fs_scn_defense_on(f->env.scn, FS_DEF_PERIPHERAL_FIREWALL))
+    if (!fs__fleet_defense_on(f, FS_DEF_PERIPHERAL_FIREWALL))
         ok = true;
     return fw_decide(f, device, FS_FW_PERIPHERAL, img, ok);
 }
 
-/* Network connect check; see device.h. */
+/* Network connect check; see firewall.h. */
 bool
 fs_fw_connect(struct fs_fleet *f, uint32_t device, unsigned core,
               const char *host)
@@ -89,12 +99,12 @@ fs_fw_connect(struct fs_fleet *f, uint32_t device, unsigned core,
     FS_ASSERT(device < f->ndevs);
     bool ok = false;
     uint32_t img = core < FS_APPS_MAX
-                       ? fs__dev_running_app(f, &f->devs[device], core)
+                       ? fs__fleet_running_app(f, &f->devs[device], core)
                        : FS_NO_IMAGE;
     if (core == FS_CORE_HL)
         ok = img != FS_NO_IMAGE &&
-             strlist_has(&fs__dev_image(f, img)->caps.allowed_hosts, host);
-    if (!fs_scn_defense_on(f->env.scn, FS_DEF_NETWORK_FIREWALL))
+             strlist_has(&fs__fleet_image(f, img)->caps.allowed_hosts, host);
+    if (!fs__fleet_defense_on(f, FS_DEF_NETWORK_FIREWALL))
         ok = true;
     return fw_decide(f, device, FS_FW_NETWORK, img, ok);
 }

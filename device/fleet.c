@@ -11,14 +11,12 @@
  */
 #include <string.h>
 
-#include <sodium.h>
-
-#include "fleetsim/device.h"
 #include "fleetsim/err.h"
+#include "fleetsim/fleet.h"
+#include "fleetsim/keystore.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/rng.h"
-#include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
 
 #include "device_int.h"
@@ -31,7 +29,7 @@ static const enum fs_rng_stream stream_of[DS_COUNT] = {
 
 /* The fleet registered in the engine that runs our handlers. */
 struct fs_fleet *
-fs__dev_fleet_of(struct fs_sim *sim)
+fs__fleet_of(struct fs_sim *sim)
 {
     struct fs_fleet *f = fs_sim_ctx(sim, FS_CTX_FLEET);
     FS_ASSERT(f != NULL);
@@ -40,22 +38,22 @@ fs__dev_fleet_of(struct fs_sim *sim)
 
 /* Event payload for device id. */
 void *
-fs__dev_arg(uint32_t id)
+fs__fleet_arg(uint32_t id)
 {
     return (void *)(uintptr_t)id;
 }
 
 /* Device id of an event payload. */
 uint32_t
-fs__dev_id_of(void *arg)
+fs__fleet_id_of(void *arg)
 {
     return (uint32_t)(uintptr_t)arg;
 }
 
 /* Load stream s of device id, positioned after the draws already made. */
 void
-fs__dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
-            struct fs_rng *r)
+fs__fleet_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
+              struct fs_rng *r)
 {
     fs_rng_seed(r, f->seed, id, stream_of[s]);
     r->counter = f->devs[id].rng_ctr[s];
@@ -63,8 +61,8 @@ fs__dev_rng(const struct fs_fleet *f, uint32_t id, enum dev_stream s,
 
 /* Store the position of stream s of device id after drawing from r. */
 void
-fs__dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
-                 const struct fs_rng *r)
+fs__fleet_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
+                   const struct fs_rng *r)
 {
     FS_ASSERT(r->counter <= UINT32_MAX);
     f->devs[id].rng_ctr[s] = (uint32_t)r->counter;
@@ -72,44 +70,51 @@ fs__dev_rng_save(struct fs_fleet *f, uint32_t id, enum dev_stream s,
 
 /* Current simulated time. */
 int64_t
-fs__dev_now(const struct fs_fleet *f)
+fs__fleet_now(const struct fs_fleet *f)
 {
     return fs_sim_now_us(f->env.sim);
 }
 
 /* Append a canonical record. */
 void
-fs__dev_record(struct fs_fleet *f, uint16_t kind, uint32_t id, int64_t v)
+fs__fleet_record(struct fs_fleet *f, uint16_t kind, uint32_t id, int64_t v)
 {
     fs_sim_record(f->env.sim, kind, id, v);
 }
 
 /* (Re)arm timer *t of device id to fire fn after delay_us. */
 void
-fs__dev_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us,
-              fs_event_fn *fn, uint32_t id)
+fs__fleet_timer(struct fs_fleet *f, uint64_t *t, int64_t delay_us,
+                fs_event_fn *fn, uint32_t id)
 {
-    fs__dev_cancel(f, t);
-    int err = fs_sim_schedule(f->env.sim, delay_us, fn, fs__dev_arg(id), t);
+    fs__fleet_cancel(f, t);
+    int err = fs_sim_schedule(f->env.sim, delay_us, fn, fs__fleet_arg(id), t);
     if (err != 0)
         *t = 0; /* past the engine's horizon: never fires */
 }
 
 /* Cancel timer *t if pending. */
 void
-fs__dev_cancel(struct fs_fleet *f, uint64_t *t)
+fs__fleet_cancel(struct fs_fleet *f, uint64_t *t)
 {
     if (*t != 0)
         fs_sim_cancel(f->env.sim, *t);
     *t = 0;
 }
 
-/* The scenario image of catalog index img. */
-const struct fs_scn_image *
-fs__dev_image(const struct fs_fleet *f, uint32_t img)
+/* The configuration of catalog image img. */
+const struct fs_image_config *
+fs__fleet_image(const struct fs_fleet *f, uint32_t img)
 {
-    FS_ASSERT(img < f->env.scn->nimages);
-    return &f->env.scn->images[img];
+    FS_ASSERT(img < f->cfg->nimages);
+    return &f->cfg->images[img];
+}
+
+/* True when defence d is on in the fleet's configuration. */
+bool
+fs__fleet_defense_on(const struct fs_fleet *f, enum fs_defense d)
+{
+    return fs_defense_on(f->cfg->defenses, d);
 }
 
 static bool
@@ -120,85 +125,77 @@ dev_has_code(const struct fs_dev *d)
 
 /* Running OS image of d, or FS_NO_IMAGE in recovery. */
 uint32_t
-fs__dev_running_os(const struct fs_fleet *f, const struct fs_dev *d)
+fs__fleet_running_os(const struct fs_fleet *f, const struct fs_dev *d)
 {
     (void)f;
     if (!dev_has_code(d))
         return FS_NO_IMAGE;
-    return fs__dev_img32(d->slot_os[d->active & 1u]);
+    return fs__fleet_img32(d->slot_os[d->active & 1u]);
 }
 
 /* Running app of d on core, or FS_NO_IMAGE. */
 uint32_t
-fs__dev_running_app(const struct fs_fleet *f, const struct fs_dev *d,
-                    unsigned core)
+fs__fleet_running_app(const struct fs_fleet *f, const struct fs_dev *d,
+                      unsigned core)
 {
     (void)f;
     FS_ASSERT(core < FS_APPS_MAX);
     if (!dev_has_code(d))
         return FS_NO_IMAGE;
-    return fs__dev_img32(d->slot_app[core][(d->active >> (core + 1)) & 1u]);
-}
-
-/* Move device id to the series its current labels name. */
-void
-fs__dev_series_update(struct fs_fleet *f, uint32_t id)
-{
-    struct fs_dev *d = &f->devs[id];
-    uint32_t s = fs__dev_series_find(f, d);
-    if (s == d->series)
-        return;
-    if (d->series != UINT32_MAX)
-        fs_metrics_add(f->env.metrics, d->series, -1);
-    fs_metrics_add(f->env.metrics, s, 1);
-    d->series = s;
+    return fs__fleet_img32(d->slot_app[core][(d->active >> (core + 1)) & 1u]);
 }
 
 /* Set the state of device id, record it and move its series. */
 void
-fs__dev_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s)
+fs__fleet_set_state(struct fs_fleet *f, uint32_t id, enum fs_dev_state s)
 {
     FS_ASSERT(s != FS_DEV_OFFLINE);
     struct fs_dev *d = &f->devs[id];
     if (d->state != s) {
         d->state = (uint8_t)s;
-        fs__dev_record(f, FS_REC_DEV_STATE, id, s);
+        fs__fleet_record(f, FS_REC_DEV_STATE, id, s);
     }
-    fs__dev_series_update(f, id);
+    fs__series_update(f, id);
 }
 
 static void
 dev_cohorts_init(struct fs_fleet *f)
 {
-    const struct fs_scn *scn = f->env.scn;
-    f->ncohorts = scn->ncohorts;
+    const struct fs_fleet_config *cfg = f->cfg;
+    f->ncohorts = cfg->ncohorts;
     f->cohorts =
-        fs_xcalloc(scn->ncohorts ? scn->ncohorts : 1, sizeof(*f->cohorts));
-    for (uint32_t c = 0; c < scn->ncohorts; c++) {
+        fs_xcalloc(cfg->ncohorts ? cfg->ncohorts : 1, sizeof(*f->cohorts));
+    for (uint32_t c = 0; c < cfg->ncohorts; c++) {
         struct dev_cohort *dc = &f->cohorts[c];
-        dc->sc = &scn->cohorts[c];
-        double a = dc->sc->availability_ppm / 1e6;
+        dc->cc = &cfg->cohorts[c];
+        double a = dc->cc->availability_ppm / 1e6;
         dc->off_mean_us = DEV_OFFLINE_MEAN_US;
         dc->on_mean_us = a < 1.0 ? DEV_OFFLINE_MEAN_US * a / (1.0 - a) : 0;
     }
 }
 
-/* Place an app image on the core its manifest names. */
+/* Place app image img on the core its manifest names. */
 static void
-dev_place_app(struct fs_dev *d, const struct fs_scn_image *img)
+dev_place_app(const struct fs_fleet *f, struct fs_dev *d, uint32_t img)
 {
-    if (img == NULL)
-        return;
-    unsigned core = (unsigned)img->caps.core;
+    unsigned core = (unsigned)fs__fleet_image(f, img)->caps.core;
     FS_ASSERT(core < FS_APPS_MAX);
-    d->slot_app[core][0] = fs__dev_img16(img->index);
+    d->slot_app[core][0] = fs__fleet_img16(img);
+}
+
+/* The security version catalog image img is signed with. */
+static uint32_t
+security_version(const struct fs_fleet *f, uint32_t img)
+{
+    return fs_catalog_manifest(f->env.catalog, img)->m.security_version;
 }
 
 static void
-dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort)
+dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort,
+                uint64_t trusted)
 {
     struct fs_dev *d = &f->devs[id];
-    const struct fs_scn_cohort *sc = &f->env.scn->cohorts[cohort];
+    const struct fs_cohort_config *cc = &f->cfg->cohorts[cohort];
     FS_ASSERT(cohort < UINT16_MAX);
     d->cohort = (uint16_t)cohort;
     d->series = UINT32_MAX;
@@ -209,36 +206,35 @@ dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort)
     for (unsigned i = 0; i < DEV_REJ_MAX; i++)
         d->rej_dep[i] = UINT32_MAX;
     for (unsigned ab = 0; ab < 2; ab++) {
-        d->slot_os[ab] = fs__dev_img16(FS_NO_IMAGE);
+        d->slot_os[ab] = fs__fleet_img16(FS_NO_IMAGE);
         for (unsigned c = 0; c < FS_APPS_MAX; c++)
-            d->slot_app[c][ab] = fs__dev_img16(FS_NO_IMAGE);
+            d->slot_app[c][ab] = fs__fleet_img16(FS_NO_IMAGE);
     }
-    d->slot_os[0] = fs__dev_img16(sc->os->index);
-    dev_place_app(d, sc->app);
-    for (uint32_t i = 0; i < sc->nrt_apps; i++)
-        dev_place_app(d, sc->rt_apps[i]);
-    d->counter[FS_KS_COUNTER_OS] = sc->os->security_version;
+    d->slot_os[0] = fs__fleet_img16(cc->os);
+    for (uint32_t i = 0; i < cc->napps; i++)
+        dev_place_app(f, d, cc->apps[i]);
     uint32_t app_min = UINT32_MAX;
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
-        uint32_t img = fs__dev_img32(d->slot_app[c][0]);
+        uint32_t img = fs__fleet_img32(d->slot_app[c][0]);
         if (img == FS_NO_IMAGE)
             continue;
-        uint32_t sv = fs__dev_image(f, img)->security_version;
+        uint32_t sv = security_version(f, img);
         if (sv < app_min)
             app_min = sv;
     }
-    d->counter[FS_KS_COUNTER_APP] = app_min == UINT32_MAX ? 0 : app_min;
-    fs__dev_repq_init(d);
-    fs__dev_keystore_manufacture(f, id);
+    fs__repq_init(d);
+    fs__keystore_manufacture(f->ks, id, f->seed, trusted,
+                             security_version(f, cc->os),
+                             app_min == UINT32_MAX ? 0 : app_min);
 }
 
 static int
 dev_trust_init(struct fs_fleet *f, uint64_t *out_mask)
 {
-    const struct fs_scn *scn = f->env.scn;
+    const struct fs_fleet_config *cfg = f->cfg;
     uint64_t mask = (1ull << FS_SIGNER_PLATFORM) | (1ull << FS_SIGNER_OEM);
-    for (uint32_t s = 0; s < scn->nsigners; s++) {
-        uint32_t k = fs_catalog_signer_find(f->env.catalog, scn->signers[s]);
+    for (uint32_t s = 0; s < cfg->nsigners; s++) {
+        uint32_t k = fs_catalog_signer_find(f->env.catalog, cfg->signers[s]);
         if (k == UINT32_MAX)
             continue;
         if (k >= 64)
@@ -262,21 +258,51 @@ dev_fw_series_init(struct fs_fleet *f)
         }
 }
 
+/* Total devices of configuration c. */
+uint64_t
+fs_fleet_config_devices(const struct fs_fleet_config *c)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < c->ncohorts; i++)
+        n += c->cohorts[i].count;
+    return n;
+}
+
+/* The cohort of device by binary search over first_device. */
+const struct fs_cohort_config *
+fs_fleet_config_cohort_of(const struct fs_fleet_config *c, uint64_t device)
+{
+    uint32_t lo = 0, hi = c->ncohorts;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const struct fs_cohort_config *cc = &c->cohorts[mid];
+        if (device < cc->first_device)
+            hi = mid;
+        else if (device - cc->first_device >= cc->count)
+            lo = mid + 1;
+        else
+            return cc;
+    }
+    return NULL;
+}
+
 /*
- * Manufacture the fleet of env->scn. See device.h. The device array is one
- * allocation; key generation is the dominant cost (one Ed25519 key pair
- * per device).
+ * Manufacture the fleet of env->config. See fleet.h. The device array is
+ * one allocation; key generation is the dominant cost (one Ed25519 key
+ * pair per device).
  */
 int
 fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
 {
-    const struct fs_scn *scn = env->scn;
-    uint64_t n = fs_scn_device_count(scn);
-    if (n >= UINT32_MAX || env->scn->nimages >= UINT16_MAX)
+    const struct fs_fleet_config *cfg = env->config;
+    uint64_t n = fs_fleet_config_devices(cfg);
+    if (n >= UINT32_MAX || cfg->nimages >= UINT16_MAX ||
+        cfg->ncohorts >= UINT16_MAX)
         return FS_ELIMIT;
     struct fs_fleet *f = fs_xcalloc(1, sizeof(*f));
     f->env = *env;
-    f->svc = scn->service;
+    f->cfg = cfg;
+    f->svc = cfg->service;
     f->seed = fs_sim_seed(env->sim);
     f->ndevs = (uint32_t)n;
     uint64_t trusted;
@@ -284,20 +310,20 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
     if (err != 0)
         goto out_free_fleet;
     dev_cohorts_init(f);
-    f->devs = fs_xcalloc(n ? n : 1, sizeof(*f->devs));
-    for (uint32_t c = 0; c < scn->ncohorts; c++) {
-        const struct fs_scn_cohort *sc = &scn->cohorts[c];
-        for (uint64_t i = 0; i < sc->count; i++) {
-            uint32_t id = (uint32_t)(sc->first_device + i);
-            f->devs[id].trusted = trusted;
-            dev_manufacture(f, id, c);
-        }
-    }
-    fs__dev_wear_assign(f);
     dev_fw_series_init(f);
-    fs__dev_upd_init(f);
+    f->ks =
+        fs__keystore_create(env->sim, f->ndevs, f->fw_series[FS_FW_KEYSTORE][0],
+                            f->fw_series[FS_FW_KEYSTORE][1], env->metrics);
+    f->devs = fs_xcalloc(n ? n : 1, sizeof(*f->devs));
+    for (uint32_t c = 0; c < cfg->ncohorts; c++) {
+        const struct fs_cohort_config *cc = &cfg->cohorts[c];
+        for (uint32_t i = 0; i < cc->count; i++)
+            dev_manufacture(f, cc->first_device + i, c, trusted);
+    }
+    fs__apps_wear_assign(f);
+    fs__update_init(f);
     for (uint32_t id = 0; id < f->ndevs; id++)
-        fs__dev_series_update(f, id);
+        fs__series_update(f, id);
     fs_sim_set_ctx(env->sim, FS_CTX_FLEET, f);
     *out = f;
     return 0;
@@ -315,13 +341,10 @@ fs_fleet_destroy(struct fs_fleet *f)
         return;
     if (fs_sim_ctx(f->env.sim, FS_CTX_FLEET) == f)
         fs_sim_set_ctx(f->env.sim, FS_CTX_FLEET, NULL);
-    if (f->devs != NULL) {
-        for (uint32_t id = 0; id < f->ndevs; id++)
-            sodium_memzero(f->devs[id].sk, sizeof(f->devs[id].sk));
-    }
-    fs__dev_series_fini(f);
-    fs__dev_flips_fini(f);
-    fs__dev_upd_fini(f);
+    fs__keystore_destroy(f->ks);
+    fs__series_fini(f);
+    fs__slots_fini(f);
+    fs__update_fini(f);
     fs_free(f->devs);
     fs_free(f->cohorts);
     fs_free(f);
@@ -350,11 +373,11 @@ fs_fleet_start(struct fs_fleet *f)
 {
     for (uint32_t id = 0; id < f->ndevs; id++) {
         struct fs_rng r;
-        fs__dev_rng(f, id, DS_BOOT, &r);
+        fs__fleet_rng(f, id, DS_BOOT, &r);
         int64_t at_us = (int64_t)fs_rng_below(&r, DEV_BOOT_SPREAD_US);
-        fs__dev_rng_save(f, id, DS_BOOT, &r);
-        fs__dev_timer(f, &f->devs[id].t_boot, at_us, fs__dev_power_on, id);
-        fs__dev_net_start(f, id);
+        fs__fleet_rng_save(f, id, DS_BOOT, &r);
+        fs__fleet_timer(f, &f->devs[id].t_boot, at_us, fs__boot_power_on, id);
+        fs__net_start(f, id);
     }
     return 0;
 }
@@ -367,7 +390,7 @@ fs_fleet_receive(struct fs_fleet *f, struct fs_msg *m)
         fs_msgpool_put(f->env.pool, m);
         return;
     }
-    fs__dev_receive(f, m);
+    fs__net_receive(f, m);
 }
 
 /* Number of devices in the fleet. */
@@ -390,23 +413,38 @@ int64_t
 fs_fleet_latency_us(const struct fs_fleet *f, uint32_t device)
 {
     FS_ASSERT(device < f->ndevs);
-    return f->cohorts[f->devs[device].cohort].sc->latency_us;
+    return f->cohorts[f->devs[device].cohort].cc->latency_us;
 }
 
-/* The factory's record of device's public key (no keystore call). */
+/* The configuration of device's cohort. */
+const struct fs_cohort_config *
+fs_fleet_cohort(const struct fs_fleet *f, uint32_t device)
+{
+    FS_ASSERT(device < f->ndevs);
+    return f->cohorts[f->devs[device].cohort].cc;
+}
+
+/* The keystores of the fleet's devices. */
+struct fs_keystore *
+fs_fleet_keystore(struct fs_fleet *f)
+{
+    return f->ks;
+}
+
+/* The factory's record of device's public key, read through the keystore. */
 void
 fs_fleet_public_key(const struct fs_fleet *f, uint32_t device,
                     unsigned char pk[FS_KEY_PUB_BYTES])
 {
     FS_ASSERT(device < f->ndevs);
-    memcpy(pk, f->devs[device].sk + 32, FS_KEY_PUB_BYTES);
+    fs_keystore_peek_public_key(f->ks, device, pk);
 }
 
-/* sizeof the per-device record, for benchmarks. */
+/* Bytes of one device: its record and its keystore, for benchmarks. */
 size_t
 fs_fleet_device_bytes(void)
 {
-    return sizeof(struct fs_dev);
+    return sizeof(struct fs_dev) + fs__keystore_device_bytes();
 }
 
 /* Memory held by the fleet, in bytes. */
@@ -414,14 +452,14 @@ size_t
 fs_fleet_bytes(const struct fs_fleet *f)
 {
     return sizeof(*f) + (size_t)f->ndevs * sizeof(struct fs_dev) +
-           f->ncohorts * sizeof(struct dev_cohort) +
+           fs__keystore_bytes(f->ks) + f->ncohorts * sizeof(struct dev_cohort) +
            f->cap_flips * sizeof(struct dev_flips) +
            f->cache_cap * sizeof(struct dev_series_slot) +
            (size_t)f->upd_nchunks * UPD_CHUNK_SESSIONS *
                sizeof(struct dev_upd) +
            (size_t)f->upd_cap_chunks * sizeof(*f->upd_chunks) +
            (size_t)f->out_cap * sizeof(*f->out_blocks) +
-           (size_t)f->env.scn->nimages * FS_UPD_RESULT_COUNT * FS_UPR_COUNT *
+           (size_t)f->cfg->nimages * FS_UPD_RESULT_COUNT * FS_UPR_COUNT *
                sizeof(*f->upd_series);
 }
 
@@ -450,9 +488,9 @@ fs_fleet_set_compromised(struct fs_fleet *f, uint32_t device, bool on)
 {
     FS_ASSERT(device < f->ndevs);
     f->devs[device].comp_ext = on;
-    fs__dev_record(f, FS_REC_DEV_COMPROMISED, device,
-                   fs_fleet_is_compromised(f, device));
-    fs__dev_series_update(f, device);
+    fs__fleet_record(f, FS_REC_DEV_COMPROMISED, device,
+                     fs_fleet_is_compromised(f, device));
+    fs__series_update(f, device);
 }
 
 /* True once device stored a certificate. */
@@ -468,7 +506,7 @@ uint32_t
 fs_fleet_running_os(const struct fs_fleet *f, uint32_t device)
 {
     FS_ASSERT(device < f->ndevs);
-    return fs__dev_running_os(f, &f->devs[device]);
+    return fs__fleet_running_os(f, &f->devs[device]);
 }
 
 /* App image device runs on core, or FS_NO_IMAGE. */
@@ -476,7 +514,7 @@ uint32_t
 fs_fleet_running_app(const struct fs_fleet *f, uint32_t device, unsigned core)
 {
     FS_ASSERT(device < f->ndevs);
-    return fs__dev_running_app(f, &f->devs[device], core);
+    return fs__fleet_running_app(f, &f->devs[device], core);
 }
 
 /* Error-report events dropped fleet-wide. */
@@ -497,9 +535,9 @@ dev_check_one(const struct fs_fleet *f, const struct fs_dev *d)
         return false;
     if ((d->xchg == XCHG_IDLE) != (d->t_timeout == 0))
         return false;
-    if (d->cut_mode > CUT_PHASE || d->counter[0] == UINT32_MAX)
+    if (d->cut_mode > CUT_PHASE)
         return false;
-    return fs__dev_repq_check(d);
+    return fs__repq_check(d);
 }
 
 /*
@@ -511,9 +549,10 @@ fs_fleet_check(const struct fs_fleet *f)
 {
     for (uint32_t id = 0; id < f->ndevs; id++) {
         const struct fs_dev *d = &f->devs[id];
-        if (!dev_check_one(f, d) || !fs__dev_upd_check(f, id))
+        if (!dev_check_one(f, d) || !fs__update_check(f, id) ||
+            fs_keystore_peek_counter(f->ks, id, FS_KS_COUNTER_OS) == UINT32_MAX)
             return false;
-        if (fs__dev_series_peek(f, d) != d->series)
+        if (fs__series_peek(f, d) != d->series)
             return false;
     }
     int64_t total = fs_metrics_sum(f->env.metrics, FS_M_DEVICES, NULL, 0);

@@ -27,11 +27,9 @@
  */
 #include <string.h>
 
-#include "fleetsim/device.h"
 #include "fleetsim/err.h"
 #include "fleetsim/msg.h"
 #include "fleetsim/rng.h"
-#include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
 
 #include "device_int.h"
@@ -43,10 +41,10 @@ static void upd_probation_end(struct fs_sim *sim, void *arg);
 static enum fs_slot_of
 slot_for(const struct fs_fleet *f, uint32_t img)
 {
-    const struct fs_scn_image *si = fs__dev_image(f, img);
-    if (si->kind == FS_IMAGE_OS)
+    if (fs_catalog_manifest(f->env.catalog, img)->m.kind == FS_IMAGE_OS)
         return FS_SLOT_OS;
-    return (enum fs_slot_of)(FS_SLOT_HL + (unsigned)si->caps.core);
+    return (enum fs_slot_of)(FS_SLOT_HL +
+                             (unsigned)fs__fleet_image(f, img)->caps.core);
 }
 
 /* Would the images of every slot fit with img in slot (what, ab)? */
@@ -54,14 +52,14 @@ static bool
 fits(const struct fs_fleet *f, uint32_t id, enum fs_slot_of what, unsigned ab,
      uint64_t len)
 {
-    const struct fs_scn_product *p = f->cohorts[f->devs[id].cohort].sc->product;
+    const struct fs_cohort_config *p = f->cohorts[f->devs[id].cohort].cc;
     uint64_t total = len;
     for (unsigned w = FS_SLOT_OS; w <= FS_SLOT_RT1; w++)
         for (unsigned b = 0; b < 2; b++) {
             uint32_t img = fs_slots_get(f, id, (enum fs_slot_of)w, b);
             if ((w == what && b == ab) || img == FS_NO_IMAGE)
                 continue;
-            total += fs__dev_image(f, img)->size_bytes;
+            total += fs_catalog_manifest(f->env.catalog, img)->m.length_bytes;
         }
     uint64_t room = p->flash_bytes > p->reserved_bytes
                         ? p->flash_bytes - p->reserved_bytes
@@ -78,14 +76,13 @@ fits(const struct fs_fleet *f, uint32_t id, enum fs_slot_of what, unsigned ab,
 static enum fs_update_reason
 target_check(const struct fs_fleet *f, uint32_t id, const struct dev_upd *s)
 {
-    const struct fs_scn *scn = f->env.scn;
     const struct fs_manifest *m = &s->sm.m, *t = &s->target;
     if (m->image == t->image && m->kind == t->kind &&
         m->length_bytes == t->length_bytes &&
         m->security_version == t->security_version &&
         memcmp(m->hash, t->hash, FS_HASH_BYTES) == 0)
         return FS_UPR_NONE;
-    uint32_t product = f->cohorts[f->devs[id].cohort].sc->product->index;
+    uint32_t product = f->cohorts[f->devs[id].cohort].cc->product;
     enum fs_update_reason why = FS_UPR_HASH_MISMATCH;
     enum fs_defense def = FS_DEF_VERIFY_HASHES;
     if (m->kind == FS_IMAGE_APP && m->product != product) {
@@ -95,27 +92,27 @@ target_check(const struct fs_fleet *f, uint32_t id, const struct dev_upd *s)
         why = FS_UPR_ROLLBACK;
         def = FS_DEF_ANTI_ROLLBACK;
     }
-    return fs_scn_defense_on(scn, def) ? why : FS_UPR_NONE;
+    return fs__fleet_defense_on(f, def) ? why : FS_UPR_NONE;
 }
 
 /* The checks on the genuine-or-not content of a whole download. */
 static enum fs_update_reason
 content_check(struct fs_fleet *f, uint32_t id, const struct dev_upd *s)
 {
-    const struct fs_scn *scn = f->env.scn;
     const struct fs_manifest *m = &s->sm.m;
     unsigned char h[FS_HASH_BYTES];
     fs_catalog_hash_modified(f->env.catalog, m->image, s->flips, s->nflips, h);
-    if (fs_scn_defense_on(scn, FS_DEF_VERIFY_HASHES) &&
+    if (fs__fleet_defense_on(f, FS_DEF_VERIFY_HASHES) &&
         (memcmp(h, m->hash, FS_HASH_BYTES) != 0 || s->nflips_seen > s->nflips))
         return FS_UPR_HASH_MISMATCH;
-    uint32_t product = f->cohorts[f->devs[id].cohort].sc->product->index;
-    if (fs_scn_defense_on(scn, FS_DEF_MANIFEST_BINDING) &&
+    uint32_t product = f->cohorts[f->devs[id].cohort].cc->product;
+    if (fs__fleet_defense_on(f, FS_DEF_MANIFEST_BINDING) &&
         m->kind == FS_IMAGE_APP && m->product != product)
         return FS_UPR_WRONG_PRODUCT;
     enum fs_slot_of what = slot_for(f, m->image);
-    uint32_t counter = f->devs[id].counter[what == FS_SLOT_OS ? 0 : 1];
-    if (fs_scn_defense_on(scn, FS_DEF_ANTI_ROLLBACK) &&
+    uint32_t counter = fs_keystore_peek_counter(
+        f->ks, id, what == FS_SLOT_OS ? FS_KS_COUNTER_OS : FS_KS_COUNTER_APP);
+    if (fs__fleet_defense_on(f, FS_DEF_ANTI_ROLLBACK) &&
         m->security_version < counter)
         return FS_UPR_ROLLBACK;
     unsigned ab = fs_slots_active(f, id, what) ^ 1u;
@@ -132,7 +129,6 @@ static enum fs_update_reason
 install_check(struct fs_fleet *f, uint32_t id, const struct dev_upd *s,
               bool *forged)
 {
-    const struct fs_scn *scn = f->env.scn;
     const struct fs_manifest *m = &s->sm.m;
     unsigned char enc[FS_MANIFEST_BYTES];
     fs_manifest_encode(m, enc);
@@ -144,15 +140,15 @@ install_check(struct fs_fleet *f, uint32_t id, const struct dev_upd *s,
                                    s->sm.sig) == 0;
     }
     if (m->signer < 64)
-        fs_keystore_trusts(f, id, FS_KS_MONITOR, m->signer, &trusted);
+        fs_keystore_trusts(f->ks, id, FS_KS_MONITOR, m->signer, &trusted);
     *forged = !sig_ok || !trusted;
-    bool sigs = fs_scn_defense_on(scn, FS_DEF_VERIFY_SIGNATURES);
+    bool sigs = fs__fleet_defense_on(f, FS_DEF_VERIFY_SIGNATURES);
     if (!sig_ok && sigs)
         return FS_UPR_BAD_SIGNATURE;
     if (!trusted && sigs)
         return FS_UPR_UNTRUSTED_KEY;
     if (m->signer < 64 && (f->devs[id].revoked >> m->signer & 1u) &&
-        fs_scn_defense_on(scn, FS_DEF_KEY_REVOCATION))
+        fs__fleet_defense_on(f, FS_DEF_KEY_REVOCATION))
         return FS_UPR_REVOKED_KEY;
     enum fs_update_reason why = target_check(f, id, s);
     if (why != FS_UPR_NONE)
@@ -186,15 +182,15 @@ start_write(struct fs_fleet *f, uint32_t id, struct dev_upd *s, bool forged)
     FS_ASSERT(units < UINT32_MAX);
     s->write_steps = units ? (uint32_t)units : 1;
     s->write_done = 0;
-    s->write_start_us = fs__dev_now(f);
+    s->write_start_us = fs__fleet_now(f);
     s->st = UPD_WRITING;
     s->stepwise = d->cut_mode != CUT_NONE;
-    fs__dev_set_state(f, id, FS_DEV_UPDATING);
-    fs__dev_record(f, FS_REC_DEV_INSTALL, id, 0);
+    fs__fleet_set_state(f, id, FS_DEV_UPDATING);
+    fs__fleet_record(f, FS_REC_DEV_INSTALL, id, 0);
     int64_t delay_us = DEV_WRITE_STEP_US;
     if (!s->stepwise)
         delay_us *= s->write_steps;
-    fs__dev_timer(f, &s->t_timer, delay_us, upd_write, id);
+    fs__fleet_timer(f, &s->t_timer, delay_us, upd_write, id);
 }
 
 /*
@@ -203,9 +199,9 @@ start_write(struct fs_fleet *f, uint32_t id, struct dev_upd *s, bool forged)
  * device keeps running what it ran.
  */
 void
-fs__dev_upd_install(struct fs_fleet *f, uint32_t id)
+fs__install_begin(struct fs_fleet *f, uint32_t id)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     FS_ASSERT(s != NULL);
     FS_ASSERT(s->st == UPD_DOWNLOADED);
     bool forged = false;
@@ -215,18 +211,18 @@ fs__dev_upd_install(struct fs_fleet *f, uint32_t id)
         return;
     }
     s->st = UPD_NONE;
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_REJECTED,
-                        why);
+    fs__update_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_REJECTED,
+                       why);
     if (deterministic(why, forged))
-        fs__dev_upd_remember(f, id, s->deployment, s->rec_version);
-    fs__dev_upd_release(f, id);
+        fs__update_remember(f, id, s->deployment, s->rec_version);
+    fs__update_release(f, id);
 }
 
 /* The last unit is written: the slot becomes whole and pending. */
 static void
 commit(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
 {
-    if (fs__dev_upd_step(f, id, FS_PHASE_INSTALL, 1))
+    if (fs__physical_step(f, id, FS_PHASE_INSTALL, 1))
         return;
     struct fs_dev *d = &f->devs[id];
     enum fs_slot_of what = (enum fs_slot_of)s->what;
@@ -237,17 +233,17 @@ commit(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
         d->forged |= (uint8_t)(1u << (what * 2 + s->new_ab));
     fs_slots_set_active(f, id, what, s->new_ab);
     s->st = UPD_BOOTING;
-    fs__dev_record(f, FS_REC_DEV_INSTALL, id, 1);
-    fs__dev_reboot(f, id);
+    fs__fleet_record(f, FS_REC_DEV_INSTALL, id, 1);
+    fs__boot_reboot(f, id);
 }
 
 /* Write event: one unit (stepwise) or every remaining unit at once. */
 static void
 upd_write(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = fs__dev_fleet_of(sim);
-    uint32_t id = fs__dev_id_of(arg);
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct fs_fleet *f = fs__fleet_of(sim);
+    uint32_t id = fs__fleet_id_of(arg);
+    struct dev_upd *s = fs__update_of(f, id);
     FS_ASSERT(s != NULL && s->st == UPD_WRITING);
     s->t_timer = 0;
     if (!s->stepwise) {
@@ -256,12 +252,12 @@ upd_write(struct fs_sim *sim, void *arg)
         commit(f, id, s);
         return;
     }
-    if (fs__dev_upd_step(f, id, FS_PHASE_INSTALL,
-                         s->write_steps - s->write_done + 1))
+    if (fs__physical_step(f, id, FS_PHASE_INSTALL,
+                          s->write_steps - s->write_done + 1))
         return;
     s->write_done++;
     if (s->write_done < s->write_steps)
-        fs__dev_timer(f, &s->t_timer, DEV_WRITE_STEP_US, upd_write, id);
+        fs__fleet_timer(f, &s->t_timer, DEV_WRITE_STEP_US, upd_write, id);
     else
         commit(f, id, s);
 }
@@ -271,12 +267,12 @@ upd_write(struct fs_sim *sim, void *arg)
  * where the write would be now, so the cut can land between units.
  */
 void
-fs__dev_upd_stepwise(struct fs_fleet *f, uint32_t id)
+fs__install_stepwise(struct fs_fleet *f, uint32_t id)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     if (s == NULL || s->st != UPD_WRITING || s->stepwise)
         return;
-    int64_t elapsed_us = fs__dev_now(f) - s->write_start_us;
+    int64_t elapsed_us = fs__fleet_now(f) - s->write_start_us;
     uint32_t done = (uint32_t)(elapsed_us / DEV_WRITE_STEP_US);
     if (done >= s->write_steps)
         done = s->write_steps - 1;
@@ -285,22 +281,22 @@ fs__dev_upd_stepwise(struct fs_fleet *f, uint32_t id)
     s->stepwise = 1;
     int64_t next_us =
         s->write_start_us + (int64_t)(done + 1) * DEV_WRITE_STEP_US;
-    fs__dev_timer(f, &s->t_timer, next_us - fs__dev_now(f), upd_write, id);
+    fs__fleet_timer(f, &s->t_timer, next_us - fs__fleet_now(f), upd_write, id);
 }
 
 /* Roll back to the old slot: count it, report it, do not retry it. */
 static void
 roll_back(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
 {
-    fs__dev_cancel(f, &s->t_timer);
+    fs__fleet_cancel(f, &s->t_timer);
     if (fs_slots_active(f, id, (enum fs_slot_of)s->what) != s->old_ab)
         fs_slots_set_active(f, id, (enum fs_slot_of)s->what, s->old_ab);
     s->st = UPD_NONE;
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_ROLLED_BACK,
-                        FS_UPR_CRASH);
-    fs_fleet_report(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
-    fs__dev_upd_remember(f, id, s->deployment, s->rec_version);
-    fs__dev_upd_release(f, id);
+    fs__update_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_ROLLED_BACK,
+                       FS_UPR_CRASH);
+    fs_repq_add(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
+    fs__update_remember(f, id, s->deployment, s->rec_version);
+    fs__update_release(f, id);
 }
 
 /*
@@ -309,9 +305,9 @@ roll_back(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
  * update rolled back.
  */
 void
-fs__dev_upd_booted(struct fs_fleet *f, uint32_t id)
+fs__install_booted(struct fs_fleet *f, uint32_t id)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     if (s == NULL || s->st != UPD_BOOTING)
         return;
     enum fs_slot_of what = (enum fs_slot_of)s->what;
@@ -324,11 +320,11 @@ fs__dev_upd_booted(struct fs_fleet *f, uint32_t id)
     }
     if (!s->installed) {
         s->installed = 1;
-        fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment,
-                            FS_UPD_INSTALLED, FS_UPR_NONE);
+        fs__update_outcome(f, id, s->sm.m.image, s->deployment,
+                           FS_UPD_INSTALLED, FS_UPR_NONE);
     }
     s->st = UPD_PROBATION;
-    fs__dev_timer(f, &s->t_timer, f->svc.probation_us, upd_probation_end, id);
+    fs__fleet_timer(f, &s->t_timer, f->svc.probation_us, upd_probation_end, id);
 }
 
 /* The value a confirmed image raises its counter to. */
@@ -340,7 +336,7 @@ confirm_value(struct fs_fleet *f, uint32_t id, const struct dev_upd *s)
         return fs_catalog_manifest(cat, s->sm.m.image)->m.security_version;
     uint32_t v = UINT32_MAX;
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
-        uint32_t app = fs__dev_running_app(f, &f->devs[id], c);
+        uint32_t app = fs__fleet_running_app(f, &f->devs[id], c);
         if (app == FS_NO_IMAGE)
             continue;
         uint32_t sv = fs_catalog_manifest(cat, app)->m.security_version;
@@ -354,21 +350,21 @@ confirm_value(struct fs_fleet *f, uint32_t id, const struct dev_upd *s)
 static void
 upd_probation_end(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = fs__dev_fleet_of(sim);
-    uint32_t id = fs__dev_id_of(arg);
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct fs_fleet *f = fs__fleet_of(sim);
+    uint32_t id = fs__fleet_id_of(arg);
+    struct dev_upd *s = fs__update_of(f, id);
     FS_ASSERT(s != NULL && s->st == UPD_PROBATION);
     s->t_timer = 0;
-    if (fs__dev_upd_step(f, id, FS_PHASE_ANY, 1))
+    if (fs__physical_step(f, id, FS_PHASE_ANY, 1))
         return;
     enum fs_ks_counter which =
         s->what == FS_SLOT_OS ? FS_KS_COUNTER_OS : FS_KS_COUNTER_APP;
-    fs_keystore_raise_counter(f, id, FS_KS_MONITOR, which,
+    fs_keystore_raise_counter(f->ks, id, FS_KS_MONITOR, which,
                               confirm_value(f, id, s));
     s->st = UPD_NONE;
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_CONFIRMED,
-                        FS_UPR_NONE);
-    fs__dev_upd_release(f, id);
+    fs__update_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_CONFIRMED,
+                       FS_UPR_NONE);
+    fs__update_release(f, id);
 }
 
 /*
@@ -377,32 +373,31 @@ upd_probation_end(struct fs_sim *sim, void *arg)
  * restarted after the next boot.
  */
 void
-fs__dev_upd_interrupt(struct fs_fleet *f, uint32_t id,
+fs__install_interrupt(struct fs_fleet *f, uint32_t id,
                       enum fs_update_reason why)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     if (s == NULL)
         return;
     switch (s->st) {
     case UPD_DL_WAIT:
     case UPD_DL_QUEUED:
         s->st = UPD_DL_IDLE;
-        fs__dev_upd_send_end(f, id, false); /* the connection dropped */
+        fs__update_send_end(f, id, false); /* the connection dropped */
         break;
     case UPD_WRITING:
         s->st = UPD_DOWNLOADED;
         break;
     case UPD_PROBATION:
-        fs__dev_cancel(f, &s->t_timer);
+        fs__fleet_cancel(f, &s->t_timer);
         s->st = UPD_BOOTING;
         return;
     default:
         return;
     }
-    fs__dev_cancel(f, &s->t_timer);
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_FAILED,
-                        why);
-    fs_fleet_report(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
+    fs__fleet_cancel(f, &s->t_timer);
+    fs__update_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_FAILED, why);
+    fs_repq_add(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
 }
 
 /*
@@ -412,142 +407,19 @@ fs__dev_upd_interrupt(struct fs_fleet *f, uint32_t id,
  * crash.
  */
 bool
-fs__dev_upd_crash(struct fs_fleet *f, uint32_t id, bool os)
+fs__install_crash(struct fs_fleet *f, uint32_t id, bool os)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     if (s == NULL)
         return false;
     if (s->st == UPD_PROBATION) {
         roll_back(f, id, s);
         if (os)
             return false;
-        fs__dev_reboot(f, id);
+        fs__boot_reboot(f, id);
         return true;
     }
     if (os)
-        fs__dev_upd_interrupt(f, id, FS_UPR_CRASH);
+        fs__install_interrupt(f, id, FS_UPR_CRASH);
     return false;
-}
-
-/*
- * Count one step of phase ph (remaining: steps left in this phase,
- * including this one). Returns true when power was cut instead.
- */
-bool
-fs__dev_upd_step(struct fs_fleet *f, uint32_t id, enum fs_phase ph,
-                 uint32_t remaining)
-{
-    struct fs_dev *d = &f->devs[id];
-    d->upd_steps++;
-    if (d->cut_mode == CUT_NONE)
-        return false;
-    if (d->cut_mode == CUT_PHASE) {
-        if (d->cut_phase != FS_PHASE_ANY && d->cut_phase != ph)
-            return false;
-        if (d->cut_step < d->upd_steps) {
-            struct fs_rng r;
-            fs__dev_rng(f, id, DS_FAULTS, &r);
-            uint64_t k = fs_rng_below(&r, remaining ? remaining : 1);
-            fs__dev_rng_save(f, id, DS_FAULTS, &r);
-            d->cut_step = d->upd_steps + (uint32_t)k;
-        }
-    }
-    if (d->cut_step != d->upd_steps)
-        return false;
-    fs_fleet_cut_power_now(f, id);
-    return true;
-}
-
-/* ---- public ----------------------------------------------------------------
- */
-
-/* Arm a cut at a random step of the next phase during. Returns 0. */
-int
-fs_fleet_arm_power_loss(struct fs_fleet *f, uint32_t device,
-                        enum fs_phase during)
-{
-    FS_ASSERT(device < f->ndevs);
-    FS_ASSERT((unsigned)during <= FS_PHASE_BOOT);
-    struct fs_dev *d = &f->devs[device];
-    d->cut_mode = CUT_PHASE;
-    d->cut_phase = (uint8_t)during;
-    d->cut_step = 0;
-    fs__dev_upd_stepwise(f, device);
-    return 0;
-}
-
-/* Arm a cut instead of step number step. Returns 0 or FS_EINVAL. */
-int
-fs_fleet_arm_power_loss_at(struct fs_fleet *f, uint32_t device, uint32_t step)
-{
-    FS_ASSERT(device < f->ndevs);
-    struct fs_dev *d = &f->devs[device];
-    if (step <= d->upd_steps)
-        return FS_EINVAL;
-    d->cut_mode = CUT_EXACT;
-    d->cut_step = step;
-    fs__dev_upd_stepwise(f, device);
-    return 0;
-}
-
-/* True while a cut is armed. */
-bool
-fs_fleet_power_loss_armed(const struct fs_fleet *f, uint32_t device)
-{
-    FS_ASSERT(device < f->ndevs);
-    return f->devs[device].cut_mode != CUT_NONE;
-}
-
-/* Cut power now; see device.h. */
-void
-fs_fleet_cut_power_now(struct fs_fleet *f, uint32_t device)
-{
-    FS_ASSERT(device < f->ndevs);
-    struct fs_dev *d = &f->devs[device];
-    d->cut_mode = CUT_NONE;
-    d->cut_step = 0;
-    fs__dev_record(f, FS_REC_DEV_POWER_CUT, device, d->upd_steps);
-    fs__dev_upd_interrupt(f, device, FS_UPR_POWER_LOSS);
-    fs__dev_apps_stop(f, device);
-    fs__dev_checkin_abort(f, device);
-    fs__dev_set_state(f, device, FS_DEV_REBOOTING);
-    fs__dev_timer(f, &d->t_boot, DEV_POWER_OFF_US, fs__dev_power_on, device);
-}
-
-/* Steps taken by device. */
-uint32_t
-fs_fleet_update_steps(const struct fs_fleet *f, uint32_t device)
-{
-    FS_ASSERT(device < f->ndevs);
-    return f->devs[device].upd_steps;
-}
-
-/* Sessions held. */
-uint32_t
-fs_fleet_update_sessions(const struct fs_fleet *f)
-{
-    return f->upd_live;
-}
-
-/* True between a download's start and its confirmation or refusal. */
-bool
-fs_fleet_is_updating(const struct fs_fleet *f, uint32_t device)
-{
-    FS_ASSERT(device < f->ndevs);
-    uint32_t i = f->devs[device].upd;
-    if (i == 0)
-        return false;
-    const struct dev_upd *s =
-        &f->upd_chunks[i / UPD_CHUNK_SESSIONS][i % UPD_CHUNK_SESSIONS];
-    return s->st != UPD_NONE;
-}
-
-/* Anti-rollback counter which of device, without the keystore gate. */
-uint32_t
-fs_fleet_rollback_counter(const struct fs_fleet *f, uint32_t device,
-                          enum fs_ks_counter which)
-{
-    FS_ASSERT(device < f->ndevs);
-    FS_ASSERT((unsigned)which <= FS_KS_COUNTER_APP);
-    return f->devs[device].counter[which];
 }

@@ -15,10 +15,8 @@
  */
 #include <string.h>
 
-#include "fleetsim/device.h"
 #include "fleetsim/msg.h"
 #include "fleetsim/rng.h"
-#include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
 
 #include "device_int.h"
@@ -34,7 +32,7 @@ arm_toggle(struct fs_fleet *f, uint32_t id, struct fs_rng *r)
     const struct dev_cohort *dc = &f->cohorts[d->cohort];
     double mean_us = d->online ? dc->on_mean_us : dc->off_mean_us;
     int64_t at_us = fs_rng_exp_us(r, mean_us);
-    fs__dev_timer(f, &d->t_net, at_us, dev_net_toggle, id);
+    fs__fleet_timer(f, &d->t_net, at_us, dev_net_toggle, id);
 }
 
 /*
@@ -43,45 +41,45 @@ arm_toggle(struct fs_fleet *f, uint32_t id, struct fs_rng *r)
  * the rest of that period is exponential (memoryless).
  */
 void
-fs__dev_net_start(struct fs_fleet *f, uint32_t id)
+fs__net_start(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
-    uint32_t ppm = f->cohorts[d->cohort].sc->availability_ppm;
+    uint32_t ppm = f->cohorts[d->cohort].cc->availability_ppm;
     if (ppm >= 1000000u || ppm == 0) {
         d->online = ppm != 0;
-        fs__dev_series_update(f, id);
+        fs__series_update(f, id);
         if (d->online)
-            fs__dev_upd_online(f, id);
+            fs__update_online(f, id);
         return;
     }
     struct fs_rng r;
-    fs__dev_rng(f, id, DS_NET, &r);
+    fs__fleet_rng(f, id, DS_NET, &r);
     d->online = fs_rng_below(&r, 1000000u) < ppm;
     arm_toggle(f, id, &r);
-    fs__dev_rng_save(f, id, DS_NET, &r);
+    fs__fleet_rng_save(f, id, DS_NET, &r);
     if (!d->online)
-        fs__dev_record(f, FS_REC_DEV_NET, id, 0);
-    fs__dev_series_update(f, id);
+        fs__fleet_record(f, FS_REC_DEV_NET, id, 0);
+    fs__series_update(f, id);
     if (d->online)
-        fs__dev_upd_online(f, id); /* a link restored after a forced cut */
+        fs__update_online(f, id); /* a link restored after a forced cut */
 }
 
 static void
 dev_net_toggle(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = fs__dev_fleet_of(sim);
-    uint32_t id = fs__dev_id_of(arg);
+    struct fs_fleet *f = fs__fleet_of(sim);
+    uint32_t id = fs__fleet_id_of(arg);
     struct fs_dev *d = &f->devs[id];
     d->t_net = 0;
     d->online = !d->online;
-    fs__dev_record(f, FS_REC_DEV_NET, id, d->online);
-    fs__dev_series_update(f, id);
+    fs__fleet_record(f, FS_REC_DEV_NET, id, d->online);
+    fs__series_update(f, id);
     if (d->online)
-        fs__dev_upd_online(f, id);
+        fs__update_online(f, id);
     struct fs_rng r;
-    fs__dev_rng(f, id, DS_NET, &r);
+    fs__fleet_rng(f, id, DS_NET, &r);
     arm_toggle(f, id, &r);
-    fs__dev_rng_save(f, id, DS_NET, &r);
+    fs__fleet_rng_save(f, id, DS_NET, &r);
 }
 
 /* Delay in [base * 0.9, base * 1.1) (frac_ppm = 100000) from ROLLOUT. */
@@ -89,9 +87,9 @@ static int64_t
 jittered(struct fs_fleet *f, uint32_t id, int64_t base_us, uint32_t frac_ppm)
 {
     struct fs_rng r;
-    fs__dev_rng(f, id, DS_ROLLOUT, &r);
+    fs__fleet_rng(f, id, DS_ROLLOUT, &r);
     double u = fs_rng_unit(&r) * 2.0 - 1.0;
-    fs__dev_rng_save(f, id, DS_ROLLOUT, &r);
+    fs__fleet_rng_save(f, id, DS_ROLLOUT, &r);
     double v = (double)base_us * (1.0 + u * frac_ppm / 1e6);
     return v < 1 ? 1 : (int64_t)v;
 }
@@ -100,7 +98,7 @@ static void
 end_exchange(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
-    fs__dev_cancel(f, &d->t_timeout);
+    fs__fleet_cancel(f, &d->t_timeout);
     d->xchg = XCHG_IDLE;
 }
 
@@ -110,9 +108,9 @@ checkin_failed(struct fs_fleet *f, uint32_t id, enum fs_checkin_fail why)
 {
     struct fs_dev *d = &f->devs[id];
     end_exchange(f, id);
-    fs__dev_repq_unsend(d);
-    fs__dev_upd_reports_unsend(f, id);
-    fs__dev_record(f, FS_REC_DEV_CHECKIN_FAIL, id, why);
+    fs__repq_unsend(d);
+    fs__update_reports_unsend(f, id);
+    fs__fleet_record(f, FS_REC_DEV_CHECKIN_FAIL, id, why);
     int64_t delay_us = DEV_BACKOFF_MIN_US;
     for (unsigned i = 0; i < d->backoff_exp && delay_us < DEV_BACKOFF_MAX_US;
          i++)
@@ -121,8 +119,8 @@ checkin_failed(struct fs_fleet *f, uint32_t id, enum fs_checkin_fail why)
         delay_us = DEV_BACKOFF_MAX_US;
     if (d->backoff_exp < UINT8_MAX)
         d->backoff_exp++;
-    fs__dev_timer(f, &d->t_checkin, jittered(f, id, delay_us, 200000),
-                  dev_checkin_fire, id);
+    fs__fleet_timer(f, &d->t_checkin, jittered(f, id, delay_us, 200000),
+                    dev_checkin_fire, id);
 }
 
 /* The exchange ended with an answer: next check-in one period later. */
@@ -133,8 +131,8 @@ checkin_done(struct fs_fleet *f, uint32_t id)
     end_exchange(f, id);
     d->backoff_exp = 0;
     int64_t period_us = f->svc.checkin_interval_us;
-    fs__dev_timer(f, &d->t_checkin, jittered(f, id, period_us, 100000),
-                  dev_checkin_fire, id);
+    fs__fleet_timer(f, &d->t_checkin, jittered(f, id, period_us, 100000),
+                    dev_checkin_fire, id);
 }
 
 static void
@@ -148,12 +146,12 @@ send(struct fs_fleet *f, uint32_t id, struct fs_msg *m)
  * booting. Offline counts as a failed attempt (backoff).
  */
 void
-fs__dev_checkin_now(struct fs_fleet *f, uint32_t id)
+fs__net_checkin_now(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     if (d->xchg != XCHG_IDLE || d->state == FS_DEV_REBOOTING)
         return;
-    fs__dev_cancel(f, &d->t_checkin);
+    fs__fleet_cancel(f, &d->t_checkin);
     if (!d->online) {
         checkin_failed(f, id, FS_CHECKIN_OFFLINE);
         return;
@@ -162,37 +160,37 @@ fs__dev_checkin_now(struct fs_fleet *f, uint32_t id)
     m->kind = FS_MSG_HELLO;
     m->device = id;
     d->xchg = XCHG_WAIT_CHALLENGE;
-    fs__dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout,
-                  id);
-    fs__dev_record(f, FS_REC_DEV_CHECKIN_SENT, id, d->backoff_exp);
+    fs__fleet_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout,
+                    id);
+    fs__fleet_record(f, FS_REC_DEV_CHECKIN_SENT, id, d->backoff_exp);
     send(f, id, m);
 }
 
 /* Abandon any exchange and pending check-in (reboot). */
 void
-fs__dev_checkin_abort(struct fs_fleet *f, uint32_t id)
+fs__net_checkin_abort(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     end_exchange(f, id);
-    fs__dev_repq_unsend(d);
-    fs__dev_upd_reports_unsend(f, id);
-    fs__dev_cancel(f, &d->t_checkin);
+    fs__repq_unsend(d);
+    fs__update_reports_unsend(f, id);
+    fs__fleet_cancel(f, &d->t_checkin);
 }
 
 static void
 dev_checkin_fire(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = fs__dev_fleet_of(sim);
-    uint32_t id = fs__dev_id_of(arg);
+    struct fs_fleet *f = fs__fleet_of(sim);
+    uint32_t id = fs__fleet_id_of(arg);
     f->devs[id].t_checkin = 0;
-    fs__dev_checkin_now(f, id);
+    fs__net_checkin_now(f, id);
 }
 
 static void
 dev_answer_timeout(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = fs__dev_fleet_of(sim);
-    uint32_t id = fs__dev_id_of(arg);
+    struct fs_fleet *f = fs__fleet_of(sim);
+    uint32_t id = fs__fleet_id_of(arg);
     f->devs[id].t_timeout = 0;
     checkin_failed(f, id, FS_CHECKIN_TIMEOUT);
 }
@@ -207,18 +205,18 @@ build_evidence(struct fs_fleet *f, uint32_t id,
     memset(ev, 0, sizeof(*ev));
     ev->device = id;
     memcpy(ev->nonce, nonce, FS_NONCE_BYTES);
-    fs_keystore_read_pcr(f, id, FS_KS_MONITOR, 0, ev->pcr_boot);
-    fs_keystore_read_pcr(f, id, FS_KS_MONITOR, 1, ev->pcr_apps);
-    ev->os_image = fs__dev_running_os(f, d);
+    fs_keystore_read_pcr(f->ks, id, FS_KS_MONITOR, 0, ev->pcr_boot);
+    fs_keystore_read_pcr(f->ks, id, FS_KS_MONITOR, 1, ev->pcr_apps);
+    ev->os_image = fs__fleet_running_os(f, d);
     for (unsigned c = 0; c < FS_APPS_MAX; c++)
-        ev->apps[c] = fs__dev_running_app(f, d, c);
-    fs_keystore_counter(f, id, FS_KS_MONITOR, FS_KS_COUNTER_OS,
+        ev->apps[c] = fs__fleet_running_app(f, d, c);
+    fs_keystore_counter(f->ks, id, FS_KS_MONITOR, FS_KS_COUNTER_OS,
                         &ev->counter_os);
-    fs_keystore_counter(f, id, FS_KS_MONITOR, FS_KS_COUNTER_APP,
+    fs_keystore_counter(f->ks, id, FS_KS_MONITOR, FS_KS_COUNTER_APP,
                         &ev->counter_app);
     unsigned char buf[FS_EVIDENCE_BYTES];
     size_t len = fs_evidence_encode(ev, buf);
-    fs_keystore_sign(f, id, FS_KS_MONITOR, buf, len, ev->sig);
+    fs_keystore_sign(f->ks, id, FS_KS_MONITOR, buf, len, ev->sig);
 }
 
 /* CHALLENGE: answer with signed evidence and the pending reports. */
@@ -230,14 +228,14 @@ on_challenge(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
     m->kind = FS_MSG_EVIDENCE;
     m->device = id;
     build_evidence(f, id, in->u.nonce, &m->u.evidence.ev);
-    m->u.evidence.nreports = (uint8_t)fs_fleet_reports_take(
-        f, id, m->u.evidence.reports, FS_REPORTS_PER_MSG);
-    m->u.evidence.nupdates = (uint8_t)fs__dev_upd_reports_take(
+    m->u.evidence.nreports =
+        (uint8_t)fs_repq_take(f, id, m->u.evidence.reports, FS_REPORTS_PER_MSG);
+    m->u.evidence.nupdates = (uint8_t)fs__update_reports_take(
         f, id, m->u.evidence.updates, FS_UPDATES_PER_MSG);
     d->xchg = XCHG_WAIT_ANSWER;
-    fs__dev_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout,
-                  id);
-    fs__dev_record(f, FS_REC_DEV_EVIDENCE_SENT, id, m->u.evidence.nreports);
+    fs__fleet_timer(f, &d->t_timeout, DEV_ANSWER_TIMEOUT_US, dev_answer_timeout,
+                    id);
+    fs__fleet_record(f, FS_REC_DEV_EVIDENCE_SENT, id, m->u.evidence.nreports);
     send(f, id, m);
 }
 
@@ -249,14 +247,14 @@ on_cert(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
     d->cert_not_after_us = in->u.cert.not_after_us;
     d->cert_serial = in->u.cert.serial;
     memcpy(d->cert_sig, in->u.cert.sig, FS_SIG_BYTES);
-    fs_fleet_reports_ack(f, id);
-    fs__dev_upd_reports_ack(f, id);
+    fs_repq_ack(f, id);
+    fs__update_reports_ack(f, id);
     checkin_done(f, id);
 }
 
 /* Take a service message for a device (see fs_fleet_receive). */
 void
-fs__dev_receive(struct fs_fleet *f, struct fs_msg *m)
+fs__net_receive(struct fs_fleet *f, struct fs_msg *m)
 {
     uint32_t id = m->device;
     struct fs_dev *d = &f->devs[id];
@@ -266,7 +264,7 @@ fs__dev_receive(struct fs_fleet *f, struct fs_msg *m)
     if (!d->online || d->state == FS_DEV_REBOOTING)
         kind = 0; /* nobody listening: dropped */
     if (kind != 0)
-        fs__dev_record(f, FS_REC_DEV_ANSWER, id, kind);
+        fs__fleet_record(f, FS_REC_DEV_ANSWER, id, kind);
     switch (kind) {
     case FS_MSG_CHALLENGE:
         if (wait_ch)
@@ -282,22 +280,29 @@ fs__dev_receive(struct fs_fleet *f, struct fs_msg *m)
         break;
     case FS_MSG_REJECTED:
         if (wait_ans) {
-            fs_fleet_reports_ack(f, id);
-            fs__dev_upd_reports_ack(f, id);
+            fs_repq_ack(f, id);
+            fs__update_reports_ack(f, id);
             checkin_failed(f, id, FS_CHECKIN_REJECTED);
         }
         break;
     case FS_MSG_METADATA:
-        fs__dev_upd_metadata(f, id, m);
+        fs__update_metadata(f, id, m);
         break;
     case FS_MSG_QUEUED:
-        fs__dev_upd_queued(f, id, m);
+        fs__update_queued(f, id, m);
         break;
     case FS_MSG_CHUNK:
-        fs__dev_upd_chunk(f, id, m);
+        fs__update_chunk(f, id, m);
         break;
     default:
         break;
     }
     fs_msgpool_put(f->env.pool, m);
+}
+
+/* The check-in client's answer timeout. */
+int64_t
+fs_net_answer_timeout_us(void)
+{
+    return DEV_ANSWER_TIMEOUT_US;
 }

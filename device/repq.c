@@ -12,8 +12,6 @@
  */
 #include <string.h>
 
-#include "fleetsim/device.h"
-
 #include "device_int.h"
 
 #define REP_EMPTY 0xFFu
@@ -27,7 +25,7 @@ rep_clear(struct dev_rep *e)
 
 /* Empty queue of a new device. */
 void
-fs__dev_repq_init(struct fs_dev *d)
+fs__repq_init(struct fs_dev *d)
 {
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++)
         rep_clear(&d->rep[i]);
@@ -59,7 +57,7 @@ count_drops(struct fs_fleet *f, uint32_t id, uint32_t n)
         return;
     f->devs[id].rep_dropped += n;
     f->reports_dropped += n;
-    fs__dev_record(f, FS_REC_DEV_REPORT_DROP, id, n);
+    fs__fleet_record(f, FS_REC_DEV_REPORT_DROP, id, n);
 }
 
 /* Drop events older than the age bound. */
@@ -67,7 +65,7 @@ static void
 repq_prune(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
-    int64_t cutoff = fs__dev_now(f) - FS_REPQ_AGE_MAX_US;
+    int64_t cutoff = fs__fleet_now(f) - FS_REPQ_AGE_MAX_US;
     uint32_t dropped = 0;
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++) {
         struct dev_rep *e = &d->rep[i];
@@ -122,7 +120,7 @@ repq_slot(struct fs_fleet *f, uint32_t id, uint8_t kind, uint32_t image)
     struct dev_rep *empty = NULL;
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++) {
         struct dev_rep *e = &d->rep[i];
-        if (e->kind == kind && e->image == fs__dev_img16(image))
+        if (e->kind == kind && e->image == fs__fleet_img16(image))
             return e;
         if (e->kind == REP_EMPTY && empty == NULL)
             empty = e;
@@ -133,14 +131,14 @@ repq_slot(struct fs_fleet *f, uint32_t id, uint8_t kind, uint32_t image)
         rep_clear(empty);
     }
     empty->kind = kind;
-    empty->image = fs__dev_img16(image);
+    empty->image = fs__fleet_img16(image);
     return empty;
 }
 
-/* Queue one event; see device.h. */
+/* Queue one event; see repq.h. */
 void
-fs_fleet_report(struct fs_fleet *f, uint32_t device, enum fs_report_kind kind,
-                uint32_t image)
+fs_repq_add(struct fs_fleet *f, uint32_t device, enum fs_report_kind kind,
+            uint32_t image)
 {
     FS_ASSERT(device < f->ndevs);
     FS_ASSERT((unsigned)kind < FS_REP_COUNT);
@@ -151,7 +149,7 @@ fs_fleet_report(struct fs_fleet *f, uint32_t device, enum fs_report_kind kind,
         count_drops(f, device, 1);
     }
     struct dev_rep *e = repq_slot(f, device, (uint8_t)kind, image);
-    int64_t now = fs__dev_now(f);
+    int64_t now = fs__fleet_now(f);
     if (e->count == 0)
         e->first_us = now;
     e->last_us = now;
@@ -160,7 +158,7 @@ fs_fleet_report(struct fs_fleet *f, uint32_t device, enum fs_report_kind kind,
 
 /* Events queued on device after pruning by age. */
 uint32_t
-fs_fleet_reports_pending(struct fs_fleet *f, uint32_t device)
+fs_repq_pending(struct fs_fleet *f, uint32_t device)
 {
     FS_ASSERT(device < f->ndevs);
     repq_prune(f, device);
@@ -169,7 +167,7 @@ fs_fleet_reports_pending(struct fs_fleet *f, uint32_t device)
 
 /* Error-report events device dropped so far. */
 uint32_t
-fs_fleet_reports_dropped_of(const struct fs_fleet *f, uint32_t device)
+fs_repq_dropped(const struct fs_fleet *f, uint32_t device)
 {
     FS_ASSERT(device < f->ndevs);
     return f->devs[device].rep_dropped;
@@ -177,13 +175,13 @@ fs_fleet_reports_dropped_of(const struct fs_fleet *f, uint32_t device)
 
 /* Copy entries oldest first into out and mark them in flight. */
 size_t
-fs_fleet_reports_take(struct fs_fleet *f, uint32_t device,
-                      struct fs_report_entry *out, size_t max)
+fs_repq_take(struct fs_fleet *f, uint32_t device, struct fs_report_entry *out,
+             size_t max)
 {
     FS_ASSERT(device < f->ndevs);
     struct fs_dev *d = &f->devs[device];
     repq_prune(f, device);
-    fs__dev_repq_unsend(d);
+    fs__repq_unsend(d);
     size_t n = 0;
     while (n < max) {
         int best = -1;
@@ -199,7 +197,7 @@ fs_fleet_reports_take(struct fs_fleet *f, uint32_t device,
         struct dev_rep *e = &d->rep[best];
         e->sent = e->count;
         out[n] = (struct fs_report_entry){.kind = e->kind,
-                                          .image = fs__dev_img32(e->image),
+                                          .image = fs__fleet_img32(e->image),
                                           .count = e->count,
                                           .first_us = e->first_us,
                                           .last_us = e->last_us};
@@ -210,7 +208,7 @@ fs_fleet_reports_take(struct fs_fleet *f, uint32_t device,
 
 /* The service got the entries in flight: remove those events. */
 void
-fs_fleet_reports_ack(struct fs_fleet *f, uint32_t device)
+fs_repq_ack(struct fs_fleet *f, uint32_t device)
 {
     FS_ASSERT(device < f->ndevs);
     struct fs_dev *d = &f->devs[device];
@@ -225,7 +223,7 @@ fs_fleet_reports_ack(struct fs_fleet *f, uint32_t device)
 
 /* Forget what is in flight (the upload failed); the events stay. */
 void
-fs__dev_repq_unsend(struct fs_dev *d)
+fs__repq_unsend(struct fs_dev *d)
 {
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++)
         d->rep[i].sent = 0;
@@ -233,7 +231,7 @@ fs__dev_repq_unsend(struct fs_dev *d)
 
 /* Queue invariants of one device. */
 bool
-fs__dev_repq_check(const struct fs_dev *d)
+fs__repq_check(const struct fs_dev *d)
 {
     uint32_t total = 0;
     for (unsigned i = 0; i < FS_REPQ_ENTRIES; i++) {

@@ -10,7 +10,6 @@
  */
 #include <string.h>
 
-#include "fleetsim/device.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/rng.h"
@@ -32,9 +31,9 @@ key_of(const struct fs_fleet *f, const struct fs_dev *d,
 {
     memset(k, 0, sizeof(*k));
     k->cohort = d->cohort;
-    k->os = fs__dev_running_os(f, d);
+    k->os = fs__fleet_running_os(f, d);
     for (unsigned c = 0; c < FS_APPS_MAX; c++)
-        k->app[c] = fs__dev_running_app(f, d, c);
+        k->app[c] = fs__fleet_running_app(f, d, c);
     k->state = d->state;
     if (d->state == FS_DEV_RUNNING && !d->online)
         k->state = FS_DEV_OFFLINE;
@@ -101,14 +100,14 @@ cache_grow(struct fs_fleet *f)
 static uint32_t
 series_create(struct fs_fleet *f, const struct dev_series_slot *k)
 {
-    const struct fs_scn_cohort *sc = f->cohorts[k->cohort].sc;
+    const struct fs_cohort_config *cc = f->cohorts[k->cohort].cc;
     char apps[APP_LABEL_BYTES];
     size_t len = 0;
     apps[0] = '\0';
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
         if (k->app[c] == FS_NO_IMAGE)
             continue;
-        const char *id = fs__dev_image(f, k->app[c])->id;
+        const char *id = fs__fleet_image(f, k->app[c])->id;
         size_t n = strlen(id);
         FS_ASSERT(len + n + 2 <= sizeof(apps));
         if (len > 0)
@@ -116,10 +115,10 @@ series_create(struct fs_fleet *f, const struct dev_series_slot *k)
         memcpy(apps + len, id, n + 1);
         len += n;
     }
-    const char *v[6] = {sc->product->name,
-                        sc->group->name,
+    const char *v[6] = {cc->product_name,
+                        cc->group_name,
                         k->os == FS_NO_IMAGE ? NULL
-                                             : fs__dev_image(f, k->os)->id,
+                                             : fs__fleet_image(f, k->os)->id,
                         len == 0 ? NULL : apps,
                         state_names[k->state],
                         k->compromised ? "true" : "false"};
@@ -128,7 +127,7 @@ series_create(struct fs_fleet *f, const struct dev_series_slot *k)
 
 /* The series of d's current labels, created and cached on first use. */
 uint32_t
-fs__dev_series_find(struct fs_fleet *f, const struct fs_dev *d)
+fs__series_find(struct fs_fleet *f, const struct fs_dev *d)
 {
     struct dev_series_slot k;
     key_of(f, d, &k);
@@ -143,9 +142,9 @@ fs__dev_series_find(struct fs_fleet *f, const struct fs_dev *d)
     return f->cache[i].series;
 }
 
-/* As fs__dev_series_find without creating: UINT32_MAX when not cached. */
+/* As fs__series_find without creating: UINT32_MAX when not cached. */
 uint32_t
-fs__dev_series_peek(const struct fs_fleet *f, const struct fs_dev *d)
+fs__series_peek(const struct fs_fleet *f, const struct fs_dev *d)
 {
     if (f->cache_cap == 0)
         return UINT32_MAX;
@@ -159,9 +158,23 @@ fs__dev_series_peek(const struct fs_fleet *f, const struct fs_dev *d)
 
 /* Free the cache. */
 void
-fs__dev_series_fini(struct fs_fleet *f)
+fs__series_fini(struct fs_fleet *f)
 {
     fs_free(f->cache);
     f->cache = NULL;
     f->cache_cap = 0;
+}
+
+/* Move device id to the series its current labels name. */
+void
+fs__series_update(struct fs_fleet *f, uint32_t id)
+{
+    struct fs_dev *d = &f->devs[id];
+    uint32_t s = fs__series_find(f, d);
+    if (s == d->series)
+        return;
+    if (d->series != UINT32_MAX)
+        fs_metrics_add(f->env.metrics, d->series, -1);
+    fs_metrics_add(f->env.metrics, s, 1);
+    d->series = s;
 }

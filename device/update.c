@@ -27,11 +27,9 @@
  */
 #include <string.h>
 
-#include "fleetsim/device.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/msg.h"
-#include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
 
 #include "device_int.h"
@@ -49,9 +47,9 @@ pool_at(const struct fs_fleet *f, uint32_t i)
 
 /* Size the updates{} series cache; called by fs_fleet_create. */
 void
-fs__dev_upd_init(struct fs_fleet *f)
+fs__update_init(struct fs_fleet *f)
 {
-    size_t n = (size_t)f->env.scn->nimages * FS_UPD_RESULT_COUNT * FS_UPR_COUNT;
+    size_t n = (size_t)f->cfg->nimages * FS_UPD_RESULT_COUNT * FS_UPR_COUNT;
     f->upd_series = fs_xmalloc((n ? n : 1) * sizeof(*f->upd_series));
     for (size_t i = 0; i < n; i++)
         f->upd_series[i] = UINT32_MAX;
@@ -61,7 +59,7 @@ fs__dev_upd_init(struct fs_fleet *f)
 
 /* Free the session pool and the series cache. */
 void
-fs__dev_upd_fini(struct fs_fleet *f)
+fs__update_fini(struct fs_fleet *f)
 {
     for (uint32_t c = 0; c < f->upd_nchunks; c++)
         fs_free(f->upd_chunks[c]);
@@ -77,7 +75,7 @@ fs__dev_upd_fini(struct fs_fleet *f)
 
 /* The session of device id, or NULL. */
 struct dev_upd *
-fs__dev_upd_of(struct fs_fleet *f, uint32_t id)
+fs__update_of(struct fs_fleet *f, uint32_t id)
 {
     uint32_t i = f->devs[id].upd;
     return i == 0 ? NULL : pool_at(f, i);
@@ -109,7 +107,7 @@ pool_take(struct fs_fleet *f)
  * allocate a pool chunk (rare; pointers to other sessions stay valid).
  */
 struct dev_upd *
-fs__dev_upd_get(struct fs_fleet *f, uint32_t id)
+fs__update_get(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     if (d->upd != 0)
@@ -126,10 +124,10 @@ fs__dev_upd_get(struct fs_fleet *f, uint32_t id)
 
 /* Give the session back once it has nothing left to do. */
 void
-fs__dev_upd_release(struct fs_fleet *f, uint32_t id)
+fs__update_release(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     if (s == NULL || s->st != UPD_NONE)
         return;
     FS_ASSERT(s->t_timer == 0);
@@ -198,10 +196,10 @@ out_report(const struct dev_out *o)
                                      .at_us = o->at_us};
 }
 
-/* Copy up to max of the outcomes device id holds into out; see device.h. */
-size_t
-fs__dev_upd_reports_copy(const struct fs_fleet *f, uint32_t id,
-                         struct fs_update_report *out, size_t max)
+/* Copy up to max of the outcomes device id holds into out. */
+static size_t
+reports_copy(const struct fs_fleet *f, uint32_t id,
+             struct fs_update_report *out, size_t max)
 {
     struct fs_dev *d = &f->devs[id];
     size_t n = d->nout < max ? d->nout : max;
@@ -214,11 +212,11 @@ static uint32_t
 series_of(struct fs_fleet *f, uint32_t image, enum fs_update_result res,
           enum fs_update_reason why)
 {
-    FS_ASSERT(image < f->env.scn->nimages);
+    FS_ASSERT(image < f->cfg->nimages);
     size_t k = ((size_t)image * FS_UPD_RESULT_COUNT + res) * FS_UPR_COUNT + why;
     if (f->upd_series[k] == UINT32_MAX) {
         const char *v[3] = {
-            fs__dev_image(f, image)->id, fs_update_result_name(res),
+            fs__fleet_image(f, image)->id, fs_update_result_name(res),
             why == FS_UPR_NONE ? NULL : fs_update_reason_name(why)};
         f->upd_series[k] = fs_metrics_series(f->env.metrics, FS_M_UPDATES, v);
     }
@@ -231,22 +229,22 @@ series_of(struct fs_fleet *f, uint32_t image, enum fs_update_result res,
  * when UPD_REPORTS_MAX are already waiting).
  */
 void
-fs__dev_upd_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
-                    uint32_t deployment, enum fs_update_result res,
-                    enum fs_update_reason why)
+fs__update_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
+                   uint32_t deployment, enum fs_update_result res,
+                   enum fs_update_reason why)
 {
     FS_ASSERT(res != FS_UPD_OFFERED);
     FS_ASSERT(res < FS_UPD_RESULT_COUNT && why < FS_UPR_COUNT);
     fs_metrics_add(f->env.metrics, series_of(f, image, res, why), 1);
-    fs__dev_record(f, FS_REC_DEV_UPDATE, id,
-                   (int64_t)image << 16 | res << 8 | why);
+    fs__fleet_record(f, FS_REC_DEV_UPDATE, id,
+                     (int64_t)image << 16 | res << 8 | why);
     struct fs_dev *d = &f->devs[id];
     if (d->nout >= UPD_REPORTS_MAX)
         return;
     if (d->nout == UPD_OUT_INLINE)
         out_more_take(f, d);
     FS_ASSERT(image < UINT16_MAX);
-    *out_at(f, d, d->nout++) = (struct dev_out){.at_us = fs__dev_now(f),
+    *out_at(f, d, d->nout++) = (struct dev_out){.at_us = fs__fleet_now(f),
                                                 .deployment = deployment,
                                                 .image = (uint16_t)image,
                                                 .result = (uint8_t)res,
@@ -255,8 +253,8 @@ fs__dev_upd_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
 
 /* Remember a refused record so that later offers of it are skipped. */
 void
-fs__dev_upd_remember(struct fs_fleet *f, uint32_t id, uint32_t dep,
-                     uint64_t version)
+fs__update_remember(struct fs_fleet *f, uint32_t id, uint32_t dep,
+                    uint64_t version)
 {
     struct fs_dev *d = &f->devs[id];
     unsigned i = d->rej_next % DEV_REJ_MAX;
@@ -278,19 +276,19 @@ remembered(const struct fs_dev *d, uint32_t dep, uint64_t version)
 
 /* Copy up to max waiting outcomes into out and mark them in flight. */
 size_t
-fs__dev_upd_reports_take(struct fs_fleet *f, uint32_t id,
-                         struct fs_update_report *out, size_t max)
+fs__update_reports_take(struct fs_fleet *f, uint32_t id,
+                        struct fs_update_report *out, size_t max)
 {
     struct fs_dev *d = &f->devs[id];
     size_t n = d->nout < max ? d->nout : max;
-    fs__dev_upd_reports_copy(f, id, out, n);
+    reports_copy(f, id, out, n);
     d->nout_sent = (uint8_t)n;
     return n;
 }
 
 /* The service answered the EVIDENCE: drop the outcomes it carried. */
 void
-fs__dev_upd_reports_ack(struct fs_fleet *f, uint32_t id)
+fs__update_reports_ack(struct fs_fleet *f, uint32_t id)
 {
     struct fs_dev *d = &f->devs[id];
     if (d->nout_sent == 0)
@@ -306,7 +304,7 @@ fs__dev_upd_reports_ack(struct fs_fleet *f, uint32_t id)
 
 /* The upload was lost: the outcomes go again next time. */
 void
-fs__dev_upd_reports_unsend(struct fs_fleet *f, uint32_t id)
+fs__update_reports_unsend(struct fs_fleet *f, uint32_t id)
 {
     f->devs[id].nout_sent = 0;
 }
@@ -321,9 +319,9 @@ send_msg(struct fs_fleet *f, uint32_t id, struct fs_msg *m)
 
 /* Tell the service the download ended (frees its download slot). */
 void
-fs__dev_upd_send_end(struct fs_fleet *f, uint32_t id, bool completed)
+fs__update_send_end(struct fs_fleet *f, uint32_t id, bool completed)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     FS_ASSERT(s != NULL);
     struct fs_msg *m = fs_msgpool_get(f->env.pool);
     m->kind = FS_MSG_DOWNLOAD_END;
@@ -338,11 +336,11 @@ arm_timeout(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
 {
     int64_t t_us = f->svc.download_timeout_us;
     s->mark_bytes = s->offset_bytes;
-    if (!fs_scn_defense_on(f->env.scn, FS_DEF_DOWNLOAD_TIMEOUT) || t_us <= 0) {
-        fs__dev_cancel(f, &s->t_timer);
+    if (!fs__fleet_defense_on(f, FS_DEF_DOWNLOAD_TIMEOUT) || t_us <= 0) {
+        fs__fleet_cancel(f, &s->t_timer);
         return;
     }
-    fs__dev_timer(f, &s->t_timer, t_us, upd_timeout, id);
+    fs__fleet_timer(f, &s->t_timer, t_us, upd_timeout, id);
 }
 
 /* Ask for the bytes from the session's offset on. */
@@ -355,11 +353,11 @@ request(struct fs_fleet *f, uint32_t id, struct dev_upd *s, bool rearm)
     m->u.download.image = s->sm.m.image;
     m->u.download.deployment = s->deployment;
     m->u.download.offset = s->offset_bytes;
-    m->u.download.link_bps = f->cohorts[f->devs[id].cohort].sc->bandwidth_bps;
+    m->u.download.link_bps = f->cohorts[f->devs[id].cohort].cc->bandwidth_bps;
     s->st = UPD_DL_WAIT;
     if (rearm)
         arm_timeout(f, id, s);
-    fs__dev_record(f, FS_REC_DEV_DOWNLOAD_REQ, id, (int64_t)s->offset_bytes);
+    fs__fleet_record(f, FS_REC_DEV_DOWNLOAD_REQ, id, (int64_t)s->offset_bytes);
     send_msg(f, id, m);
 }
 
@@ -367,17 +365,17 @@ request(struct fs_fleet *f, uint32_t id, struct dev_upd *s, bool rearm)
 static void
 upd_timeout(struct fs_sim *sim, void *arg)
 {
-    struct fs_fleet *f = fs__dev_fleet_of(sim);
-    uint32_t id = fs__dev_id_of(arg);
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct fs_fleet *f = fs__fleet_of(sim);
+    uint32_t id = fs__fleet_id_of(arg);
+    struct dev_upd *s = fs__update_of(f, id);
     FS_ASSERT(s != NULL);
     s->t_timer = 0;
     FS_ASSERT(s->st == UPD_DL_WAIT);
     s->st = UPD_DL_IDLE;
-    fs__dev_upd_send_end(f, id, false);
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_FAILED,
-                        FS_UPR_TIMEOUT);
-    fs_fleet_report(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
+    fs__update_send_end(f, id, false);
+    fs__update_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_FAILED,
+                       FS_UPR_TIMEOUT);
+    fs_repq_add(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
 }
 
 /* ---- metadata --------------------------------------------------------------
@@ -387,7 +385,7 @@ static bool
 valid_indices(const struct fs_fleet *f, const struct fs_update_record *rec,
               const struct fs_signed_manifest *sm)
 {
-    uint32_t n = f->env.scn->nimages;
+    uint32_t n = f->cfg->nimages;
     return rec->target.image < n && sm->m.image < n &&
            rec->target.kind <= FS_IMAGE_APP;
 }
@@ -437,8 +435,8 @@ fresh_accept(struct fs_dev *d, uint32_t dep, uint64_t version)
 
 /* Newest record version device id accepted for deployment dep (0: none). */
 uint64_t
-fs_fleet_accepted_version(const struct fs_fleet *f, uint32_t device,
-                          uint32_t dep)
+fs_update_accepted_version(const struct fs_fleet *f, uint32_t device,
+                           uint32_t dep)
 {
     FS_ASSERT(device < f->ndevs);
     return fresh_of(&f->devs[device], dep);
@@ -455,23 +453,22 @@ static enum fs_update_reason
 record_check(struct fs_fleet *f, uint32_t id,
              const struct fs_update_record *rec, uint64_t fresh)
 {
-    const struct fs_scn *scn = f->env.scn;
     const struct fs_dev *d = &f->devs[id];
     unsigned char buf[FS_RECORD_BYTES];
     size_t len = fs_update_record_encode(rec, buf);
     const unsigned char *pk =
         fs_catalog_signer_pk(f->env.catalog, FS_SIGNER_UPDATE);
-    if (fs_scn_defense_on(scn, FS_DEF_VERIFY_SIGNATURES) &&
+    if (fs__fleet_defense_on(f, FS_DEF_VERIFY_SIGNATURES) &&
         fs_catalog_verify(f->env.catalog, pk, buf, len, rec->sig) != 0)
         return FS_UPR_BAD_SIGNATURE;
-    bool expiry = fs_scn_defense_on(scn, FS_DEF_MANIFEST_EXPIRY);
-    if (expiry && rec->expires_us < fs__dev_now(f))
+    bool expiry = fs__fleet_defense_on(f, FS_DEF_MANIFEST_EXPIRY);
+    if (expiry && rec->expires_us < fs__fleet_now(f))
         return FS_UPR_EXPIRED_MANIFEST;
-    const struct fs_scn_cohort *sc = f->cohorts[d->cohort].sc;
-    if (fs_scn_defense_on(scn, FS_DEF_MANIFEST_BINDING)) {
-        if (rec->product != sc->product->index)
+    const struct fs_cohort_config *cc = f->cohorts[d->cohort].cc;
+    if (fs__fleet_defense_on(f, FS_DEF_MANIFEST_BINDING)) {
+        if (rec->product != cc->product)
             return FS_UPR_WRONG_PRODUCT;
-        if (rec->group != sc->group->index)
+        if (rec->group != cc->group)
             return FS_UPR_WRONG_GROUP;
     }
     if (expiry && rec->version < fresh)
@@ -482,10 +479,10 @@ record_check(struct fs_fleet *f, uint32_t id,
 static bool
 runs_image(const struct fs_fleet *f, const struct fs_dev *d, uint32_t img)
 {
-    if (fs__dev_running_os(f, d) == img)
+    if (fs__fleet_running_os(f, d) == img)
         return true;
     for (unsigned c = 0; c < FS_APPS_MAX; c++)
-        if (fs__dev_running_app(f, d, c) == img)
+        if (fs__fleet_running_app(f, d, c) == img)
             return true;
     return false;
 }
@@ -508,7 +505,7 @@ skip_record(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
         return true;
     if (runs_image(f, d, rec->target.image) || runs_image(f, d, sm->m.image))
         return true;
-    const struct dev_upd *s = fs__dev_upd_of(f, id);
+    const struct dev_upd *s = fs__update_of(f, id);
     return busy(s) && s->sm.m.image == sm->m.image;
 }
 
@@ -528,7 +525,7 @@ static void
 take_offer(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
            const struct fs_signed_manifest *sm)
 {
-    struct dev_upd *s = fs__dev_upd_get(f, id);
+    struct dev_upd *s = fs__update_get(f, id);
     FS_ASSERT(!busy(s));
     bool resume = same_offer(s, rec, sm);
     s->sm = *sm;
@@ -536,7 +533,7 @@ take_offer(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
     s->deployment = rec->deployment;
     s->rec_version = rec->version;
     if (resume && s->st == UPD_DOWNLOADED) {
-        fs__dev_upd_install(f, id);
+        fs__install_begin(f, id);
         return;
     }
     if (!resume) {
@@ -553,7 +550,7 @@ take_offer(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
  * again, else the first valid one. One update at a time.
  */
 void
-fs__dev_upd_metadata(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
+fs__update_metadata(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
 {
     struct fs_dev *d = &f->devs[id];
     d->revoked |= m->u.metadata.revoked_signers;
@@ -574,14 +571,14 @@ fs__dev_upd_metadata(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
             continue;
         enum fs_update_reason why = record_check(f, id, rec, fresh[i]);
         if (why != FS_UPR_NONE) {
-            fs__dev_upd_outcome(f, id, rec->target.image, rec->deployment,
-                                FS_UPD_REJECTED, why);
+            fs__update_outcome(f, id, rec->target.image, rec->deployment,
+                               FS_UPD_REJECTED, why);
             if (why != FS_UPR_BAD_SIGNATURE)
-                fs__dev_upd_remember(f, id, rec->deployment, rec->version);
+                fs__update_remember(f, id, rec->deployment, rec->version);
             continue;
         }
         accepted[i] = true;
-        const struct dev_upd *s = fs__dev_upd_of(f, id);
+        const struct dev_upd *s = fs__update_of(f, id);
         if (busy(s))
             continue;
         if (pick < 0 || same_offer(s, rec, sm))
@@ -594,7 +591,7 @@ fs__dev_upd_metadata(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
     if (pick >= 0)
         take_offer(f, id, &m->u.metadata.records[pick],
                    &m->u.metadata.images[pick]);
-    fs__dev_upd_release(f, id);
+    fs__update_release(f, id);
 }
 
 /* ---- download ------------------------------------------------------------ */
@@ -616,12 +613,12 @@ keep_flips(struct dev_upd *s, const struct fs_msg *m)
 static void
 too_long(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
 {
-    fs__dev_cancel(f, &s->t_timer);
+    fs__fleet_cancel(f, &s->t_timer);
     s->st = UPD_NONE;
-    fs__dev_upd_send_end(f, id, false);
-    fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_REJECTED,
-                        FS_UPR_TOO_LONG);
-    fs__dev_upd_release(f, id);
+    fs__update_send_end(f, id, false);
+    fs__update_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_REJECTED,
+                       FS_UPR_TOO_LONG);
+    fs__update_release(f, id);
 }
 
 /*
@@ -629,9 +626,9 @@ too_long(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
  * at the declared length, keep the flipped bits, ask for more or finish.
  */
 void
-fs__dev_upd_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
+fs__update_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     if (s == NULL || (s->st != UPD_DL_WAIT && s->st != UPD_DL_QUEUED))
         return;
     if (m->u.chunk.image != s->sm.m.image ||
@@ -642,23 +639,23 @@ fs__dev_upd_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
     uint64_t left = len > s->offset_bytes ? len - s->offset_bytes : 1;
     uint32_t remaining =
         (uint32_t)((left + m->u.chunk.len - 1) / m->u.chunk.len);
-    if (fs__dev_upd_step(f, id, FS_PHASE_DOWNLOAD, remaining))
+    if (fs__physical_step(f, id, FS_PHASE_DOWNLOAD, remaining))
         return; /* power cut instead of this step */
-    if (end > len && fs_scn_defense_on(f->env.scn, FS_DEF_VERIFY_LENGTHS)) {
+    if (end > len && fs__fleet_defense_on(f, FS_DEF_VERIFY_LENGTHS)) {
         too_long(f, id, s);
         return;
     }
     bool was_queued = s->st == UPD_DL_QUEUED;
     s->offset_bytes = end;
     keep_flips(s, m);
-    fs__dev_record(f, FS_REC_DEV_CHUNK, id, (int64_t)end);
+    fs__fleet_record(f, FS_REC_DEV_CHUNK, id, (int64_t)end);
     if (end == len) {
-        fs__dev_cancel(f, &s->t_timer);
+        fs__fleet_cancel(f, &s->t_timer);
         s->st = UPD_DOWNLOADED;
-        fs__dev_upd_send_end(f, id, true);
-        fs__dev_upd_outcome(f, id, s->sm.m.image, s->deployment,
-                            FS_UPD_DOWNLOADED, FS_UPR_NONE);
-        fs__dev_upd_install(f, id);
+        fs__update_send_end(f, id, true);
+        fs__update_outcome(f, id, s->sm.m.image, s->deployment,
+                           FS_UPD_DOWNLOADED, FS_UPR_NONE);
+        fs__install_begin(f, id);
         return;
     }
     bool progress = was_queued || end - s->mark_bytes >= DEV_PROGRESS_BYTES;
@@ -667,21 +664,21 @@ fs__dev_upd_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
 
 /* QUEUED: wait for a download slot; the timeout is suspended meanwhile. */
 void
-fs__dev_upd_queued(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
+fs__update_queued(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     (void)m; /* its payload is not needed: one download at a time */
     if (s == NULL || s->st != UPD_DL_WAIT)
         return;
     s->st = UPD_DL_QUEUED;
-    fs__dev_cancel(f, &s->t_timer);
+    fs__fleet_cancel(f, &s->t_timer);
 }
 
 /* The link is back: a waiting download asks again from its offset. */
 void
-fs__dev_upd_online(struct fs_fleet *f, uint32_t id)
+fs__update_online(struct fs_fleet *f, uint32_t id)
 {
-    struct dev_upd *s = fs__dev_upd_of(f, id);
+    struct dev_upd *s = fs__update_of(f, id);
     if (s == NULL || f->devs[id].state == FS_DEV_REBOOTING)
         return;
     if (s->st == UPD_DL_WAIT)
@@ -692,7 +689,7 @@ fs__dev_upd_online(struct fs_fleet *f, uint32_t id)
 
 /* Consistency of device id's session (fs_fleet_check). */
 bool
-fs__dev_upd_check(const struct fs_fleet *f, uint32_t id)
+fs__update_check(const struct fs_fleet *f, uint32_t id)
 {
     const struct fs_dev *d = &f->devs[id];
     if (d->nout_sent > d->nout || d->nout > UPD_REPORTS_MAX ||
@@ -711,4 +708,64 @@ fs__dev_upd_check(const struct fs_fleet *f, uint32_t id)
     if (!timed && s->t_timer != 0)
         return false;
     return s->st == UPD_NONE || s->what <= FS_SLOT_RT1;
+}
+
+/* Copy device's update outcomes waiting for upload; see update.h. */
+size_t
+fs_update_reports(const struct fs_fleet *f, uint32_t device,
+                  struct fs_update_report *out, size_t max)
+{
+    FS_ASSERT(device < f->ndevs);
+    return reports_copy(f, device, out, max);
+}
+
+/* Copy where device's update stands; see update.h. */
+void
+fs_update_view(const struct fs_fleet *f, uint32_t device,
+               struct fs_update_view *out)
+{
+    FS_ASSERT(device < f->ndevs);
+    const struct fs_dev *d = &f->devs[device];
+    memset(out, 0, sizeof(*out));
+    out->image = FS_NO_IMAGE;
+    out->stage = FS_UPD_STAGE_NONE;
+    if (d->upd == 0)
+        return;
+    const struct dev_upd *s = pool_at(f, d->upd);
+    static const uint8_t stage_of[] = {
+        [UPD_NONE] = FS_UPD_STAGE_NONE,
+        [UPD_DL_IDLE] = FS_UPD_STAGE_STOPPED,
+        [UPD_DL_WAIT] = FS_UPD_STAGE_DOWNLOADING,
+        [UPD_DL_QUEUED] = FS_UPD_STAGE_DOWNLOADING,
+        [UPD_DOWNLOADED] = FS_UPD_STAGE_DOWNLOADED,
+        [UPD_WRITING] = FS_UPD_STAGE_WRITING,
+        [UPD_BOOTING] = FS_UPD_STAGE_BOOTING,
+        [UPD_PROBATION] = FS_UPD_STAGE_PROBATION};
+    FS_ASSERT(s->st < sizeof(stage_of));
+    out->stage = stage_of[s->st];
+    if (s->st == UPD_NONE)
+        return;
+    out->image = s->sm.m.image;
+    out->offset_bytes = s->offset_bytes;
+    out->length_bytes = s->target.length_bytes;
+    out->flips_taken = s->nflips_seen;
+}
+
+/* Sessions held. */
+uint32_t
+fs_update_sessions(const struct fs_fleet *f)
+{
+    return f->upd_live;
+}
+
+/* True between a download's start and its confirmation or refusal. */
+bool
+fs_update_in_progress(const struct fs_fleet *f, uint32_t device)
+{
+    FS_ASSERT(device < f->ndevs);
+    uint32_t i = f->devs[device].upd;
+    if (i == 0)
+        return false;
+    const struct dev_upd *s = pool_at(f, i);
+    return s->st != UPD_NONE;
 }

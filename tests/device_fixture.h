@@ -25,17 +25,27 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "fleetsim/device.h"
+#include "fleetsim/boot.h"
 #include "fleetsim/err.h"
+#include "fleetsim/firewall.h"
+#include "fleetsim/fleet.h"
 #include "fleetsim/image.h"
+#include "fleetsim/keystore.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/msg.h"
+#include "fleetsim/net.h"
+#include "fleetsim/physical.h"
+#include "fleetsim/repq.h"
 #include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
+#include "fleetsim/slots.h"
+#include "fleetsim/testing.h"
+#include "fleetsim/update.h"
 
 struct fx {
     struct fs_scn *scn;
+    struct fs_fleet_config *cfg;
     struct fs_catalog *cat;
     struct fs_metrics *metrics;
     struct fs_sim *sim;
@@ -261,8 +271,9 @@ fx_create_from(const char *tmpl, unsigned n, const char *extra)
     assert_int_equal(fs_sim_create(x->scn->seed, 1024, &x->sim), 0);
     fs_msgpool_init(&x->pool);
     fs_sim_set_ctx(x->sim, FS_CTX_SVC, x);
+    x->cfg = fs_scn_fleet_config_create(x->scn);
     struct fs_fleet_env env = {.sim = x->sim,
-                               .scn = x->scn,
+                               .config = x->cfg,
                                .catalog = x->cat,
                                .metrics = x->metrics,
                                .pool = &x->pool,
@@ -284,6 +295,7 @@ fx_destroy(struct fx *x)
 {
     assert_true(fs_fleet_check(x->fleet));
     fs_fleet_destroy(x->fleet);
+    fs_scn_fleet_config_destroy(x->cfg);
     fs_sim_destroy(x->sim);
     fs_msgpool_fini(&x->pool);
     fs_metrics_destroy(x->metrics);

@@ -4,7 +4,7 @@
  * once with it off (the attempts succeed), and each fault with the fleet
  * recovering.
  *
- * Owns: the cmocka group for sim/attack/attack*.c, device/attack_hooks.c and
+ * Owns: the cmocka group for sim/attack/attack*.c, device/physical.c and
  * service/attack_hooks.c.
  * Invariants: every test loads its scenario from a string, runs it to the
  * end in this process and destroys everything; teardown checks that no

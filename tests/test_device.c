@@ -81,7 +81,7 @@ test_device_os_sig_flip_recovery(void **state)
     assert_int_equal(rep.result[FS_SLOT_OS][1], FS_BOOT_EMPTY);
     assert_int_equal(fs_fleet_state(x->fleet, 0), FS_DEV_RECOVERY);
     assert_int_equal(fs_fleet_running_os(x->fleet, 0), FS_NO_IMAGE);
-    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), 1);
+    assert_int_equal(fs_repq_pending(x->fleet, 0), 1);
     assert_int_equal(fx_devices(x, "recovery"), 1);
     fx_destroy(x);
 }
@@ -134,8 +134,8 @@ test_device_rollback_and_wrong_kind(void **state)
     struct fx *x = fx_create(1, "");
     fs_slots_set(x->fleet, 0, FS_SLOT_OS, 1, 1);
     uint32_t sv2 = x->scn->images[1].security_version;
-    fs_keystore_raise_counter(x->fleet, 0, FS_KS_MONITOR, FS_KS_COUNTER_OS,
-                              sv2);
+    fs_keystore_raise_counter(fs_fleet_keystore(x->fleet), 0, FS_KS_MONITOR,
+                              FS_KS_COUNTER_OS, sv2);
     struct fs_boot_report rep;
     boot(x, 0, &rep);
     assert_true(rep.ok);
@@ -155,12 +155,12 @@ test_device_measurement_changes_with_os(void **state)
     unsigned char a[FS_HASH_BYTES], b[FS_HASH_BYTES];
     boot(x, 0, NULL);
     boot(x, 1, NULL);
-    fs_keystore_read_pcr(x->fleet, 0, FS_KS_MONITOR, 0, a);
-    fs_keystore_read_pcr(x->fleet, 1, FS_KS_MONITOR, 0, b);
+    fs_keystore_read_pcr(fs_fleet_keystore(x->fleet), 0, FS_KS_MONITOR, 0, a);
+    fs_keystore_read_pcr(fs_fleet_keystore(x->fleet), 1, FS_KS_MONITOR, 0, b);
     assert_memory_equal(a, b, FS_HASH_BYTES);
     fs_slots_set(x->fleet, 1, FS_SLOT_OS, 0, 1);
     boot(x, 1, NULL);
-    fs_keystore_read_pcr(x->fleet, 1, FS_KS_MONITOR, 0, b);
+    fs_keystore_read_pcr(fs_fleet_keystore(x->fleet), 1, FS_KS_MONITOR, 0, b);
     assert_memory_not_equal(a, b, FS_HASH_BYTES);
     fx_destroy(x);
 }
@@ -190,7 +190,7 @@ test_device_firewall_grants(void **state)
     /* every block queued a firewall_violation for the app on its core:
        app-1 (2) three times, rt-1 (3) twice, the empty rt1 core once */
     struct fs_report_entry e[FS_REPORTS_PER_MSG];
-    size_t n = fs_fleet_reports_take(f, 0, e, FS_REPORTS_PER_MSG);
+    size_t n = fs_repq_take(f, 0, e, FS_REPORTS_PER_MSG);
     assert_int_equal(n, 3);
     uint32_t by_image[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
@@ -208,7 +208,7 @@ static uint32_t
 queued(struct fx *x, uint32_t dev, enum fs_report_kind kind, uint32_t image)
 {
     struct fs_report_entry e[FS_REPQ_ENTRIES];
-    size_t n = fs_fleet_reports_take(x->fleet, dev, e, FS_REPQ_ENTRIES);
+    size_t n = fs_repq_take(x->fleet, dev, e, FS_REPQ_ENTRIES);
     uint32_t c = 0;
     for (size_t i = 0; i < n; i++)
         if (e[i].kind == kind && e[i].image == image)
@@ -233,7 +233,7 @@ test_device_tamper_reported(void **state)
     fs_slots_flip(x->fleet, 0, FS_SLOT_OS, 0, FS_FLIP_CONTENT, 12345);
     boot(x, 0, &rep);
     assert_true(rep.ok);
-    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), 1);
+    assert_int_equal(fs_repq_pending(x->fleet, 0), 1);
     assert_int_equal(queued(x, 0, FS_REP_TAMPER, 0), 1);
     /* device 1: both rt0 slots modified: two tampers, then recovery */
     fs_slots_set(x->fleet, 1, FS_SLOT_RT0, 1, 3);
@@ -241,7 +241,7 @@ test_device_tamper_reported(void **state)
     fs_slots_flip(x->fleet, 1, FS_SLOT_RT0, 1, FS_FLIP_CONTENT, 2);
     boot(x, 1, &rep);
     assert_false(rep.ok);
-    assert_int_equal(fs_fleet_reports_pending(x->fleet, 1), 3);
+    assert_int_equal(fs_repq_pending(x->fleet, 1), 3);
     assert_int_equal(queued(x, 1, FS_REP_TAMPER, 3), 2);
     assert_int_equal(queued(x, 1, FS_REP_BOOT_FAILURE, 3), 1);
     /* device 2: a signature flip fails secure boot, but is no tamper */
@@ -255,7 +255,7 @@ test_device_tamper_reported(void **state)
     fs_slots_flip(x->fleet, 0, FS_SLOT_OS, 0, FS_FLIP_CONTENT, 12345);
     boot(x, 0, &rep);
     assert_true(rep.ok);
-    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), 0);
+    assert_int_equal(fs_repq_pending(x->fleet, 0), 0);
     fx_destroy(x);
 }
 
@@ -266,14 +266,19 @@ test_device_keystore_gate(void **state)
     struct fx *x = fx_create(1, "");
     unsigned char sig[FS_SIG_BYTES], pk[FS_KEY_PUB_BYTES];
     int64_t allowed = fx_fw(x, "keystore", "allowed");
-    assert_int_equal(fs_keystore_sign(x->fleet, 0, FS_KS_APP,
+    assert_int_equal(fs_keystore_sign(fs_fleet_keystore(x->fleet), 0, FS_KS_APP,
                                       (const unsigned char *)"x", 1, sig),
                      FS_EINVAL);
-    assert_int_equal(fs_keystore_public_key(x->fleet, 0, FS_KS_OS, pk),
-                     FS_EINVAL);
-    assert_int_equal(fs_keystore_reset_pcrs(x->fleet, 0, FS_KS_OS), FS_EINVAL);
+    assert_int_equal(
+        fs_keystore_public_key(fs_fleet_keystore(x->fleet), 0, FS_KS_OS, pk),
+        FS_EINVAL);
+    assert_int_equal(
+        fs_keystore_reset_pcrs(fs_fleet_keystore(x->fleet), 0, FS_KS_OS),
+        FS_EINVAL);
     assert_int_equal(fx_fw(x, "keystore", "blocked"), 3);
-    assert_int_equal(fs_keystore_public_key(x->fleet, 0, FS_KS_MONITOR, pk), 0);
+    assert_int_equal(fs_keystore_public_key(fs_fleet_keystore(x->fleet), 0,
+                                            FS_KS_MONITOR, pk),
+                     0);
     assert_int_equal(fx_fw(x, "keystore", "allowed"), allowed + 1);
     fx_destroy(x);
 }
@@ -285,8 +290,9 @@ test_device_evidence_bound_to_device_key(void **state)
     struct fx *x = fx_create(2, "");
     unsigned char msg[32] = "evidence bytes", sig[FS_SIG_BYTES];
     unsigned char pk0[FS_KEY_PUB_BYTES], pk1[FS_KEY_PUB_BYTES];
-    assert_int_equal(
-        fs_keystore_sign(x->fleet, 0, FS_KS_MONITOR, msg, sizeof(msg), sig), 0);
+    assert_int_equal(fs_keystore_sign(fs_fleet_keystore(x->fleet), 0,
+                                      FS_KS_MONITOR, msg, sizeof(msg), sig),
+                     0);
     fs_fleet_public_key(x->fleet, 0, pk0);
     fs_fleet_public_key(x->fleet, 1, pk1);
     assert_memory_not_equal(pk0, pk1, FS_KEY_PUB_BYTES);
@@ -303,16 +309,16 @@ test_device_repq_event_bound(void **state)
     (void)state;
     struct fx *x = fx_create(1, "");
     for (unsigned i = 0; i < 1005; i++)
-        fs_fleet_report(x->fleet, 0, FS_REP_APP_CRASH, 2);
-    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), 1000);
-    assert_int_equal(fs_fleet_reports_dropped_of(x->fleet, 0), 5);
+        fs_repq_add(x->fleet, 0, FS_REP_APP_CRASH, 2);
+    assert_int_equal(fs_repq_pending(x->fleet, 0), 1000);
+    assert_int_equal(fs_repq_dropped(x->fleet, 0), 5);
     assert_int_equal(fs_fleet_reports_dropped(x->fleet), 5);
     struct fs_report_entry e[FS_REPORTS_PER_MSG];
-    assert_int_equal(fs_fleet_reports_take(x->fleet, 0, e, 8), 1);
+    assert_int_equal(fs_repq_take(x->fleet, 0, e, 8), 1);
     assert_int_equal(e[0].count, 1000);
-    fs_fleet_report(x->fleet, 0, FS_REP_OS_CRASH, 0);
-    fs_fleet_reports_ack(x->fleet, 0);
-    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), 1);
+    fs_repq_add(x->fleet, 0, FS_REP_OS_CRASH, 0);
+    fs_repq_ack(x->fleet, 0);
+    assert_int_equal(fs_repq_pending(x->fleet, 0), 1);
     fx_destroy(x);
 }
 
@@ -321,16 +327,16 @@ test_device_repq_age_bound(void **state)
 {
     (void)state;
     struct fx *x = fx_create(1, "");
-    fs_fleet_report(x->fleet, 0, FS_REP_OS_CRASH, 0);
+    fs_repq_add(x->fleet, 0, FS_REP_OS_CRASH, 0);
     assert_int_equal(fs_sim_run(x->sim, 10 * DAY_US, 1, NULL), 0);
-    fs_fleet_report(x->fleet, 0, FS_REP_OS_CRASH, 0);
-    fs_fleet_report(x->fleet, 0, FS_REP_APP_CRASH, 2);
+    fs_repq_add(x->fleet, 0, FS_REP_OS_CRASH, 0);
+    fs_repq_add(x->fleet, 0, FS_REP_APP_CRASH, 2);
     assert_int_equal(fs_sim_run(x->sim, 15 * DAY_US, 1, NULL), 0);
-    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), 2);
-    assert_int_equal(fs_fleet_reports_dropped_of(x->fleet, 0), 1);
+    assert_int_equal(fs_repq_pending(x->fleet, 0), 2);
+    assert_int_equal(fs_repq_dropped(x->fleet, 0), 1);
     assert_int_equal(fs_sim_run(x->sim, 25 * DAY_US, 1, NULL), 0);
-    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), 0);
-    assert_int_equal(fs_fleet_reports_dropped_of(x->fleet, 0), 3);
+    assert_int_equal(fs_repq_pending(x->fleet, 0), 0);
+    assert_int_equal(fs_repq_dropped(x->fleet, 0), 3);
     fx_destroy(x);
 }
 
@@ -341,12 +347,12 @@ test_device_repq_distinct_entries_evict_oldest(void **state)
     struct fx *x = fx_create(1, "");
     for (uint32_t img = 0; img < FS_REPQ_ENTRIES + 2; img++) {
         assert_int_equal(fs_sim_run(x->sim, (int64_t)img * 1000, 1, NULL), 0);
-        fs_fleet_report(x->fleet, 0, FS_REP_TAMPER, img);
+        fs_repq_add(x->fleet, 0, FS_REP_TAMPER, img);
     }
-    assert_int_equal(fs_fleet_reports_pending(x->fleet, 0), FS_REPQ_ENTRIES);
-    assert_int_equal(fs_fleet_reports_dropped_of(x->fleet, 0), 2);
+    assert_int_equal(fs_repq_pending(x->fleet, 0), FS_REPQ_ENTRIES);
+    assert_int_equal(fs_repq_dropped(x->fleet, 0), 2);
     struct fs_report_entry e[FS_REPORTS_PER_MSG];
-    assert_int_equal(fs_fleet_reports_take(x->fleet, 0, e, 2), 2);
+    assert_int_equal(fs_repq_take(x->fleet, 0, e, 2), 2);
     assert_int_equal(e[0].image, 2); /* oldest kept first */
     fx_destroy(x);
 }
@@ -411,7 +417,8 @@ test_device_defenses_off_allow(void **state)
     struct fs_fleet *f = x->fleet;
     fs_slots_flip(f, 0, FS_SLOT_OS, 0, FS_FLIP_CONTENT, 3);
     fs_slots_flip(f, 0, FS_SLOT_HL, 0, FS_FLIP_SIG, 3);
-    fs_keystore_raise_counter(f, 0, FS_KS_MONITOR, FS_KS_COUNTER_OS, 99);
+    fs_keystore_raise_counter(fs_fleet_keystore(f), 0, FS_KS_MONITOR,
+                              FS_KS_COUNTER_OS, 99);
     struct fs_boot_report rep;
     boot(x, 0, &rep);
     assert_true(rep.ok);
@@ -423,7 +430,7 @@ test_device_defenses_off_allow(void **state)
     assert_int_equal(fx_fw(x, "peripheral", "blocked"), 0);
     assert_int_equal(fx_fw(x, "network", "blocked"), 0);
     /* nothing caught, nothing reported (tamper, firewall_violation) */
-    assert_int_equal(fs_fleet_reports_pending(f, 0), 0);
+    assert_int_equal(fs_repq_pending(f, 0), 0);
     fx_destroy(x);
 }
 
@@ -432,7 +439,8 @@ test_device_untrusted_signer_refused(void **state)
 {
     (void)state;
     struct fx *x = fx_create(1, "");
-    fs_keystore_set_trust(x->fleet, 0, FS_KS_MONITOR, FS_SIGNER_OEM, false);
+    fs_keystore_set_trust(fs_fleet_keystore(x->fleet), 0, FS_KS_MONITOR,
+                          FS_SIGNER_OEM, false);
     struct fs_boot_report rep;
     boot(x, 0, &rep);
     assert_false(rep.ok);
@@ -447,10 +455,10 @@ test_device_wear_share_exact(void **state)
     struct fx *x = fx_create(40, "");
     unsigned worn = 0;
     for (uint32_t d = 0; d < 40; d++) {
-        if (fs_fleet_wear_part(x->fleet, d) == FS_PART_NONE)
+        if (fs_apps_wear_part(x->fleet, d) == FS_PART_NONE)
             continue;
         worn++;
-        assert_true(fs_fleet_wear_onset_us(x->fleet, d) < 2 * DAY_US);
+        assert_true(fs_apps_wear_onset_us(x->fleet, d) < 2 * DAY_US);
     }
     assert_int_equal(worn, 10);
     fx_destroy(x);

@@ -21,7 +21,10 @@
 
 #include <cmocka.h>
 
-#include "fleetsim/device.h"
+#include "fleetsim/fleet.h"
+#include "fleetsim/keystore.h"
+#include "fleetsim/physical.h"
+#include "fleetsim/testing.h"
 #include "fleetsim/diag.h"
 #include "fleetsim/image.h"
 #include "fleetsim/mem.h"
@@ -96,7 +99,8 @@ pl_updates(struct pl *p, const char *result, const char *reason)
 static void
 pl_invariants(struct pl *p)
 {
-    uint32_t c = fs_fleet_rollback_counter(p->fleet, 0, FS_KS_COUNTER_OS);
+    uint32_t c = fs_keystore_peek_counter(fs_fleet_keystore(p->fleet), 0,
+                                          FS_KS_COUNTER_OS);
     assert_true(c >= p->counter_max);
     p->counter_max = c;
     enum fs_dev_state st = fs_fleet_state(p->fleet, 0);
@@ -119,20 +123,21 @@ static void
 pl_run(struct pl *p, uint32_t first, uint32_t gap)
 {
     if (first != 0)
-        assert_int_equal(fs_fleet_arm_power_loss_at(p->fleet, 0, first), 0);
+        assert_int_equal(fs_physical_arm_power_loss_at(p->fleet, 0, first), 0);
     bool done = false, second = gap == 0;
     while (!done) {
         assert_int_equal(fs_run_step(p->run, 1, &done), 0);
         pl_invariants(p);
-        if (first != 0 && !second && !fs_fleet_power_loss_armed(p->fleet, 0)) {
+        if (first != 0 && !second &&
+            !fs_physical_power_loss_armed(p->fleet, 0)) {
             p->cuts++;
             second = true;
-            uint32_t now = fs_fleet_update_steps(p->fleet, 0);
-            assert_int_equal(fs_fleet_arm_power_loss_at(p->fleet, 0, now + gap),
-                             0);
+            uint32_t now = fs_physical_steps(p->fleet, 0);
+            assert_int_equal(
+                fs_physical_arm_power_loss_at(p->fleet, 0, now + gap), 0);
         }
     }
-    if (first != 0 && gap != 0 && !fs_fleet_power_loss_armed(p->fleet, 0))
+    if (first != 0 && gap != 0 && !fs_physical_power_loss_armed(p->fleet, 0))
         p->cuts++;
 }
 
@@ -145,7 +150,7 @@ pl_measure(void)
     pl_run(&p, 0, 0);
     assert_int_equal(fs_fleet_running_os(p.fleet, 0), OS2);
     assert_int_equal(pl_updates(&p, "confirmed", NULL), 1);
-    uint32_t steps = fs_fleet_update_steps(p.fleet, 0);
+    uint32_t steps = fs_physical_steps(p.fleet, 0);
     pl_close(&p);
     return steps;
 }
@@ -169,7 +174,8 @@ test_powerloss_every_step(void **state)
             assert_int_equal(fs_fleet_running_os(p.fleet, 0), OS2);
             assert_int_equal(pl_updates(&p, "confirmed", NULL), 1);
             assert_int_equal(
-                fs_fleet_rollback_counter(p.fleet, 0, FS_KS_COUNTER_OS),
+                fs_keystore_peek_counter(fs_fleet_keystore(p.fleet), 0,
+                                         FS_KS_COUNTER_OS),
                 p.counter_max);
             failed_pl += pl_updates(&p, "failed", "power_loss") > 0;
             cuts += p.cuts;

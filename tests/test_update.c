@@ -137,15 +137,16 @@ test_update_os_confirmed(void **state)
     assert_int_equal(fx_updates(x, "os-2", "downloaded", NULL), 1);
     assert_int_equal(fx_updates(x, "os-2", "installed", NULL), 1);
     assert_int_equal(fx_updates(x, "os-2", "confirmed", NULL), 1);
-    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
+    assert_int_equal(fs_keystore_peek_counter(fs_fleet_keystore(x->fleet), 0,
+                                              FS_KS_COUNTER_OS),
                      sv(x, OS2));
     assert_int_equal(x->dl_done, 1);
     assert_int_equal(x->dl_reqs, 4); /* 200 KiB in 64 KiB chunks */
-    assert_false(fs_fleet_is_updating(x->fleet, 0));
+    assert_false(fs_update_in_progress(x->fleet, 0));
     run_until(x, 2 * DAY_US); /* next check-in uploads the outcomes */
     assert_int_equal(x->upd_seen[FS_UPD_CONFIRMED], 1);
     assert_int_equal(x->upd_seen[FS_UPD_DOWNLOADED], 1);
-    assert_int_equal(fs_fleet_update_sessions(x->fleet), 0);
+    assert_int_equal(fs_update_sessions(x->fleet), 0);
     assert_int_equal(fx_updates(x, NULL, "confirmed", NULL), 1);
     ux_destroy(x);
 }
@@ -156,12 +157,14 @@ test_update_app_confirmed(void **state)
 {
     (void)state;
     struct fx *x = ux_create("");
-    uint32_t before = fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_APP);
+    uint32_t before = fs_keystore_peek_counter(fs_fleet_keystore(x->fleet), 0,
+                                               FS_KS_COUNTER_APP);
     offer(x, APP2, 1);
     run_until(x, 2 * HOUR_US);
     assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), APP2);
     assert_int_equal(fx_updates(x, "app-2", "confirmed", NULL), 1);
-    uint32_t after = fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_APP);
+    uint32_t after = fs_keystore_peek_counter(fs_fleet_keystore(x->fleet), 0,
+                                              FS_KS_COUNTER_APP);
     assert_true(after >= before);
     assert_int_equal(after, sv(x, APP2));
     ux_destroy(x);
@@ -187,7 +190,7 @@ expect_rejected(const char *extra, uint32_t img, fx_spoil_fn *spoil,
     x->offer = false;
     run_until(x, 3 * DAY_US); /* the outcome is uploaded */
     assert_int_equal(x->upd_seen[FS_UPD_REJECTED], 1);
-    assert_int_equal(fs_fleet_update_sessions(x->fleet), 0);
+    assert_int_equal(fs_update_sessions(x->fleet), 0);
     assert_false(fs_fleet_is_compromised(x->fleet, 0));
     ux_destroy(x);
 }
@@ -371,18 +374,18 @@ test_update_rejects_stale_record(void **state)
     offer(x, OS2, 5);
     run_until(x, 2 * HOUR_US);
     assert_int_equal(fx_updates(x, "os-2", "confirmed", NULL), 1);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 0), 5);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 0), 5);
     offer(x, APP2, 4); /* deployment 0 again, older: stale */
     run_until(x, 2 * DAY_US);
     assert_int_equal(fx_updates(x, NULL, "rejected", "expired_manifest"), 1);
     assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), APP1);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 0), 5);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 0), 5);
     x->rec.deployment = 1; /* another deployment: versions do not compare */
     sign_record(x, &x->rec);
     run_until(x, 4 * DAY_US);
     assert_int_equal(fx_updates(x, NULL, "rejected", NULL), 1);
     assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), APP2);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 1), 4);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 1), 4);
     ux_destroy(x);
 }
 
@@ -442,8 +445,8 @@ test_update_two_deployments_same_kind(void **state)
     assert_int_equal(fx_updates(x, "rt-2", "confirmed", NULL), 1);
     assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), U2_APP2);
     assert_int_equal(fs_fleet_running_app(x->fleet, 0, 1), U2_RT2);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 0), 1);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 1), 2);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 0), 1);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 1), 2);
     x->offer = x->offer2 = false;
     fx_destroy(x);
 }
@@ -481,13 +484,13 @@ test_update_freshness_per_deployment(void **state)
     send_metadata(x, 4, (const uint32_t[]){10, 11, 12, 13}, img4,
                   (const uint64_t[]){20, 21, 22, 23});
     for (uint32_t d = 10; d < 14; d++)
-        assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, d), d + 10);
+        assert_int_equal(fs_update_accepted_version(x->fleet, 0, d), d + 10);
     /* same deployment, older version: a replay (images other than the
        one downloading, which a busy device would skip unchecked) */
     send_metadata(x, 1, (const uint32_t[]){11}, (const uint32_t[]){APP2},
                   (const uint64_t[]){19});
     assert_int_equal(fx_updates(x, NULL, "rejected", "expired_manifest"), 1);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 11), 21);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 11), 21);
     /* deployment 10 (accepted first) is refreshed: now the newest use */
     send_metadata(x, 1, (const uint32_t[]){10}, (const uint32_t[]){OS0},
                   (const uint64_t[]){20});
@@ -495,11 +498,11 @@ test_update_freshness_per_deployment(void **state)
     send_metadata(x, 1, (const uint32_t[]){14}, (const uint32_t[]){OS_CRASHY},
                   (const uint64_t[]){5});
     assert_int_equal(fx_updates(x, NULL, "rejected", NULL), 1);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 14), 5);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 10), 20);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 11), 0);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 12), 22);
-    assert_int_equal(fs_fleet_accepted_version(x->fleet, 0, 13), 23);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 14), 5);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 10), 20);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 11), 0);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 12), 22);
+    assert_int_equal(fs_update_accepted_version(x->fleet, 0, 13), 23);
     ux_destroy(x);
 }
 
@@ -570,7 +573,7 @@ test_update_queued_waits(void **state)
     x->chunk_delay_us = 30 * MIN_US; /* the first chunk comes late */
     run_until(x, 25 * MIN_US);
     assert_int_equal(fx_updates(x, "os-2", "failed", NULL), 0);
-    assert_true(fs_fleet_is_updating(x->fleet, 0));
+    assert_true(fs_update_in_progress(x->fleet, 0));
     x->chunk_delay_us = 100000;
     run_until(x, 4 * HOUR_US);
     assert_int_equal(fx_updates(x, "os-2", "failed", NULL), 0);
@@ -590,7 +593,8 @@ test_update_crash_rolls_back(void **state)
     assert_int_equal(fx_updates(x, "os-crashy", "rolled_back", "crash"), 1);
     assert_int_equal(fx_updates(x, "os-crashy", "confirmed", NULL), 0);
     assert_int_equal(fs_fleet_running_os(x->fleet, 0), OS1);
-    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
+    assert_int_equal(fs_keystore_peek_counter(fs_fleet_keystore(x->fleet), 0,
+                                              FS_KS_COUNTER_OS),
                      sv(x, OS1));
     run_until(x, 3 * DAY_US); /* not retried */
     assert_int_equal(fx_updates(x, "os-crashy", "installed", NULL), 1);
@@ -606,20 +610,24 @@ test_update_counter_never_lowers(void **state)
     struct fx *x = ux_create("");
     offer(x, OS2, 1);
     run_until(x, 2 * HOUR_US);
-    uint32_t c = fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS);
+    uint32_t c = fs_keystore_peek_counter(fs_fleet_keystore(x->fleet), 0,
+                                          FS_KS_COUNTER_OS);
     assert_int_equal(c, sv(x, OS2));
     offer(x, OS1, 2);
     x->rec.deployment = 1;
     sign_record(x, &x->rec);
     run_until(x, 3 * DAY_US);
     assert_int_equal(fx_updates(x, "os-1", "rejected", "rollback"), 1);
-    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
+    assert_int_equal(fs_keystore_peek_counter(fs_fleet_keystore(x->fleet), 0,
+                                              FS_KS_COUNTER_OS),
                      c);
     assert_int_equal(fs_fleet_running_os(x->fleet, 0), OS2);
-    assert_int_equal(fs_keystore_raise_counter(x->fleet, 0, FS_KS_MONITOR,
-                                               FS_KS_COUNTER_OS, 0),
+    assert_int_equal(fs_keystore_raise_counter(fs_fleet_keystore(x->fleet), 0,
+                                               FS_KS_MONITOR, FS_KS_COUNTER_OS,
+                                               0),
                      0);
-    assert_int_equal(fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
+    assert_int_equal(fs_keystore_peek_counter(fs_fleet_keystore(x->fleet), 0,
+                                              FS_KS_COUNTER_OS),
                      c);
     ux_destroy(x);
 }
@@ -660,7 +668,7 @@ test_update_length_and_timeout_off(void **state)
     assert_int_equal(fx_updates(x, NULL, "rejected", NULL), 0);
     assert_int_equal(fx_updates(x, NULL, "downloaded", NULL), 0);
     assert_true(x->dl_reqs > 100);
-    assert_true(fs_fleet_is_updating(x->fleet, 0));
+    assert_true(fs_update_in_progress(x->fleet, 0));
     ux_destroy(x);
     x = ux_create("defenses: {download_timeout: false}\n"
                   "service: {download_timeout: 10m}\n");
@@ -668,7 +676,7 @@ test_update_length_and_timeout_off(void **state)
     spoil_stall(x);
     run_until(x, 2 * DAY_US);
     assert_int_equal(fx_updates(x, NULL, "failed", NULL), 0);
-    assert_true(fs_fleet_is_updating(x->fleet, 0));
+    assert_true(fs_update_in_progress(x->fleet, 0));
     ux_destroy(x);
 }
 
@@ -696,14 +704,14 @@ test_update_power_cut_phases(void **state)
     for (unsigned i = 0; i < 4; i++) {
         struct fx *x = ux_create("");
         offer(x, OS2, 1);
-        assert_int_equal(fs_fleet_arm_power_loss(x->fleet, 0, ph[i]), 0);
+        assert_int_equal(fs_physical_arm_power_loss(x->fleet, 0, ph[i]), 0);
         run_until(x, 3 * DAY_US);
-        assert_false(fs_fleet_power_loss_armed(x->fleet, 0));
+        assert_false(fs_physical_power_loss_armed(x->fleet, 0));
         assert_int_equal(fs_fleet_running_os(x->fleet, 0), OS2);
         assert_int_equal(fx_updates(x, "os-2", "confirmed", NULL), 1);
-        assert_int_equal(
-            fs_fleet_rollback_counter(x->fleet, 0, FS_KS_COUNTER_OS),
-            sv(x, OS2));
+        assert_int_equal(fs_keystore_peek_counter(fs_fleet_keystore(x->fleet),
+                                                  0, FS_KS_COUNTER_OS),
+                         sv(x, OS2));
         if (ph[i] == FS_PHASE_DOWNLOAD || ph[i] == FS_PHASE_INSTALL)
             assert_int_equal(fx_updates(x, "os-2", "failed", "power_loss"), 1);
         ux_destroy(x);
@@ -720,12 +728,12 @@ test_update_stepwise_same_state(void **state)
         struct fx *x = ux_create("");
         offer(x, OS2, 1);
         if (i == 1) /* armed far beyond the update: never fires */
-            assert_int_equal(fs_fleet_arm_power_loss_at(x->fleet, 0, 100000),
+            assert_int_equal(fs_physical_arm_power_loss_at(x->fleet, 0, 100000),
                              0);
         run_until(x, 2 * HOUR_US);
         assert_int_equal(fs_fleet_running_os(x->fleet, 0), OS2);
         fs_sim_fingerprint(x->sim, fp[i]);
-        assert_int_equal(fs_fleet_update_steps(x->fleet, 0) > 0, 1);
+        assert_int_equal(fs_physical_steps(x->fleet, 0) > 0, 1);
         ux_destroy(x);
     }
     assert_string_equal(fp[0], fp[1]);

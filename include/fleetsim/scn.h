@@ -40,6 +40,8 @@
 #define FS_SCN_DEVICE_RATE_MAX_PER_S 1.0 /* crash_rate, telemetry */
 #define FS_SCN_FLOOD_RATE_MAX_PER_S 1e7  /* checkin_flood rate */
 
+struct fs_fleet_config;
+
 /* Where something was written: borrowed file name, 1-based line/column. */
 struct fs_scn_pos {
     const char *file; /* the scenario's file name (owned by the fs_scn) */
@@ -297,6 +299,16 @@ uint64_t fs_scn_device_count(const struct fs_scn *scn);
 /* The cohort device id belongs to, or NULL when out of range. O(log n). */
 const struct fs_scn_cohort *fs_scn_cohort_of(const struct fs_scn *scn,
                                              uint64_t device);
+
+/*
+ * The configuration the device fleet is built from (fleet.h): cohorts,
+ * the device facts of each image, trusted signer names, defences and
+ * service settings. It borrows scn's strings, so scn must outlive it.
+ * Free it with fs_scn_fleet_config_destroy.
+ */
+struct fs_fleet_config *fs_scn_fleet_config_create(const struct fs_scn *scn);
+/* Free a configuration of fs_scn_fleet_config_create; NULL is a no-op. */
+void fs_scn_fleet_config_destroy(struct fs_fleet_config *cfg);
 
 /* True when defence d is on. */
 bool fs_scn_defense_on(const struct fs_scn *scn, enum fs_defense d);

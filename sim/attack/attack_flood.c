@@ -87,7 +87,7 @@ flood_tick(struct fs_sim *sim, void *arg)
     fl->t_tick = 0;
     int64_t now = fs_sim_now_us(sim);
     if (now >= fl->end_us) {
-        int64_t judge_us = fs_fleet_answer_timeout_us() + FLOOD_JUDGE_SLACK_US;
+        int64_t judge_us = fs_net_answer_timeout_us() + FLOOD_JUDGE_SLACK_US;
         if (fs_sim_schedule(sim, judge_us, flood_judge, ac, NULL) != 0)
             ac->ended = true; /* the run ends first: never judged */
         return;
@@ -145,7 +145,7 @@ flood_answered(struct fs_attack *a, uint32_t device)
         if (!ac->fired || ac->ended || sent_us < 0)
             continue;
         int64_t waited_us = now - sent_us + up_us;
-        if (waited_us <= fs_fleet_answer_timeout_us())
+        if (waited_us <= fs_net_answer_timeout_us())
             fl->served++;
         else
             fl->denied++;

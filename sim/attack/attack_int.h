@@ -10,8 +10,8 @@
  * once and then blocked or succeeded at most once (atk_end).
  * Does not: get included outside sim/attack/attack*.c.
  * Layering: like sim/run/run.c, the attacker sits at the top of the stack and
- * may include device.h and service.h; it changes the model only through
- * their public functions and their attack-hook sections.
+ * may include the device headers and service.h; it changes the model only
+ * through their public functions (a device from outside: physical.h).
  */
 #ifndef FLEETSIM_ATTACK_INT_H
 #define FLEETSIM_ATTACK_INT_H
@@ -20,7 +20,13 @@
 #include <stdint.h>
 
 #include "fleetsim/attack.h"
-#include "fleetsim/device.h"
+#include "fleetsim/firewall.h"
+#include "fleetsim/fleet.h"
+#include "fleetsim/keystore.h"
+#include "fleetsim/net.h"
+#include "fleetsim/physical.h"
+#include "fleetsim/slots.h"
+#include "fleetsim/update.h"
 #include "fleetsim/msg.h"
 #include "fleetsim/rng.h"
 #include "fleetsim/scn.h"

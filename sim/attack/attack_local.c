@@ -1,7 +1,7 @@
 /*
  * sim/attack/attack_local.c - attacks and faults on the devices themselves:
  * malicious_flash, compromised_app, flash_corruption, network_outage,
- * power_loss (armed through fs_fleet_arm_power_loss).
+ * power_loss (armed through fs_physical_arm_power_loss).
  *
  * Owns: what the attacker writes into a target's flash and how it
  * watches the reboot that follows, the accesses an exploited app makes,
@@ -81,7 +81,7 @@ atk_flash_fire(struct atk_action *ac)
         (void)fs_slots_flip(f, t->device, FS_SLOT_OS, t->slot_ab,
                             FS_FLIP_CONTENT, bit);
         t->phase = ATK_WAIT_BOOT;
-        fs_fleet_reboot(f, t->device);
+        fs_physical_reboot(f, t->device);
         atk_timer(t, ATK_POLL_US, flash_poll);
     }
 }
@@ -149,8 +149,8 @@ app_accesses(struct fs_attack *a, struct atk_target *t, unsigned core,
     got += fs_fw_connect(f, t->device, core, name);
     static const unsigned char grab[] = "attacker: sign this as the device";
     unsigned char sig[FS_SIG_BYTES];
-    got +=
-        fs_keystore_sign(f, t->device, FS_KS_APP, grab, sizeof(grab), sig) == 0;
+    got += fs_keystore_sign(fs_fleet_keystore(f), t->device, FS_KS_APP, grab,
+                            sizeof(grab), sig) == 0;
     return got;
 }
 
@@ -269,7 +269,7 @@ netout_end(struct fs_sim *sim, void *arg)
         struct atk_target *t = &ac->targets[i];
         FS_ASSERT(a->offline_holds[t->device] > 0);
         if (--a->offline_holds[t->device] == 0)
-            fs_fleet_force_offline(a->env.fleet, t->device, false);
+            fs_physical_force_offline(a->env.fleet, t->device, false);
         t->phase = ATK_DONE;
         fs_sim_record(a->env.sim, FS_REC_ATK_FAULT_END, t->device,
                       (int64_t)ac->kind);
@@ -286,7 +286,7 @@ atk_netout_fire(struct atk_action *ac)
         struct atk_target *t = &ac->targets[i];
         FS_ASSERT(a->offline_holds[t->device] < UINT8_MAX);
         if (a->offline_holds[t->device]++ == 0)
-            fs_fleet_force_offline(a->env.fleet, t->device, true);
+            fs_physical_force_offline(a->env.fleet, t->device, true);
         t->phase = ATK_ACTIVE;
         fs_sim_record(a->env.sim, FS_REC_ATK_FAULT_START, t->device,
                       (int64_t)ac->kind);
@@ -305,8 +305,8 @@ atk_power_fire(struct atk_action *ac)
     struct fs_attack *a = ac->a;
     for (uint32_t i = 0; i < ac->ntargets; i++) {
         struct atk_target *t = &ac->targets[i];
-        (void)fs_fleet_arm_power_loss(a->env.fleet, t->device,
-                                      ac->act->u.fault.during);
+        (void)fs_physical_arm_power_loss(a->env.fleet, t->device,
+                                         ac->act->u.fault.during);
         t->phase = ATK_DONE;
         fs_sim_record(a->env.sim, FS_REC_ATK_FAULT_START, t->device,
                       (int64_t)ac->kind);

@@ -17,12 +17,12 @@
  * attempt. The verdict is read from the device after it took a message the
  * attacker delivered (fs_fleet_receive is called here, synchronously),
  * from its new update outcomes and its update state
- * (fs_fleet_update_view): a new outcome "rejected" for the attacker's
+ * (fs_update_view): a new outcome "rejected" for the attacker's
  * image (or "failed" with reason timeout) is blocked; the device writing
  * the attacker's image into a slot is succeeded (tamper_in_transit: with
  * flipped bits among what it took). freeze is blocked by an
  * expired_manifest refusal and succeeds when the device accepted the
- * replayed record (fs_fleet_accepted_version of its deployment rose, or it
+ * replayed record (fs_update_accepted_version of its deployment rose, or it
  * started on the offer); slow_retrieval succeeds when the device still
  * asks for the trickled image longer than download_timeout after the
  * trickle began (and is then held until the run ends); endless_data
@@ -48,7 +48,7 @@
  * trusted keys did not sign. Every other compromise is the device's own
  * (secure boot of a forged slot).
  * Does not: decide a check, or look at device state beyond the public
- * and attack-hook functions of device.h.
+ * functions of the device headers (physical.h for access from outside).
  */
 #include <string.h>
 
@@ -114,8 +114,8 @@ upd_end(struct atk_target *t, bool succeeded)
 static size_t
 outcomes(struct fs_attack *a, uint32_t device, struct fs_update_report *rep)
 {
-    size_t n = fs_fleet_update_reports(a->env.fleet, device, rep,
-                                       FS_UPDATES_PER_MSG * 2);
+    size_t n =
+        fs_update_reports(a->env.fleet, device, rep, FS_UPDATES_PER_MSG * 2);
     return n < FS_UPDATES_PER_MSG * 2 ? n : FS_UPDATES_PER_MSG * 2;
 }
 
@@ -171,9 +171,9 @@ deliver(struct atk_target *t, struct fs_msg *m, struct took *k)
     struct fs_update_report rep[FS_UPDATES_PER_MSG * 2];
     uint32_t dep = upd_of(t)->rec.deployment;
     memset(k, 0, sizeof(*k));
-    fs_fleet_update_view(f, t->device, &k->before);
+    fs_update_view(f, t->device, &k->before);
     k->after = k->before;
-    k->acc_before = fs_fleet_accepted_version(f, t->device, dep);
+    k->acc_before = fs_update_accepted_version(f, t->device, dep);
     k->acc_after = k->acc_before;
     if (!fs_fleet_is_online(f, t->device)) {
         fs_msgpool_put(a->env.pool, m);
@@ -182,8 +182,8 @@ deliver(struct atk_target *t, struct fs_msg *m, struct took *k)
     size_t n0 = outcomes(a, t->device, rep);
     fs_fleet_receive(f, m);
     size_t n1 = outcomes(a, t->device, rep);
-    fs_fleet_update_view(f, t->device, &k->after);
-    k->acc_after = fs_fleet_accepted_version(f, t->device, dep);
+    fs_update_view(f, t->device, &k->after);
+    k->acc_after = fs_update_accepted_version(f, t->device, dep);
     k->delivered = true;
     k->refused = refused(upd_of(t), rep, n0, n1, INT64_MIN, &k->expired);
     return true;
@@ -545,7 +545,7 @@ trickle_deliver(struct fs_sim *sim, void *arg)
     }
     /* Still asking for our image, with no progress, past the timeout. */
     struct fs_update_view v;
-    fs_fleet_update_view(a->env.fleet, t->device, &v);
+    fs_update_view(a->env.fleet, t->device, &v);
     int64_t limit = a->env.scn->service.download_timeout_us;
     if (fs_sim_now_us(a->env.sim) - u->start_us > limit + ATK_TRICKLE_US &&
         v.image == u->image && v.stage == FS_UPD_STAGE_DOWNLOADING)
@@ -563,7 +563,7 @@ on_chunk(struct atk_target *t, struct fs_msg *m)
         /* Flip until the device has taken a flipped bit of this image
            (a flipped chunk that was dropped or cut off does not count). */
         struct fs_update_view v;
-        fs_fleet_update_view(a->env.fleet, t->device, &v);
+        fs_update_view(a->env.fleet, t->device, &v);
         bool holds = v.image == u->image && v.flips_taken > 0;
         if (!holds && m->u.chunk.len > 0) {
             struct fs_rng r;

@@ -21,7 +21,7 @@
 
 #include "fleetsim/bench.h"
 #include "fleetsim/crypto.h"
-#include "fleetsim/device.h"
+#include "fleetsim/fleet.h"
 #include "fleetsim/err.h"
 #include "fleetsim/image.h"
 #include "fleetsim/mem.h"

@@ -19,9 +19,9 @@
 
 #include "fleetsim/attack.h"
 #include "fleetsim/crypto.h"
-#include "fleetsim/device.h"
 #include "fleetsim/err.h"
 #include "fleetsim/expect.h"
+#include "fleetsim/fleet.h"
 #include "fleetsim/image.h"
 #include "fleetsim/msg.h"
 #include "fleetsim/service.h"
@@ -39,29 +39,30 @@ enum {
 };
 
 struct fs_run {
-    const struct fs_scn *scn;      /* borrowed scenario */
-    struct fs_sim *sim;            /* engine */
-    struct fs_metrics *metrics;    /* registry */
-    struct fs_run_opts opts;       /* options (trace path not owned) */
-    uint64_t seed;                 /* seed in effect */
-    struct fs_run_result *results; /* one per expectation */
-    size_t *order;                 /* expectation indexes by check time */
-    size_t next_check;             /* next index into order */
-    bool done;                     /* duration reached, end checked */
-    struct fs_catalog *catalog;    /* signed images, vendor keys */
-    struct fs_msgpool pool;        /* messages in flight */
-    struct fs_fleet *fleet;        /* the devices */
-    struct fs_svc *svc;            /* the security service */
-    struct fs_attack *attack;      /* attacker and fault injector */
-    uint64_t msgs_lost;            /* answers to devices gone offline */
-    int64_t sample_every_us;       /* spacing of metric samples */
-    int64_t next_sample_us;        /* next sample, INT64_MAX when done */
-    int64_t *sample_times;         /* time of each sample taken */
-    size_t nsamples;               /* samples taken */
-    size_t cap_samples;            /* allocated */
-    struct fs_run_sample *entries; /* values of count series */
-    size_t nentries;               /* used */
-    size_t cap_entries;            /* allocated */
+    const struct fs_scn *scn;          /* borrowed scenario */
+    struct fs_sim *sim;                /* engine */
+    struct fs_metrics *metrics;        /* registry */
+    struct fs_run_opts opts;           /* options (trace path not owned) */
+    uint64_t seed;                     /* seed in effect */
+    struct fs_run_result *results;     /* one per expectation */
+    size_t *order;                     /* expectation indexes by check time */
+    size_t next_check;                 /* next index into order */
+    bool done;                         /* duration reached, end checked */
+    struct fs_catalog *catalog;        /* signed images, vendor keys */
+    struct fs_msgpool pool;            /* messages in flight */
+    struct fs_fleet_config *fleet_cfg; /* what the fleet is built from */
+    struct fs_fleet *fleet;            /* the devices */
+    struct fs_svc *svc;                /* the security service */
+    struct fs_attack *attack;          /* attacker and fault injector */
+    uint64_t msgs_lost;                /* answers to devices gone offline */
+    int64_t sample_every_us;           /* spacing of metric samples */
+    int64_t next_sample_us;            /* next sample, INT64_MAX when done */
+    int64_t *sample_times;             /* time of each sample taken */
+    size_t nsamples;                   /* samples taken */
+    size_t cap_samples;                /* allocated */
+    struct fs_run_sample *entries;     /* values of count series */
+    size_t nentries;                   /* used */
+    size_t cap_entries;                /* allocated */
 };
 
 /* Samples a run takes of its metrics, evenly spaced over its duration. */
@@ -147,8 +148,9 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
                            "cannot start the service: %s", fs_strerror(err));
-    struct fs_fleet_env fe = {r->sim,   scn,         r->catalog, r->metrics,
-                              &r->pool, device_send, r};
+    r->fleet_cfg = fs_scn_fleet_config_create(scn);
+    struct fs_fleet_env fe = {r->sim,   r->fleet_cfg, r->catalog, r->metrics,
+                              &r->pool, device_send,  r};
     err = fs_fleet_create(&fe, &r->fleet);
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
@@ -183,6 +185,7 @@ teardown_model(struct fs_run *r)
 {
     fs_attack_destroy(r->attack);
     fs_fleet_destroy(r->fleet);
+    fs_scn_fleet_config_destroy(r->fleet_cfg);
     fs_svc_destroy(r->svc);
     fs_msgpool_fini(&r->pool);
     fs_catalog_destroy(r->catalog);

@@ -16,7 +16,7 @@ header_folder() {
     case "$1" in
     bytes|diag|err|mem|queue|rng|sim|units) echo sim/engine ;;
     config|crypto|image|metrics|msg) echo sim/model ;;
-    device|keystore|boot|slots|firewall|update|apps|net|repq|fleet|physical) echo device ;;
+    keystore|boot|slots|firewall|update|apps|net|repq|fleet|physical) echo device ;;
     service|registry|attest|cert|rollout|download|errrep|store|cloud) echo service ;;
     scn|expect|scenario) echo sim/scenario ;;
     attack) echo sim/attack ;;
