@@ -283,6 +283,33 @@ test_device_keystore_gate(void **state)
     fx_destroy(x);
 }
 
+/* The configuration lookups and the keystore's ungated public-key read. */
+static void
+test_device_config_and_public_key(void **state)
+{
+    (void)state;
+    struct fx *x = fx_create(3, "");
+    const struct fs_fleet_config *c = x->cfg;
+    assert_int_equal(fs_fleet_config_devices(c), 3);
+    assert_ptr_equal(fs_fleet_config_cohort_of(c, 0), &c->cohorts[0]);
+    assert_ptr_equal(fs_fleet_config_cohort_of(c, 2), &c->cohorts[0]);
+    assert_null(fs_fleet_config_cohort_of(c, 3));
+    assert_ptr_equal(fs_fleet_cohort(x->fleet, 1), &c->cohorts[0]);
+    assert_int_equal(c->cohorts[0].os, 0);
+    assert_int_equal(c->cohorts[0].napps, 2);
+    int64_t allowed = fx_fw(x, "keystore", "allowed");
+    unsigned char a[FS_KEY_PUB_BYTES], b[FS_KEY_PUB_BYTES];
+    fs_fleet_public_key(x->fleet, 2, a);
+    fs_keystore_peek_public_key(fs_fleet_keystore(x->fleet), 2, b);
+    assert_memory_equal(a, b, FS_KEY_PUB_BYTES);
+    assert_int_equal(fs_keystore_public_key(fs_fleet_keystore(x->fleet), 2,
+                                            FS_KS_MONITOR, b),
+                     0);
+    assert_memory_equal(a, b, FS_KEY_PUB_BYTES);
+    assert_int_equal(fx_fw(x, "keystore", "allowed"), allowed + 1);
+    fx_destroy(x);
+}
+
 static void
 test_device_evidence_bound_to_device_key(void **state)
 {
@@ -502,6 +529,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_device_boot_ok, teardown),
+        cmocka_unit_test_teardown(test_device_config_and_public_key, teardown),
         cmocka_unit_test_teardown(test_device_os_hash_flip_falls_back,
                                   teardown),
         cmocka_unit_test_teardown(test_device_os_sig_flip_recovery, teardown),
