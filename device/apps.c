@@ -8,7 +8,7 @@
  * Invariants: the crash and telemetry timers run only while the device is
  * running; draws come from the device's FS_RNG_FAULTS stream in event
  * order; the number of degrading devices per (cohort, part) is exactly
- * the scenario's share of the cohort.
+ * the configured share of the cohort.
  * Does not: restart anything on its own besides the crashed app (the OS
  * does that instantly) and the OS (a reboot through device/boot.c); a
  * crash during an update's probation is handed to device/install.c.

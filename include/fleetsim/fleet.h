@@ -12,7 +12,8 @@
  * returns it); each device is counted in exactly one devices{} series;
  * every state change is appended to the canonical record; event handlers
  * allocate nothing (messages come from the pool). The configuration is
- * plain values: nothing in it points into a parsed scenario.
+ * plain values and borrowed strings; no type of the scenario loader
+ * appears in it.
  * Does not: call the service (messages go through env->send), read any
  * clock, parse scenarios, or include service headers.
  */
