@@ -140,7 +140,10 @@ struct dev_out_more {
     uint32_t next_free;             /* free-list link, 0 = end */
 };
 
-/* An image index in 16 bits (FS_NO_IMAGE as UINT16_MAX). */
+/*
+ * An image index in 16 bits (FS_NO_IMAGE as UINT16_MAX); fs_fleet_create
+ * refuses more images or cohorts than 16 bits index.
+ */
 static inline uint16_t
 fs__fleet_img16(uint32_t image)
 {
@@ -153,8 +156,6 @@ fs__fleet_img32(uint16_t image)
 {
     return image == UINT16_MAX ? FS_NO_IMAGE : image;
 }
-
-/* fs_fleet_create refuses more images or cohorts than 16 bits index. */
 
 /* One aggregated error-report entry of a device (kind 0xFF = empty). */
 struct dev_rep {
