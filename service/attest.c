@@ -3,15 +3,15 @@
  *
  * Owns: issuing challenge nonces, checking evidence in the documented order
  * (known, revoked, signature, nonce, measurements, OS version), the cache
- * of reference measurements per (os, apps) combination, and signing device
- * certificates.
+ * of reference measurements per (os, apps) combination, and answering
+ * EVIDENCE with a certificate (cert.c signs it) or a rejection.
  * Invariants: a device has at most one outstanding nonce, used at most
  * once; evidence signatures are always really verified against the
  * registered key (never memoised); the measurement cache only holds values
- * computed from signed catalog manifests; serials increase by one.
+ * computed from signed catalog manifests.
  * Does not: allocate after create, send anything but the reply to the
  * message it was given (and, after a CERT, the offers of offer.c), send a
- * verdict around the backlog (fs_svc_send_work), or decide whether a
+ * verdict around the backlog (fs__svc_send_work), or decide whether a
  * defence is on by itself.
  */
 #include <string.h>
@@ -26,20 +26,21 @@
 
 #include "service_int.h"
 
+/* Issue a challenge nonce; see service_int.h. */
 void
-fs_attest_challenge(struct fs_svc *s, uint32_t device,
-                    unsigned char nonce[FS_NONCE_BYTES])
+fs__attest_challenge(struct fs_svc *s, uint32_t device,
+                     unsigned char nonce[FS_NONCE_BYTES])
 {
     fs_rng_bytes(&s->rng, nonce, FS_NONCE_BYTES);
     s->stats.challenges++;
-    struct svc_dev *d = fs_svc_dev(s, device);
+    struct svc_dev *d = fs__registry_dev(s, device);
     int64_t first8 = 0;
     memcpy(&first8, nonce, sizeof(first8));
     fs_sim_record(s->env.sim, FS_REC_SVC_CHALLENGE, device, first8);
     if (d == NULL || (d->flags & SVC_DEV_REVOKED))
         return;
     memcpy(d->nonce, nonce, FS_NONCE_BYTES);
-    int64_t expiry = fs_sim_now_us(s->env.sim) + s->cfg.nonce_lifetime_us;
+    int64_t expiry = fs_sim_now_us(s->env.sim) + s->settings.nonce_lifetime_us;
     d->nonce_expiry_us = expiry > 0 ? expiry : 1;
     d->flags |= SVC_DEV_NONCE_LIVE;
 }
@@ -59,6 +60,7 @@ attest_signed_image(struct fs_catalog *c, uint32_t i, enum fs_image_kind kind)
                              sizeof(buf), sm->sig) == 0;
 }
 
+/* Reference measurements of (os, apps); see attest.h. */
 bool
 fs_attest_expected(struct fs_catalog *c, uint32_t os,
                    const uint32_t apps[FS_APPS_MAX],
@@ -117,33 +119,34 @@ attest_nonce_fresh(struct fs_svc *s, struct svc_dev *d,
 static bool
 attest_os_recent(struct fs_svc *s, uint32_t os)
 {
-    if (!s->cfg.has_min_os)
+    if (!s->settings.has_min_os)
         return true;
-    const struct fs_scn *scn = s->env.scn;
-    if (os >= scn->nimages || scn->images[os].kind != FS_IMAGE_OS)
+    const struct fs_svc_config *cfg = &s->config;
+    if (os >= cfg->nimages || cfg->images[os].kind != FS_IMAGE_OS)
         return false;
-    return fs_version_cmp(&scn->images[os].ver, &s->cfg.min_os_version) >= 0;
+    return fs_version_cmp(&cfg->images[os].version,
+                          &s->settings.min_os_version) >= 0;
 }
 
+/* The verifier; see fleetsim/testing.h. */
 enum fs_attest_reason
 fs_attest_verify(struct fs_svc *s, const struct fs_evidence *ev)
 {
-    const struct fs_scn *scn = s->env.scn;
-    struct svc_dev *d = fs_svc_dev(s, ev->device);
+    struct svc_dev *d = fs__registry_dev(s, ev->device);
     if (d == NULL)
         return FS_ATT_UNKNOWN_DEVICE;
     if (d->flags & SVC_DEV_REVOKED)
         return FS_ATT_REVOKED;
-    if (fs_scn_defense_on(scn, FS_DEF_ATTESTATION_SIGNATURE)) {
+    if (fs__svc_defense_on(s, FS_DEF_ATTESTATION_SIGNATURE)) {
         unsigned char buf[FS_EVIDENCE_BYTES];
         size_t n = fs_evidence_encode(ev, buf);
         if (fs_crypto_verify(s->env.sim, ev->sig, buf, n, d->pk) != 0)
             return FS_ATT_BAD_SIGNATURE;
     }
     bool fresh = attest_nonce_fresh(s, d, ev->nonce);
-    if (!fresh && fs_scn_defense_on(scn, FS_DEF_NONCE_FRESHNESS))
+    if (!fresh && fs__svc_defense_on(s, FS_DEF_NONCE_FRESHNESS))
         return FS_ATT_STALE_NONCE;
-    if (fs_scn_defense_on(scn, FS_DEF_MEASURED_BOOT)) {
+    if (fs__svc_defense_on(s, FS_DEF_MEASURED_BOOT)) {
         const struct svc_meas *ref =
             attest_reference(s, ev->os_image, ev->apps);
         if (!ref->valid ||
@@ -156,34 +159,12 @@ fs_attest_verify(struct fs_svc *s, const struct fs_evidence *ev)
     return FS_ATT_OK;
 }
 
-int
-fs_cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out)
-{
-    struct svc_dev *d = fs_svc_dev(s, device);
-    if (d == NULL)
-        return FS_EINVAL;
-    struct fs_cert c;
-    memset(&c, 0, sizeof(c));
-    c.device = device;
-    memcpy(c.pk, d->pk, FS_KEY_PUB_BYTES);
-    c.not_after_us = fs_sim_now_us(s->env.sim) + s->cfg.cert_lifetime_us;
-    c.serial = s->next_serial++;
-    unsigned char buf[FS_CERT_BYTES];
-    size_t n = fs_cert_encode(&c, buf);
-    fs_crypto_sign(s->env.sim, c.sig, buf, n, s->ca_sk);
-    d->cert_serial = c.serial;
-    d->cert_not_after_us = c.not_after_us;
-    s->stats.certs_issued++;
-    fs_sim_record(s->env.sim, FS_REC_SVC_CERT, device, (int64_t)c.serial);
-    *out = c;
-    return 0;
-}
-
+/* Handle EVIDENCE: intake, verdict, CERT and offers or REJECTED. */
 void
-fs_attest_receive(struct fs_svc *s, struct fs_msg *m)
+fs__attest_receive(struct fs_svc *s, struct fs_msg *m)
 {
-    fs_errrep_intake(s, m);
-    fs_rollout_intake(s, m);
+    fs__errrep_intake(s, m);
+    fs__rollout_intake(s, m);
     uint32_t claimed = m->u.evidence.ev.device;
     uint32_t route = m->device;
     uint32_t os = m->u.evidence.ev.os_image;
@@ -192,22 +173,22 @@ fs_attest_receive(struct fs_svc *s, struct fs_msg *m)
     enum fs_attest_reason r = fs_attest_verify(s, &m->u.evidence.ev);
     s->stats.attest[r]++;
     fs_sim_record(s->env.sim, FS_REC_SVC_ATTEST, claimed, (int64_t)r);
-    fs_metrics_add(s->env.metrics, fs_svc_att_series(s, r), 1);
-    struct svc_dev *d = fs_svc_dev(s, claimed);
+    fs_metrics_add(s->env.metrics, fs__svc_att_series(s, r), 1);
+    struct svc_dev *d = fs__registry_dev(s, claimed);
     if (d != NULL) {
         d->last_attest_us = fs_sim_now_us(s->env.sim);
         d->last_result = (uint8_t)r;
     }
     memset(&m->u, 0, sizeof(m->u));
-    if (r == FS_ATT_OK && fs_cert_issue(s, claimed, &m->u.cert) == 0) {
+    if (r == FS_ATT_OK && fs__cert_issue(s, claimed, &m->u.cert) == 0) {
         m->kind = FS_MSG_CERT;
-        fs_metrics_add(s->env.metrics, fs_svc_cert_series(s, true), 1);
-        int64_t wait_us = fs_svc_send_work(s, m);
-        fs_rollout_offer(s, route, claimed, os, apps, wait_us);
+        fs_metrics_add(s->env.metrics, fs__svc_cert_series(s, true), 1);
+        int64_t wait_us = fs__svc_send_work(s, m);
+        fs__offer_send(s, route, claimed, os, apps, wait_us);
         return;
     }
     m->kind = FS_MSG_REJECTED;
     m->u.rejected = (uint8_t)r;
-    fs_metrics_add(s->env.metrics, fs_svc_cert_series(s, false), 1);
-    (void)fs_svc_send_work(s, m);
+    fs_metrics_add(s->env.metrics, fs__svc_cert_series(s, false), 1);
+    (void)fs__svc_send_work(s, m);
 }

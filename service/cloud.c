@@ -2,8 +2,8 @@
  * service/cloud.c - the product cloud: the relying party for telemetry.
  *
  * Owns: checking the certificate a device presents (CA signature, expiry,
- * subject, revocation), the per-device memo of the last certificate whose
- * CA signature verified, the wear drift detector, and tickets.
+ * subject, revocation) with the per-device memo of the last certificate
+ * whose CA signature verified, the wear drift detector, and tickets.
  * Invariants: a certificate is accepted only after its exact bytes and
  * signature verified once under the CA key; at most one ticket per device
  * and reason; the detector uses integer arithmetic only, so it is
@@ -20,45 +20,20 @@
 
 #include "service_int.h"
 
-enum fs_cert_result
-fs_cert_check(const struct fs_cert *c,
-              const unsigned char ca_pk[FS_KEY_PUB_BYTES], uint32_t sender,
-              const unsigned char *registered_pk, bool revoked, int64_t now_us)
-{
-    unsigned char buf[FS_CERT_BYTES];
-    size_t n = fs_cert_encode(c, buf);
-    if (crypto_sign_verify_detached(c->sig, buf, n, ca_pk) != 0)
-        return FS_CERT_BAD_SIGNATURE;
-    if (c->not_after_us < now_us)
-        return FS_CERT_EXPIRED;
-    if (registered_pk == NULL || c->device != sender ||
-        sodium_memcmp(c->pk, registered_pk, FS_KEY_PUB_BYTES) != 0)
-        return FS_CERT_WRONG_SUBJECT;
-    if (revoked)
-        return FS_CERT_REVOKED;
-    return FS_CERT_OK;
-}
-
-const char *
-fs_cert_result_name(enum fs_cert_result r)
-{
-    static const char *const names[FS_CERT_COUNT] = {
-        "ok", "bad_signature", "expired", "wrong_subject", "revoked"};
-    return (unsigned)r < FS_CERT_COUNT ? names[r] : "unknown";
-}
-
+/* One drift-detector step; see cloud.h. */
 bool
-fs_svc_drift_step(int32_t *ewma_milli, uint16_t *samples, int32_t value_milli)
+fs_cloud_drift_step(int32_t *ewma_milli, uint16_t *samples, int32_t value_milli)
 {
     int64_t e = *ewma_milli;
-    e += ((int64_t)value_milli - e) / (1 << FS_SVC_DRIFT_SHIFT);
+    e += ((int64_t)value_milli - e) / (1 << FS_CLOUD_DRIFT_SHIFT);
     *ewma_milli = (int32_t)e;
     if (*samples < UINT16_MAX)
         (*samples)++;
-    if (*samples < FS_SVC_DRIFT_MIN_SAMPLES)
+    if (*samples < FS_CLOUD_DRIFT_MIN_SAMPLES)
         return false;
-    int64_t dev = e - FS_SVC_DRIFT_NOMINAL_MILLI;
-    return dev > FS_SVC_DRIFT_LIMIT_MILLI || dev < -FS_SVC_DRIFT_LIMIT_MILLI;
+    int64_t dev = e - FS_CLOUD_DRIFT_NOMINAL_MILLI;
+    return dev > FS_CLOUD_DRIFT_LIMIT_MILLI ||
+           dev < -FS_CLOUD_DRIFT_LIMIT_MILLI;
 }
 
 /* Keyed 64-bit tag of a certificate's bytes and signature (never 0). */
@@ -83,7 +58,7 @@ cloud_cert_tag(const struct fs_svc *s, const struct fs_cert *c)
 static enum fs_cert_result
 cloud_check(struct fs_svc *s, const struct fs_cert *c, uint32_t sender)
 {
-    struct svc_dev *d = fs_svc_dev(s, sender);
+    struct svc_dev *d = fs__registry_dev(s, sender);
     int64_t now = fs_sim_now_us(s->env.sim);
     if (d == NULL)
         return fs_cert_check(c, s->ca_pk, sender, NULL, false, now);
@@ -129,26 +104,27 @@ cloud_ticket(struct fs_svc *s, uint32_t device, struct svc_dev *d, uint8_t part)
     if (d->tickets & bit)
         return;
     d->tickets |= bit;
-    const struct fs_scn_cohort *co = fs_scn_cohort_of(s->env.scn, device);
+    const struct fs_svc_cohort *co = fs__svc_cohort_of(s, device);
     const char *name = "unknown";
-    if (co != NULL && part < co->nwear)
-        name = co->wear[part].part;
+    if (co != NULL && part < co->nparts)
+        name = co->parts[part];
     s->stats.tickets++;
     fs_metrics_add(s->env.metrics, cloud_ticket_series(s, name), 1);
     fs_sim_record(s->env.sim, FS_REC_SVC_TICKET, device, part);
 }
 
+/* Handle TELEMETRY: certificate check, drift, tickets; owns m. */
 void
-fs_cloud_receive(struct fs_svc *s, struct fs_msg *m)
+fs__cloud_receive(struct fs_svc *s, struct fs_msg *m)
 {
     uint32_t sender = m->device;
     enum fs_cert_result r = cloud_check(s, &m->u.telemetry.cert, sender);
     s->stats.telemetry[r]++;
     fs_sim_record(s->env.sim, FS_REC_SVC_TELEMETRY, sender, (int64_t)r);
     if (r == FS_CERT_OK) {
-        struct svc_dev *d = fs_svc_dev(s, sender);
-        if (fs_svc_drift_step(&d->ewma_milli, &d->samples,
-                              m->u.telemetry.value_milli))
+        struct svc_dev *d = fs__registry_dev(s, sender);
+        if (fs_cloud_drift_step(&d->ewma_milli, &d->samples,
+                                m->u.telemetry.value_milli))
             cloud_ticket(s, sender, d, m->u.telemetry.part);
     }
     fs_msgpool_put(s->env.pool, m);

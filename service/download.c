@@ -2,7 +2,7 @@
  * service/download.c - the update download server.
  *
  * Owns: the download sessions (a table sized at create for the most
- * max_downloads the scenario ever allows, at most one per device), the
+ * max_downloads the config ever allows, at most one per device), the
  * FIFO queue of requests waiting for a session, sending image chunks at
  * the device's share of the egress bandwidth, and dropping sessions that
  * make no progress for download_timeout.
@@ -24,18 +24,13 @@
 
 #define DL_QUEUE_MIN 256u
 
+/* Size the session table; see service_int.h. */
 void
-fs_dl_init(struct fs_svc *s)
+fs__download_init(struct fs_svc *s)
 {
-    uint64_t most = s->cfg.max_downloads;
-    const struct fs_scn *scn = s->env.scn;
-    for (uint32_t i = 0; i < scn->nactions; i++) {
-        const struct fs_scn_action *a = &scn->actions[i];
-        if (a->kind == FS_ACT_SET_SERVICE &&
-            (a->u.service.given & (1u << FS_SVC_MAX_DOWNLOADS)) &&
-            a->u.service.max_downloads > most)
-            most = a->u.service.max_downloads;
-    }
+    uint64_t most = s->settings.max_downloads;
+    if (s->config.max_downloads_most > most)
+        most = s->config.max_downloads_most;
     if (most > s->ndevs)
         most = s->ndevs;
     s->nsessions = most ? (uint32_t)most : 1;
@@ -48,8 +43,9 @@ fs_dl_init(struct fs_svc *s)
     s->nfree = s->nsessions;
 }
 
+/* Free the session table and queue. */
 void
-fs_dl_fini(struct fs_svc *s)
+fs__download_fini(struct fs_svc *s)
 {
     fs_free(s->queue);
     fs_free(s->free_sessions);
@@ -60,7 +56,7 @@ fs_dl_fini(struct fs_svc *s)
 static int64_t
 dl_transfer_us(const struct fs_svc *s, uint32_t len, uint64_t link_bps)
 {
-    uint64_t share = s->cfg.egress_bps / (s->nactive ? s->nactive : 1);
+    uint64_t share = s->settings.egress_bps / (s->nactive ? s->nactive : 1);
     uint64_t bps = share;
     if (link_bps != 0 && link_bps < bps)
         bps = link_bps;
@@ -80,8 +76,8 @@ dl_send_chunk(struct fs_svc *s, struct fs_msg *m, uint32_t device,
         fs_catalog_manifest(s->env.catalog, image)->m.length_bytes;
     FS_ASSERT(offset < length);
     uint64_t left = length - offset;
-    uint32_t len =
-        left < FS_SVC_CHUNK_BYTES ? (uint32_t)left : FS_SVC_CHUNK_BYTES;
+    uint32_t len = left < FS_DOWNLOAD_CHUNK_BYTES ? (uint32_t)left
+                                                  : FS_DOWNLOAD_CHUNK_BYTES;
     memset(&m->u, 0, sizeof(m->u));
     m->kind = FS_MSG_CHUNK;
     m->device = device;
@@ -126,12 +122,12 @@ dl_start(struct fs_svc *s, struct svc_dev *dv, uint32_t device, uint32_t image,
     fs_sim_record(s->env.sim, FS_REC_SVC_DL_START, device,
                   (int64_t)(((uint64_t)(image & 0xffffffu) << 40) |
                             (offset & 0xffffffffffu)));
-    dl_arm(s, ss, ss->last_req_us + s->cfg.download_timeout_us);
+    dl_arm(s, ss, ss->last_req_us + s->settings.download_timeout_us);
 }
 
 static void
 dl_stop(struct fs_svc *s, struct svc_dev *dv, uint32_t device,
-        enum fs_dl_end_reason why)
+        enum fs_download_end why)
 {
     struct svc_session *ss = &s->sessions[dv->dl_slot];
     FS_ASSERT(ss->active);
@@ -152,14 +148,14 @@ dl_timer(struct fs_sim *sim, void *arg)
     ss->timer_armed = false;
     if (!ss->active)
         return;
-    int64_t due = ss->last_req_us + s->cfg.download_timeout_us;
+    int64_t due = ss->last_req_us + s->settings.download_timeout_us;
     if (fs_sim_now_us(sim) < due) {
         dl_arm(s, ss, due);
         return;
     }
     s->stats.downloads_timed_out++;
-    dl_stop(s, &s->devs[ss->device], ss->device, FS_DL_TIMED_OUT);
-    fs_dl_drain(s);
+    dl_stop(s, &s->devs[ss->device], ss->device, FS_DOWNLOAD_TIMED_OUT);
+    fs__download_drain(s);
 }
 
 /* Append a request to the ring, doubling it when full. */
@@ -192,10 +188,12 @@ dl_unqueue(struct fs_svc *s, struct svc_dev *dv)
     s->nqueued--;
 }
 
+/* Start queued requests while sessions are free. */
 void
-fs_dl_drain(struct fs_svc *s)
+fs__download_drain(struct fs_svc *s)
 {
-    while (s->qlen > 0 && s->nactive < s->cfg.max_downloads && s->nfree > 0) {
+    while (s->qlen > 0 && s->nactive < s->settings.max_downloads &&
+           s->nfree > 0) {
         struct svc_qent e = s->queue[s->qhead];
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
@@ -219,11 +217,12 @@ dl_reply_queued(struct fs_svc *s, struct fs_msg *m, uint32_t device)
     s->env.send(s->env.ctx, m, 0);
 }
 
+/* DOWNLOAD_REQ: serve, keep serving, or queue; owns m. */
 void
-fs_dl_request(struct fs_svc *s, struct fs_msg *m)
+fs__download_request(struct fs_svc *s, struct fs_msg *m)
 {
     uint32_t device = m->device;
-    struct svc_dev *dv = fs_svc_dev(s, device);
+    struct svc_dev *dv = fs__registry_dev(s, device);
     uint32_t image = m->u.download.image;
     uint64_t offset = m->u.download.offset;
     if (dv == NULL || image >= s->nimages ||
@@ -245,7 +244,8 @@ fs_dl_request(struct fs_svc *s, struct fs_msg *m)
         dl_reply_queued(s, m, device);
         return;
     }
-    if (s->nqueued == 0 && s->nactive < s->cfg.max_downloads && s->nfree > 0) {
+    if (s->nqueued == 0 && s->nactive < s->settings.max_downloads &&
+        s->nfree > 0) {
         dl_start(s, dv, device, image, offset);
         dl_send_chunk(s, m, device, image, offset, link);
         return;
@@ -255,47 +255,54 @@ fs_dl_request(struct fs_svc *s, struct fs_msg *m)
     dl_reply_queued(s, m, device);
 }
 
+/* DOWNLOAD_END: end the session or withdraw the request; owns m. */
 void
-fs_dl_end(struct fs_svc *s, struct fs_msg *m)
+fs__download_end(struct fs_svc *s, struct fs_msg *m)
 {
     uint32_t device = m->device;
     bool completed = m->u.end.completed;
     fs_msgpool_put(s->env.pool, m);
-    struct svc_dev *dv = fs_svc_dev(s, device);
+    struct svc_dev *dv = fs__registry_dev(s, device);
     if (dv == NULL)
         return;
     if (dv->flags & SVC_DEV_DL_QUEUED) {
         dl_unqueue(s, dv);
-        fs_sim_record(s->env.sim, FS_REC_SVC_DL_END, device, FS_DL_DEQUEUED);
+        fs_sim_record(s->env.sim, FS_REC_SVC_DL_END, device,
+                      FS_DOWNLOAD_DEQUEUED);
     }
     if (!(dv->flags & SVC_DEV_DL_ACTIVE))
         return;
     s->stats.downloads_ended++;
-    dl_stop(s, dv, device, completed ? FS_DL_COMPLETED : FS_DL_ABANDONED);
-    fs_dl_drain(s);
+    dl_stop(s, dv, device,
+            completed ? FS_DOWNLOAD_COMPLETED : FS_DOWNLOAD_ABANDONED);
+    fs__download_drain(s);
 }
 
+/* Sessions in use; see download.h. */
 uint32_t
-fs_svc_downloads_active(const struct fs_svc *s)
+fs_download_active(const struct fs_svc *s)
 {
     return s->nactive;
 }
 
+/* Requests waiting; see download.h. */
 uint32_t
-fs_svc_downloads_queued(const struct fs_svc *s)
+fs_download_queued(const struct fs_svc *s)
 {
     return s->nqueued;
 }
 
+/* Bytes held by sessions and the queue ring. */
 size_t
-fs_dl_bytes(const struct fs_svc *s)
+fs__download_bytes(const struct fs_svc *s)
 {
     return (size_t)s->nsessions * (sizeof(*s->sessions) + sizeof(uint32_t)) +
            (size_t)s->qcap * sizeof(*s->queue);
 }
 
+/* Sessions, flags and queue counts agree. */
 bool
-fs_dl_check(const struct fs_svc *s)
+fs__download_check(const struct fs_svc *s)
 {
     uint32_t active = 0, queued = 0;
     for (uint32_t d = 0; d < s->ndevs; d++) {

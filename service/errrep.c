@@ -30,7 +30,7 @@ errrep_series(struct fs_svc *s, struct svc_errrep *e, uint32_t image,
 {
     if (e->series == UINT32_MAX) {
         const char *img =
-            image < s->env.scn->nimages ? s->env.scn->images[image].id : NULL;
+            image < s->config.nimages ? s->config.images[image].id : NULL;
         const char *v[2] = {fs_report_kind_name((enum fs_report_kind)kind),
                             img};
         e->series = fs_metrics_series(s->env.metrics, FS_M_ERROR_REPORTS, v);
@@ -38,8 +38,9 @@ errrep_series(struct fs_svc *s, struct svc_errrep *e, uint32_t image,
     return e->series;
 }
 
+/* Take in the report entries of an EVIDENCE message. */
 void
-fs_errrep_intake(struct fs_svc *s, const struct fs_msg *m)
+fs__errrep_intake(struct fs_svc *s, const struct fs_msg *m)
 {
     unsigned n = m->u.evidence.nreports;
     if (n > FS_REPORTS_PER_MSG)
@@ -62,13 +63,14 @@ fs_errrep_intake(struct fs_svc *s, const struct fs_msg *m)
                      ((uint64_t)(image & 0xffffffu) << 32) | r->count;
         fs_sim_record(s->env.sim, FS_REC_SVC_REPORT, m->device, (int64_t)v);
         if (image != FS_NO_IMAGE)
-            fs_rollout_error(s, m->device, image);
+            fs__rollout_error(s, m->device, image);
         if (s->errrep_hook != NULL)
             s->errrep_hook(s->errrep_ctx, m->device, image,
                            (enum fs_report_kind)r->kind, r->count);
     }
 }
 
+/* Totals of (image, kind); see errrep.h. */
 void
 fs_errrep_get(const struct fs_svc *s, uint32_t image, enum fs_report_kind kind,
               struct fs_errrep_total *out)
@@ -85,6 +87,7 @@ fs_errrep_get(const struct fs_svc *s, uint32_t image, enum fs_report_kind kind,
     out->last_us = e->last_us;
 }
 
+/* Install the report hook; see errrep.h. */
 void
 fs_errrep_set_hook(struct fs_svc *s, fs_errrep_hook_fn *fn, void *ctx)
 {

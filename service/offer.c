@@ -41,7 +41,7 @@ offer_revoked_mask(const struct fs_svc *s)
 /* The record of slot for the cohort co, signed or refreshed as needed. */
 static const struct fs_update_record *
 offer_record(struct fs_svc *s, struct svc_deploy *d, uint32_t slot,
-             const struct fs_scn_cohort *co)
+             const struct fs_svc_cohort *co)
 {
     struct svc_record *r = &d->records[slot];
     int64_t now = fs_sim_now_us(s->env.sim);
@@ -53,10 +53,10 @@ offer_record(struct fs_svc *s, struct svc_deploy *d, uint32_t slot,
     struct fs_update_record *rec = &r->rec;
     memset(rec, 0, sizeof(*rec));
     rec->deployment = d->index;
-    rec->product = co->product->index;
-    rec->group = co->group->index;
+    rec->product = co->product;
+    rec->group = co->group;
     rec->version = ++s->record_version;
-    rec->expires_us = now + s->cfg.manifest_lifetime_us;
+    rec->expires_us = now + s->settings.manifest_lifetime_us;
     rec->target = fs_catalog_manifest(s->env.catalog, d->image)->m;
     unsigned char buf[FS_RECORD_BYTES];
     size_t n = fs_update_record_encode(rec, buf);
@@ -80,7 +80,7 @@ offer_count(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
     *f |= SVC_DT_OFFERED;
     d->noffered++;
     if (d->offered_series == UINT32_MAX) {
-        const char *v[3] = {s->env.scn->images[d->image].id, "offered", NULL};
+        const char *v[3] = {s->config.images[d->image].id, "offered", NULL};
         d->offered_series = fs_metrics_series(s->env.metrics, FS_M_UPDATES, v);
     }
     fs_metrics_add(s->env.metrics, d->offered_series, 1);
@@ -121,13 +121,13 @@ static bool
 offer_wanted(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
              uint32_t os, const uint32_t apps[FS_APPS_MAX])
 {
-    uint32_t rank = fs_rollout_rank(d, device);
+    uint32_t rank = fs__rollout_rank(d, device);
     if (rank == UINT32_MAX || d->state == SVC_DS_PENDING)
         return false;
     uint8_t f = d->flags[device - d->lo];
     if (offer_runs(d->image, os, apps)) {
         if (!(f & SVC_DT_OFFERED))
-            fs_rollout_confirmed(d, device, fs_sim_now_us(s->env.sim));
+            fs__rollout_confirmed(d, device, fs_sim_now_us(s->env.sim));
         return false;
     }
     if (d->state != SVC_DS_RUNNING || d->wave == 0 ||
@@ -136,27 +136,28 @@ offer_wanted(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
     if (f & SVC_DT_CONFIRMED)
         return false;
     uint32_t signer = fs_catalog_manifest(s->env.catalog, d->image)->m.signer;
-    return !fs_svc_signer_revoked(s, signer);
+    return !fs_registry_signer_revoked(s, signer);
 }
 
+/* METADATA after a passing attestation; see service_int.h. */
 void
-fs_rollout_offer(struct fs_svc *s, uint32_t route_device, uint32_t device,
-                 uint32_t os, const uint32_t apps[FS_APPS_MAX],
-                 int64_t delay_us)
+fs__offer_send(struct fs_svc *s, uint32_t route_device, uint32_t device,
+               uint32_t os, const uint32_t apps[FS_APPS_MAX], int64_t delay_us)
 {
     uint64_t mask = offer_revoked_mask(s);
     if (s->ndeploys == 0 && mask == 0)
         return;
-    const struct fs_scn_cohort *co = fs_scn_cohort_of(s->env.scn, device);
-    if (fs_svc_dev(s, device) == NULL || co == NULL)
+    const struct fs_svc_cohort *co = fs__svc_cohort_of(s, device);
+    if (fs__registry_dev(s, device) == NULL || co == NULL)
         return;
+    uint32_t cohort = (uint32_t)(co - s->config.cohorts);
     struct fs_msg *m = NULL;
     bool sent = false;
     for (uint32_t i = 0; i < s->ndeploys; i++) {
-        struct svc_deploy *d = &s->deploys[i];
+        struct svc_deploy *d = s->deploys[i];
         if (!offer_wanted(s, d, device, os, apps))
             continue;
-        uint32_t slot = d->slot_of_cohort[co->index];
+        uint32_t slot = d->slot_of_cohort[cohort];
         FS_ASSERT(slot < d->nslots);
         const struct fs_update_record *rec = offer_record(s, d, slot, co);
         if (m == NULL) {

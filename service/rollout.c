@@ -1,15 +1,15 @@
 /*
  * service/rollout.c - deployments: targets, waves, gates, halts.
  *
- * Owns: struct svc_deploy for every deploy action: its target devices and
+ * Owns: struct svc_deploy for every deployment: its target devices and
  * their seeded order, the waves and their gates (wave_interval,
  * advance_when), the halt checks (error_rate, failure_rate), the states
  * pending -> running -> halted / completed / cancelled, the per-target
  * offer / confirm / failure / error bits, the confirm times behind
  * rollout_time, and the rollout_state / rollout_wave metrics.
- * Invariants: targets and ranks are fixed at create from the scenario's
- * cohorts (so a start allocates nothing); wave k holds exactly the ranks
- * below bound[k] = fs_share_of(waves[k], targets), made non-decreasing;
+ * Invariants: targets and ranks are fixed when a deployment is added, from
+ * the config's cohorts (so a start allocates nothing); wave k holds exactly the
+ * ranks below bound[k] = fs_share_of(waves[k], targets), made non-decreasing;
  * each target is counted at most once as offered, confirmed, failed and
  * errored; counters never exceed the targets; every state change is a
  * canonical record.
@@ -30,29 +30,32 @@
 static const char *const state_names[] = {"pending", "running", "halted",
                                           "completed", "cancelled"};
 
-/* A device's OS feed: its group's, else its product's. */
+/* A cohort's OS feed: its group's, else its product's. */
 static enum fs_feed
-rollout_feed(const struct fs_scn_cohort *co)
+rollout_feed(const struct fs_svc_config *cfg, const struct fs_svc_cohort *co)
 {
-    if (co->group->os_feed != FS_FEED_NONE)
-        return co->group->os_feed;
-    return co->product->os_feed;
+    if (cfg->groups[co->group].os_feed != FS_FEED_NONE)
+        return cfg->groups[co->group].os_feed;
+    return cfg->products[co->product].os_feed;
 }
 
-/* True when the devices of cohort co are targets of deploy dp. */
+/* True when the devices of cohort co are targets of deployment dp. */
 static bool
-rollout_cohort_targeted(const struct fs_scn_deploy *dp,
-                        const struct fs_scn_cohort *co)
+rollout_cohort_targeted(const struct fs_svc_config *cfg,
+                        const struct fs_deploy_config *dp,
+                        const struct fs_svc_cohort *co)
 {
-    const struct fs_scn_image *img = dp->image;
+    const struct fs_svc_image *img = &cfg->images[dp->image];
+    enum fs_policy policy = cfg->groups[co->group].policy;
     bool is_app = img->kind == FS_IMAGE_APP;
-    if (co->group->policy == FS_POLICY_NO_UPDATES)
+    if (policy == FS_POLICY_NO_UPDATES)
         return false;
-    if (is_app && co->group->policy == FS_POLICY_NO_APP_UPDATES)
+    if (is_app && policy == FS_POLICY_NO_APP_UPDATES)
         return false;
     if (is_app && co->product != img->product)
         return false;
-    if (!is_app && dp->feed != FS_FEED_NONE && rollout_feed(co) != dp->feed)
+    if (!is_app && dp->feed != FS_FEED_NONE &&
+        rollout_feed(cfg, co) != dp->feed)
         return false;
     if (dp->nto == 0)
         return true;
@@ -64,18 +67,18 @@ rollout_cohort_targeted(const struct fs_scn_deploy *dp,
 
 /* Give each targeted cohort the record slot of its (group, product). */
 static void
-rollout_slots(struct svc_deploy *d, const struct fs_scn *scn)
+rollout_slots(struct svc_deploy *d, const struct fs_svc_config *cfg,
+              const struct fs_deploy_config *dp)
 {
-    const struct fs_scn_deploy *dp = &d->action->u.deploy;
     d->slot_of_cohort =
-        fs_xcalloc(scn->ncohorts ? scn->ncohorts : 1, sizeof(uint32_t));
-    for (uint32_t c = 0; c < scn->ncohorts; c++) {
-        const struct fs_scn_cohort *co = &scn->cohorts[c];
+        fs_xcalloc(cfg->ncohorts ? cfg->ncohorts : 1, sizeof(uint32_t));
+    for (uint32_t c = 0; c < cfg->ncohorts; c++) {
+        const struct fs_svc_cohort *co = &cfg->cohorts[c];
         d->slot_of_cohort[c] = UINT32_MAX;
-        if (!rollout_cohort_targeted(dp, co))
+        if (!rollout_cohort_targeted(cfg, dp, co))
             continue;
         for (uint32_t p = 0; p < c; p++) {
-            const struct fs_scn_cohort *po = &scn->cohorts[p];
+            const struct fs_svc_cohort *po = &cfg->cohorts[p];
             if (d->slot_of_cohort[p] != UINT32_MAX && po->group == co->group &&
                 po->product == co->product) {
                 d->slot_of_cohort[c] = d->slot_of_cohort[p];
@@ -100,7 +103,8 @@ rollout_slots(struct svc_deploy *d, const struct fs_scn *scn)
  * and remember each one's rank. confirm_us serves as scratch.
  */
 static void
-rollout_rank(struct svc_deploy *d, const struct fs_scn *scn, uint64_t seed)
+rollout_rank(struct svc_deploy *d, const struct fs_svc_config *cfg,
+             uint64_t seed)
 {
     d->rank = fs_xmalloc((d->span ? d->span : 1) * sizeof(uint32_t));
     d->flags = fs_xcalloc(d->span ? d->span : 1, 1);
@@ -108,10 +112,10 @@ rollout_rank(struct svc_deploy *d, const struct fs_scn *scn, uint64_t seed)
     for (uint32_t i = 0; i < d->span; i++)
         d->rank[i] = UINT32_MAX;
     uint32_t n = 0;
-    for (uint32_t c = 0; c < scn->ncohorts; c++) {
+    for (uint32_t c = 0; c < cfg->ncohorts; c++) {
         if (d->slot_of_cohort[c] == UINT32_MAX)
             continue;
-        const struct fs_scn_cohort *co = &scn->cohorts[c];
+        const struct fs_svc_cohort *co = &cfg->cohorts[c];
         for (uint64_t k = 0; k < co->count; k++)
             d->confirm_us[n++] = (int64_t)(co->first_device + k);
     }
@@ -131,9 +135,8 @@ rollout_rank(struct svc_deploy *d, const struct fs_scn *scn, uint64_t seed)
 
 /* Wave bounds: exact cumulative shares of the targets, non-decreasing. */
 static void
-rollout_waves(struct svc_deploy *d)
+rollout_waves(struct svc_deploy *d, const struct fs_deploy_config *dp)
 {
-    const struct fs_scn_deploy *dp = &d->action->u.deploy;
     d->nwaves = dp->nwaves ? dp->nwaves : 1;
     d->bound = fs_xcalloc(d->nwaves, sizeof(uint32_t));
     d->wave_confirmed = fs_xcalloc(d->nwaves, sizeof(uint32_t));
@@ -157,48 +160,79 @@ rollout_set_metrics(struct svc_deploy *d)
     fs_metrics_set(m, d->wave_series, (int64_t)d->wave);
 }
 
-static void
-rollout_init_one(struct fs_svc *s, struct svc_deploy *d,
-                 const struct fs_scn_action *a, uint32_t index)
+/* Deployment tables start empty; rollout_time reads them. */
+void
+fs__rollout_init(struct fs_svc *s)
 {
-    const struct fs_scn *scn = s->env.scn;
+    s->ndeploys = 0;
+    s->cap_deploys = 0;
+    s->deploys = NULL;
+    fs_metrics_set_rollout_time(s->env.metrics, fs_rollout_time, s);
+}
+
+/* Add a deployment; see rollout.h. */
+int
+fs_rollout_add(struct fs_svc *s, const struct fs_deploy_config *cfg,
+               uint32_t *out_id)
+{
+    const struct fs_svc_config *sc = &s->config;
+    if (cfg->id == NULL || cfg->image >= sc->nimages ||
+        cfg->image >= s->nimages || fs_rollout_find(s, cfg->id) != UINT32_MAX ||
+        s->ndeploys >= UINT32_MAX - 2 ||
+        (cfg->nwaves > 0 && cfg->waves == NULL))
+        return FS_EINVAL;
+    for (uint32_t i = 0; i < cfg->nto; i++)
+        if (cfg->to[i] >= sc->ngroups)
+            return FS_EINVAL;
+    if (s->ndeploys == s->cap_deploys) {
+        uint32_t cap = s->cap_deploys ? s->cap_deploys * 2 : 4;
+        struct svc_deploy **n = fs_xcalloc(cap, sizeof(*n));
+        for (uint32_t i = 0; i < s->ndeploys; i++)
+            n[i] = s->deploys[i];
+        fs_free(s->deploys);
+        s->deploys = n;
+        s->cap_deploys = cap;
+    }
+    struct svc_deploy *d = fs_xcalloc(1, sizeof(*d));
     d->svc = s;
-    d->action = a;
-    d->index = index;
-    d->image = a->u.deploy.image->index;
+    d->cfg = *cfg;
+    d->cfg.nto = 0;
+    d->cfg.to = NULL;
+    d->cfg.nwaves = 0;
+    d->cfg.waves = NULL;
+    d->index = s->ndeploys;
+    d->image = cfg->image;
     d->state = SVC_DS_PENDING;
     d->start_us = -1;
     d->offered_series = UINT32_MAX;
-    rollout_slots(d, scn);
-    rollout_rank(d, scn, fs_sim_seed(s->env.sim));
-    rollout_waves(d);
-    const char *v[1] = {a->u.deploy.id};
+    rollout_slots(d, sc, cfg);
+    rollout_rank(d, sc, fs_sim_seed(s->env.sim));
+    rollout_waves(d, cfg);
+    const char *v[1] = {cfg->id};
     d->state_series = fs_metrics_series(s->env.metrics, FS_M_ROLLOUT_STATE, v);
     d->wave_series = fs_metrics_series(s->env.metrics, FS_M_ROLLOUT_WAVE, v);
     rollout_set_metrics(d);
+    s->deploys[s->ndeploys++] = d;
+    *out_id = d->index;
+    return 0;
 }
 
-void
-fs_rollout_init(struct fs_svc *s)
+/* The id of the deployment called id; see rollout.h. */
+uint32_t
+fs_rollout_find(const struct fs_svc *s, const char *id)
 {
-    const struct fs_scn *scn = s->env.scn;
-    for (uint32_t i = 0; i < scn->nactions; i++)
-        s->ndeploys += scn->actions[i].kind == FS_ACT_DEPLOY;
-    s->deploys = fs_xcalloc(s->ndeploys ? s->ndeploys : 1, sizeof(*s->deploys));
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < scn->nactions; i++)
-        if (scn->actions[i].kind == FS_ACT_DEPLOY) {
-            rollout_init_one(s, &s->deploys[k], &scn->actions[i], k);
-            k++;
-        }
-    fs_metrics_set_rollout_time(s->env.metrics, fs_svc_rollout_time, s);
+    for (uint32_t i = 0; i < s->ndeploys; i++)
+        if (strcmp(s->deploys[i]->cfg.id, id) == 0)
+            return i;
+    return UINT32_MAX;
 }
 
+/* Free every deployment. */
 void
-fs_rollout_fini(struct fs_svc *s)
+fs__rollout_fini(struct fs_svc *s)
 {
     for (uint32_t i = 0; i < s->ndeploys; i++) {
-        struct svc_deploy *d = &s->deploys[i];
+        struct svc_deploy *d = s->deploys[i];
         fs_free(d->records);
         fs_free(d->slot_of_cohort);
         fs_free(d->confirm_us);
@@ -207,13 +241,15 @@ fs_rollout_fini(struct fs_svc *s)
         fs_free(d->opened_us);
         fs_free(d->wave_confirmed);
         fs_free(d->bound);
+        fs_free(d);
     }
     fs_free(s->deploys);
     fs_metrics_set_rollout_time(s->env.metrics, NULL, NULL);
 }
 
+/* The rank of device among d's targets, or UINT32_MAX. */
 uint32_t
-fs_rollout_rank(const struct svc_deploy *d, uint32_t device)
+fs__rollout_rank(const struct svc_deploy *d, uint32_t device)
 {
     if (device < d->lo || device - d->lo >= d->span)
         return UINT32_MAX;
@@ -231,12 +267,9 @@ rollout_wave_of(const struct svc_deploy *d, uint32_t rank)
 }
 
 static struct svc_deploy *
-rollout_find(const struct fs_svc *s, const struct fs_scn_action *a)
+rollout_get(const struct fs_svc *s, uint32_t deploy)
 {
-    for (uint32_t i = 0; i < s->ndeploys; i++)
-        if (s->deploys[i].action == a)
-            return &s->deploys[i];
-    return NULL;
+    return deploy < s->ndeploys ? s->deploys[deploy] : NULL;
 }
 
 static void
@@ -266,7 +299,7 @@ static bool
 rollout_gate_passed(const struct svc_deploy *d, uint32_t k)
 {
     uint64_t size = d->bound[k] - (k > 0 ? d->bound[k - 1] : 0);
-    uint64_t want = d->action->u.deploy.advance_when_ppm;
+    uint64_t want = d->cfg.advance_when_ppm;
     return (uint64_t)d->wave_confirmed[k] * 1000000u >= want * size;
 }
 
@@ -290,7 +323,7 @@ static void
 rollout_advance(struct svc_deploy *d)
 {
     struct fs_sim *sim = d->svc->env.sim;
-    int64_t interval = d->action->u.deploy.wave_interval_us;
+    int64_t interval = d->cfg.wave_interval_us;
     while (d->state == SVC_DS_RUNNING && d->wave < d->nwaves) {
         int64_t due = d->opened_us[d->wave - 1] + interval;
         if (fs_sim_now_us(sim) < due) {
@@ -315,46 +348,57 @@ rollout_timer(struct fs_sim *sim, void *arg)
     rollout_advance(d);
 }
 
-void
-fs_svc_deploy_start(struct fs_svc *s, const struct fs_scn_action *deploy)
+/* Start a pending deployment; see rollout.h. */
+int
+fs_rollout_start(struct fs_svc *s, uint32_t deploy)
 {
-    struct svc_deploy *d = rollout_find(s, deploy);
-    if (d == NULL || d->state != SVC_DS_PENDING)
-        return;
+    struct svc_deploy *d = rollout_get(s, deploy);
+    if (d == NULL)
+        return FS_ENOENT;
+    if (d->state != SVC_DS_PENDING)
+        return 0;
     d->start_us = fs_sim_now_us(s->env.sim);
     fs_sim_record(s->env.sim, FS_REC_SVC_DEPLOY_START, d->index, d->ntargets);
     rollout_set_state(d, SVC_DS_RUNNING);
     rollout_open_wave(d);
     rollout_advance(d);
+    return 0;
 }
 
-void
-fs_svc_deploy_resume(struct fs_svc *s, const struct fs_scn_action *deploy)
+/* Resume a halted deployment; see rollout.h. */
+int
+fs_rollout_resume(struct fs_svc *s, uint32_t deploy)
 {
-    struct svc_deploy *d = rollout_find(s, deploy);
-    if (d == NULL || d->state != SVC_DS_HALTED)
-        return;
+    struct svc_deploy *d = rollout_get(s, deploy);
+    if (d == NULL)
+        return FS_ENOENT;
+    if (d->state != SVC_DS_HALTED)
+        return 0;
     rollout_set_state(d, SVC_DS_RUNNING);
     fs_sim_record(s->env.sim, FS_REC_SVC_RESUME, d->index, d->wave);
     rollout_advance(d);
+    return 0;
 }
 
-void
-fs_svc_deploy_cancel(struct fs_svc *s, const struct fs_scn_action *deploy)
+/* Cancel a deployment; see rollout.h. */
+int
+fs_rollout_cancel(struct fs_svc *s, uint32_t deploy)
 {
-    struct svc_deploy *d = rollout_find(s, deploy);
-    if (d == NULL || d->state == SVC_DS_COMPLETED ||
-        d->state == SVC_DS_CANCELLED)
-        return;
+    struct svc_deploy *d = rollout_get(s, deploy);
+    if (d == NULL)
+        return FS_ENOENT;
+    if (d->state == SVC_DS_COMPLETED || d->state == SVC_DS_CANCELLED)
+        return 0;
     fs_sim_record(s->env.sim, FS_REC_SVC_CANCEL, d->index, d->state);
     rollout_set_state(d, SVC_DS_CANCELLED);
+    return 0;
 }
 
 /* Halt a running deployment whose error or failure share is exceeded. */
 static void
 rollout_check_halt(struct svc_deploy *d)
 {
-    const struct fs_scn_deploy *dp = &d->action->u.deploy;
+    const struct fs_deploy_config *dp = &d->cfg;
     if (d->state != SVC_DS_RUNNING || d->noffered == 0)
         return;
     uint64_t offered = d->noffered;
@@ -372,10 +416,11 @@ rollout_check_halt(struct svc_deploy *d)
     fs_sim_record(d->svc->env.sim, FS_REC_SVC_HALT, d->index, why);
 }
 
+/* A target confirmed; see service_int.h. */
 void
-fs_rollout_confirmed(struct svc_deploy *d, uint32_t device, int64_t at_us)
+fs__rollout_confirmed(struct svc_deploy *d, uint32_t device, int64_t at_us)
 {
-    uint32_t rank = fs_rollout_rank(d, device);
+    uint32_t rank = fs__rollout_rank(d, device);
     if (rank == UINT32_MAX || d->state == SVC_DS_PENDING)
         return;
     uint8_t *f = &d->flags[device - d->lo];
@@ -396,10 +441,10 @@ static void
 rollout_outcome(struct svc_deploy *d, uint32_t device,
                 const struct fs_update_report *u)
 {
-    if (u->image != d->image || fs_rollout_rank(d, device) == UINT32_MAX)
+    if (u->image != d->image || fs__rollout_rank(d, device) == UINT32_MAX)
         return;
     if (u->result == FS_UPD_CONFIRMED) {
-        fs_rollout_confirmed(d, device, u->at_us);
+        fs__rollout_confirmed(d, device, u->at_us);
         return;
     }
     if (u->result != FS_UPD_FAILED && u->result != FS_UPD_ROLLED_BACK)
@@ -412,14 +457,15 @@ rollout_outcome(struct svc_deploy *d, uint32_t device,
     rollout_check_halt(d);
 }
 
+/* Take in the update outcomes of an EVIDENCE message. */
 void
-fs_rollout_intake(struct fs_svc *s, const struct fs_msg *m)
+fs__rollout_intake(struct fs_svc *s, const struct fs_msg *m)
 {
     unsigned n = m->u.evidence.nupdates;
     if (n > FS_UPDATES_PER_MSG)
         n = FS_UPDATES_PER_MSG;
     uint32_t device = m->device;
-    if (fs_svc_dev(s, device) == NULL)
+    if (fs__registry_dev(s, device) == NULL)
         return;
     for (unsigned i = 0; i < n; i++) {
         const struct fs_update_report *u = &m->u.evidence.updates[i];
@@ -427,16 +473,17 @@ fs_rollout_intake(struct fs_svc *s, const struct fs_msg *m)
                      ((uint64_t)u->result << 8) | u->reason;
         fs_sim_record(s->env.sim, FS_REC_SVC_UPDATE_REPORT, device, (int64_t)v);
         if (u->deployment < s->ndeploys)
-            rollout_outcome(&s->deploys[u->deployment], device, u);
+            rollout_outcome(s->deploys[u->deployment], device, u);
     }
 }
 
+/* An error report of image from device; may halt deployments. */
 void
-fs_rollout_error(struct fs_svc *s, uint32_t device, uint32_t image)
+fs__rollout_error(struct fs_svc *s, uint32_t device, uint32_t image)
 {
     for (uint32_t i = 0; i < s->ndeploys; i++) {
-        struct svc_deploy *d = &s->deploys[i];
-        if (d->image != image || fs_rollout_rank(d, device) == UINT32_MAX)
+        struct svc_deploy *d = s->deploys[i];
+        if (d->image != image || fs__rollout_rank(d, device) == UINT32_MAX)
             continue;
         uint8_t *f = &d->flags[device - d->lo];
         if ((*f & SVC_DT_ERROR) || !(*f & SVC_DT_OFFERED))
@@ -454,15 +501,12 @@ rollout_cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* rollout_time of deployment id; see rollout.h. */
 int
-fs_svc_rollout_time(void *svc, const char *id, uint32_t share_ppm,
-                    int64_t *out_us)
+fs_rollout_time(void *svc, const char *id, uint32_t share_ppm, int64_t *out_us)
 {
     struct fs_svc *s = svc;
-    struct svc_deploy *d = NULL;
-    for (uint32_t i = 0; i < s->ndeploys && d == NULL; i++)
-        if (strcmp(s->deploys[i].action->u.deploy.id, id) == 0)
-            d = &s->deploys[i];
+    struct svc_deploy *d = rollout_get(s, fs_rollout_find(s, id));
     if (d == NULL)
         return FS_ENOENT;
     /* Reached once confirmed / targets >= share: ceil(share * targets). */
@@ -483,13 +527,14 @@ fs_svc_rollout_time(void *svc, const char *id, uint32_t share_ppm,
     return 0;
 }
 
+/* Describe deployment id; see rollout.h. */
 int
-fs_svc_deploy_info(const struct fs_svc *s, const char *id,
-                   struct fs_svc_deploy_info *out)
+fs_rollout_info(const struct fs_svc *s, const char *id,
+                struct fs_rollout_info *out)
 {
     for (uint32_t i = 0; i < s->ndeploys; i++) {
-        const struct svc_deploy *d = &s->deploys[i];
-        if (strcmp(d->action->u.deploy.id, id) != 0)
+        const struct svc_deploy *d = s->deploys[i];
+        if (strcmp(d->cfg.id, id) != 0)
             continue;
         out->index = d->index;
         out->state = state_names[d->state];
@@ -509,16 +554,18 @@ fs_svc_deploy_info(const struct fs_svc *s, const char *id,
     return FS_ENOENT;
 }
 
+/* Bytes held by deployments. */
 size_t
-fs_rollout_bytes(const struct fs_svc *s)
+fs__rollout_bytes(const struct fs_svc *s)
 {
-    size_t n = (size_t)s->ndeploys * sizeof(*s->deploys);
+    size_t n = (size_t)s->cap_deploys * sizeof(*s->deploys) +
+               (size_t)s->ndeploys * sizeof(struct svc_deploy);
     for (uint32_t i = 0; i < s->ndeploys; i++) {
-        const struct svc_deploy *d = &s->deploys[i];
+        const struct svc_deploy *d = s->deploys[i];
         n += (size_t)d->span * (sizeof(uint32_t) + 1) +
              (size_t)d->ntargets * sizeof(int64_t) +
              (size_t)d->nwaves * (2 * sizeof(uint32_t) + sizeof(int64_t)) +
-             (size_t)s->env.scn->ncohorts * sizeof(uint32_t) +
+             (size_t)s->config.ncohorts * sizeof(uint32_t) +
              (size_t)d->nslots * sizeof(*d->records);
     }
     return n;
@@ -558,11 +605,12 @@ rollout_check_one(const struct svc_deploy *d)
             d->start_us >= 0);
 }
 
+/* Every deployment's counters agree with its per-target bits. */
 bool
-fs_rollout_check(const struct fs_svc *s)
+fs__rollout_check(const struct fs_svc *s)
 {
     for (uint32_t i = 0; i < s->ndeploys; i++)
-        if (!rollout_check_one(&s->deploys[i]))
+        if (!rollout_check_one(s->deploys[i]))
             return false;
     return true;
 }

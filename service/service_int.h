@@ -1,11 +1,15 @@
 /*
  * service/service_int.h - the service's internal state, shared by service/.
  *
- * Owns: struct fs_svc and the per-device registry entry.
+ * Owns: struct fs_svc, the per-device registry entry, the deployments'
+ * and download sessions' state, and the fs__<module>_ functions the
+ * service's files share.
  * Invariants: devs has one entry per fleet device, indexed by id; every
- * array is sized in fs_svc_create and never grows; a live nonce has an
- * expiry > 0; secret keys are wiped at destroy.
- * Does not: get included outside service/.
+ * array is sized in fs_svc_create (the deployments' in fs_rollout_add) and
+ * never grows afterwards, except the download queue ring; a live nonce has
+ * an expiry > 0; secret keys are wiped at destroy.
+ * Does not: get included outside service/, or see the scenario: all the
+ * service knows of the run is its struct fs_svc_config.
  */
 #ifndef FLEETSIM_SERVICE_INT_H
 #define FLEETSIM_SERVICE_INT_H
@@ -15,9 +19,17 @@
 
 #include "fleetsim/image.h"
 #include "fleetsim/msg.h"
+#include "fleetsim/attest.h"
+#include "fleetsim/cert.h"
+#include "fleetsim/cloud.h"
+#include "fleetsim/download.h"
+#include "fleetsim/errrep.h"
+#include "fleetsim/registry.h"
 #include "fleetsim/rng.h"
-#include "fleetsim/scn.h"
+#include "fleetsim/rollout.h"
 #include "fleetsim/service.h"
+#include "fleetsim/store.h"
+#include "fleetsim/upload.h"
 
 /* Bits of svc_dev.flags. */
 #define SVC_DEV_REGISTERED 0x01u /* registered at manufacture */
@@ -74,7 +86,7 @@ struct svc_errrep {
 
 /* A tickets{reason} series, found by part name. */
 struct svc_ticket_series {
-    const char *part; /* part name (scenario-owned) */
+    const char *part; /* part name (borrowed from the config) */
     uint32_t series;  /* metric series */
 };
 
@@ -100,40 +112,40 @@ struct svc_record {
 };
 
 /*
- * One deploy action. Its target devices are fixed at create (they follow
- * from the scenario's cohorts); rank is their place in the seeded order, so
- * wave k holds the ranks below bound[k].
+ * One deployment. Its target devices are fixed when it is added (they
+ * follow from the config's cohorts); rank is their place in the seeded
+ * order, so wave k holds the ranks below bound[k].
  */
 struct svc_deploy {
-    struct fs_svc *svc;                 /* back pointer, for timers */
-    const struct fs_scn_action *action; /* the deploy action */
-    uint32_t index;                     /* deployment index (records) */
-    uint32_t image;                     /* catalog index of the image */
-    uint8_t state;                      /* enum svc_deploy_state */
-    bool timer_armed;                   /* wave gate timer pending */
-    uint32_t wave;                      /* waves opened, 0..nwaves */
-    uint32_t nwaves;                    /* entries of bound */
-    int64_t start_us;                   /* start time, -1 before */
-    int64_t *opened_us;                 /* per wave: opened at, or -1 */
-    uint32_t ntargets;                  /* target devices */
-    uint32_t *bound;                    /* cumulative rank bound/wave */
-    uint32_t *wave_confirmed;           /* confirmations per wave */
-    uint32_t lo;                        /* first device id covered */
-    uint32_t span;                      /* device ids covered */
-    uint32_t *rank;                     /* by id - lo; UINT32_MAX none */
-    uint8_t *flags;                     /* by id - lo; SVC_DT_* */
-    int64_t *confirm_us;                /* ntargets confirm times */
-    uint32_t nconfirmed;                /* entries of confirm_us used */
-    bool confirm_sorted;                /* confirm_us is sorted */
-    uint32_t noffered;                  /* targets offered */
-    uint32_t nerrors;                   /* offered, sent error report */
-    uint32_t nfailures;                 /* offered, failed/rolled back */
-    uint32_t offered_series;            /* updates{offered}, lazily */
-    uint32_t state_series;              /* rollout_state{id} */
-    uint32_t wave_series;               /* rollout_wave{id} */
-    uint32_t *slot_of_cohort;           /* ncohorts; UINT32_MAX none */
-    uint32_t nslots;                    /* (group, product) records */
-    struct svc_record *records;         /* nslots */
+    struct fs_svc *svc;          /* back pointer, for timers */
+    struct fs_deploy_config cfg; /* as added; to and waves NULL */
+    uint32_t index;              /* deployment id (records) */
+    uint32_t image;              /* catalog index of the image */
+    uint8_t state;               /* enum svc_deploy_state */
+    bool timer_armed;            /* wave gate timer pending */
+    uint32_t wave;               /* waves opened, 0..nwaves */
+    uint32_t nwaves;             /* entries of bound */
+    int64_t start_us;            /* start time, -1 before */
+    int64_t *opened_us;          /* per wave: opened at, or -1 */
+    uint32_t ntargets;           /* target devices */
+    uint32_t *bound;             /* cumulative rank bound/wave */
+    uint32_t *wave_confirmed;    /* confirmations per wave */
+    uint32_t lo;                 /* first device id covered */
+    uint32_t span;               /* device ids covered */
+    uint32_t *rank;              /* by id - lo; UINT32_MAX none */
+    uint8_t *flags;              /* by id - lo; SVC_DT_* */
+    int64_t *confirm_us;         /* ntargets confirm times */
+    uint32_t nconfirmed;         /* entries of confirm_us used */
+    bool confirm_sorted;         /* confirm_us is sorted */
+    uint32_t noffered;           /* targets offered */
+    uint32_t nerrors;            /* offered, sent error report */
+    uint32_t nfailures;          /* offered, failed/rolled back */
+    uint32_t offered_series;     /* updates{offered}, lazily */
+    uint32_t state_series;       /* rollout_state{id} */
+    uint32_t wave_series;        /* rollout_wave{id} */
+    uint32_t *slot_of_cohort;    /* ncohorts; UINT32_MAX none */
+    uint32_t nslots;             /* (group, product) records */
+    struct svc_record *records;  /* nslots */
 };
 
 /* A download session: one device being served chunks. */
@@ -155,9 +167,17 @@ struct svc_qent {
     uint8_t gen;       /* must equal dev dl_gen */
 };
 
+/* A FIFO backlog of work answers (see "capacity" in service.h). */
+struct svc_load {
+    int64_t second; /* simulated second being filled, -1 at start */
+    uint64_t used;  /* answers placed in that second */
+    uint64_t per_s; /* capacity, answers per second */
+};
+
 struct fs_svc {
     struct fs_svc_env env;                   /* borrowed collaborators */
-    struct fs_service_config cfg;            /* settings in effect */
+    struct fs_svc_config config;             /* as created (borrowed) */
+    struct fs_service_config settings;       /* settings in effect */
     struct fs_rng rng;                       /* service FS_RNG_KEYS stream */
     unsigned char ca_pk[FS_KEY_PUB_BYTES];   /* CA public key */
     unsigned char ca_sk[FS_KEY_SEC_BYTES];   /* CA secret key */
@@ -168,7 +188,7 @@ struct fs_svc {
     uint64_t next_serial;                    /* next certificate serial */
     int64_t rate_second;                     /* simulated second counted */
     uint64_t rate_count;                     /* HELLOs in that second */
-    struct fs_svc_load load;                 /* backlog of work answers */
+    struct svc_load load;                    /* backlog of work answers */
     uint32_t nsigners;                       /* catalog signers */
     uint8_t *signer_revoked;                 /* by signer index */
     int64_t *signer_revoked_us;              /* revocation time, -1 none */
@@ -183,8 +203,9 @@ struct fs_svc {
     uint32_t att_series[FS_ATT_COUNT];       /* attestations series */
     uint32_t cert_series[2];                 /* certificates issued/rejected */
     struct fs_svc_stats stats;               /* decision counters */
-    uint32_t ndeploys;                       /* deploy actions */
-    struct svc_deploy *deploys;              /* in timeline order */
+    uint32_t ndeploys;                       /* deployments added */
+    uint32_t cap_deploys;                    /* entries of deploys */
+    struct svc_deploy **deploys;             /* by id (order added) */
     uint64_t record_version;                 /* last record version used */
     uint32_t nsessions;                      /* session table size */
     uint32_t nactive;                        /* sessions in use */
@@ -198,62 +219,117 @@ struct fs_svc {
     uint32_t nqueued;                        /* devices with DL_QUEUED */
 };
 
+/* ---- svc.c ---- */
+
 /*
  * Send m, an answer that costs attestation work (CHALLENGE, CERT or
- * REJECTED), through env->send after its wait in the backlog (service/svc.c).
- * Returns that wait in microseconds, 0 under capacity, for what must leave
- * with m.
+ * REJECTED), through env->send after its wait in the backlog. Returns that
+ * wait in microseconds, 0 under capacity, for what must leave with m.
  */
-int64_t fs_svc_send_work(struct fs_svc *s, struct fs_msg *m);
-
+int64_t fs__svc_send_work(struct fs_svc *s, struct fs_msg *m);
+/* Start an empty backlog at s's capacity. */
+void fs__svc_load_init(struct svc_load *ld, const struct fs_svc *s);
+/*
+ * Place one answer produced at at_us in the backlog (FIFO, per_s answers
+ * per simulated second; at_us must not decrease between calls) and return
+ * how long it waits before it leaves the service, in microseconds: 0
+ * unless earlier answers already filled the capacity of at_us's second.
+ */
+int64_t fs__svc_load_wait_us(struct svc_load *ld, int64_t at_us);
 /* Metric series of attestation verdict r (created on first use). */
-uint32_t fs_svc_att_series(struct fs_svc *s, enum fs_attest_reason r);
+uint32_t fs__svc_att_series(struct fs_svc *s, enum fs_attest_reason r);
 /* Metric series certificates{result=issued (true) | rejected}. */
-uint32_t fs_svc_cert_series(struct fs_svc *s, bool issued);
+uint32_t fs__svc_cert_series(struct fs_svc *s, bool issued);
+/* The config cohort device belongs to, or NULL outside the fleet. */
+const struct fs_svc_cohort *fs__svc_cohort_of(const struct fs_svc *s,
+                                              uint64_t device);
+/* True when defence d is on. */
+bool fs__svc_defense_on(const struct fs_svc *s, enum fs_defense d);
+/* Test seams (also declared in fleetsim/testing.h; keep them alike). */
+uint64_t fs_svc_answers_per_s(const struct fs_svc *s);
+int64_t fs_svc_backlog_us(const struct fs_svc *s);
+size_t fs_svc_bytes_per_device(void);
 
-/* Handle an EVIDENCE message (service/attest.c); owns m. */
-void fs_attest_receive(struct fs_svc *s, struct fs_msg *m);
-/* Take in the report entries of an EVIDENCE message (service/errrep.c). */
-void fs_errrep_intake(struct fs_svc *s, const struct fs_msg *m);
-/* Handle a TELEMETRY message (service/cloud.c); owns m. */
-void fs_cloud_receive(struct fs_svc *s, struct fs_msg *m);
+/* ---- registry.c ---- */
 
-/* Deployments (service/rollout.c): tables at create, freed at destroy. */
-void fs_rollout_init(struct fs_svc *s);
-void fs_rollout_fini(struct fs_svc *s);
+/* The registry entry of a registered device, or NULL. */
+struct svc_dev *fs__registry_dev(struct fs_svc *s, uint32_t device);
+
+/* ---- attest.c ---- */
+
+/*
+ * Issue a fresh challenge nonce for device (16 bytes from the service's
+ * stream), remembering it as the device's one outstanding nonce, expiring
+ * after nonce_lifetime. Unknown devices get a nonce that is not
+ * remembered. Writes it to nonce. Does not apply the rate limit.
+ */
+void fs__attest_challenge(struct fs_svc *s, uint32_t device,
+                          unsigned char nonce[FS_NONCE_BYTES]);
+/* Handle an EVIDENCE message; owns m. */
+void fs__attest_receive(struct fs_svc *s, struct fs_msg *m);
+/* Test seam (also declared in fleetsim/testing.h; keep them alike). */
+enum fs_attest_reason fs_attest_verify(struct fs_svc *s,
+                                       const struct fs_evidence *ev);
+
+/* ---- cert.c ---- */
+
+/*
+ * Sign a certificate for registered device valid until now + cert_lifetime
+ * with the next serial. Returns 0 or FS_EINVAL for an unknown device.
+ */
+int fs__cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out);
+
+/* ---- errrep.c ---- */
+
+/* Take in the report entries of an EVIDENCE message. */
+void fs__errrep_intake(struct fs_svc *s, const struct fs_msg *m);
+
+/* ---- cloud.c ---- */
+
+/* Handle a TELEMETRY message; owns m. */
+void fs__cloud_receive(struct fs_svc *s, struct fs_msg *m);
+
+/* ---- rollout.c ---- */
+
+/* Deployment tables: empty at create, freed at destroy. */
+void fs__rollout_init(struct fs_svc *s);
+void fs__rollout_fini(struct fs_svc *s);
 /* Take in the update outcomes of an EVIDENCE message. */
-void fs_rollout_intake(struct fs_svc *s, const struct fs_msg *m);
+void fs__rollout_intake(struct fs_svc *s, const struct fs_msg *m);
 /* An error report of image from device arrived (count > 0). */
-void fs_rollout_error(struct fs_svc *s, uint32_t device, uint32_t image);
+void fs__rollout_error(struct fs_svc *s, uint32_t device, uint32_t image);
+/* The rank of device among d's targets, or UINT32_MAX. */
+uint32_t fs__rollout_rank(const struct svc_deploy *d, uint32_t device);
+/* A target of d confirmed at at_us (first time only). */
+void fs__rollout_confirmed(struct svc_deploy *d, uint32_t device,
+                           int64_t at_us);
+/* Bytes held by deployments; consistency of their counters. */
+size_t fs__rollout_bytes(const struct fs_svc *s);
+bool fs__rollout_check(const struct fs_svc *s);
+
+/* ---- offer.c ---- */
+
 /*
  * After a passing attestation of device (evidence os and apps): mark
  * targets that already run a deployment's image, and send METADATA to
  * route_device with the offers and revoked signers, delay_us after now so
- * that it leaves with the CERT it follows (service/offer.c).
+ * that it leaves with the CERT it follows.
  */
-void fs_rollout_offer(struct fs_svc *s, uint32_t route_device, uint32_t device,
-                      uint32_t os, const uint32_t apps[FS_APPS_MAX],
-                      int64_t delay_us);
-/* The rank of device among d's targets, or UINT32_MAX. */
-uint32_t fs_rollout_rank(const struct svc_deploy *d, uint32_t device);
-/* A target of d confirmed at at_us (first time only). */
-void fs_rollout_confirmed(struct svc_deploy *d, uint32_t device, int64_t at_us);
-/* Bytes held by deployments; consistency of their counters. */
-size_t fs_rollout_bytes(const struct fs_svc *s);
-bool fs_rollout_check(const struct fs_svc *s);
+void fs__offer_send(struct fs_svc *s, uint32_t route_device, uint32_t device,
+                    uint32_t os, const uint32_t apps[FS_APPS_MAX],
+                    int64_t delay_us);
 
-/* The download server (service/download.c). */
-void fs_dl_init(struct fs_svc *s);
-void fs_dl_fini(struct fs_svc *s);
+/* ---- download.c ---- */
+
+/* Session table at create, freed at destroy. */
+void fs__download_init(struct fs_svc *s);
+void fs__download_fini(struct fs_svc *s);
 /* DOWNLOAD_REQ and DOWNLOAD_END; both own m. */
-void fs_dl_request(struct fs_svc *s, struct fs_msg *m);
-void fs_dl_end(struct fs_svc *s, struct fs_msg *m);
+void fs__download_request(struct fs_svc *s, struct fs_msg *m);
+void fs__download_end(struct fs_svc *s, struct fs_msg *m);
 /* Start queued requests while sessions are free (after set_service). */
-void fs_dl_drain(struct fs_svc *s);
-size_t fs_dl_bytes(const struct fs_svc *s);
-bool fs_dl_check(const struct fs_svc *s);
-
-/* The registry entry of a registered device, or NULL. */
-struct svc_dev *fs_svc_dev(struct fs_svc *s, uint32_t device);
+void fs__download_drain(struct fs_svc *s);
+size_t fs__download_bytes(const struct fs_svc *s);
+bool fs__download_check(const struct fs_svc *s);
 
 #endif

@@ -89,15 +89,14 @@ static void
 store_tickets_text(const struct fs_svc *s, uint32_t id, uint32_t bits,
                    char *out, size_t cap)
 {
-    const struct fs_scn_cohort *co = fs_scn_cohort_of(s->env.scn, id);
+    const struct fs_svc_cohort *co = fs__svc_cohort_of(s, id);
     size_t used = 0;
     out[0] = '\0';
     for (uint32_t b = 0; b < 32 && used < cap; b++) {
         if (!(bits & (1u << b)))
             continue;
-        const char *name = (co != NULL && b < co->nwear && b < 31)
-                               ? co->wear[b].part
-                               : "unknown";
+        const char *name =
+            (co != NULL && b < co->nparts && b < 31) ? co->parts[b] : "unknown";
         int n = snprintf(out + used, cap - used, "%s%s", used ? "," : "", name);
         used += n > 0 ? (size_t)n : 0;
     }
@@ -107,13 +106,13 @@ static int
 store_device(const struct fs_svc *s, sqlite3_stmt *st, uint32_t id)
 {
     const struct svc_dev *d = &s->devs[id];
-    const struct fs_scn *scn = s->env.scn;
+    const struct fs_svc_config *cfg = &s->config;
     char hex[2 * FS_KEY_PUB_BYTES + 1];
     char tickets[256];
     sodium_bin2hex(hex, sizeof(hex), d->pk, FS_KEY_PUB_BYTES);
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, scn->products[d->product].name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, scn->groups[d->group].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cfg->products[d->product].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, cfg->groups[d->group].name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 5, (d->flags & SVC_DEV_REVOKED) != 0);
     store_bind_opt(st, 6, d->last_attest_us >= 0, d->last_attest_us);
@@ -179,7 +178,7 @@ store_error_reports(const struct fs_svc *s, sqlite3 *db)
             if (e->count == 0)
                 continue;
             if (i < s->nimages)
-                sqlite3_bind_text(st, 1, s->env.scn->images[i].id, -1,
+                sqlite3_bind_text(st, 1, s->config.images[i].id, -1,
                                   SQLITE_STATIC);
             sqlite3_bind_text(st, 2,
                               fs_report_kind_name((enum fs_report_kind)k), -1,
@@ -229,7 +228,7 @@ store_waves(const struct fs_svc *s, sqlite3 *db)
         return FS_EDB;
     int err = 0;
     for (uint32_t i = 0; i < s->ndeploys && err == 0; i++) {
-        const struct svc_deploy *d = &s->deploys[i];
+        const struct svc_deploy *d = s->deploys[i];
         for (uint32_t k = 0; k < d->nwaves && err == 0; k++) {
             uint32_t from = k > 0 ? d->bound[k - 1] : 0;
             sqlite3_bind_int64(st, 1, i);
@@ -255,12 +254,12 @@ store_deployments(const struct fs_svc *s, sqlite3 *db)
         return FS_EDB;
     int err = 0;
     for (uint32_t i = 0; i < s->ndeploys && err == 0; i++) {
-        const struct svc_deploy *d = &s->deploys[i];
-        struct fs_svc_deploy_info info;
-        fs_svc_deploy_info(s, d->action->u.deploy.id, &info);
+        const struct svc_deploy *d = s->deploys[i];
+        struct fs_rollout_info info;
+        fs_rollout_info(s, d->cfg.id, &info);
         sqlite3_bind_int64(st, 1, i);
-        sqlite3_bind_text(st, 2, d->action->u.deploy.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, s->env.scn->images[d->image].id, -1,
+        sqlite3_bind_text(st, 2, d->cfg.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, s->config.images[d->image].id, -1,
                           SQLITE_STATIC);
         sqlite3_bind_text(st, 4, info.state, -1, SQLITE_STATIC);
         store_bind_opt(st, 5, d->start_us >= 0, d->start_us);
@@ -334,8 +333,9 @@ store_secrets(struct fs_svc *s, sqlite3 *db)
     return err;
 }
 
+/* Write the service tables in one savepoint; see store.h. */
 int
-fs_svc_store_write(struct fs_svc *s, struct sqlite3 *db)
+fs_store_write(struct fs_svc *s, struct sqlite3 *db)
 {
     if (store_exec(db, "SAVEPOINT fs_svc_store") != 0)
         return FS_EDB;
@@ -362,6 +362,7 @@ out_rollback:
     return err;
 }
 
+/* Open a sealed secret of fs_store_write; see store.h. */
 int
 fs_store_unseal(const struct fs_svc *s, const void *sealed, size_t len,
                 unsigned char sk[FS_KEY_SEC_BYTES])

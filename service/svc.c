@@ -1,20 +1,23 @@
 /*
- * service/svc.c - the security service's registry and message dispatch.
+ * service/svc.c - the security service object and message dispatch.
  *
- * Owns: creating and destroying struct fs_svc (registry, CA key, caches,
- * deployments, download sessions), device registration and revocation,
- * signer revocation, the settings in effect, the check-in rate limit, the
- * capacity for attestation work and the FIFO backlog of work answers, the
- * HELLO -> CHALLENGE exchange and dispatching device messages.
+ * Owns: creating and destroying struct fs_svc (registry arrays, CA key,
+ * caches, deployment tables, download sessions) from its configuration,
+ * the settings in effect, the check-in rate limit, the capacity for
+ * attestation work and the FIFO backlog of work answers, the HELLO ->
+ * CHALLENGE exchange, dispatching device messages (and those of senders
+ * outside the fleet), and the config lookups (cohort of a device, defence
+ * switches).
  * Invariants: the registry is one array indexed by device id, sized at
  * create; the rate limit counts HELLOs per whole simulated second; every
- * work answer (CHALLENGE, CERT, REJECTED) leaves through fs_svc_send_work,
+ * work answer (CHALLENGE, CERT, REJECTED) leaves through fs__svc_send_work,
  * so it waits in the backlog, and only when the capacity of its second is
  * used up; every received message is handed on or returned to the pool
  * exactly once.
- * Does not: verify evidence (attest.c), check certificates (cloud.c),
- * count reports (errrep.c), run deployments (rollout.c, offer.c), serve
- * downloads (download.c) or touch SQLite (store.c).
+ * Does not: register or revoke (registry.c), verify evidence (attest.c),
+ * sign or check certificates (cert.c, cloud.c), count reports (errrep.c),
+ * run deployments (rollout.c, offer.c), serve downloads (download.c), sign
+ * uploads (upload.c) or touch SQLite (store.c).
  */
 #include <string.h>
 
@@ -52,7 +55,7 @@ svc_alloc_tables(struct fs_svc *s)
     for (uint32_t d = 0; d < s->ndevs; d++) {
         s->devs[d].last_attest_us = -1;
         s->devs[d].cert_not_after_us = -1;
-        s->devs[d].ewma_milli = FS_SVC_DRIFT_NOMINAL_MILLI;
+        s->devs[d].ewma_milli = FS_CLOUD_DRIFT_NOMINAL_MILLI;
         s->devs[d].last_result = SVC_RESULT_NONE;
     }
     s->signer_revoked = fs_xcalloc(s->nsigners + 1, 1);
@@ -67,33 +70,35 @@ svc_alloc_tables(struct fs_svc *s)
         s->errrep[i].last_us = -1;
         s->errrep[i].series = UINT32_MAX;
     }
-    const struct fs_scn *scn = s->env.scn;
     uint32_t nparts = 1;
-    for (uint32_t c = 0; c < scn->ncohorts; c++)
-        nparts += scn->cohorts[c].nwear;
+    for (uint32_t c = 0; c < s->config.ncohorts; c++)
+        nparts += s->config.cohorts[c].nparts;
     s->cap_ticket_series = nparts;
     s->ticket_series = fs_xcalloc(nparts, sizeof(*s->ticket_series));
 }
 
+/* Create the service; see service.h. */
 int
-fs_svc_create(const struct fs_svc_env *env, struct fs_svc **out)
+fs_svc_create(const struct fs_svc_env *env, const struct fs_svc_config *cfg,
+              struct fs_svc **out)
 {
-    if (env == NULL || env->sim == NULL || env->scn == NULL ||
+    if (env == NULL || cfg == NULL || env->sim == NULL ||
         env->catalog == NULL || env->metrics == NULL || env->pool == NULL ||
         env->send == NULL)
         return FS_EINVAL;
-    uint64_t ndevs = fs_scn_device_count(env->scn);
+    uint64_t ndevs = cfg->ndevices;
     if (ndevs >= UINT32_MAX || sodium_init() < 0)
         return FS_EINVAL;
     struct fs_svc *s = fs_xcalloc(1, sizeof(*s));
     s->env = *env;
-    s->cfg = env->scn->service;
+    s->config = *cfg;
+    s->settings = cfg->settings;
     s->ndevs = (uint32_t)ndevs;
     s->nsigners = fs_catalog_signers(env->catalog);
     s->nimages = fs_catalog_images(env->catalog);
     s->next_serial = 1;
     s->rate_second = -1;
-    fs_svc_load_init(&s->load, s);
+    fs__svc_load_init(&s->load, s);
     for (int r = 0; r < FS_ATT_COUNT; r++)
         s->att_series[r] = UINT32_MAX;
     s->cert_series[0] = s->cert_series[1] = UINT32_MAX;
@@ -105,12 +110,13 @@ fs_svc_create(const struct fs_svc_env *env, struct fs_svc **out)
     memcpy(s->tag_key, seed, sizeof(s->tag_key));
     sodium_memzero(seed, sizeof(seed));
     svc_alloc_tables(s);
-    fs_rollout_init(s);
-    fs_dl_init(s);
+    fs__rollout_init(s);
+    fs__download_init(s);
     *out = s;
     return 0;
 }
 
+/* Destroy s and wipe its secrets; NULL is a no-op. */
 void
 fs_svc_destroy(struct fs_svc *s)
 {
@@ -118,8 +124,8 @@ fs_svc_destroy(struct fs_svc *s)
         return;
     sodium_memzero(s->ca_sk, sizeof(s->ca_sk));
     sodium_memzero(s->tag_key, sizeof(s->tag_key));
-    fs_dl_fini(s);
-    fs_rollout_fini(s);
+    fs__download_fini(s);
+    fs__rollout_fini(s);
     fs_free(s->ticket_series);
     fs_free(s->errrep);
     fs_free(s->meas);
@@ -129,74 +135,15 @@ fs_svc_destroy(struct fs_svc *s)
     fs_free(s);
 }
 
-int
-fs_svc_register(struct fs_svc *s, uint32_t device, const unsigned char pk[32],
-                uint32_t product, uint32_t group)
-{
-    const struct fs_scn *scn = s->env.scn;
-    if (device >= s->ndevs || product >= scn->nproducts ||
-        group >= scn->ngroups || product > UINT16_MAX || group > UINT16_MAX)
-        return FS_EINVAL;
-    struct svc_dev *d = &s->devs[device];
-    if (d->flags & SVC_DEV_REGISTERED)
-        return FS_EINVAL;
-    memcpy(d->pk, pk, FS_KEY_PUB_BYTES);
-    d->product = (uint16_t)product;
-    d->group = (uint16_t)group;
-    d->flags = SVC_DEV_REGISTERED;
-    s->nregistered++;
-    return 0;
-}
-
-struct svc_dev *
-fs_svc_dev(struct fs_svc *s, uint32_t device)
-{
-    if (device >= s->ndevs)
-        return NULL;
-    struct svc_dev *d = &s->devs[device];
-    return (d->flags & SVC_DEV_REGISTERED) ? d : NULL;
-}
-
-int
-fs_svc_revoke_device(struct fs_svc *s, uint32_t device)
-{
-    struct svc_dev *d = fs_svc_dev(s, device);
-    if (d == NULL)
-        return FS_ENOENT;
-    d->flags |= SVC_DEV_REVOKED;
-    d->flags &= (uint8_t)~SVC_DEV_NONCE_LIVE;
-    fs_sim_record(s->env.sim, FS_REC_SVC_REVOKE_DEVICE, device, 0);
-    return 0;
-}
-
-int
-fs_svc_revoke_signer(struct fs_svc *s, const char *name)
-{
-    uint32_t sg = fs_catalog_signer_find(s->env.catalog, name);
-    if (sg == UINT32_MAX || sg >= s->nsigners)
-        return FS_ENOENT;
-    if (s->signer_revoked[sg])
-        return 0;
-    s->signer_revoked[sg] = 1;
-    s->signer_revoked_us[sg] = fs_sim_now_us(s->env.sim);
-    fs_sim_record(s->env.sim, FS_REC_SVC_REVOKE_SIGNER, sg, 0);
-    return 0;
-}
-
-bool
-fs_svc_signer_revoked(const struct fs_svc *s, uint32_t sg)
-{
-    return sg < s->nsigners && s->signer_revoked[sg] != 0;
-}
-
+/* Apply a settings change; may start queued downloads. */
 void
 fs_svc_set_service(struct fs_svc *s, const struct fs_service_config *changes)
 {
     uint32_t g = changes->given;
-    fs_service_config_apply(&s->cfg, changes);
+    fs_service_config_apply(&s->settings, changes);
     fs_sim_record(s->env.sim, FS_REC_SVC_SET_SERVICE, 0, (int64_t)g);
     if (g & ((1u << FS_SVC_MAX_DOWNLOADS) | (1u << FS_SVC_EGRESS)))
-        fs_dl_drain(s);
+        fs__download_drain(s);
 }
 
 /* True when this HELLO is over the check-in rate limit. */
@@ -209,10 +156,10 @@ svc_rate_limited(struct fs_svc *s)
         s->rate_count = 0;
     }
     s->rate_count++;
-    if (s->cfg.checkin_rate_limit_per_s == 0 ||
-        !fs_scn_defense_on(s->env.scn, FS_DEF_CHECKIN_RATE_LIMIT))
+    if (s->settings.checkin_rate_limit_per_s == 0 ||
+        !fs__svc_defense_on(s, FS_DEF_CHECKIN_RATE_LIMIT))
         return false;
-    return s->rate_count > s->cfg.checkin_rate_limit_per_s;
+    return s->rate_count > s->settings.checkin_rate_limit_per_s;
 }
 
 static void
@@ -229,9 +176,9 @@ svc_hello(struct fs_svc *s, struct fs_msg *m)
         s->env.send(s->env.ctx, m, 0);
         return;
     }
-    fs_attest_challenge(s, device, m->u.nonce);
+    fs__attest_challenge(s, device, m->u.nonce);
     m->kind = FS_MSG_CHALLENGE;
-    (void)fs_svc_send_work(s, m);
+    (void)fs__svc_send_work(s, m);
 }
 
 /* ---- capacity: see service.h ---- */
@@ -244,16 +191,18 @@ fs_svc_answers_per_s(const struct fs_svc *s)
     return per_s < FS_SVC_ANSWERS_MIN_PER_S ? FS_SVC_ANSWERS_MIN_PER_S : per_s;
 }
 
+/* Start an empty backlog at s's capacity. */
 void
-fs_svc_load_init(struct fs_svc_load *ld, const struct fs_svc *s)
+fs__svc_load_init(struct svc_load *ld, const struct fs_svc *s)
 {
     ld->second = -1;
     ld->used = 0;
     ld->per_s = fs_svc_answers_per_s(s);
 }
 
+/* Place one answer in the backlog; returns its wait. */
 int64_t
-fs_svc_load_wait_us(struct fs_svc_load *ld, int64_t at_us)
+fs__svc_load_wait_us(struct svc_load *ld, int64_t at_us)
 {
     FS_ASSERT(ld->per_s > 0);
     FS_ASSERT(at_us >= 0);
@@ -274,25 +223,28 @@ fs_svc_load_wait_us(struct fs_svc_load *ld, int64_t at_us)
     return start_us > at_us ? start_us - at_us : 0;
 }
 
+/* The wait of a work answer produced now (probe only). */
 int64_t
 fs_svc_backlog_us(const struct fs_svc *s)
 {
-    struct fs_svc_load probe = s->load;
-    return fs_svc_load_wait_us(&probe, fs_sim_now_us(s->env.sim));
+    struct svc_load probe = s->load;
+    return fs__svc_load_wait_us(&probe, fs_sim_now_us(s->env.sim));
 }
 
+/* Send a work answer after its wait in the backlog. */
 int64_t
-fs_svc_send_work(struct fs_svc *s, struct fs_msg *m)
+fs__svc_send_work(struct fs_svc *s, struct fs_msg *m)
 {
     FS_ASSERT(m->kind == FS_MSG_CHALLENGE || m->kind == FS_MSG_CERT ||
               m->kind == FS_MSG_REJECTED);
-    int64_t wait_us = fs_svc_load_wait_us(&s->load, fs_sim_now_us(s->env.sim));
+    int64_t wait_us = fs__svc_load_wait_us(&s->load, fs_sim_now_us(s->env.sim));
     if (wait_us > 0)
         s->stats.answers_queued++;
     s->env.send(s->env.ctx, m, wait_us);
     return wait_us;
 }
 
+/* Take a device message; see service.h. */
 void
 fs_svc_receive(struct fs_svc *s, struct fs_msg *m)
 {
@@ -301,16 +253,16 @@ fs_svc_receive(struct fs_svc *s, struct fs_msg *m)
         svc_hello(s, m);
         break;
     case FS_MSG_EVIDENCE:
-        fs_attest_receive(s, m);
+        fs__attest_receive(s, m);
         break;
     case FS_MSG_TELEMETRY:
-        fs_cloud_receive(s, m);
+        fs__cloud_receive(s, m);
         break;
     case FS_MSG_DOWNLOAD_REQ:
-        fs_dl_request(s, m);
+        fs__download_request(s, m);
         break;
     case FS_MSG_DOWNLOAD_END:
-        fs_dl_end(s, m);
+        fs__download_end(s, m);
         break;
     default:
         /* Not a device->service message: drop it. */
@@ -319,8 +271,25 @@ fs_svc_receive(struct fs_svc *s, struct fs_msg *m)
     }
 }
 
+/* fs_svc_receive with the answer routed to reply; see service.h. */
+void
+fs_svc_receive_from(struct fs_svc *s, struct fs_msg *m,
+                    void (*reply)(void *ctx, struct fs_msg *m,
+                                  int64_t delay_us),
+                    void *ctx)
+{
+    void (*send)(void *, struct fs_msg *, int64_t) = s->env.send;
+    void *send_ctx = s->env.ctx;
+    s->env.send = reply;
+    s->env.ctx = ctx;
+    fs_svc_receive(s, m);
+    s->env.send = send;
+    s->env.ctx = send_ctx;
+}
+
+/* Series attestations{result, reason} of verdict r. */
 uint32_t
-fs_svc_att_series(struct fs_svc *s, enum fs_attest_reason r)
+fs__svc_att_series(struct fs_svc *s, enum fs_attest_reason r)
 {
     FS_ASSERT((unsigned)r < FS_ATT_COUNT);
     if (s->att_series[r] == UINT32_MAX) {
@@ -332,8 +301,9 @@ fs_svc_att_series(struct fs_svc *s, enum fs_attest_reason r)
     return s->att_series[r];
 }
 
+/* Series certificates{result} issued or rejected. */
 uint32_t
-fs_svc_cert_series(struct fs_svc *s, bool issued)
+fs__svc_cert_series(struct fs_svc *s, bool issued)
 {
     uint32_t *slot = &s->cert_series[issued ? 0 : 1];
     if (*slot == UINT32_MAX) {
@@ -343,12 +313,14 @@ fs_svc_cert_series(struct fs_svc *s, bool issued)
     return *slot;
 }
 
+/* Bytes of registry state per device. */
 size_t
 fs_svc_bytes_per_device(void)
 {
     return sizeof(struct svc_dev);
 }
 
+/* Bytes of memory the service holds. */
 size_t
 fs_svc_bytes(const struct fs_svc *s)
 {
@@ -357,42 +329,64 @@ fs_svc_bytes(const struct fs_svc *s)
            SVC_MEAS_CACHE * sizeof(*s->meas) +
            ((size_t)s->nimages + 1) * FS_REP_COUNT * sizeof(*s->errrep) +
            (size_t)s->cap_ticket_series * sizeof(*s->ticket_series) +
-           fs_rollout_bytes(s) + fs_dl_bytes(s);
+           fs__rollout_bytes(s) + fs__download_bytes(s);
 }
 
+/* The config cohort of device: binary search over first_device. */
+const struct fs_svc_cohort *
+fs__svc_cohort_of(const struct fs_svc *s, uint64_t device)
+{
+    const struct fs_svc_config *cfg = &s->config;
+    if (device >= cfg->ndevices || cfg->ncohorts == 0)
+        return NULL;
+    uint32_t lo = 0;
+    uint32_t hi = cfg->ncohorts;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cfg->cohorts[mid].first_device <= device)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &cfg->cohorts[lo];
+}
+
+/* True when defence d is on in the config's defence set. */
+bool
+fs__svc_defense_on(const struct fs_svc *s, enum fs_defense d)
+{
+    return fs_defense_on(s->config.defenses, d);
+}
+
+/* Copy the decision counters. */
 void
 fs_svc_stats(const struct fs_svc *s, struct fs_svc_stats *out)
 {
     *out = s->stats;
 }
 
-const unsigned char *
-fs_svc_ca_pk(const struct fs_svc *s)
-{
-    return s->ca_pk;
-}
-
 static bool
-svc_dev_ok(const struct svc_dev *d, const struct fs_scn *scn)
+svc_dev_ok(const struct svc_dev *d, const struct fs_svc_config *cfg)
 {
     if (d->flags & (uint8_t)~SVC_DEV_FLAGS_ALL)
         return false;
     if (!(d->flags & SVC_DEV_REGISTERED))
         return d->flags == 0 && d->cert_serial == 0;
-    if (d->product >= scn->nproducts || d->group >= scn->ngroups)
+    if (d->product >= cfg->nproducts || d->group >= cfg->ngroups)
         return false;
     if ((d->flags & SVC_DEV_NONCE_LIVE) && d->nonce_expiry_us <= 0)
         return false;
     return d->last_result == SVC_RESULT_NONE || d->last_result < FS_ATT_COUNT;
 }
 
+/* Consistency of registry, counters, deployments, sessions. */
 bool
 fs_svc_check(const struct fs_svc *s)
 {
     uint32_t registered = 0;
     uint64_t max_serial = 0;
     for (uint32_t d = 0; d < s->ndevs; d++) {
-        if (!svc_dev_ok(&s->devs[d], s->env.scn))
+        if (!svc_dev_ok(&s->devs[d], &s->config))
             return false;
         registered += (s->devs[d].flags & SVC_DEV_REGISTERED) != 0;
         if (s->devs[d].cert_serial > max_serial)
@@ -410,5 +404,5 @@ fs_svc_check(const struct fs_svc *s)
     if (s->load.per_s != fs_svc_answers_per_s(s) ||
         s->load.used > s->load.per_s)
         return false;
-    return fs_rollout_check(s) && fs_dl_check(s);
+    return fs__rollout_check(s) && fs__download_check(s);
 }

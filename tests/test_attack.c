@@ -5,7 +5,8 @@
  * recovering.
  *
  * Owns: the cmocka group for sim/attack/attack*.c, device/physical.c and
- * service/attack_hooks.c.
+ * the service's entries for outsiders (fs_svc_receive_from, service/svc.c;
+ * fs_upload_sign, service/upload.c).
  * Invariants: every test loads its scenario from a string, runs it to the
  * end in this process and destroys everything; teardown checks that no
  * block is left allocated. Outcomes are read from the attacks{kind,

@@ -8,8 +8,9 @@
  * got an offer of which deployment.
  * Invariants: every test ends with fs_svc_check() true, no message live
  * and no live blocks (teardown).
- * Does not: use the device model or the runner; deploy actions are started
- * by calling fs_svc_deploy_* directly.
+ * Does not: use the device model or the runner; deployments are added from
+ * the scenario (fs_run_svc_deploys) and started by calling fs_rollout_*
+ * directly.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,9 +28,18 @@
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/msg.h"
-#include "fleetsim/run.h"
 #include "fleetsim/scn.h"
+#include "fleetsim/attest.h"
+#include "fleetsim/cert.h"
+#include "fleetsim/cloud.h"
+#include "fleetsim/download.h"
+#include "fleetsim/errrep.h"
+#include "fleetsim/registry.h"
+#include "fleetsim/rollout.h"
+#include "fleetsim/run.h"
 #include "fleetsim/service.h"
+#include "fleetsim/store.h"
+#include "fleetsim/testing.h"
 #include "fleetsim/sim.h"
 
 #define NDEV 1000
@@ -84,6 +94,8 @@ struct fx {
     struct fs_metrics *metrics;
     struct fs_msgpool pool;
     struct fs_svc *svc;
+    struct fs_arena arena;    /* the service's configuration */
+    struct fs_svc_config cfg; /* built from scn */
     unsigned char pk[NDEV][32];
     unsigned char sk[NDEV][64];
     struct fs_msg last[KIND_MAX]; /* last message of each kind */
@@ -126,15 +138,17 @@ fx_open(const char *service, const char *timeline)
     assert_int_equal(fs_catalog_create(f->scn, f->scn->seed, &f->cat), 0);
     assert_int_equal(fs_metrics_create(&f->metrics), 0);
     fs_msgpool_init(&f->pool);
-    struct fs_svc_env env = {f->sim,   f->scn,  f->cat, f->metrics,
-                             &f->pool, fx_send, f};
-    assert_int_equal(fs_svc_create(&env, &f->svc), 0);
+    struct fs_svc_env env = {f->sim, f->cat, f->metrics, &f->pool, fx_send, f};
+    fs_arena_init(&f->arena);
+    fs_run_svc_config(f->scn, &f->arena, &f->cfg);
+    assert_int_equal(fs_svc_create(&env, &f->cfg, &f->svc), 0);
+    assert_int_equal(fs_run_svc_deploys(f->scn, f->svc, NULL), 0);
     for (uint32_t d = 0; d < NDEV; d++) {
         unsigned char seed[32] = {(unsigned char)d, (unsigned char)(d >> 8),
                                   0x77};
         crypto_sign_seed_keypair(f->pk[d], f->sk[d], seed);
         const struct fs_scn_cohort *co = fs_scn_cohort_of(f->scn, d);
-        assert_int_equal(fs_svc_register(f->svc, d, f->pk[d],
+        assert_int_equal(fs_registry_add(f->svc, d, f->pk[d],
                                          co->product->index, co->group->index),
                          0);
     }
@@ -146,6 +160,7 @@ fx_close(struct fx *f)
 {
     assert_true(fs_svc_check(f->svc));
     fs_svc_destroy(f->svc);
+    fs_arena_fini(&f->arena);
     assert_int_equal(f->pool.live, 0);
     fs_msgpool_fini(&f->pool);
     fs_metrics_destroy(f->metrics);
@@ -172,19 +187,19 @@ fx_advance(struct fx *f, int64_t us)
         fs_sim_run(f->sim, fs_sim_now_us(f->sim) + us, 100000, &ran), 0);
 }
 
-static const struct fs_scn_action *
+static uint32_t
 fx_deploy(struct fx *f, const char *id)
 {
-    const struct fs_scn_action *a = fs_scn_deploy_find(f->scn, id);
-    assert_non_null(a);
-    return a;
+    uint32_t d = fs_rollout_find(f->svc, id);
+    assert_int_not_equal(d, UINT32_MAX);
+    return d;
 }
 
-static struct fs_svc_deploy_info
+static struct fs_rollout_info
 fx_info(struct fx *f, const char *id)
 {
-    struct fs_svc_deploy_info info;
-    assert_int_equal(fs_svc_deploy_info(f->svc, id, &info), 0);
+    struct fs_rollout_info info;
+    assert_int_equal(fs_rollout_info(f->svc, id, &info), 0);
     return info;
 }
 
@@ -302,7 +317,7 @@ test_rollout_targets_and_exact_waves(void **state)
                                                   "image: os-24.01,"
                                                   " feed: retail-eval, to: "
                                                   "[field-a, field-b]}\n");
-    struct fs_svc_deploy_info os = fx_info(f, "os");
+    struct fs_rollout_info os = fx_info(f, "os");
     assert_string_equal(os.state, "pending");
     assert_int_equal(os.targets, 950); /* every group but lab */
     assert_int_equal(os.bound[0], 10); /* 9.5 rounds up */
@@ -310,7 +325,7 @@ test_rollout_targets_and_exact_waves(void **state)
     assert_int_equal(os.bound[2], 950);
     assert_int_equal(fx_info(f, "app").targets, 600);  /* DW100, field-a */
     assert_int_equal(fx_info(f, "eval").targets, 300); /* field-b's feed */
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "os"));
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
     assert_string_equal(fx_state(f, "os"), "running");
     /* No gates (interval 0, advance_when 0%): every wave opens at once. */
     assert_int_equal(fx_info(f, "os").wave, 3);
@@ -324,7 +339,7 @@ test_rollout_first_wave_is_exactly_its_share(void **state)
     (void)state;
     struct fx *f = fx_open("", OS_DEPLOY(", waves: [1%, 10%, 100%],"
                                          " wave_interval: 1h"));
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "os"));
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
     assert_int_equal(fx_checkin_all(f, 0), 10);
     for (uint32_t d = 900; d < 950; d++)
         assert_int_equal(f->offered[d], 0); /* lab: no-updates */
@@ -343,7 +358,7 @@ test_rollout_gates_interval_and_advance_when(void **state)
     struct fx *f = fx_open("", OS_DEPLOY(", waves: [1%, 10%, 100%],"
                                          " wave_interval: 1h,"
                                          " advance_when: 50%"));
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "os"));
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
     fx_checkin_all(f, 0);
     uint32_t done = 0;
     for (uint32_t d = 0; d < NDEV && done < 10; d++)
@@ -384,7 +399,7 @@ test_rollout_halt_on_error_rate_resume_cancel(void **state)
                                " halt_if: {error_rate: 10%}}\n"
                                "  - at: 1h\n    resume: app\n"
                                "  - at: 2h\n    cancel: app\n");
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "app"));
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
     assert_int_equal(fx_checkin_all(f, 0), 60);
     struct fs_report_entry crash = {FS_REP_APP_CRASH, IMG_APP_NEW, 2, 5, 9};
     uint32_t sent = 0;
@@ -402,14 +417,14 @@ test_rollout_halt_on_error_rate_resume_cancel(void **state)
     memset(f->offered, 0, sizeof(f->offered));
     assert_int_equal(fx_checkin_all(f, 0), 0); /* halted: no offers */
     assert_int_equal(f->count[FS_MSG_METADATA], meta);
-    fs_svc_deploy_resume(f->svc, fx_deploy(f, "app"));
+    fs_rollout_resume(f->svc, fx_deploy(f, "app"));
     assert_string_equal(fx_state(f, "app"), "running");
     assert_int_equal(fx_checkin_all(f, 0), 60); /* re-offered */
-    fs_svc_deploy_cancel(f->svc, fx_deploy(f, "app"));
+    fs_rollout_cancel(f->svc, fx_deploy(f, "app"));
     assert_string_equal(fx_state(f, "app"), "cancelled");
     memset(f->offered, 0, sizeof(f->offered));
     assert_int_equal(fx_checkin_all(f, 0), 0);
-    fs_svc_deploy_resume(f->svc, fx_deploy(f, "app")); /* not halted */
+    fs_rollout_resume(f->svc, fx_deploy(f, "app")); /* not halted */
     assert_string_equal(fx_state(f, "app"), "cancelled");
     fx_close(f);
 }
@@ -422,7 +437,7 @@ test_rollout_halt_on_failure_rate(void **state)
                                "    deploy: {id: app, image: app-1.1,"
                                " waves: [10%, 100%], wave_interval: 1d,"
                                " halt_if: {failure_rate: 5%}}\n");
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "app"));
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
     fx_checkin_all(f, 0);
     uint32_t n = 0;
     for (uint32_t d = 0; d < NDEV && n < 4; d++) {
@@ -445,7 +460,7 @@ test_rollout_completes_and_rollout_time(void **state)
     struct fx *f = fx_open("", "  - at: 0\n"
                                "    deploy: {id: app, image: app-1.1}\n");
     fx_advance(f, US_PER_H);
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "app"));
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
     int64_t t;
     assert_int_equal(fs_metrics_rollout_time(f->metrics, "app", 500000, &t), 0);
     assert_true(t == INT64_MAX);
@@ -458,9 +473,9 @@ test_rollout_completes_and_rollout_time(void **state)
         assert_string_equal(fx_state(f, "app"),
                             d < 599 ? "running" : "completed");
     }
-    assert_int_equal(fs_svc_rollout_time(f->svc, "app", 500000, &t), 0);
+    assert_int_equal(fs_rollout_time(f->svc, "app", 500000, &t), 0);
     assert_true(t == 299 * 60 * US_PER_S); /* the 300th confirmation */
-    assert_int_equal(fs_svc_rollout_time(f->svc, "app", 1000000, &t), 0);
+    assert_int_equal(fs_rollout_time(f->svc, "app", 1000000, &t), 0);
     assert_true(t == 599 * 60 * US_PER_S);
     assert_string_equal(
         fs_metrics_string(f->metrics, FS_M_ROLLOUT_STATE, NULL, 0),
@@ -474,7 +489,7 @@ test_rollout_device_already_on_image_counts(void **state)
     (void)state;
     struct fx *f = fx_open("", "  - at: 0\n"
                                "    deploy: {id: app, image: app-1.1}\n");
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "app"));
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
     /* Never offered, already runs it: confirmed by its evidence. */
     assert_int_equal(fx_checkin(f, 3, IMG_OS_OLD, IMG_APP_NEW, NULL, NULL), 0);
     assert_int_equal(fx_info(f, "app").confirmed, 1);
@@ -493,7 +508,7 @@ test_rollout_offered_counted_once(void **state)
     struct fx *f = fx_open("", "  - at: 0\n"
                                "    deploy: {id: app, image: app-1.1}\n");
     assert_int_equal(fx_plain(f, 0), 0); /* pending: nothing to say */
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "app"));
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
     assert_int_equal(fx_plain(f, 0), 1);
     assert_int_equal(fx_plain(f, 0), 1);
     assert_int_equal(fx_plain(f, 620), 0); /* field-b: no app updates */
@@ -515,7 +530,7 @@ test_rollout_reoffers_after_rollback(void **state)
     (void)state;
     struct fx *f = fx_open("", "  - at: 0\n"
                                "    deploy: {id: app, image: app-1.1}\n");
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "app"));
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
     assert_int_equal(fx_plain(f, 0), 1);
     fx_report(f, 0, IMG_APP_NEW, 0, FS_UPD_ROLLED_BACK, 5);
     assert_int_equal(f->last[FS_MSG_METADATA].device, 0); /* again */
@@ -546,7 +561,7 @@ test_rollout_records_signed_and_refreshed(void **state)
     (void)state;
     struct fx *f = fx_open("  manifest_lifetime: 2h\n",
                            OS_DEPLOY(", to: [field-a, field-b]"));
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "os"));
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
     assert_int_equal(fx_plain(f, 0), 1);
     struct fs_update_record a = f->last[FS_MSG_METADATA].u.metadata.records[0];
     fx_assert_record_signed(f, &a);
@@ -581,9 +596,9 @@ test_rollout_revoked_signer_announced(void **state)
     (void)state;
     struct fx *f = fx_open("", "  - at: 0\n"
                                "    deploy: {id: acme, image: app-acme}\n");
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "acme"));
+    fs_rollout_start(f->svc, fx_deploy(f, "acme"));
     assert_int_equal(fx_plain(f, 0), 1);
-    assert_int_equal(fs_svc_revoke_signer(f->svc, "acme"), 0);
+    assert_int_equal(fs_registry_revoke_signer(f->svc, "acme"), 0);
     uint32_t sg = fs_catalog_signer_find(f->cat, "acme");
     assert_int_equal(fx_plain(f, 1), 1); /* only the revocation */
     const struct fs_msg *m = &f->last[FS_MSG_METADATA];
@@ -627,7 +642,7 @@ test_rollout_download_queue_and_fair_share(void **state)
     fx_dl_req(f, 0, IMG_OS, 0, 100000000);
     const struct fs_msg *c = &f->last[FS_MSG_CHUNK];
     assert_int_equal(c->device, 0);
-    assert_int_equal(c->u.chunk.len, FS_SVC_CHUNK_BYTES);
+    assert_int_equal(c->u.chunk.len, FS_DOWNLOAD_CHUNK_BYTES);
     /* 256 KiB at the whole 8 Mbps egress. */
     assert_true(f->delay_us[FS_MSG_CHUNK] == 262144);
     fx_dl_req(f, 1, IMG_OS, 0, 100000000);
@@ -635,12 +650,12 @@ test_rollout_download_queue_and_fair_share(void **state)
     fx_dl_req(f, 2, IMG_OS, 0, 1000000);                  /* no slot: queued */
     assert_int_equal(f->count[FS_MSG_QUEUED], 1);
     assert_int_equal(f->last[FS_MSG_QUEUED].device, 2);
-    assert_int_equal(fs_svc_downloads_queued(f->svc), 1);
+    assert_int_equal(fs_download_queued(f->svc), 1);
     fx_dl_req(f, 2, IMG_OS, 0, 1000000); /* asks again: keeps its place */
     assert_int_equal(f->count[FS_MSG_QUEUED], 2);
-    assert_int_equal(fs_svc_downloads_queued(f->svc), 1);
-    fx_dl_req(f, 0, IMG_OS, 2 * FS_SVC_CHUNK_BYTES, 100000000);
-    assert_int_equal(c->u.chunk.len, 600 * 1024 - 2 * FS_SVC_CHUNK_BYTES);
+    assert_int_equal(fs_download_queued(f->svc), 1);
+    fx_dl_req(f, 0, IMG_OS, 2 * FS_DOWNLOAD_CHUNK_BYTES, 100000000);
+    assert_int_equal(c->u.chunk.len, 600 * 1024 - 2 * FS_DOWNLOAD_CHUNK_BYTES);
     assert_int_equal(f->count[FS_MSG_CHUNK], 3);
     fx_dl_end(f, 0, true); /* frees a slot: the queue head starts */
     assert_int_equal(f->count[FS_MSG_CHUNK], 4);
@@ -648,8 +663,8 @@ test_rollout_download_queue_and_fair_share(void **state)
     assert_true(c->u.chunk.offset == 0);
     /* Its own 1 Mbps link is slower than its 4 Mbps share. */
     assert_true(f->delay_us[FS_MSG_CHUNK] == 2097152);
-    assert_int_equal(fs_svc_downloads_active(f->svc), 2);
-    assert_int_equal(fs_svc_downloads_queued(f->svc), 0);
+    assert_int_equal(fs_download_active(f->svc), 2);
+    assert_int_equal(fs_download_queued(f->svc), 0);
     fx_dl_req(f, 3, IMG_OS, 600 * 1024, 1); /* past the end: ignored */
     assert_int_equal(f->count[FS_MSG_CHUNK], 4);
     fx_close(f);
@@ -665,23 +680,23 @@ test_rollout_download_timeout_and_set_service(void **state)
     fx_dl_req(f, 1, IMG_OS, 0, 1000000);
     fx_dl_req(f, 2, IMG_OS, 0, 1000000);
     fx_dl_end(f, 2, false); /* withdraws its queued request */
-    assert_int_equal(fs_svc_downloads_queued(f->svc), 1);
+    assert_int_equal(fs_download_queued(f->svc), 1);
     fx_advance(f, 9 * 60 * US_PER_S);
-    fx_dl_req(f, 0, IMG_OS, FS_SVC_CHUNK_BYTES, 1000000); /* progress */
+    fx_dl_req(f, 0, IMG_OS, FS_DOWNLOAD_CHUNK_BYTES, 1000000); /* progress */
     fx_advance(f, 9 * 60 * US_PER_S);
-    assert_int_equal(fs_svc_downloads_active(f->svc), 1);
+    assert_int_equal(fs_download_active(f->svc), 1);
     fx_advance(f, 60 * US_PER_S + 1); /* 10 min without a request */
     assert_int_equal(f->last[FS_MSG_CHUNK].device, 1); /* 1 took over */
-    assert_int_equal(fs_svc_downloads_active(f->svc), 1);
+    assert_int_equal(fs_download_active(f->svc), 1);
     struct fs_svc_stats st;
     fs_svc_stats(f->svc, &st);
     assert_int_equal(st.downloads_timed_out, 1);
     fx_dl_req(f, 5, IMG_OS, 0, 1000000);
     fx_dl_req(f, 6, IMG_OS, 0, 1000000);
-    assert_int_equal(fs_svc_downloads_queued(f->svc), 2);
+    assert_int_equal(fs_download_queued(f->svc), 2);
     fs_svc_set_service(f->svc, &f->scn->actions[0].u.service);
-    assert_int_equal(fs_svc_downloads_active(f->svc), 3);
-    assert_int_equal(fs_svc_downloads_queued(f->svc), 0);
+    assert_int_equal(fs_download_active(f->svc), 3);
+    assert_int_equal(fs_download_queued(f->svc), 0);
     fx_close(f);
 }
 
@@ -690,13 +705,13 @@ test_rollout_steady_state_allocates_nothing(void **state)
 {
     (void)state;
     struct fx *f = fx_open("", OS_DEPLOY(", waves: [50%, 100%]"));
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "os"));
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
     fx_checkin_all(f, 0);
     fx_dl_req(f, 0, IMG_OS, 0, 1000000);
     size_t live = fs_mem_live_blocks();
     for (uint32_t d = 0; d < 200; d++) {
         fx_plain(f, d);
-        fx_dl_req(f, 0, IMG_OS, FS_SVC_CHUNK_BYTES, 1000000);
+        fx_dl_req(f, 0, IMG_OS, FS_DOWNLOAD_CHUNK_BYTES, 1000000);
     }
     assert_int_equal(fs_mem_live_blocks(), live);
     fx_dl_end(f, 0, true);
@@ -721,11 +736,11 @@ test_rollout_store_tables(void **state)
     struct fx *f = fx_open("", OS_DEPLOY(", waves: [1%, 100%],"
                                          " wave_interval: 1d"));
     fx_advance(f, US_PER_H);
-    fs_svc_deploy_start(f->svc, fx_deploy(f, "os"));
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
     fx_checkin_all(f, 0);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(fs_svc_store_write(f->svc, db), 0);
+    assert_int_equal(fs_store_write(f->svc, db), 0);
     assert_int_equal(fx_sql_int(db, "SELECT offered FROM deployments"
                                     " WHERE id = 'os' ORDER BY idx"),
                      10);
@@ -787,14 +802,14 @@ fx_e2e(char fingerprint[65])
         assert_true(fs_svc_check(fs_run_svc(r)));
     }
     assert_true(done);
-    struct fs_svc_deploy_info os, bad;
-    assert_int_equal(fs_svc_deploy_info(fs_run_svc(r), "os", &os), 0);
-    assert_int_equal(fs_svc_deploy_info(fs_run_svc(r), "bad", &bad), 0);
+    struct fs_rollout_info os, bad;
+    assert_int_equal(fs_rollout_info(fs_run_svc(r), "os", &os), 0);
+    assert_int_equal(fs_rollout_info(fs_run_svc(r), "bad", &bad), 0);
     assert_string_equal(os.state, "completed");
     assert_int_equal(os.confirmed, 200);
     assert_string_equal(bad.state, "cancelled");
     assert_true(bad.offered < 200);
-    assert_int_equal(fs_svc_downloads_active(fs_run_svc(r)), 0);
+    assert_int_equal(fs_download_active(fs_run_svc(r)), 0);
     fs_run_fingerprint(r, fingerprint);
     fs_run_destroy(r);
     fs_scn_destroy(scn);

@@ -25,7 +25,17 @@
 #include "fleetsim/msg.h"
 #include "fleetsim/rng.h"
 #include "fleetsim/scn.h"
+#include "fleetsim/attest.h"
+#include "fleetsim/cert.h"
+#include "fleetsim/cloud.h"
+#include "fleetsim/download.h"
+#include "fleetsim/errrep.h"
+#include "fleetsim/registry.h"
+#include "fleetsim/rollout.h"
+#include "fleetsim/run.h"
 #include "fleetsim/service.h"
+#include "fleetsim/store.h"
+#include "fleetsim/testing.h"
 #include "fleetsim/sim.h"
 
 #define NDEV 4
@@ -62,6 +72,8 @@ struct fx {
     struct fs_metrics *metrics;
     struct fs_msgpool pool;
     struct fs_svc *svc;
+    struct fs_arena arena;    /* the service's configuration */
+    struct fs_svc_config cfg; /* built from scn */
     unsigned char pk[NDEV][32];
     unsigned char sk[NDEV][64];
     struct fs_msg last;    /* copy of the last reply */
@@ -98,14 +110,16 @@ fx_open(const char *extra)
     assert_int_equal(fs_catalog_create(f->scn, f->scn->seed, &f->cat), 0);
     assert_int_equal(fs_metrics_create(&f->metrics), 0);
     fs_msgpool_init(&f->pool);
-    struct fs_svc_env env = {f->sim,   f->scn,  f->cat, f->metrics,
-                             &f->pool, fx_send, f};
-    assert_int_equal(fs_svc_create(&env, &f->svc), 0);
+    struct fs_svc_env env = {f->sim, f->cat, f->metrics, &f->pool, fx_send, f};
+    fs_arena_init(&f->arena);
+    fs_run_svc_config(f->scn, &f->arena, &f->cfg);
+    assert_int_equal(fs_svc_create(&env, &f->cfg, &f->svc), 0);
+    assert_int_equal(fs_run_svc_deploys(f->scn, f->svc, NULL), 0);
     for (uint32_t d = 0; d < NDEV; d++) {
         unsigned char seed[32] = {(unsigned char)(d + 1), 0x5a};
         crypto_sign_seed_keypair(f->pk[d], f->sk[d], seed);
         if (d < NDEV - 1) /* the last device is never registered */
-            assert_int_equal(fs_svc_register(f->svc, d, f->pk[d], 0, 0), 0);
+            assert_int_equal(fs_registry_add(f->svc, d, f->pk[d], 0, 0), 0);
     }
     return f;
 }
@@ -115,6 +129,7 @@ fx_close(struct fx *f)
 {
     assert_true(fs_svc_check(f->svc));
     fs_svc_destroy(f->svc);
+    fs_arena_fini(&f->arena);
     assert_int_equal(f->pool.live, 0);
     fs_msgpool_fini(&f->pool);
     fs_metrics_destroy(f->metrics);
@@ -213,8 +228,8 @@ test_service_pass_issues_verifiable_cert(void **state)
     assert_int_equal(c.device, 1);
     assert_int_equal(c.serial, 1);
     assert_true(c.not_after_us == 24 * 3600 * US_PER_S);
-    assert_int_equal(fs_cert_check(&c, fs_svc_ca_pk(f->svc), 1, f->pk[1], false,
-                                   fs_sim_now_us(f->sim)),
+    assert_int_equal(fs_cert_check(&c, fs_cert_ca_pk(f->svc), 1, f->pk[1],
+                                   false, fs_sim_now_us(f->sim)),
                      FS_CERT_OK);
     assert_int_equal(fx_metric(f, FS_M_ATTESTATIONS, "result", "pass"), 1);
     assert_int_equal(fx_metric(f, FS_M_CERTIFICATES, "result", "issued"), 1);
@@ -245,7 +260,7 @@ test_service_unknown_and_revoked(void **state)
     assert_int_equal(fs_attest_verify(f->svc, &ev), FS_ATT_UNKNOWN_DEVICE);
     assert_int_equal(fx_hello(f, 2), FS_MSG_CHALLENGE);
     fx_evidence(f, &ev, 2, f->last.u.nonce, IMG_OS, 2);
-    assert_int_equal(fs_svc_revoke_device(f->svc, 2), 0);
+    assert_int_equal(fs_registry_revoke_device(f->svc, 2), 0);
     fx_expect_reject(f, 2, &ev, FS_ATT_REVOKED);
     assert_int_equal(fx_metric(f, FS_M_CERTIFICATES, "result", "rejected"), 2);
     fx_close(f);
@@ -471,7 +486,7 @@ test_service_cert_check_rejects(void **state)
     struct fx *f = fx_open("");
     assert_int_equal(fx_attest(f, 0, IMG_OS), FS_MSG_CERT);
     struct fs_cert c = f->last.u.cert;
-    const unsigned char *ca = fs_svc_ca_pk(f->svc);
+    const unsigned char *ca = fs_cert_ca_pk(f->svc);
     int64_t now = fs_sim_now_us(f->sim);
     assert_int_equal(fs_cert_check(&c, ca, 1, f->pk[1], false, now),
                      FS_CERT_WRONG_SUBJECT);
@@ -515,11 +530,11 @@ test_service_drift_no_false_positives(void **state)
     struct fs_rng r;
     fs_rng_seed(&r, 11, 0, FS_RNG_FAULTS);
     for (int dev = 0; dev < 20000; dev++) {
-        int32_t ewma = FS_SVC_DRIFT_NOMINAL_MILLI;
+        int32_t ewma = FS_CLOUD_DRIFT_NOMINAL_MILLI;
         uint16_t n = 0;
         for (int i = 0; i < 7 * 4; i++) {
             int32_t v = (int32_t)lround(65000.0 + 500.0 * fx_normal(&r));
-            assert_false(fs_svc_drift_step(&ewma, &n, v));
+            assert_false(fs_cloud_drift_step(&ewma, &n, v));
         }
     }
 }
@@ -537,7 +552,7 @@ test_service_drift_raises_one_ticket(void **state)
     fs_rng_seed(&r, 5, 0, FS_RNG_FAULTS);
     for (int i = 0; i < 28; i++) { /* 7 days, 4 a day, within cert life */
         double noise = 500.0 * fx_normal(&r);
-        fx_telemetry(f, 0, &c0, (int32_t)(65000.0 + noise), FS_SVC_PART_NONE);
+        fx_telemetry(f, 0, &c0, (int32_t)(65000.0 + noise), FS_CLOUD_PART_NONE);
         fx_telemetry(f, 1, &c1, (int32_t)(65000.0 - 300.0 * i + noise), 0);
     }
     assert_int_equal(fx_metric(f, FS_M_TICKETS, "reason", "heater"), 1);
@@ -551,14 +566,14 @@ test_service_store_write(void **state)
     (void)state;
     struct fx *f = fx_open("");
     assert_int_equal(fx_attest(f, 0, IMG_OS), FS_MSG_CERT);
-    assert_int_equal(fs_svc_revoke_signer(f->svc, "oem"), 0);
-    assert_int_equal(fs_svc_revoke_signer(f->svc, "nobody"), FS_ENOENT);
+    assert_int_equal(fs_registry_revoke_signer(f->svc, "oem"), 0);
+    assert_int_equal(fs_registry_revoke_signer(f->svc, "nobody"), FS_ENOENT);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "PRAGMA reverse_unordered_selects=ON",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(fs_svc_store_write(f->svc, db), 0);
+    assert_int_equal(fs_store_write(f->svc, db), 0);
     sqlite3_stmt *st;
     assert_int_equal(
         sqlite3_prepare_v2(
@@ -587,7 +602,7 @@ test_service_store_write(void **state)
     size_t len = (size_t)sqlite3_column_bytes(st, 0);
     unsigned char sk[64];
     assert_int_equal(fs_store_unseal(f->svc, blob, len, sk), 0);
-    assert_memory_equal(sk + 32, fs_svc_ca_pk(f->svc), 32);
+    assert_memory_equal(sk + 32, fs_cert_ca_pk(f->svc), 32);
     assert_null(memmem(blob, len, sk, 32)); /* not in clear */
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -600,7 +615,7 @@ test_service_deterministic_and_steady(void **state)
     (void)state;
     struct fx *a = fx_open("");
     struct fx *b = fx_open("");
-    assert_memory_equal(fs_svc_ca_pk(a->svc), fs_svc_ca_pk(b->svc), 32);
+    assert_memory_equal(fs_cert_ca_pk(a->svc), fs_cert_ca_pk(b->svc), 32);
     assert_int_equal(fx_attest(a, 0, IMG_OS), FS_MSG_CERT);
     assert_int_equal(fx_attest(b, 0, IMG_OS), FS_MSG_CERT);
     assert_memory_equal(a->last.u.cert.sig, b->last.u.cert.sig, 64);

@@ -21,8 +21,11 @@
 
 #include "fleetsim/diag.h"
 
+struct fs_arena;
 struct fs_scn;
 struct fs_sim;
+struct fs_svc;
+struct fs_svc_config;
 struct fs_metrics;
 struct fs_run;
 
@@ -130,5 +133,26 @@ int fs_run_mkdirs(const char *path);
 int fs_run_write_db(struct fs_run *r, const char *dir, struct fs_diag *diag);
 int fs_run_write_summary(struct fs_run *r, const char *dir, double wall_s,
                          struct fs_diag *diag);
+
+/* ---- the service's configuration (sim/run/svc_config.c) ---- */
+
+/*
+ * The security service's configuration of scn into *out: products, groups,
+ * images and cohorts by the scenario's indexes, the settings, the defence
+ * bitset and the largest max_downloads the timeline sets. Its arrays are
+ * allocated in arena and point into scn: both must outlive the service.
+ */
+void fs_run_svc_config(const struct fs_scn *scn, struct fs_arena *arena,
+                       struct fs_svc_config *out);
+
+/*
+ * Add every deploy action of scn to svc as a deployment, in timeline
+ * order (so their ids are 0, 1, ...). When deploy_of_action is not NULL
+ * (scn->nactions entries), write to entry i the id of the deployment
+ * action i acts on (deploy: its own; resume, cancel: its target's), or
+ * UINT32_MAX. Returns 0 or the first error of fs_rollout_add.
+ */
+int fs_run_svc_deploys(const struct fs_scn *scn, struct fs_svc *svc,
+                       uint32_t *deploy_of_action);
 
 #endif

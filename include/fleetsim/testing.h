@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fleetsim/msg.h"
+
 /* ---- device/ ------------------------------------------------------------ */
 
 struct fs_fleet;
@@ -39,5 +41,26 @@ bool fs_update_in_progress(const struct fs_fleet *f, uint32_t device);
 unsigned fs_apps_wear_part(const struct fs_fleet *f, uint32_t device);
 /* Onset of its degradation in simulated microseconds (-1 when none). */
 int64_t fs_apps_wear_onset_us(const struct fs_fleet *f, uint32_t device);
+
+/* ---- service/ ----------------------------------------------------------- */
+
+struct fs_svc;
+
+/*
+ * The verifier: check ev in the documented order (known, revoked,
+ * signature, nonce, measurements, OS version) at the current simulated
+ * time, skipping checks whose defence is off. A matching nonce is consumed.
+ * Returns FS_ATT_OK or the first failing reason. Records and metrics are
+ * left to the caller (fs_svc_receive). service/attest.c.
+ */
+enum fs_attest_reason fs_attest_verify(struct fs_svc *s,
+                                       const struct fs_evidence *ev);
+
+/* Answers per simulated second s can produce (service.h). service/svc.c. */
+uint64_t fs_svc_answers_per_s(const struct fs_svc *s);
+/* Work answers placed in s's backlog wait this long if produced now. */
+int64_t fs_svc_backlog_us(const struct fs_svc *s);
+/* Bytes of per-device state, per device. service/svc.c. */
+size_t fs_svc_bytes_per_device(void);
 
 #endif

@@ -30,7 +30,9 @@
 #include "fleetsim/msg.h"
 #include "fleetsim/rng.h"
 #include "fleetsim/scn.h"
+#include "fleetsim/attest.h"
 #include "fleetsim/service.h"
+#include "fleetsim/upload.h"
 #include "fleetsim/sim.h"
 
 #define ATK_US_PER_S INT64_C(1000000)

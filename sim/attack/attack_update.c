@@ -41,7 +41,7 @@
  * current record; leaked_key signs the action's image (default: the
  * newest app of the target's product it does not run) with the stolen
  * key and uploads it to the service as the key's owner would when the
- * action fires (fs_svc_sign_upload: the service signs a record unless the
+ * action fires (fs_upload_sign: the service signs a record unless the
  * key is revoked by then), then offers it at each target's check-in. A
  * leaked_key success marks the device compromised only when the device
  * had been told the key was revoked: only then does it run code its
@@ -664,7 +664,7 @@ leaked_prepare(struct atk_action *ac)
         u->sm = *fs_catalog_manifest(a->env.catalog, img);
         u->sm.m.signer = k;
         fs_catalog_sign(a->env.catalog, k, &u->sm);
-        if (fs_svc_sign_upload(a->env.svc, &u->sm, t->device, &u->rec) != 0) {
+        if (fs_upload_sign(a->env.svc, &u->sm, t->device, &u->rec) != 0) {
             /* The service refused: the attacker can only forge a record. */
             memset(&u->rec, 0, sizeof(u->rec));
             const struct fs_scn_cohort *co =

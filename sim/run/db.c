@@ -3,7 +3,7 @@
  *
  * Owns: the schema of the run's own tables of fleet.db (run, expectations,
  * metrics, metric_samples; docs/fleet-db.md) and filling the whole file,
- * the service's tables included (fs_svc_store_write), in one transaction.
+ * the service's tables included (fs_store_write), in one transaction.
  * Invariants: rows go in in scenario or registry order; no SQL calls
  * CURRENT_TIMESTAMP or SQL random numbers; simulated times are bound
  * parameters. Everything report.html shows is in these tables: report/
@@ -21,6 +21,7 @@
 #include "fleetsim/run.h"
 #include "fleetsim/scn.h"
 #include "fleetsim/service.h"
+#include "fleetsim/store.h"
 #include "run_int.h"
 
 static const char schema[] =
@@ -198,7 +199,7 @@ fs__run_db_write(struct fs_run *run, const char *path, struct fs_diag *diag)
     }
     if (rc == SQLITE_OK)
         rc = put_samples(run, db);
-    if (rc == SQLITE_OK && fs_svc_store_write(fs_run_svc(run), db) != 0)
+    if (rc == SQLITE_OK && fs_store_write(fs_run_svc(run), db) != 0)
         rc = SQLITE_ERROR;
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

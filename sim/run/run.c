@@ -24,8 +24,10 @@
 #include "fleetsim/fleet.h"
 #include "fleetsim/image.h"
 #include "fleetsim/msg.h"
-#include "fleetsim/service.h"
 #include "fleetsim/metrics.h"
+#include "fleetsim/registry.h"
+#include "fleetsim/rollout.h"
+#include "fleetsim/service.h"
 #include "fleetsim/run.h"
 #include "fleetsim/scn.h"
 #include "fleetsim/sim.h"
@@ -53,6 +55,7 @@ struct fs_run {
     struct fs_fleet_config *fleet_cfg; /* what the fleet is built from */
     struct fs_fleet *fleet;            /* the devices */
     struct fs_svc *svc;                /* the security service */
+    uint32_t *deploy_of_action;        /* by action: deployment id, or -1 */
     struct fs_attack *attack;          /* attacker and fault injector */
     uint64_t msgs_lost;                /* answers to devices gone offline */
     int64_t sample_every_us;           /* spacing of metric samples */
@@ -142,9 +145,17 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
         return fs_diag_set(diag, err, scn->file, 0, 0,
                            "cannot build the image catalog");
     fs_msgpool_init(&r->pool);
-    struct fs_svc_env se = {r->sim,   scn,          r->catalog, r->metrics,
+    struct fs_arena *arena = fs_sim_arena(r->sim);
+    struct fs_svc_config sc;
+    fs_run_svc_config(scn, arena, &sc);
+    struct fs_svc_env se = {r->sim,   r->catalog,   r->metrics,
                             &r->pool, service_send, r};
-    err = fs_svc_create(&se, &r->svc);
+    err = fs_svc_create(&se, &sc, &r->svc);
+    if (err == 0) {
+        r->deploy_of_action = fs_arena_alloc(
+            arena, (scn->nactions + 1) * sizeof(*r->deploy_of_action));
+        err = fs_run_svc_deploys(scn, r->svc, r->deploy_of_action);
+    }
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
                            "cannot start the service: %s", fs_strerror(err));
@@ -162,7 +173,7 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
              d++) {
             unsigned char pk[FS_KEY_PUB_BYTES];
             fs_fleet_public_key(r->fleet, (uint32_t)d, pk);
-            err = fs_svc_register(r->svc, (uint32_t)d, pk, co->product->index,
+            err = fs_registry_add(r->svc, (uint32_t)d, pk, co->product->index,
                                   co->group->index);
             if (err != 0)
                 return fs_diag_set(diag, err, scn->file, co->pos.line,
@@ -217,23 +228,24 @@ fire_action(struct fs_sim *sim, void *arg)
     struct action_ctx *ac = arg;
     struct fs_run *r = ac->run;
     const struct fs_scn_action *a = ac->action;
+    uint32_t deploy = r->deploy_of_action[a - r->scn->actions];
     fs_sim_record(sim, REC_ACTION, a->file_index, (int64_t)a->kind);
     switch (a->kind) {
     case FS_ACT_DEPLOY:
-        fs_svc_deploy_start(r->svc, a);
+        fs_rollout_start(r->svc, deploy);
         break;
     case FS_ACT_RESUME:
-        fs_svc_deploy_resume(r->svc, a->u.target);
+        fs_rollout_resume(r->svc, deploy);
         break;
     case FS_ACT_CANCEL:
-        fs_svc_deploy_cancel(r->svc, a->u.target);
+        fs_rollout_cancel(r->svc, deploy);
         break;
     case FS_ACT_ATTACK:
     case FS_ACT_FAULT:
         fs_attack_fire(r->attack, a);
         break;
     case FS_ACT_REVOKE_KEY:
-        fs_svc_revoke_signer(r->svc, a->u.key);
+        fs_registry_revoke_signer(r->svc, a->u.key);
         break;
     case FS_ACT_SET_SERVICE:
         fs_svc_set_service(r->svc, &a->u.service);

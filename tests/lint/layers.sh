@@ -17,7 +17,7 @@ header_folder() {
     bytes|diag|err|mem|queue|rng|sim|units) echo sim/engine ;;
     config|crypto|image|metrics|msg) echo sim/model ;;
     keystore|boot|slots|firewall|update|apps|net|repq|fleet|physical) echo device ;;
-    service|registry|attest|cert|rollout|download|errrep|store|cloud) echo service ;;
+    service|registry|attest|cert|rollout|download|errrep|store|cloud|upload) echo service ;;
     scn|expect|scenario) echo sim/scenario ;;
     attack) echo sim/attack ;;
     run) echo sim/run ;;
