@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "fleetsim/ctx.h"
 #include "fleetsim/err.h"
 #include "fleetsim/fleet.h"
 #include "fleetsim/keystore.h"

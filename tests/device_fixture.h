@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "fleetsim/boot.h"
+#include "fleetsim/ctx.h"
 #include "fleetsim/err.h"
 #include "fleetsim/firewall.h"
 #include "fleetsim/fleet.h"

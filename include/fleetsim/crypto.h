@@ -2,11 +2,13 @@
  * include/fleetsim/crypto.h - the model's signature operations, counted.
  *
  * Owns: the Ed25519 key generation, signing and verification that devices
- * and the service perform per device (evidence, certificates), and the
- * per-engine counts of each, which the rollout benchmark turns into the
+ * and the service perform per device (evidence, certificates), and struct
+ * fs_crypto: the counts of each (and the time inside them, when a
+ * benchmark clock is given), which the rollout benchmark turns into the
  * run's crypto floor.
- * Invariants: every call does the real libsodium operation; counts live in
- * the engine, never in a global.
+ * Invariants: every call does the real libsodium operation, counted when a
+ * struct fs_crypto is attached to the engine's FS_CTX_CRYPTO slot (the run
+ * attaches one); counts never live in a global or in the engine.
  * Does not: remember results (identical vendor-signature checks go through
  * fs_catalog_verify's memo instead).
  */
@@ -34,13 +36,26 @@ struct fs_crypto_stats {
  */
 typedef uint64_t fs_crypto_clock_fn(void);
 
-/* Install (or remove, with NULL) the benchmark clock of sim's crypto. */
-void fs_sim_set_crypto_clock(struct fs_sim *sim, fs_crypto_clock_fn *clock);
-/* The installed benchmark clock, or NULL. */
-fs_crypto_clock_fn *fs_sim_crypto_clock(const struct fs_sim *sim);
+/* The counters of one run's signature operations. */
+struct fs_crypto;
 
-/* The counters of sim's run (zero at fs_sim_create). */
-struct fs_crypto_stats *fs_sim_crypto(struct fs_sim *sim);
+/*
+ * Create zeroed counters that time each operation with bench_ns (NULL: count
+ * only). Returns 0, or FS_EINVAL when out is NULL.
+ */
+int fs_crypto_create(fs_crypto_clock_fn *bench_ns, struct fs_crypto **out);
+/* Destroy c (detach it from its engine first); NULL is a no-op. */
+void fs_crypto_destroy(struct fs_crypto *c);
+
+/*
+ * Attach c to sim's FS_CTX_CRYPTO slot so that the operations below on sim
+ * count into it; NULL detaches (operations are then not counted).
+ */
+void fs_crypto_attach(struct fs_sim *sim, struct fs_crypto *c);
+/* The counters attached to sim, or NULL. */
+struct fs_crypto *fs_crypto_of(const struct fs_sim *sim);
+/* The counts so far. */
+const struct fs_crypto_stats *fs_crypto_counts(const struct fs_crypto *c);
 
 /* Ed25519 key pair from a 32-byte seed. */
 void fs_crypto_keygen(struct fs_sim *sim, unsigned char pk[32],

@@ -4,8 +4,11 @@
  * Owns: simulated time, the pending-event queue, the run-lifetime arena,
  * the canonical event record (fingerprint and optional zstd trace).
  * Invariants: time never goes backwards; events fire in (time, seq) order
- * where seq is the order of scheduling; handlers never re-enter fs_sim_run.
- * Does not: read the wall clock, know about devices or the service.
+ * where seq is the order of scheduling; handlers never re-enter fs_sim_run;
+ * queries (const functions) change nothing.
+ * Does not: read the wall clock, know about devices, the service or any
+ * other layer above it (they attach their state to anonymous context
+ * slots, whose numbering is theirs: fleetsim/ctx.h).
  */
 #ifndef FLEETSIM_SIM_H
 #define FLEETSIM_SIM_H
@@ -35,19 +38,18 @@ int fs_sim_create(uint64_t seed, size_t pending_hint, struct fs_sim **out);
 /* Destroy sim, its queue, arena and trace; NULL is a no-op. */
 void fs_sim_destroy(struct fs_sim *sim);
 
-/* Owners of the engine's context slots (libuv's loop->data, per layer). */
-enum fs_sim_ctx {
-    FS_CTX_RUN = 0,
-    FS_CTX_FLEET,
-    FS_CTX_SVC,
-    FS_CTX_ATTACK,
-    FS_CTX_COUNT
-};
+/*
+ * Anonymous context slots (libuv's loop->data, a few of them): the layers
+ * above attach their state so that handlers whose arg is a bare index find
+ * it. The engine never reads them; which layer owns which slot is decided
+ * above it (fleetsim/ctx.h).
+ */
+#define FS_SIM_CTX_SLOTS 8
 
-/* Attach ptr to slot, so handlers whose arg is a bare index find it. */
-void fs_sim_set_ctx(struct fs_sim *sim, enum fs_sim_ctx slot, void *ptr);
-/* The pointer attached to slot, or NULL. */
-void *fs_sim_ctx(const struct fs_sim *sim, enum fs_sim_ctx slot);
+/* Attach ptr to slot (< FS_SIM_CTX_SLOTS); NULL detaches. */
+void fs_sim_set_ctx(struct fs_sim *sim, unsigned slot, void *ptr);
+/* The pointer attached to slot (< FS_SIM_CTX_SLOTS), or NULL. */
+void *fs_sim_ctx(const struct fs_sim *sim, unsigned slot);
 
 /* Current simulated time in microseconds. */
 int64_t fs_sim_now_us(const struct fs_sim *sim);
@@ -60,8 +62,10 @@ struct fs_arena *fs_sim_arena(struct fs_sim *sim);
 
 /*
  * Schedule fn(sim, arg) at now + delay_us (delay_us >= 0). Writes the event
- * id to *out_id when out_id is not NULL. Returns 0, FS_EINVAL for a negative
- * delay, or FS_ELIMIT past FS_SIM_TIME_MAX_US.
+ * id to *out_id when out_id is not NULL; an id is never 0, so 0 can mean
+ * "no event". Only events whose id was asked for can be cancelled, and
+ * only they use an id slot (16 bytes while pending). Returns 0, FS_EINVAL
+ * for a negative delay, or FS_ELIMIT past FS_SIM_TIME_MAX_US.
  */
 int fs_sim_schedule(struct fs_sim *sim, int64_t delay_us, fs_event_fn *fn,
                     void *arg, uint64_t *out_id);
@@ -71,9 +75,12 @@ int fs_sim_schedule_at(struct fs_sim *sim, int64_t at_us, fs_event_fn *fn,
                        void *arg, uint64_t *out_id);
 
 /*
- * Cancel the pending event id (a tombstone: it is dropped when it reaches
- * the front). id must name an event that has not fired yet; a handler may
- * cancel itself's siblings safely.
+ * Cancel the event id so that it never fires. Any id is accepted: one that
+ * already fired (the running handler's own included), was already
+ * cancelled or was never issued (0 among them) is a no-op that leaves
+ * nothing behind, as uv_timer_stop is. A cancelled event keeps its queue
+ * entry (and id slot) until its time comes, when fs_sim_run drops it; ids
+ * are (slot, generation) pairs, so a dropped id never matches again.
  */
 void fs_sim_cancel(struct fs_sim *sim, uint64_t id);
 
@@ -86,17 +93,29 @@ void fs_sim_cancel(struct fs_sim *sim, uint64_t id);
 int fs_sim_run(struct fs_sim *sim, int64_t until_us, uint64_t max_events,
                uint64_t *out_ran);
 
-/* Ask fs_sim_run to return at the next event boundary. */
+/*
+ * Ask fs_sim_run to return at the next event boundary. The stop holds (every
+ * later fs_sim_run returns FS_EINTR at once) until fs_sim_resume.
+ */
 void fs_sim_stop(struct fs_sim *sim);
-/* True once fs_sim_stop was called. */
+/* Clear a stop: fs_sim_run runs the pending events again. */
+void fs_sim_resume(struct fs_sim *sim);
+/* True once fs_sim_stop was called, until fs_sim_resume. */
 bool fs_sim_is_stopped(const struct fs_sim *sim);
 
-/* Events run since creation (tombstones not counted). */
+/* Events run since creation (cancelled ones not counted). */
 uint64_t fs_sim_events(const struct fs_sim *sim);
-/* Events now pending, tombstones included. */
+/* Events that will still fire (cancelled ones not counted). */
 size_t fs_sim_pending(const struct fs_sim *sim);
-/* Time of the next pending event, or INT64_MAX when none. */
-int64_t fs_sim_next_us(struct fs_sim *sim);
+/*
+ * Time of the earliest queued event, or INT64_MAX when none. A cancelled
+ * event counts until fs_sim_run drops it, so this is a lower bound on the
+ * next handler's time (exact when nothing cancelled is queued). Changes
+ * nothing: the engine keeps the front's time up to date as it goes.
+ */
+int64_t fs_sim_next_us(const struct fs_sim *sim);
+/* Bytes held for pending events: the queue and the id slots. */
+size_t fs_sim_bytes(const struct fs_sim *sim);
 
 /*
  * Append one canonical record (now, kind, device, value) to the run record:
@@ -119,7 +138,7 @@ uint64_t fs_sim_records(const struct fs_sim *sim);
  */
 void fs_sim_fingerprint(struct fs_sim *sim, char hex[65]);
 
-/* Internal consistency check of the engine (queue order, counters). */
-bool fs_sim_check(struct fs_sim *sim);
+/* Internal consistency check of the engine (queue order, id slots); O(n). */
+bool fs_sim_check(const struct fs_sim *sim);
 
 #endif

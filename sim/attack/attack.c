@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "fleetsim/attack.h"
+#include "fleetsim/ctx.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/units.h"

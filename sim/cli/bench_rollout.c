@@ -5,7 +5,7 @@
  * Owns: the built-in rollout scenario, running it to its end, and the
  * measurement of its crypto floor: the time the run itself spent inside
  * Ed25519 operations, read with a clock this file installs in the run's
- * crypto counters (fs_sim_set_crypto_clock).
+ * crypto counters (fs_run_opts.crypto_clock, read back with fs_crypto_of).
  * Benchmarks measure wall time by design: this file (like sim/cli/bench.c) may
  * read the monotonic clock; nothing it measures feeds back into the model.
  * Invariants: the run is the same as `fleetsim run` of that scenario; the
@@ -85,7 +85,7 @@ collect(struct fs_run *run, struct fs_bench_rollout_result *r)
 {
     struct fs_sim *sim = fs_run_sim(run);
     const struct fs_metrics *m = fs_run_metrics(run);
-    const struct fs_crypto_stats *cs = fs_sim_crypto(sim);
+    const struct fs_crypto_stats *cs = fs_crypto_counts(fs_crypto_of(sim));
     r->events = fs_run_events(run);
     r->sim_days = (double)fs_run_now_us(run) / 86400e6;
     r->peak_rss_bytes = fs_mem_peak_rss_bytes();

@@ -1,14 +1,24 @@
 /*
- * sim/engine/sim.c - the discrete-event engine: clock, queue, tombstones,
- * record.
+ * sim/engine/sim.c - the discrete-event engine: clock, queue, cancellable
+ * ids, record.
  *
  * Owns: simulated time (the only place it advances), the pending-event
- * queue, the set of cancelled event ids, the run arena, and the canonical
- * record stream (BLAKE2b fingerprint, optional zstd trace).
+ * queue, the id slots of events that can be cancelled, the context slots,
+ * the run arena, and the canonical record stream (BLAKE2b fingerprint,
+ * optional zstd trace).
+ * An event scheduled with an id takes an id slot (arg, generation, state)
+ * and goes into the queue with the slot's index as its arg and the low bit
+ * of its seq set (seq is the scheduling counter shifted left by one, so the
+ * bit does not change the order). Its id is (generation << 32 | slot). When
+ * the event leaves the queue its slot goes back to a free list with the
+ * generation bumped, so an id that fired, was dropped or was never issued
+ * never matches a slot: cancelling it is a no-op that stores nothing.
  * Invariants: now_us never decreases; an event fires at most once and never
- * after it was cancelled; records are hashed in append order.
+ * after it was cancelled; records are hashed in append order; front_us is
+ * at most the least queued time (equal between fs_sim_run calls).
  * Does not: read any clock, allocate while handling events in steady state
- * (the queue and tombstone set only grow), know about devices or service.
+ * (the queue and the slot array only grow), know about devices, service or
+ * any layer above (context slots are anonymous here).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,7 +27,6 @@
 #include <sodium.h>
 #include <zstd.h>
 
-#include "fleetsim/crypto.h"
 #include "fleetsim/err.h"
 #include "fleetsim/queue.h"
 #include "fleetsim/sim.h"
@@ -29,98 +38,100 @@
 /* zstd level of traces: fixed, single-threaded, so output is stable. */
 #define TRACE_ZSTD_LEVEL 3
 
-/* Open-addressing set of cancelled event ids (0 marks an empty slot). */
-struct tomb_set {
-    uint64_t *slots; /* capacity entries, 0 = empty, 1 = deleted */
-    size_t cap;      /* power of two */
-    size_t used;     /* live ids */
-    size_t filled;   /* live ids plus deleted markers */
+/* Id slot states, kept in id_slot.next while the slot is in use. */
+#define SLOT_NIL UINT32_MAX             /* end of the free list */
+#define SLOT_PENDING (UINT32_MAX - 1)   /* its event will fire */
+#define SLOT_CANCELLED (UINT32_MAX - 2) /* its event will be dropped */
+#define SLOTS_MAX (UINT32_MAX - 3)      /* slot indices stay below states */
+#define SLOTS_MIN 64                    /* first allocation of the array */
+
+/* The id slot of one queued event that was scheduled with an id. */
+struct id_slot {
+    void *arg;     /* the handler's payload while in use */
+    uint32_t gen;  /* generation, >= 1; bumped when the slot is freed */
+    uint32_t next; /* SLOT_PENDING or SLOT_CANCELLED, or free-list link */
 };
 
 struct fs_sim {
     int64_t now_us;         /* simulated time, microseconds */
+    int64_t front_us;       /* least queued time (a lower bound in runs) */
     uint64_t seed;          /* root of every random stream */
-    uint64_t next_seq;      /* next event id; starts at 2 (0, 1 reserved) */
+    uint64_t next_seq;      /* scheduling counter (seq = next_seq << 1) */
     uint64_t events_run;    /* handlers called */
     bool stopped;           /* fs_sim_stop was called */
     struct fs_queue *queue; /* pending events */
-    struct tomb_set tombs;  /* cancelled ids still in the queue */
+    struct id_slot *slots;  /* id slots, slots_used of slots_cap in use */
+    uint32_t slots_used;    /* slots ever handed out (in use or free) */
+    uint32_t slots_cap;     /* slots allocated */
+    uint32_t slot_free;     /* free list head, or SLOT_NIL */
+    size_t cancelled;       /* queued events whose slot is cancelled */
     struct fs_arena arena;  /* run-lifetime memory */
-    crypto_generichash_state hash;    /* fingerprint over records */
-    unsigned char *rec_buf;           /* records not yet hashed */
-    size_t rec_len;                   /* bytes used in rec_buf */
-    uint64_t records;                 /* records appended */
-    FILE *trace_fp;                   /* open trace, or NULL */
-    ZSTD_CCtx *trace_zc;              /* compressor of the trace */
-    unsigned char *trace_out;         /* compressed output buffer */
-    size_t trace_out_cap;             /* its size in bytes */
-    void *ctx[FS_CTX_COUNT];          /* per-layer context pointers */
-    struct fs_crypto_stats crypto;    /* signature operations of the model */
-    fs_crypto_clock_fn *crypto_clock; /* benchmark clock, or NULL */
+    crypto_generichash_state hash; /* fingerprint over records */
+    unsigned char *rec_buf;        /* records not yet hashed */
+    size_t rec_len;                /* bytes used in rec_buf */
+    uint64_t records;              /* records appended */
+    FILE *trace_fp;                /* open trace, or NULL */
+    ZSTD_CCtx *trace_zc;           /* compressor of the trace */
+    unsigned char *trace_out;      /* compressed output buffer */
+    size_t trace_out_cap;          /* its size in bytes */
+    void *ctx[FS_SIM_CTX_SLOTS];   /* context pointers of upper layers */
 };
 
-static uint64_t
-tomb_hash(uint64_t id)
+/* Take a free id slot for an event with payload arg; returns its index. */
+static uint32_t
+slot_alloc(struct fs_sim *sim, void *arg)
 {
-    id ^= id >> 33;
-    id *= 0xff51afd7ed558ccdULL;
-    id ^= id >> 33;
-    return id;
-}
-
-static void tomb_insert(struct tomb_set *t, uint64_t id);
-
-static void
-tomb_grow(struct tomb_set *t)
-{
-    struct tomb_set old = *t;
-    t->cap = old.cap ? old.cap * 2 : 64;
-    if (old.cap && old.used * 4 < old.cap)
-        t->cap = old.cap; /* mostly deleted markers: rehash in place size */
-    t->slots = fs_xcalloc(t->cap, sizeof(*t->slots));
-    t->used = 0;
-    t->filled = 0;
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.slots[i] > 1)
-            tomb_insert(t, old.slots[i]);
-    fs_free(old.slots);
-}
-
-static void
-tomb_insert(struct tomb_set *t, uint64_t id)
-{
-    if ((t->filled + 1) * 2 > t->cap)
-        tomb_grow(t);
-    size_t mask = t->cap - 1;
-    size_t i = (size_t)tomb_hash(id) & mask;
-    while (t->slots[i] > 1) {
-        if (t->slots[i] == id)
-            return;
-        i = (i + 1) & mask;
-    }
-    if (t->slots[i] == 0)
-        t->filled++;
-    t->slots[i] = id;
-    t->used++;
-}
-
-/* Remove id from the set; true when it was there. */
-static bool
-tomb_take(struct tomb_set *t, uint64_t id)
-{
-    if (t->used == 0)
-        return false;
-    size_t mask = t->cap - 1;
-    size_t i = (size_t)tomb_hash(id) & mask;
-    while (t->slots[i] != 0) {
-        if (t->slots[i] == id) {
-            t->slots[i] = 1;
-            t->used--;
-            return true;
+    uint32_t s = sim->slot_free;
+    if (s != SLOT_NIL) {
+        sim->slot_free = sim->slots[s].next;
+    } else {
+        if (sim->slots_used == sim->slots_cap) {
+            uint64_t cap =
+                sim->slots_cap ? (uint64_t)sim->slots_cap * 2 : SLOTS_MIN;
+            if (cap > SLOTS_MAX)
+                cap = SLOTS_MAX;
+            FS_ASSERT(cap > sim->slots_cap);
+            sim->slots =
+                fs_xrealloc(sim->slots, (size_t)cap * sizeof(*sim->slots));
+            sim->slots_cap = (uint32_t)cap;
         }
-        i = (i + 1) & mask;
+        s = sim->slots_used++;
+        sim->slots[s].gen = 1;
     }
-    return false;
+    sim->slots[s].arg = arg;
+    sim->slots[s].next = SLOT_PENDING;
+    return s;
+}
+
+/*
+ * The event ev (seq bit 0 set) left the queue: free its slot, bumping the
+ * generation so its id goes stale, and restore its payload. Returns true
+ * when it is to fire, false when it was cancelled.
+ */
+static bool
+slot_take(struct fs_sim *sim, struct fs_event *ev)
+{
+    uint32_t s = (uint32_t)(uintptr_t)ev->arg;
+    FS_ASSERT(s < sim->slots_used);
+    struct id_slot *sl = &sim->slots[s];
+    bool fire = sl->next == SLOT_PENDING;
+    FS_ASSERT(fire || sl->next == SLOT_CANCELLED);
+    if (!fire)
+        sim->cancelled--;
+    ev->arg = sl->arg;
+    sl->arg = NULL;
+    sl->gen = sl->gen == UINT32_MAX ? 1 : sl->gen + 1;
+    sl->next = sim->slot_free;
+    sim->slot_free = s;
+    return fire;
+}
+
+/* The least queued time, or INT64_MAX (may restructure the queue). */
+static int64_t
+queue_front_us(struct fs_queue *q)
+{
+    struct fs_event ev;
+    return fs_queue_peek(q, &ev) ? ev.at_us : INT64_MAX;
 }
 
 int
@@ -133,7 +144,8 @@ fs_sim_create(uint64_t seed, size_t pending_hint, struct fs_sim **out)
     if (err != 0)
         goto out_free_sim;
     sim->seed = seed;
-    sim->next_seq = 2;
+    sim->front_us = INT64_MAX;
+    sim->slot_free = SLOT_NIL;
     fs_arena_init(&sim->arena);
     crypto_generichash_init(&sim->hash, NULL, 0, 32);
     sim->rec_buf = fs_xmalloc(RECORD_BUF_BYTES);
@@ -152,41 +164,23 @@ fs_sim_destroy(struct fs_sim *sim)
         return;
     fs_sim_trace_close(sim);
     fs_free(sim->rec_buf);
-    fs_free(sim->tombs.slots);
+    fs_free(sim->slots);
     fs_arena_fini(&sim->arena);
     fs_queue_destroy(sim->queue);
     fs_free(sim);
 }
 
-struct fs_crypto_stats *
-fs_sim_crypto(struct fs_sim *sim)
-{
-    return &sim->crypto;
-}
-
 void
-fs_sim_set_crypto_clock(struct fs_sim *sim, fs_crypto_clock_fn *clock)
+fs_sim_set_ctx(struct fs_sim *sim, unsigned slot, void *ptr)
 {
-    sim->crypto_clock = clock;
-}
-
-fs_crypto_clock_fn *
-fs_sim_crypto_clock(const struct fs_sim *sim)
-{
-    return sim->crypto_clock;
-}
-
-void
-fs_sim_set_ctx(struct fs_sim *sim, enum fs_sim_ctx slot, void *ptr)
-{
-    FS_ASSERT((unsigned)slot < FS_CTX_COUNT);
+    FS_ASSERT(slot < FS_SIM_CTX_SLOTS);
     sim->ctx[slot] = ptr;
 }
 
 void *
-fs_sim_ctx(const struct fs_sim *sim, enum fs_sim_ctx slot)
+fs_sim_ctx(const struct fs_sim *sim, unsigned slot)
 {
-    FS_ASSERT((unsigned)slot < FS_CTX_COUNT);
+    FS_ASSERT(slot < FS_SIM_CTX_SLOTS);
     return sim->ctx[slot];
 }
 
@@ -216,11 +210,19 @@ fs_sim_schedule_at(struct fs_sim *sim, int64_t at_us, fs_event_fn *fn,
         return FS_EINVAL;
     if (at_us > FS_SIM_TIME_MAX_US)
         return FS_ELIMIT;
+    FS_ASSERT(fn != NULL);
+    FS_ASSERT(sim->next_seq < ((uint64_t)1 << 63));
     struct fs_event ev = {
-        .at_us = at_us, .seq = sim->next_seq++, .fn = fn, .arg = arg};
+        .at_us = at_us, .seq = sim->next_seq++ << 1, .fn = fn, .arg = arg};
+    if (out_id != NULL) {
+        uint32_t s = slot_alloc(sim, arg);
+        ev.seq |= 1;
+        ev.arg = (void *)(uintptr_t)s;
+        *out_id = (uint64_t)sim->slots[s].gen << 32 | s;
+    }
     fs_queue_push(sim->queue, &ev);
-    if (out_id != NULL)
-        *out_id = ev.seq;
+    if (at_us < sim->front_us)
+        sim->front_us = at_us;
     return 0;
 }
 
@@ -238,9 +240,15 @@ fs_sim_schedule(struct fs_sim *sim, int64_t delay_us, fs_event_fn *fn,
 void
 fs_sim_cancel(struct fs_sim *sim, uint64_t id)
 {
-    FS_ASSERT(id >= 2);
-    FS_ASSERT(id < sim->next_seq);
-    tomb_insert(&sim->tombs, id);
+    uint32_t s = (uint32_t)id;
+    uint32_t gen = (uint32_t)(id >> 32);
+    if (s >= sim->slots_used)
+        return; /* never issued */
+    struct id_slot *sl = &sim->slots[s];
+    if (sl->gen != gen || sl->next != SLOT_PENDING)
+        return; /* fired, dropped, cancelled already, or never issued */
+    sl->next = SLOT_CANCELLED;
+    sim->cancelled++;
 }
 
 int
@@ -249,20 +257,25 @@ fs_sim_run(struct fs_sim *sim, int64_t until_us, uint64_t max_events,
 {
     uint64_t ran = 0;
     struct fs_event ev;
+    bool front_known = false;
     FS_ASSERT(until_us >= sim->now_us);
     while (ran < max_events && !sim->stopped) {
         if (!fs_queue_peek(sim->queue, &ev) || ev.at_us > until_us) {
+            sim->front_us = fs_queue_size(sim->queue) ? ev.at_us : INT64_MAX;
+            front_known = true;
             sim->now_us = until_us;
             break;
         }
         fs_queue_pop(sim->queue, &ev);
-        if (tomb_take(&sim->tombs, ev.seq))
+        if ((ev.seq & 1) != 0 && !slot_take(sim, &ev))
             continue;
         FS_ASSERT(ev.at_us >= sim->now_us);
         sim->now_us = ev.at_us;
         ev.fn(sim, ev.arg);
         ran++;
     }
+    if (!front_known)
+        sim->front_us = queue_front_us(sim->queue);
     sim->events_run += ran;
     if (out_ran != NULL)
         *out_ran = ran;
@@ -273,6 +286,12 @@ void
 fs_sim_stop(struct fs_sim *sim)
 {
     sim->stopped = true;
+}
+
+void
+fs_sim_resume(struct fs_sim *sim)
+{
+    sim->stopped = false;
 }
 
 bool
@@ -290,19 +309,20 @@ fs_sim_events(const struct fs_sim *sim)
 size_t
 fs_sim_pending(const struct fs_sim *sim)
 {
-    return fs_queue_size(sim->queue);
+    return fs_queue_size(sim->queue) - sim->cancelled;
 }
 
 int64_t
-fs_sim_next_us(struct fs_sim *sim)
+fs_sim_next_us(const struct fs_sim *sim)
 {
-    struct fs_event ev;
-    while (fs_queue_peek(sim->queue, &ev)) {
-        if (!tomb_take(&sim->tombs, ev.seq))
-            return ev.at_us;
-        fs_queue_pop(sim->queue, &ev);
-    }
-    return INT64_MAX;
+    return sim->front_us;
+}
+
+size_t
+fs_sim_bytes(const struct fs_sim *sim)
+{
+    return fs_queue_bytes(sim->queue) +
+           (size_t)sim->slots_cap * sizeof(*sim->slots);
 }
 
 static void
@@ -404,14 +424,32 @@ fs_sim_trace_close(struct fs_sim *sim)
 }
 
 bool
-fs_sim_check(struct fs_sim *sim)
+fs_sim_check(const struct fs_sim *sim)
 {
     if (!fs_queue_check(sim->queue))
         return false;
-    struct fs_event ev;
-    if (fs_queue_peek(sim->queue, &ev) && ev.at_us < sim->now_us)
+    size_t queued = fs_queue_size(sim->queue);
+    if (sim->front_us < sim->now_us && queued > 0)
         return false;
-    if (sim->tombs.used > fs_queue_size(sim->queue))
+    if (queued == 0 && sim->front_us != INT64_MAX)
+        return false;
+    /* Every slot is pending, cancelled or free, and the counts add up. */
+    size_t in_use = 0, cancelled = 0, free_len = 0;
+    for (uint32_t s = 0; s < sim->slots_used; s++) {
+        const struct id_slot *sl = &sim->slots[s];
+        if (sl->gen == 0)
+            return false;
+        if (sl->next == SLOT_PENDING || sl->next == SLOT_CANCELLED)
+            in_use++;
+        cancelled += sl->next == SLOT_CANCELLED;
+    }
+    for (uint32_t s = sim->slot_free; s != SLOT_NIL; s = sim->slots[s].next) {
+        if (s >= sim->slots_used || ++free_len > sim->slots_used)
+            return false;
+    }
+    if (in_use + free_len != sim->slots_used || cancelled != sim->cancelled)
+        return false;
+    if (in_use > queued || sim->slots_used > sim->slots_cap)
         return false;
     return sim->rec_len <= RECORD_BUF_BYTES;
 }

@@ -2,44 +2,99 @@
  * sim/model/crypto.c - counted Ed25519 operations for the model.
  *
  * Owns: the calls into libsodium's signature API made on behalf of devices
- * and the service, and their counts in the engine.
- * Invariants: one count per real libsodium call, in the engine of the run.
- * Does not: cache anything or read a clock.
+ * and the service, and struct fs_crypto, their counts.
+ * Invariants: one count per real libsodium call, in the counters attached
+ * to the engine of the run (FS_CTX_CRYPTO); results never depend on
+ * whether counters or a clock are attached.
+ * Does not: cache anything or read a clock of its own (only the one a
+ * benchmark hands to fs_crypto_create).
  */
 #include <sodium.h>
 
 #include "fleetsim/crypto.h"
+#include "fleetsim/ctx.h"
 #include "fleetsim/err.h"
+#include "fleetsim/mem.h"
 #include "fleetsim/sim.h"
+
+struct fs_crypto {
+    struct fs_crypto_stats st;    /* counts and time inside the calls */
+    fs_crypto_clock_fn *bench_ns; /* benchmark clock, or NULL */
+};
+
+/* The counters attached to sim, or the scratch sink none when there are none.
+ */
+static struct fs_crypto *
+counters(struct fs_sim *sim, struct fs_crypto *none)
+{
+    struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
+    return c != NULL ? c : none;
+}
 
 /* Benchmark clock reading, or 0 when none is installed. */
 static uint64_t
-tick(struct fs_sim *sim)
+tick(const struct fs_crypto *c)
 {
-    fs_crypto_clock_fn *bench_ns = fs_sim_crypto_clock(sim);
-    return bench_ns != NULL ? bench_ns() : 0;
+    return c->bench_ns != NULL ? c->bench_ns() : 0;
+}
+
+int
+fs_crypto_create(fs_crypto_clock_fn *bench_ns, struct fs_crypto **out)
+{
+    if (out == NULL)
+        return FS_EINVAL;
+    struct fs_crypto *c = fs_xcalloc(1, sizeof(*c));
+    c->bench_ns = bench_ns;
+    *out = c;
+    return 0;
+}
+
+void
+fs_crypto_destroy(struct fs_crypto *c)
+{
+    fs_free(c);
+}
+
+void
+fs_crypto_attach(struct fs_sim *sim, struct fs_crypto *c)
+{
+    fs_sim_set_ctx(sim, FS_CTX_CRYPTO, c);
+}
+
+struct fs_crypto *
+fs_crypto_of(const struct fs_sim *sim)
+{
+    return fs_sim_ctx(sim, FS_CTX_CRYPTO);
+}
+
+const struct fs_crypto_stats *
+fs_crypto_counts(const struct fs_crypto *c)
+{
+    return &c->st;
 }
 
 void
 fs_crypto_keygen(struct fs_sim *sim, unsigned char pk[32], unsigned char sk[64],
                  const unsigned char seed[32])
 {
-    struct fs_crypto_stats *st = fs_sim_crypto(sim);
-    uint64_t t0 = tick(sim);
+    struct fs_crypto none = {{0}, NULL};
+    struct fs_crypto *c = counters(sim, &none);
+    uint64_t t0 = tick(c);
     crypto_sign_seed_keypair(pk, sk, seed);
-    st->keygen_ns += tick(sim) - t0;
-    st->keygen++;
+    c->st.keygen_ns += tick(c) - t0;
+    c->st.keygen++;
 }
 
 void
 fs_crypto_sign(struct fs_sim *sim, unsigned char sig[64],
                const unsigned char *msg, size_t len, const unsigned char sk[64])
 {
-    struct fs_crypto_stats *st = fs_sim_crypto(sim);
-    uint64_t t0 = tick(sim);
+    struct fs_crypto none = {{0}, NULL};
+    struct fs_crypto *c = counters(sim, &none);
+    uint64_t t0 = tick(c);
     crypto_sign_detached(sig, NULL, msg, len, sk);
-    st->sign_ns += tick(sim) - t0;
-    st->sign++;
+    c->st.sign_ns += tick(c) - t0;
+    c->st.sign++;
 }
 
 int
@@ -47,10 +102,11 @@ fs_crypto_verify(struct fs_sim *sim, const unsigned char sig[64],
                  const unsigned char *msg, size_t len,
                  const unsigned char pk[32])
 {
-    struct fs_crypto_stats *st = fs_sim_crypto(sim);
-    uint64_t t0 = tick(sim);
+    struct fs_crypto none = {{0}, NULL};
+    struct fs_crypto *c = counters(sim, &none);
+    uint64_t t0 = tick(c);
     int rc = crypto_sign_verify_detached(sig, msg, len, pk);
-    st->verify_ns += tick(sim) - t0;
-    st->verify++;
+    c->st.verify_ns += tick(c) - t0;
+    c->st.verify++;
     return rc == 0 ? 0 : FS_EBADSIG;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fleetsim/attack.h"
+#include "fleetsim/ctx.h"
 #include "fleetsim/crypto.h"
 #include "fleetsim/err.h"
 #include "fleetsim/expect.h"
@@ -51,6 +52,7 @@ struct fs_run {
     size_t next_check;                 /* next index into order */
     bool done;                         /* duration reached, end checked */
     struct fs_catalog *catalog;        /* signed images, vendor keys */
+    struct fs_crypto *crypto;          /* counts of signature operations */
     struct fs_msgpool pool;            /* messages in flight */
     struct fs_fleet_config *fleet_cfg; /* what the fleet is built from */
     struct fs_fleet *fleet;            /* the devices */
@@ -308,7 +310,8 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
     }
     fs_metrics_create(&r->metrics);
     fs_sim_set_ctx(r->sim, FS_CTX_RUN, r);
-    fs_sim_set_crypto_clock(r->sim, opts->crypto_clock);
+    fs_crypto_create(opts->crypto_clock, &r->crypto);
+    fs_crypto_attach(r->sim, r->crypto);
     setup_aliases(r);
     if (opts->trace_path != NULL) {
         err = fs_sim_trace_open(r->sim, opts->trace_path);
@@ -340,6 +343,7 @@ out_teardown_model:
 out_destroy_sim:
     fs_metrics_destroy(r->metrics);
     fs_sim_destroy(r->sim);
+    fs_crypto_destroy(r->crypto);
     if (opts->trace_path != NULL)
         remove(opts->trace_path); /* no half-written trace is left */
 out_free_run:
@@ -359,6 +363,7 @@ fs_run_destroy(struct fs_run *r)
     fs_free(r->results);
     fs_metrics_destroy(r->metrics);
     fs_sim_destroy(r->sim);
+    fs_crypto_destroy(r->crypto);
     fs_free(r);
 }
 
