@@ -114,6 +114,8 @@ test: deps
 # because at 1M it takes minutes.
 bench: all
 	./$(BUILD)/fleetsim bench engine --pending 1000000 --events 5000000
+	./$(BUILD)/fleetsim bench engine --pending 1000000 --events 5000000 --ids
+	./$(BUILD)/fleetsim bench engine --pending 1000000 --events 5000000 --queue
 	./$(BUILD)/fleetsim bench engine --pending 1000000 --events 5000000 --heap
 	./$(BUILD)/fleetsim bench rollout --devices 10000
 	@if [ -f /usr/include/ns3/core-module.h ]; then \

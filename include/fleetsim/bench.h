@@ -1,12 +1,12 @@
 /*
  * include/fleetsim/bench.h - engine micro-benchmarks.
  *
- * Owns: the hold-model benchmark of the pending-event queue and the text
- * and JSON forms of its result.
+ * Owns: the hold-model benchmark of the engine (or of its queues alone) and
+ * the text and JSON forms of its result, and the rollout benchmark.
  * Invariants: the event sequence is fixed by the seed (FS_RNG_BENCH stream,
- * seed 1), so every run pops the same events in the same order; only the
- * timings differ between runs.
- * Does not: run the full engine, or let wall time reach the simulation.
+ * seed 1), so every run and mode sees the same event times in the same
+ * order; only the timings differ between runs.
+ * Does not: let wall time reach the simulation.
  */
 #ifndef FLEETSIM_BENCH_H
 #define FLEETSIM_BENCH_H
@@ -16,31 +16,45 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* What the hold model runs on. */
+enum fs_bench_mode {
+    FS_BENCH_ENGINE = 0, /* fs_sim_schedule + fs_sim_run, handlers reschedule */
+    FS_BENCH_ENGINE_IDS, /* the same, every event scheduled with an id */
+    FS_BENCH_QUEUE,      /* the ladder queue alone: pop + push, no engine */
+    FS_BENCH_HEAP        /* the reference 4-ary heap alone */
+};
+
 struct fs_bench_engine_result {
+    const char *mode;      /* "engine", "engine-ids", "queue" or "heap" */
     const char *queue;     /* "ladder" or "heap" (static string) */
     size_t pending;        /* events kept pending throughout */
     uint64_t events;       /* hold operations (pop + push) timed */
     double wall_s;         /* wall seconds of the timed hold loop */
     double events_per_s;   /* events / wall_s */
     size_t peak_rss_bytes; /* process peak resident set, after the run */
-    size_t queue_bytes;    /* bytes held by the queue at the end */
-    uint64_t digest;       /* hash of the popped (at_us, seq) sequence */
+    size_t queue_bytes;    /* bytes held for pending events at the end
+                              (queue, and the engine's id slots) */
+    uint64_t digest;       /* hash of the sequence of event times (queues:
+                              of (at_us, seq)) */
 };
 
 /*
- * Run the hold model: fill a queue with pending events at Exp(1 s), then
- * events times pop the least and push it back at its time + Exp(1 s). Only
- * the hold loop is timed. use_heap selects the 4-ary reference heap instead
- * of the ladder queue. Writes *out and returns 0; FS_EINVAL when pending or
- * events is 0 or out is NULL; FS_ELIMIT when pending > FS_QUEUE_SIZE_MAX.
+ * Run the hold model: schedule pending events at Exp(1 s), then run events
+ * of them, each rescheduling itself at its time + Exp(1 s). In the engine
+ * modes that is fs_sim_run calling a handler that calls fs_sim_schedule;
+ * in the queue modes a loop of pop and push on the bare queue. Only the
+ * hold loop is timed. Writes *out and returns 0; FS_EINVAL when pending or
+ * events is 0, out is NULL or mode unknown; FS_ELIMIT when pending >
+ * FS_QUEUE_SIZE_MAX.
  */
-int fs_bench_engine(size_t pending, uint64_t events, bool use_heap,
+int fs_bench_engine(size_t pending, uint64_t events, enum fs_bench_mode mode,
                     struct fs_bench_engine_result *out);
 
 /*
  * Print r to f: one human-readable line, or one JSON object with the keys
- * events_per_s, events, pending, wall_s, peak_rss_bytes, queue_bytes, queue
- * and digest. Returns 0, or FS_EIO when writing fails.
+ * events_per_s, events, pending, wall_s, peak_rss_bytes, queue_bytes,
+ * bytes_per_pending, mode, queue and digest. Returns 0, or FS_EIO when
+ * writing fails.
  */
 int fs_bench_engine_print(FILE *f, const struct fs_bench_engine_result *r,
                           bool json);

@@ -61,6 +61,12 @@ void fs_queue_push(struct fs_queue *q, const struct fs_event *ev);
 bool fs_queue_pop(struct fs_queue *q, struct fs_event *out);
 /* Copy the least entry into *out without removing it; false when empty. */
 bool fs_queue_peek(struct fs_queue *q, struct fs_event *out);
+/*
+ * As fs_queue_peek when the least entry is already in order (no work is
+ * needed to find it); false otherwise, also when the queue is not empty.
+ * Changes nothing.
+ */
+bool fs_queue_peek_ready(const struct fs_queue *q, struct fs_event *out);
 /* Entries held. */
 size_t fs_queue_size(const struct fs_queue *q);
 /* Bytes held by q's arrays (for memory reports). */

@@ -292,7 +292,8 @@ int
 fs_cli_bench_engine(int argc, char **argv, const char *help)
 {
     uint64_t pending = 1000000, events = 5000000;
-    bool heap = false, json = false;
+    enum fs_bench_mode mode = FS_BENCH_ENGINE;
+    bool json = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -307,7 +308,11 @@ fs_cli_bench_engine(int argc, char **argv, const char *help)
                            ? 2
                            : 2;
         } else if (strcmp(a, "--heap") == 0) {
-            heap = true;
+            mode = FS_BENCH_HEAP;
+        } else if (strcmp(a, "--queue") == 0) {
+            mode = FS_BENCH_QUEUE;
+        } else if (strcmp(a, "--ids") == 0) {
+            mode = FS_BENCH_ENGINE_IDS;
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else {
@@ -316,7 +321,7 @@ fs_cli_bench_engine(int argc, char **argv, const char *help)
         }
     }
     struct fs_bench_engine_result r;
-    if (fs_bench_engine((size_t)pending, events, heap, &r) != 0)
+    if (fs_bench_engine((size_t)pending, events, mode, &r) != 0)
         return 2;
     fs_bench_engine_print(stdout, &r, json);
     return 0;

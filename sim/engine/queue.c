@@ -853,6 +853,15 @@ fs_queue_peek(struct fs_queue *q, struct fs_event *out)
     return true;
 }
 
+bool
+fs_queue_peek_ready(const struct fs_queue *q, struct fs_event *out)
+{
+    if (q->bot_head == q->bot_used)
+        return false;
+    *out = q->bot[q->bot_head];
+    return true;
+}
+
 size_t
 fs_queue_size(const struct fs_queue *q)
 {
