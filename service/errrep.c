@@ -31,7 +31,7 @@ errrep_series(struct fs_svc *s, struct svc_errrep *e, uint32_t image,
     if (e->series == UINT32_MAX) {
         const char *img =
             image < s->config.nimages ? s->config.images[image].id : NULL;
-        const char *v[2] = {fs_report_kind_name((enum fs_report_kind)kind),
+        const char *v[2] = {fs_msg_report_kind_name((enum fs_report_kind)kind),
                             img};
         e->series = fs_metrics_series(s->env.metrics, FS_M_ERROR_REPORTS, v);
     }

@@ -118,7 +118,8 @@ store_device(const struct fs_svc *s, sqlite3_stmt *st, uint32_t id)
     store_bind_opt(st, 6, d->last_attest_us >= 0, d->last_attest_us);
     if (d->last_result != SVC_RESULT_NONE)
         sqlite3_bind_text(
-            st, 7, fs_attest_reason_name((enum fs_attest_reason)d->last_result),
+            st, 7,
+            fs_msg_attest_reason_name((enum fs_attest_reason)d->last_result),
             -1, SQLITE_STATIC);
     store_bind_opt(st, 8, d->cert_serial != 0, (int64_t)d->cert_serial);
     store_bind_opt(st, 9, d->cert_serial != 0, d->cert_not_after_us);
@@ -154,7 +155,8 @@ store_attestations(const struct fs_svc *s, sqlite3 *db)
         return FS_EDB;
     int err = 0;
     for (int r = 0; r < FS_ATT_COUNT && err == 0; r++) {
-        sqlite3_bind_text(st, 1, fs_attest_reason_name(r), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, fs_msg_attest_reason_name(r), -1,
+                          SQLITE_STATIC);
         sqlite3_bind_text(st, 2, r == FS_ATT_OK ? "pass" : "fail", -1,
                           SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (int64_t)s->stats.attest[r]);
@@ -181,8 +183,8 @@ store_error_reports(const struct fs_svc *s, sqlite3 *db)
                 sqlite3_bind_text(st, 1, s->config.images[i].id, -1,
                                   SQLITE_STATIC);
             sqlite3_bind_text(st, 2,
-                              fs_report_kind_name((enum fs_report_kind)k), -1,
-                              SQLITE_STATIC);
+                              fs_msg_report_kind_name((enum fs_report_kind)k),
+                              -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 3, (int64_t)e->count);
             sqlite3_bind_int64(st, 4, e->first_us);
             sqlite3_bind_int64(st, 5, e->last_us);

@@ -294,7 +294,8 @@ fs__svc_att_series(struct fs_svc *s, enum fs_attest_reason r)
     FS_ASSERT((unsigned)r < FS_ATT_COUNT);
     if (s->att_series[r] == UINT32_MAX) {
         const char *v[2] = {r == FS_ATT_OK ? "pass" : "fail",
-                            r == FS_ATT_OK ? NULL : fs_attest_reason_name(r)};
+                            r == FS_ATT_OK ? NULL
+                                           : fs_msg_attest_reason_name(r)};
         s->att_series[r] =
             fs_metrics_series(s->env.metrics, FS_M_ATTESTATIONS, v);
     }

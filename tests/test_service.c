@@ -107,7 +107,7 @@ fx_open(const char *extra)
                 diag.msg);
     assert_int_equal(rc, 0);
     assert_int_equal(fs_sim_create(f->scn->seed, 0, &f->sim), 0);
-    assert_int_equal(fs_catalog_create(f->scn, f->scn->seed, &f->cat), 0);
+    assert_int_equal(fs_scn_catalog_create(f->scn, f->scn->seed, &f->cat), 0);
     assert_int_equal(fs_metrics_create(&f->metrics), 0);
     fs_msgpool_init(&f->pool);
     struct fs_svc_env env = {f->sim, f->cat, f->metrics, &f->pool, fx_send, f};
@@ -244,7 +244,8 @@ fx_expect_reject(struct fx *f, uint32_t dev, const struct fs_evidence *ev,
     assert_int_equal(fx_send_evidence(f, dev, ev), FS_MSG_REJECTED);
     assert_int_equal(f->last.u.rejected, r);
     assert_int_equal(
-        fx_metric(f, FS_M_ATTESTATIONS, "reason", fs_attest_reason_name(r)), 1);
+        fx_metric(f, FS_M_ATTESTATIONS, "reason", fs_msg_attest_reason_name(r)),
+        1);
 }
 
 static void

@@ -1,15 +1,16 @@
 /*
  * include/fleetsim/image.h - the signed image catalog and the vendor keys.
  *
- * Owns: struct fs_catalog: every image of the scenario as a signed manifest
- * over deterministic content, the signer key pairs (platform, oem and any
- * other signer named by an image or an attack), and the memo of verified
- * (key, message, signature) triples.
- * Invariants: keys and content derive from the scenario seed only; a
+ * Owns: struct fs_catalog: every configured image as a signed manifest
+ * over deterministic content, the signer key pairs (platform, oem,
+ * update-service and every other configured signer name), and the memo of
+ * verified (key, message, signature) triples.
+ * Invariants: keys and content derive from the seed and names only; a
  * manifest's signature covers its canonical bytes (fs_manifest_encode);
  * the verify memo only ever remembers checks that really passed.
- * Does not: decide trust (the device keystore and the service registry do)
- * or hold per-device state.
+ * Does not: decide trust (the device keystore and the service registry do),
+ * hold per-device state, or read a scenario (it takes plain configuration,
+ * struct fs_catalog_config; the scenario layer builds one).
  */
 #ifndef FLEETSIM_IMAGE_H
 #define FLEETSIM_IMAGE_H
@@ -35,8 +36,6 @@
 #define FS_SIGNER_OEM 1u
 #define FS_SIGNER_UPDATE 2u
 
-struct fs_scn;
-
 /* What a signer vouches for: the fields a device checks before install. */
 struct fs_manifest {
     uint32_t image;                    /* catalog index */
@@ -56,11 +55,34 @@ struct fs_signed_manifest {
 
 struct fs_catalog;
 
+/* One image as the catalog needs it. */
+struct fs_catalog_image {
+    enum fs_image_kind kind;   /* OS or app */
+    struct fs_version version; /* orders the images of one kind */
+    uint32_t security_version; /* anti-rollback value */
+    uint64_t size_bytes;       /* declared size: the content's length */
+    uint32_t product;          /* product index; UINT32_MAX for none */
+    const char *signer;        /* apps: a configured signer's name; OS
+                                  images are signed by the platform key */
+};
+
+/* What a catalog is built from (borrowed; the catalog copies what it keeps). */
+struct fs_catalog_config {
+    uint64_t seed;                         /* root of keys and content */
+    uint32_t nimages;                      /* entries of images */
+    const struct fs_catalog_image *images; /* by catalog index */
+    uint32_t nsigners;                     /* entries of signers */
+    const char *const *signers; /* signer names after platform, oem and
+                                   update-service, in index order; a
+                                   repeated name keeps its first index */
+};
+
 /*
- * Build the catalog of scn: derive signer keys from scn's seed, generate
- * each image's content, hash it and sign its manifest. Returns 0.
+ * Build the catalog of cfg: derive signer keys from cfg's seed and the
+ * names, generate each image's content, hash it and sign its manifest.
+ * Returns 0, or FS_EINVAL when an app names a signer not configured.
  */
-int fs_catalog_create(const struct fs_scn *scn, uint64_t seed,
+int fs_catalog_create(const struct fs_catalog_config *cfg,
                       struct fs_catalog **out);
 void fs_catalog_destroy(struct fs_catalog *c);
 

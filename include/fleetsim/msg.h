@@ -249,8 +249,8 @@ struct fs_msg *fs_msgpool_get(struct fs_msgpool *p);
 void fs_msgpool_put(struct fs_msgpool *p, struct fs_msg *m);
 
 /* Names as in scenario-format.md ("app_crash", "stale_nonce"). */
-const char *fs_report_kind_name(enum fs_report_kind k);
-const char *fs_attest_reason_name(enum fs_attest_reason r);
+const char *fs_msg_report_kind_name(enum fs_report_kind k);
+const char *fs_msg_attest_reason_name(enum fs_attest_reason r);
 const char *fs_update_result_name(enum fs_update_result r);
 /* "" for FS_UPR_NONE. */
 const char *fs_update_reason_name(enum fs_update_reason r);

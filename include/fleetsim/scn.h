@@ -310,6 +310,16 @@ struct fs_fleet_config *fs_scn_fleet_config_create(const struct fs_scn *scn);
 /* Free a configuration of fs_scn_fleet_config_create; NULL is a no-op. */
 void fs_scn_fleet_config_destroy(struct fs_fleet_config *cfg);
 
+struct fs_catalog;
+
+/*
+ * Build the image catalog of scn's images and signer names with seed (the
+ * run's: scn's own unless overridden); free it with fs_catalog_destroy.
+ * Returns fs_catalog_create's result.
+ */
+int fs_scn_catalog_create(const struct fs_scn *scn, uint64_t seed,
+                          struct fs_catalog **out);
+
 /* True when defence d is on. */
 bool fs_scn_defense_on(const struct fs_scn *scn, enum fs_defense d);
 

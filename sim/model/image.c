@@ -19,7 +19,6 @@
 #include "fleetsim/image.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/rng.h"
-#include "fleetsim/scn.h"
 
 #include "fleetsim/bytes.h"
 
@@ -29,7 +28,7 @@
 #define MEMO_ENTRIES_MAX ((size_t)1 << 22)
 
 struct signer {
-    const char *name;                   /* "platform", "oem", ... */
+    char *name;                         /* "platform", "oem", ... (owned) */
     unsigned char pk[FS_KEY_PUB_BYTES]; /* public key */
     unsigned char sk[FS_KEY_SEC_BYTES]; /* secret key (vendor side) */
 };
@@ -118,76 +117,77 @@ add_signer(struct fs_catalog *c, const char *name)
     seed_from_name(c->seed, "signer", name, seed);
     crypto_sign_seed_keypair(sg->pk, sg->sk, seed);
     sodium_memzero(seed, sizeof(seed));
-    sg->name = name;
+    sg->name = fs_xstrdup(name);
     return c->nsigners++;
 }
 
 static uint32_t
-version_rank(const struct fs_scn *scn, const struct fs_scn_image *img)
+version_rank(const struct fs_catalog_config *cfg,
+             const struct fs_catalog_image *img)
 {
     uint32_t rank = 1;
-    for (uint32_t j = 0; j < scn->nimages; j++) {
-        const struct fs_scn_image *o = &scn->images[j];
-        if (o->kind == img->kind && fs_version_cmp(&o->ver, &img->ver) < 0)
+    for (uint32_t j = 0; j < cfg->nimages; j++) {
+        const struct fs_catalog_image *o = &cfg->images[j];
+        if (o->kind == img->kind &&
+            fs_version_cmp(&o->version, &img->version) < 0)
             rank++;
     }
     return rank;
 }
 
-static void
-build_manifest(struct fs_catalog *c, const struct fs_scn *scn, uint32_t i)
+static int
+build_manifest(struct fs_catalog *c, const struct fs_catalog_config *cfg,
+               uint32_t i)
 {
-    const struct fs_scn_image *img = &scn->images[i];
+    const struct fs_catalog_image *img = &cfg->images[i];
     struct fs_signed_manifest *sm = &c->manifests[i];
     sm->m.image = i;
     sm->m.kind = img->kind == FS_IMAGE_OS ? FS_IMAGE_OS : FS_IMAGE_APP;
-    sm->m.product = img->product ? img->product->index : UINT32_MAX;
+    sm->m.product = img->product;
     sm->m.signer = img->kind == FS_IMAGE_OS
                        ? FS_SIGNER_PLATFORM
                        : fs_catalog_signer_find(c, img->signer);
-    FS_ASSERT(sm->m.signer != UINT32_MAX);
+    if (sm->m.signer == UINT32_MAX)
+        return FS_EINVAL;
     sm->m.security_version = img->security_version;
     sm->m.length_bytes = img->size_bytes;
-    sm->m.version_rank = version_rank(scn, img);
+    sm->m.version_rank = version_rank(cfg, img);
     hash_content(c, i, img->size_bytes, NULL, 0, sm->m.hash);
     fs_catalog_sign(c, sm->m.signer, sm);
+    return 0;
 }
 
 int
-fs_catalog_create(const struct fs_scn *scn, uint64_t seed,
-                  struct fs_catalog **out)
+fs_catalog_create(const struct fs_catalog_config *cfg, struct fs_catalog **out)
 {
     if (sodium_init() < 0)
         return FS_EINVAL;
     struct fs_catalog *c = fs_xcalloc(1, sizeof(*c));
-    c->seed = seed;
+    c->seed = cfg->seed;
     c->scratch = fs_xmalloc(CONTENT_CHUNK_BYTES);
-    uint32_t max_signers = 3 + scn->nsigners + scn->nactions;
-    c->signers = fs_xcalloc(max_signers, sizeof(*c->signers));
+    c->signers = fs_xcalloc(3 + (size_t)cfg->nsigners, sizeof(*c->signers));
     add_signer(c, "platform");
     add_signer(c, "oem");
     add_signer(c, "update-service");
-    for (uint32_t s = 0; s < scn->nsigners; s++)
-        add_signer(c, scn->signers[s]);
-    for (uint32_t a = 0; a < scn->nactions; a++) {
-        const struct fs_scn_action *act = &scn->actions[a];
-        if (act->kind == FS_ACT_ATTACK && act->u.attack.signer != NULL)
-            add_signer(c, act->u.attack.signer);
-        if (act->kind == FS_ACT_REVOKE_KEY)
-            add_signer(c, act->u.key);
-    }
+    for (uint32_t s = 0; s < cfg->nsigners; s++)
+        add_signer(c, cfg->signers[s]);
     unsigned char h[32];
-    seed_from_name(seed, "stage", "security-monitor", h);
+    seed_from_name(cfg->seed, "stage", "security-monitor", h);
     memcpy(c->monitor_hash, h, FS_HASH_BYTES);
-    seed_from_name(seed, "stage", "bootloader", h);
+    seed_from_name(cfg->seed, "stage", "bootloader", h);
     memcpy(c->bootloader_hash, h, FS_HASH_BYTES);
-    c->nimages = scn->nimages;
+    c->nimages = cfg->nimages;
     c->manifests =
-        fs_xcalloc(scn->nimages ? scn->nimages : 1, sizeof(*c->manifests));
-    for (uint32_t i = 0; i < scn->nimages; i++)
-        build_manifest(c, scn, i);
+        fs_xcalloc(cfg->nimages ? cfg->nimages : 1, sizeof(*c->manifests));
     c->memo_cap = 1024;
     c->memo = fs_xcalloc(c->memo_cap, sizeof(*c->memo));
+    for (uint32_t i = 0; i < cfg->nimages; i++) {
+        int err = build_manifest(c, cfg, i);
+        if (err != 0) {
+            fs_catalog_destroy(c);
+            return err;
+        }
+    }
     *out = c;
     return 0;
 }
@@ -197,6 +197,8 @@ fs_catalog_destroy(struct fs_catalog *c)
 {
     if (c == NULL)
         return;
+    for (uint32_t s = 0; s < c->nsigners; s++)
+        fs_free(c->signers[s].name);
     if (c->signers != NULL)
         sodium_memzero(c->signers, c->nsigners * sizeof(*c->signers));
     fs_free(c->signers);

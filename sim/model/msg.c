@@ -129,7 +129,7 @@ fs_msgpool_put(struct fs_msgpool *p, struct fs_msg *m)
 }
 
 const char *
-fs_report_kind_name(enum fs_report_kind k)
+fs_msg_report_kind_name(enum fs_report_kind k)
 {
     static const char *const names[FS_REP_COUNT] = {
         "app_crash",          "os_crash",       "boot_failure",
@@ -138,7 +138,7 @@ fs_report_kind_name(enum fs_report_kind k)
 }
 
 const char *
-fs_attest_reason_name(enum fs_attest_reason r)
+fs_msg_attest_reason_name(enum fs_attest_reason r)
 {
     static const char *const names[FS_ATT_COUNT] = {
         "ok",          "bad_signature",        "unknown_device",

@@ -142,7 +142,7 @@ static int
 setup_model(struct fs_run *r, struct fs_diag *diag)
 {
     const struct fs_scn *scn = r->scn;
-    int err = fs_catalog_create(scn, r->seed, &r->catalog);
+    int err = fs_scn_catalog_create(scn, r->seed, &r->catalog);
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
                            "cannot build the image catalog");
