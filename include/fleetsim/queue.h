@@ -62,11 +62,12 @@ bool fs_queue_pop(struct fs_queue *q, struct fs_event *out);
 /* Copy the least entry into *out without removing it; false when empty. */
 bool fs_queue_peek(struct fs_queue *q, struct fs_event *out);
 /*
- * As fs_queue_peek when the least entry is already in order (no work is
- * needed to find it); false otherwise, also when the queue is not empty.
- * Changes nothing.
+ * Copy the entry k places after the least into *out when it is already in
+ * order (no work is needed to find it; k = 0 is the least); false otherwise,
+ * also when the queue holds it elsewhere. Changes nothing. For prefetching.
  */
-bool fs_queue_peek_ready(const struct fs_queue *q, struct fs_event *out);
+bool fs_queue_peek_ready(const struct fs_queue *q, size_t k,
+                         struct fs_event *out);
 /* Entries held. */
 size_t fs_queue_size(const struct fs_queue *q);
 /* Bytes held by q's arrays (for memory reports). */

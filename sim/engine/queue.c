@@ -854,11 +854,11 @@ fs_queue_peek(struct fs_queue *q, struct fs_event *out)
 }
 
 bool
-fs_queue_peek_ready(const struct fs_queue *q, struct fs_event *out)
+fs_queue_peek_ready(const struct fs_queue *q, size_t k, struct fs_event *out)
 {
-    if (q->bot_head == q->bot_used)
+    if (k >= q->bot_used - q->bot_head)
         return false;
-    *out = q->bot[q->bot_head];
+    *out = q->bot[q->bot_head + k];
     return true;
 }
 

@@ -44,6 +44,7 @@
 #define SLOT_CANCELLED (UINT32_MAX - 2) /* its event will be dropped */
 #define SLOTS_MAX (UINT32_MAX - 3)      /* slot indices stay below states */
 #define SLOTS_MIN 64                    /* first allocation of the array */
+#define SLOT_PREFETCH_AHEAD 8 /* prefetch the slot of the event this far on */
 
 /* The id slot of one queued event that was scheduled with an id. */
 struct id_slot {
@@ -135,7 +136,9 @@ static inline void
 slot_prefetch_next(const struct fs_sim *sim)
 {
     struct fs_event nx;
-    if (fs_queue_peek_ready(sim->queue, &nx) && (nx.seq & 1) != 0)
+    if (sim->slots_used != 0 &&
+        fs_queue_peek_ready(sim->queue, SLOT_PREFETCH_AHEAD, &nx) &&
+        (nx.seq & 1) != 0)
         __builtin_prefetch(&sim->slots[(uintptr_t)nx.arg], 1);
 }
 
