@@ -14,7 +14,10 @@
 #   defended -> every attempt blocked; undefended -> every attempt succeeded;
 #   defended with a deployment -> the genuine update still reached every
 #   device it targets (a blocked attack costs its target nothing).
-# Prints one line per failing cell, the whole table with --table, and ends
+# Then, for each kind, each other defence alone off: still every attempt
+# blocked (each defence guards only its own check; MATRIX_INDEPENDENCE=0
+# skips these). Prints one line per failing cell, the whole table with
+# --table, and ends
 # with `N cells passed, N failed`.
 set -u
 bin=${1:?usage: tests/attack-matrix.sh FLEETSIM_BINARY [--table] [KIND...]}
@@ -45,8 +48,15 @@ checkin_flood|checkin_rate_limit|-|rate: 20000/s, for: 30s'
 
 # state|fleet starts on (old = os-24.01/app-1.4.0, new = os-24.10/app-1.5.0)
 # |deployment (at, waves, to) or -|attack at
+# "uptodate": no deployment, newer images in the catalog but not deployed;
+# "newest": no deployment and the fleet runs the newest images, so an
+# attacker who needs a genuine download (tamper_in_transit, endless_data,
+# slow_retrieval) or a newer image bound elsewhere (mix_and_match of an OS
+# image) has nothing to ride on: those attempts stay open and end undecided
+# (docs/scenario-format.md, "Attacks and faults").
 states='rollout|old|10m,[100%],-|10m
-uptodate|new|-|1h
+uptodate|old|-|1h
+newest|new|-|1h
 nodeploy|old|10m,[100%],lab|1h
 updated|old|10m,[100%],-|12h
 at0|old|10m,[100%],-|0s
@@ -176,22 +186,33 @@ cell() { # n kind img state form defended(1/0) off extra
     s=$(seen "outcome=\"succeeded\"" "$log")
     up=$(seen 'devices{' "$log")
     a=${a:-?} b=${b:-?} s=${s:-?}
-    local why=""
+    local why="" newest_open=0
+    if [ "$st" = newest ]; then
+        case "$kind/$img" in
+        tamper_in_transit/* | endless_data/* | slow_retrieval/* | mix_and_match/os) newest_open=1 ;;
+        esac
+    fi
     if [ "$rc" -gt 1 ]; then
         why="run failed (exit $rc): $(grep -m1 error "$log")"
     elif [ "$a" != "$want" ]; then
         why="attempted $a, targets $want"
-    elif [ $def = 1 ] && [ "$b" != "$a" ]; then
-        why="defended: blocked $b of $a"
+    elif [ $newest_open = 1 ]; then
+        :
+    elif [ $def != 0 ] && [ "$b" != "$a" ]; then
+        why="defended$([ $def = 2 ] && echo " but $off off"): blocked $b of $a"
     elif [ $def = 0 ] && [ "$s" != "$a" ]; then
         why="undefended: succeeded $s of $a"
     fi
     u=?
     [ "$a" != ? ] && [ "$b" != ? ] && [ "$s" != ? ] && u=$((a - b - s))
-    if [ -z "$why" ] && [ "$u" != 0 ]; then why="undecided $u"; fi
+    if [ -z "$why" ] && [ $newest_open = 1 ]; then
+        [ "$u" != "$a" ] && why="nothing to ride on: wanted $a undecided, saw $u"
+    elif [ -z "$why" ] && [ "$u" != 0 ]; then
+        why="undecided $u"
+    fi
     local st_to
     st_to=$(echo "$states" | awk -F'|' -v s="$st" '$1==s{print $3}')
-    if [ -z "$why" ] && [ $def = 1 ] && [ "$st_to" != - ] && [ -n "$up" ]; then
+    if [ -z "$why" ] && [ $def != 0 ] && [ "$st_to" != - ] && [ -n "$up" ]; then
         local need=10
         [ "${st_to##*,}" = lab ] && need=4
         [ "$up" != "$need" ] && why="genuine update reached $up of $need devices"
@@ -200,7 +221,7 @@ cell() { # n kind img state form defended(1/0) off extra
     [ -n "$why" ] && verdict=FAIL
     printf '%s|%-18s %-3s %-8s %-5s %-22s attempted=%s blocked=%s succeeded=%s undecided=%s|%s\n' \
         "$verdict" "$kind" "$img" "$st" "$form" \
-        "$([ $def = 1 ] && echo defended || echo "off:$off")" \
+        "$(case $def in 1) echo defended ;; 2) echo "also-off:$off" ;; *) echo "off:$off" ;; esac)" \
         "$a" "$b" "$s" "$u" "$why" >"$tmp/res$n"
     rm -f "$f" "$log"
 }
@@ -223,6 +244,25 @@ while IFS='|' read -r kind off imgs extra; do
         done <<<"$states"
     done
 done <<<"$kinds" >"$tmp/cells"
+
+# Each defence guards only its own check: with any other one defence off,
+# every kind is still blocked (state "rollout", targets a share). Marked by
+# defended=2 so the verdict wants every attempt blocked.
+all_defs="verify_signatures verify_hashes verify_lengths anti_rollback
+download_timeout manifest_expiry manifest_binding nonce_freshness measured_boot
+attestation_signature peripheral_firewall network_firewall key_revocation
+checkin_rate_limit"
+if [ "${MATRIX_INDEPENDENCE:-1}" = 1 ]; then
+    n=$(wc -l <"$tmp/cells")
+    while IFS='|' read -r kind off imgs extra; do
+        if [ -n "$only" ] && ! echo " $only " | grep -q " $kind "; then continue; fi
+        img=${imgs%% *}
+        for d in $all_defs; do
+            case " $off " in *" $d "*) continue ;; esac
+            n=$((n + 1)); echo "$n|$kind|$img|rollout|share|2|$d|$extra"
+        done
+    done <<<"$kinds" >>"$tmp/cells"
+fi
 
 export bin tmp states forms
 export -f scenario seen cell
