@@ -44,6 +44,23 @@ check "report of a non-database exits 2" test "$rc" = 2 -a ! -e "$tmp/x.html"
 check "report names the non-database" grep -q "$scn: error: not a fleet database" "$tmp/report.err"
 "$bin" report 2>/dev/null; rc=$?
 check "report without a file exits 2" test "$rc" = 2
+"$bin" run "$scn" --quiet --out "$tmp/a" >/dev/null; rc=$?
+check "a run without --trace into a folder leaves no earlier trace" test "$rc" = 0 -a ! -e "$tmp/a/trace.zst"
+mkdir -p "$tmp/j"
+cp "$scn" "$tmp/j/a-pass.yaml"
+sed 's/^  - \(.*\) >= \(.*\)$/  - \1 < 0/' "$scn" >"$tmp/j/b-fail.yaml"
+printf 'scenario: broken\n' >"$tmp/j/c-broken.yaml"
+"$bin" test --junit "$tmp/junit.xml" "$tmp/j" >/dev/null 2>&1; rc=$?
+check "test --junit exits as test does (2: one did not load)" test "$rc" = 2
+check "junit counts cases, failures, errors" grep -q 'tests="3" failures="1" errors="1"' "$tmp/junit.xml"
+check "junit has one testcase per scenario" test "$(grep -c '<testcase ' "$tmp/junit.xml")" = 3
+check "junit names the failed expectation with its line" grep -q "b-fail.yaml:[0-9]*: expected .* &lt; 0, seen" "$tmp/junit.xml"
+check "junit marks the broken scenario as an error" grep -q '<error message=' "$tmp/junit.xml"
+check "junit leaves no temporary file" test -z "$(ls -A "$tmp" | grep 'junit.*tmp')"
+"$bin" test --junit "$tmp/nodir/junit.xml" "$tmp/j/a-pass.yaml" >/dev/null 2>"$tmp/junit.err"; rc=$?
+check "junit into a missing folder exits 2 naming it" test "$rc" = 2 && grep -q "$tmp/nodir/junit.xml" "$tmp/junit.err"
+"$bin" test --junit 2>/dev/null; rc=$?
+check "test --junit without FILE exits 2" test "$rc" = 2
 fa=$(grep -o '"fingerprint": "[0-9a-f]*"' "$tmp/a/summary.json")
 fc=$(grep -o '"fingerprint": "[0-9a-f]*"' "$tmp/c/summary.json")
 check "another seed, another fingerprint" test "$fa" != "$fc"

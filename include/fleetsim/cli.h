@@ -32,6 +32,7 @@ struct fs_cli_test {
     bool seed_set;      /* --seed given */
     uint64_t seed;      /* its value */
     bool write_digests; /* --write-digests */
+    const char *junit;  /* --junit FILE, or NULL */
     char **paths;       /* FILE|DIR arguments (borrowed from argv) */
     size_t npaths;      /* their count */
 };
@@ -79,5 +80,48 @@ int fs_cli_bench_engine(int argc, char **argv, const char *help);
 
 /* `fleetsim bench rollout ...` (argv[0] is "rollout"); returns exit status. */
 int fs_cli_bench_rollout(int argc, char **argv, const char *help);
+
+/* The JUnit XML of one `fleetsim test` (sim/cli/junit.c). */
+struct fs_junit {
+    char *cases;            /* <testcase> elements so far */
+    size_t len;             /* bytes used in cases */
+    size_t cap;             /* bytes allocated */
+    char *detail;           /* failure text of the open case */
+    size_t dlen;            /* bytes used in detail */
+    size_t dcap;            /* bytes allocated */
+    unsigned tests;         /* cases ended */
+    unsigned failures;      /* cases with a failed check */
+    unsigned errors;        /* cases that did not load or run */
+    double time_s;          /* wall seconds of all cases */
+    bool open;              /* a case is begun and not ended */
+    char file[1024];        /* the open case's scenario file */
+    char name[128];         /* ... and its name (the scenario's) */
+    unsigned case_failures; /* failed checks of the open case */
+    bool case_error;        /* the open case did not load or run */
+};
+
+/* Start an empty document; nothing is allocated until a case is added. */
+void fs_junit_init(struct fs_junit *j);
+/* Free what j holds. */
+void fs_junit_fini(struct fs_junit *j);
+/* Begin the case of scenario file (its scenario name, or NULL). */
+void fs_junit_case_begin(struct fs_junit *j, const char *file,
+                         const char *name);
+/* Name the open case (the scenario's name once it loaded). */
+void fs_junit_rename(struct fs_junit *j, const char *name);
+/* One failed check of the open case (an expectation, a digest). */
+void fs_junit_failure(struct fs_junit *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The open case did not load or could not run. */
+void fs_junit_error(struct fs_junit *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* End the open case, which took time_s wall seconds. */
+void fs_junit_case_end(struct fs_junit *j, double time_s);
+/*
+ * Write the document to path whole (a temporary file beside it, renamed
+ * over it). Returns 0, or FS_EIO with diag naming path and the cause.
+ */
+int fs_junit_write(const struct fs_junit *j, const char *path,
+                   struct fs_diag *diag);
 
 #endif

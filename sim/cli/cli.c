@@ -131,6 +131,12 @@ fs_cli_parse_test(int argc, char **argv, struct fs_cli_test *out)
             o.write_digests = true;
             continue;
         }
+        if (strcmp(a, "--junit") == 0) {
+            o.junit = opt_value(argc, argv, &i);
+            if (o.junit == NULL || o.junit[0] == '\0')
+                return usage_error("test", "--junit needs a FILE", NULL);
+            continue;
+        }
         if (a[0] == '-' && a[1] != '\0')
             return usage_error("test", "unknown option", a);
         /* Compact the positional arguments in place, in order. */

@@ -236,13 +236,17 @@ cmd_run(int argc, char **argv)
 /* ----------------------------------------------------------------- test */
 
 static const char test_help[] =
-    "usage: fleetsim test [--seed N] [--write-digests] FILE|DIR...\n"
+    "usage: fleetsim test [--seed N] [--write-digests] [--junit FILE]\n"
+    "                     FILE|DIR...\n"
     "\n"
     "Simulate each scenario (DIRs are searched recursively for *.yaml, in\n"
     "name order) and check its expect list. Prints one line per failing\n"
     "expectation and ends with 'N passed, N failed' (scenarios).\n"
     "When FILE.digest exists beside FILE.yaml, the run's fingerprint must\n"
     "equal it; --write-digests writes those files instead of checking.\n"
+    "--junit FILE also writes the results as JUnit XML (one testcase per\n"
+    "scenario file; each failed expectation with its line, expression and\n"
+    "the value seen), as CI systems read it.\n"
     "Nothing is written to out/.\n"
     "\n"
     "exit status: 0 every expectation of every scenario held, 1 some failed,\n"
@@ -256,7 +260,8 @@ struct test_totals {
 };
 
 static bool
-check_digest(const char *path, struct fs_run *run, bool write)
+check_digest(const char *path, struct fs_run *run, bool write,
+             struct fs_junit *junit)
 {
     char dpath[PATH_MAX + 16];
     snprintf(dpath, sizeof(dpath), "%s", path);
@@ -283,27 +288,38 @@ check_digest(const char *path, struct fs_run *run, bool write)
     if (!ok || strcmp(want, hex) != 0) {
         printf("%s: fingerprint %s differs from %s (%s)\n", path, hex, dpath,
                want);
+        if (junit != NULL)
+            fs_junit_failure(junit, "%s: fingerprint %s differs from %s (%s)",
+                             path, hex, dpath, want);
         return false;
     }
     return true;
 }
 
 static void
-test_one(const char *path, const struct fs_cli_test *o, struct test_totals *t)
+test_one(const char *path, const struct fs_cli_test *o, struct test_totals *t,
+         struct fs_junit *junit)
 {
     struct fs_scn *scn;
     if (load_or_report(path, &scn) != 0) {
         printf("%s: does not load\n", path);
+        if (junit != NULL)
+            fs_junit_error(junit, "%s: does not load (fleetsim validate %s)",
+                           path, path);
         t->failed++;
         t->load_error = true;
         return;
     }
+    if (junit != NULL)
+        fs_junit_rename(junit, scn->name);
     struct fs_run_opts ro = {.seed_set = o->seed_set, .seed = o->seed};
     struct fs_diag diag;
     fs_diag_clear(&diag);
     struct fs_run *run;
     if (fs_run_create(scn, &ro, &run, &diag) != 0) {
         fs_diag_print(&diag, stderr);
+        if (junit != NULL)
+            fs_junit_error(junit, "%s: cannot run: %s", path, diag.msg);
         t->failed++;
         t->load_error = true;
         fs_scn_destroy(scn);
@@ -320,10 +336,14 @@ test_one(const char *path, const struct fs_cli_test *o, struct test_totals *t)
         printf("%s:%d: %s: expected %s, seen %s\n", path, res[i].line,
                scn->name, res[i].text,
                res[i].checked ? res[i].seen : "(not reached)");
+        if (junit != NULL)
+            fs_junit_failure(junit, "%s:%d: expected %s, seen %s", path,
+                             res[i].line, res[i].text,
+                             res[i].checked ? res[i].seen : "(not reached)");
     }
     if (err == FS_EINTR)
         t->interrupted = true;
-    if (!check_digest(path, run, o->write_digests))
+    if (!check_digest(path, run, o->write_digests, junit))
         ok = false;
     if (ok)
         t->passed++;
@@ -346,10 +366,29 @@ cmd_test(int argc, char **argv)
         return EXIT_USAGE;
     }
     struct test_totals t = {0};
-    for (size_t i = 0; i < files.count && !t.interrupted; i++)
-        test_one(files.items[i], &o, &t);
+    struct fs_junit junit;
+    fs_junit_init(&junit);
+    struct fs_junit *jp = o.junit != NULL ? &junit : NULL;
+    for (size_t i = 0; i < files.count && !t.interrupted; i++) {
+        uint64_t start_ns = uv_hrtime();
+        if (jp != NULL)
+            fs_junit_case_begin(jp, files.items[i], NULL);
+        test_one(files.items[i], &o, &t, jp);
+        if (jp != NULL)
+            fs_junit_case_end(jp, elapsed_s(start_ns));
+    }
     printf("%u passed, %u failed\n", t.passed, t.failed);
     fs_cli_paths_fini(&files);
+    if (jp != NULL) {
+        struct fs_diag diag;
+        fs_diag_clear(&diag);
+        int err = fs_junit_write(jp, o.junit, &diag);
+        fs_junit_fini(jp);
+        if (err != 0) {
+            fs_diag_print(&diag, stderr);
+            return EXIT_USAGE;
+        }
+    }
     if (t.interrupted)
         return EXIT_INTR;
     if (t.load_error)

@@ -167,11 +167,16 @@ fs_run_write_summary(struct fs_run *r, const char *dir, double wall_s,
 {
     char tmp[4096], final[4096];
     const char *trace_tmp = fs__run_trace_path(r);
+    snprintf(final, sizeof(final), "%s/trace.zst", dir);
     if (trace_tmp != NULL) {
-        snprintf(final, sizeof(final), "%s/trace.zst", dir);
         if (rename(trace_tmp, final) != 0)
             return fs_diag_set(diag, FS_EIO, final, 0, 0, "cannot rename: %s",
                                strerror(errno));
+    } else if (remove(final) != 0 && errno != ENOENT) {
+        /* An earlier run's trace must not sit beside this run's outputs. */
+        return fs_diag_set(diag, FS_EIO, final, 0, 0,
+                           "cannot remove an earlier run's trace: %s",
+                           strerror(errno));
     }
     /* summary.json last: its presence says every other output is whole. */
     snprintf(tmp, sizeof(tmp), "%s/.summary.json.tmp", dir);
