@@ -3,7 +3,8 @@
  *
  * Owns: the boot chain ROM -> security monitor -> bootloader -> OS ->
  * apps (hl, rt0, rt1) and the power-on / boot-done events (the slots it
- * reads are device/slots.c's).
+ * reads are device/slots.c's); at the end of each boot it has the
+ * firewall give the booted apps their peripherals (device/firewall.c).
  * Invariants: a stage boots only an image that passed every check whose
  * defence is on; measurements are extended in chain order; a device that
  * fails a stage in both slots is left in recovery with a boot_failure
@@ -162,6 +163,7 @@ fs_boot_device(struct fs_fleet *f, uint32_t device, struct fs_boot_report *out)
         fs__fleet_set_state(f, device, FS_DEV_RECOVERY);
         fs_repq_add(f, device, FS_REP_BOOT_FAILURE, img);
     }
+    fs__fw_boot(f, device); /* after the state: recovery owns nothing */
     fs__fleet_record(f, FS_REC_DEV_BOOT_DONE, device, d->state);
     if (out != NULL)
         *out = rep;

@@ -273,6 +273,8 @@ struct fs_fleet {
     uint32_t cache_cap;                /* power of two */
     uint32_t cache_used;               /* slots filled */
     uint32_t fw_series[3][2];          /* firewall{kind, result} */
+    struct dev_fw *fw;                 /* peripheral owner maps
+                                          (device/firewall.c) */
     uint64_t reports_dropped;          /* fleet-wide drops */
     struct dev_upd **upd_chunks;       /* session pool, in chunks */
     uint32_t upd_nchunks;              /* chunks allocated */
@@ -332,6 +334,11 @@ size_t fs__keystore_device_bytes(void);
 /* device/firewall.c */
 void fs__fw_count(struct fs_fleet *f, uint32_t id, enum fs_fw_kind k,
                   bool allowed);
+void fs__fw_init(struct fs_fleet *f);
+void fs__fw_fini(struct fs_fleet *f);
+size_t fs__fw_bytes(const struct fs_fleet *f);
+void fs__fw_boot(struct fs_fleet *f, uint32_t id);
+bool fs__fw_conflict(const struct fs_fleet *f, uint32_t id, uint32_t img);
 
 /* device/slots.c */
 void fs__slots_fini(struct fs_fleet *f);

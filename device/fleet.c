@@ -312,6 +312,7 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
         goto out_free_fleet;
     dev_cohorts_init(f);
     dev_fw_series_init(f);
+    fs__fw_init(f);
     f->ks =
         fs__keystore_create(env->sim, f->ndevs, f->fw_series[FS_FW_KEYSTORE][0],
                             f->fw_series[FS_FW_KEYSTORE][1], env->metrics);
@@ -346,6 +347,7 @@ fs_fleet_destroy(struct fs_fleet *f)
     fs__series_fini(f);
     fs__slots_fini(f);
     fs__update_fini(f);
+    fs__fw_fini(f);
     fs_free(f->devs);
     fs_free(f->cohorts);
     fs_free(f);
@@ -453,7 +455,8 @@ size_t
 fs_fleet_bytes(const struct fs_fleet *f)
 {
     return sizeof(*f) + (size_t)f->ndevs * sizeof(struct fs_dev) +
-           fs__keystore_bytes(f->ks) + f->ncohorts * sizeof(struct dev_cohort) +
+           fs__keystore_bytes(f->ks) + fs__fw_bytes(f) +
+           f->ncohorts * sizeof(struct dev_cohort) +
            f->cap_flips * sizeof(struct dev_flips) +
            f->cache_cap * sizeof(struct dev_series_slot) +
            (size_t)f->upd_nchunks * UPD_CHUNK_SESSIONS *

@@ -4,7 +4,8 @@
  *
  * Owns: the checks before install (signature, trusted and unrevoked
  * signer, the record's target, content hash, product binding,
- * anti-rollback, free flash), the write of the inactive slot in
+ * anti-rollback, free flash, no peripheral another core's app holds),
+ * the write of the inactive slot in
  * DEV_WRITE_STEP_BYTES units, the pending slot and the reboot into it, the
  * probation and its confirmation (raising the anti-rollback counter) or
  * rollback, the per-device step counter and power cuts.
@@ -20,8 +21,8 @@
  * crash (OS or app) during probation, or a failed first boot, rolls back;
  * a power cut during the reboot or probation boots the pending image again
  * and restarts the probation; refused genuine images (revoked key,
- * product, rollback, no space) and rollbacks are remembered and not
- * retried until the service signs a new record.
+ * product, rollback, no space, peripheral conflict) and rollbacks are
+ * remembered and not retried until the service signs a new record.
  * Does not: talk to the service besides DOWNLOAD_END, or decide by who
  * sent an image.
  */
@@ -118,6 +119,8 @@ content_check(struct fs_fleet *f, uint32_t id, const struct dev_upd *s)
     unsigned ab = fs_slots_active(f, id, what) ^ 1u;
     if (!fits(f, id, what, ab, m->length_bytes))
         return FS_UPR_NO_SPACE;
+    if (what != FS_SLOT_OS && fs__fw_conflict(f, id, m->image))
+        return FS_UPR_PERIPHERAL_CONFLICT; /* always on: firewall model */
     return FS_UPR_NONE;
 }
 
@@ -162,7 +165,8 @@ deterministic(enum fs_update_reason why, bool forged)
 {
     return !forged &&
            (why == FS_UPR_REVOKED_KEY || why == FS_UPR_WRONG_PRODUCT ||
-            why == FS_UPR_ROLLBACK || why == FS_UPR_NO_SPACE);
+            why == FS_UPR_ROLLBACK || why == FS_UPR_NO_SPACE ||
+            why == FS_UPR_PERIPHERAL_CONFLICT);
 }
 
 static void

@@ -453,11 +453,14 @@ test_device_defenses_off_allow(void **state)
     assert_true(rep.compromised);
     assert_int_equal(fx_devices(x, "running"), 1);
     assert_true(fs_fw_peripheral(f, 0, 2, FS_PERIPH_GPIO, "99"));
-    assert_true(fs_fw_connect(f, 0, 1, "evil.example"));
+    assert_true(fs_fw_connect(f, 0, 0, "evil.example"));
     assert_int_equal(fx_fw(x, "peripheral", "blocked"), 0);
     assert_int_equal(fx_fw(x, "network", "blocked"), 0);
     /* nothing caught, nothing reported (tamper, firewall_violation) */
     assert_int_equal(fs_repq_pending(f, 0), 0);
+    /* 1.1: a real-time core has no network, whatever the defences say */
+    assert_false(fs_fw_connect(f, 0, 1, "evil.example"));
+    assert_int_equal(fx_fw(x, "network", "blocked"), 1);
     fx_destroy(x);
 }
 

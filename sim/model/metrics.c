@@ -49,13 +49,11 @@ static const char *const v_cert[] = {"issued", "rejected", NULL};
 static const char *const v_upd_result[] = {
     "offered",  "downloaded", "installed",   "confirmed",
     "rejected", "failed",     "rolled_back", NULL};
-static const char *const v_upd_reason[] = {"bad_signature", "untrusted_key",
-                                           "revoked_key",   "rollback",
-                                           "hash_mismatch", "too_long",
-                                           "timeout",       "expired_manifest",
-                                           "wrong_product", "wrong_group",
-                                           "no_space",      "power_loss",
-                                           "crash",         NULL};
+static const char *const v_upd_reason[] = {
+    "bad_signature", "untrusted_key", "revoked_key", "rollback",
+    "hash_mismatch", "too_long",      "timeout",     "expired_manifest",
+    "wrong_product", "wrong_group",   "no_space",    "peripheral_conflict",
+    "power_loss",    "crash",         NULL};
 static const char *const v_err_kind[] = {"app_crash",
                                          "os_crash",
                                          "boot_failure",

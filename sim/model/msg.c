@@ -171,6 +171,7 @@ fs_update_reason_name(enum fs_update_reason r)
                                                     "wrong_product",
                                                     "wrong_group",
                                                     "no_space",
+                                                    "peripheral_conflict",
                                                     "power_loss",
                                                     "crash"};
     return (unsigned)r < FS_UPR_COUNT ? names[r] : "unknown";
