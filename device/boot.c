@@ -25,7 +25,8 @@
 
 /* The checks of one slot, before the defences decide. */
 struct slot_checks {
-    bool trusted;     /* signer trusted by the keystore */
+    bool trusted;     /* signer trusted by the keystore for the stage's
+                         image kind (OS: platform; apps: the product's) */
     bool sig_ok;      /* manifest signature verifies */
     bool hash_ok;     /* content hash equals the manifest's */
     bool rollback_ok; /* security version >= counter */
@@ -43,7 +44,10 @@ run_checks(struct fs_fleet *f, uint32_t id, unsigned what, unsigned ab,
     memcpy(sig, sm->sig, FS_SIG_BYTES);
     size_t nc = fs__slots_apply_flips(f, id, what, ab, sm->m.length_bytes, enc,
                                       sig, cbits);
-    fs_keystore_trusts(f->ks, id, FS_KS_MONITOR, sm->m.signer, &ck->trusted);
+    ck->trusted = false;
+    fs_keystore_trusts(f->ks, id, FS_KS_MONITOR,
+                       what == FS_SLOT_OS ? FS_IMAGE_OS : FS_IMAGE_APP,
+                       sm->m.signer, &ck->trusted);
     const unsigned char *pk =
         fs_catalog_signer_pk(f->env.catalog, sm->m.signer);
     ck->sig_ok =

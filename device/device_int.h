@@ -241,6 +241,8 @@ struct dev_cohort {
     const struct fs_cohort_config *cc; /* the cohort's configuration */
     double on_mean_us;                 /* mean online period */
     double off_mean_us;                /* mean offline period */
+    uint64_t trust_app;                /* bit per catalog signer its
+                                          devices trust for apps */
 };
 
 /* A cached devices{} series: key and series index. */
@@ -326,8 +328,9 @@ struct fs_keystore *fs__keystore_create(struct fs_sim *sim, uint32_t ndevs,
                                         struct fs_metrics *metrics);
 void fs__keystore_destroy(struct fs_keystore *ks);
 void fs__keystore_manufacture(struct fs_keystore *ks, uint32_t id,
-                              uint64_t seed, uint64_t trusted,
-                              uint32_t counter_os, uint32_t counter_app);
+                              uint64_t seed, uint64_t trusted_os,
+                              uint64_t trusted_app, uint32_t counter_os,
+                              uint32_t counter_app);
 size_t fs__keystore_bytes(const struct fs_keystore *ks);
 size_t fs__keystore_device_bytes(void);
 

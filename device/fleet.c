@@ -192,8 +192,7 @@ security_version(const struct fs_fleet *f, uint32_t img)
 }
 
 static void
-dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort,
-                uint64_t trusted)
+dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort)
 {
     struct fs_dev *d = &f->devs[id];
     const struct fs_cohort_config *cc = &f->cfg->cohorts[cohort];
@@ -224,25 +223,32 @@ dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort,
             app_min = sv;
     }
     fs__repq_init(d);
-    fs__keystore_manufacture(f->ks, id, f->seed, trusted,
+    fs__keystore_manufacture(f->ks, id, f->seed, 1ull << FS_SIGNER_PLATFORM,
+                             f->cohorts[cohort].trust_app,
                              security_version(f, cc->os),
                              app_min == UINT32_MAX ? 0 : app_min);
 }
 
+/*
+ * Each cohort's app trust set: the catalog indexes of its app_signers
+ * (names the catalog does not know trust nothing).
+ */
 static int
-dev_trust_init(struct fs_fleet *f, uint64_t *out_mask)
+dev_trust_init(struct fs_fleet *f)
 {
-    const struct fs_fleet_config *cfg = f->cfg;
-    uint64_t mask = (1ull << FS_SIGNER_PLATFORM) | (1ull << FS_SIGNER_OEM);
-    for (uint32_t s = 0; s < cfg->nsigners; s++) {
-        uint32_t k = fs_catalog_signer_find(f->env.catalog, cfg->signers[s]);
-        if (k == UINT32_MAX)
-            continue;
-        if (k >= 64)
-            return FS_ELIMIT;
-        mask |= 1ull << k;
+    for (uint32_t c = 0; c < f->ncohorts; c++) {
+        const struct fs_name_list *l = &f->cohorts[c].cc->app_signers;
+        uint64_t mask = 0;
+        for (uint32_t s = 0; s < l->count; s++) {
+            uint32_t k = fs_catalog_signer_find(f->env.catalog, l->items[s]);
+            if (k == UINT32_MAX)
+                continue;
+            if (k >= 64)
+                return FS_ELIMIT;
+            mask |= 1ull << k;
+        }
+        f->cohorts[c].trust_app = mask;
     }
-    *out_mask = mask;
     return 0;
 }
 
@@ -306,11 +312,10 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
     f->svc = cfg->service;
     f->seed = fs_sim_seed(env->sim);
     f->ndevs = (uint32_t)n;
-    uint64_t trusted;
-    int err = dev_trust_init(f, &trusted);
-    if (err != 0)
-        goto out_free_fleet;
     dev_cohorts_init(f);
+    int err = dev_trust_init(f);
+    if (err != 0)
+        goto out_free_cohorts;
     dev_fw_series_init(f);
     fs__fw_init(f);
     f->ks =
@@ -320,7 +325,7 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
     for (uint32_t c = 0; c < cfg->ncohorts; c++) {
         const struct fs_cohort_config *cc = &cfg->cohorts[c];
         for (uint32_t i = 0; i < cc->count; i++)
-            dev_manufacture(f, cc->first_device + i, c, trusted);
+            dev_manufacture(f, cc->first_device + i, c);
     }
     fs__apps_wear_assign(f);
     fs__update_init(f);
@@ -330,7 +335,8 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
     *out = f;
     return 0;
 
-out_free_fleet:
+out_free_cohorts:
+    fs_free(f->cohorts);
     fs_free(f);
     return err;
 }

@@ -142,8 +142,9 @@ install_check(struct fs_fleet *f, uint32_t id, const struct dev_upd *s,
         sig_ok = fs_catalog_verify(f->env.catalog, pk, enc, sizeof(enc),
                                    s->sm.sig) == 0;
     }
-    if (m->signer < 64)
-        fs_keystore_trusts(f->ks, id, FS_KS_MONITOR, m->signer, &trusted);
+    if (m->signer < 64) /* trusted for this kind of image (and product) */
+        fs_keystore_trusts(f->ks, id, FS_KS_MONITOR,
+                           (enum fs_image_kind)m->kind, m->signer, &trusted);
     *forged = !sig_ok || !trusted;
     bool sigs = fs__fleet_defense_on(f, FS_DEF_VERIFY_SIGNATURES);
     if (!sig_ok && sigs)

@@ -4,7 +4,7 @@
  * Owns: struct fs_keystore, the keystores of one fleet: per device the key
  * pair (generated here at manufacture from the device's FS_RNG_KEYS
  * stream), the measurement registers, the anti-rollback counters and the
- * set of trusted signers; the caller gate and its firewall{kind=
+ * trusted signers per image kind; the caller gate and its firewall{kind=
  * "keystore"} counters.
  * Invariants: the state below is private to this file; no function
  * returns or copies the secret key (only the public half leaves, through
@@ -29,7 +29,9 @@
 struct ks_chip {
     unsigned char sk[FS_KEY_SEC_BYTES];  /* secret || public */
     unsigned char pcr[2][FS_HASH_BYTES]; /* boot, apps */
-    uint64_t trusted;                    /* bit s = signer s */
+    uint64_t trusted[2];                 /* per enum fs_image_kind: bit s =
+                                            signer s is trusted for
+                                            images of that kind */
     uint32_t counter[2];                 /* anti-rollback, per kind */
 };
 
@@ -87,20 +89,21 @@ fs__keystore_device_bytes(void)
 
 /*
  * Manufacture device id's keystore: generate its key pair inside it (from
- * its FS_RNG_KEYS stream under seed), trust the signers of trusted and set
- * the counters.
+ * its FS_RNG_KEYS stream under seed), trust the signers of trusted_os for
+ * OS images and those of trusted_app for apps, and set the counters.
  */
 void
 fs__keystore_manufacture(struct fs_keystore *ks, uint32_t id, uint64_t seed,
-                         uint64_t trusted, uint32_t counter_os,
-                         uint32_t counter_app)
+                         uint64_t trusted_os, uint64_t trusted_app,
+                         uint32_t counter_os, uint32_t counter_app)
 {
     FS_ASSERT(id < ks->n);
     struct ks_chip *c = &ks->chips[id];
     struct fs_rng r;
     unsigned char kseed[crypto_sign_SEEDBYTES];
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-    c->trusted = trusted;
+    c->trusted[FS_IMAGE_OS] = trusted_os;
+    c->trusted[FS_IMAGE_APP] = trusted_app;
     c->counter[FS_KS_COUNTER_OS] = counter_os;
     c->counter[FS_KS_COUNTER_APP] = counter_app;
     fs_rng_seed(&r, seed, id, FS_RNG_KEYS);
@@ -239,31 +242,43 @@ fs_keystore_raise_counter(struct fs_keystore *ks, uint32_t device,
     return 0;
 }
 
-/* Is signer trusted? Signers beyond the keystore's 64 never are. */
+/*
+ * Is signer trusted for images of kind? Signers beyond the keystore's 64
+ * never are. Returns 0 or FS_EINVAL (caller, or an unknown kind).
+ */
 int
 fs_keystore_trusts(struct fs_keystore *ks, uint32_t device,
-                   enum fs_ks_caller caller, uint32_t signer, bool *out)
+                   enum fs_ks_caller caller, enum fs_image_kind kind,
+                   uint32_t signer, bool *out)
 {
+    if ((unsigned)kind > FS_IMAGE_APP)
+        return FS_EINVAL;
     int err = gate(ks, device, caller);
     if (err != 0)
         return err;
-    *out = signer < 64 && (ks->chips[device].trusted >> signer & 1u);
+    *out = signer < 64 && (ks->chips[device].trusted[kind] >> signer & 1u);
     return 0;
 }
 
-/* Trust or distrust signer. Returns 0, FS_EINVAL or FS_ELIMIT (>= 64). */
+/*
+ * Trust or distrust signer for images of kind. Returns 0, FS_EINVAL
+ * (caller, kind) or FS_ELIMIT (signer >= 64).
+ */
 int
 fs_keystore_set_trust(struct fs_keystore *ks, uint32_t device,
-                      enum fs_ks_caller caller, uint32_t signer, bool on)
+                      enum fs_ks_caller caller, enum fs_image_kind kind,
+                      uint32_t signer, bool on)
 {
     if (signer >= 64)
         return FS_ELIMIT;
+    if ((unsigned)kind > FS_IMAGE_APP)
+        return FS_EINVAL;
     int err = gate(ks, device, caller);
     if (err != 0)
         return err;
     if (on)
-        ks->chips[device].trusted |= 1ull << signer;
+        ks->chips[device].trusted[kind] |= 1ull << signer;
     else
-        ks->chips[device].trusted &= ~(1ull << signer);
+        ks->chips[device].trusted[kind] &= ~(1ull << signer);
     return 0;
 }

@@ -13,7 +13,9 @@
  * Invariants: record versions come from one service-wide counter and only
  * grow; an unchanged record is sent byte for byte again (so devices verify
  * it from their memo); updates{result="offered"} counts each device once
- * per deployment; an image whose signer is revoked is never offered.
+ * per deployment; with key_revocation on, an image whose signer is revoked
+ * is never offered (off, the revoked signers are still listed, but the
+ * service offers as if nothing was revoked).
  * Does not: decide waves or halts (rollout.c), or allocate except for
  * messages from the pool and a metric series on its first use.
  */
@@ -136,7 +138,8 @@ offer_wanted(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
     if (f & SVC_DT_CONFIRMED)
         return false;
     uint32_t signer = fs_catalog_manifest(s->env.catalog, d->image)->m.signer;
-    return !fs_registry_signer_revoked(s, signer);
+    return !fs_registry_signer_revoked(s, signer) ||
+           !fs__svc_defense_on(s, FS_DEF_KEY_REVOCATION);
 }
 
 /* METADATA after a passing attestation; see service_int.h. */

@@ -4,8 +4,9 @@
  * Owns: signing an update record for an image uploaded in a vendor
  * signer's name (fs_upload_sign).
  * Invariants: the only gate is the vendor signature under a signer the
- * service has not revoked; records take the next version of the one
- * service-wide counter (shared with offer.c).
+ * service has not revoked (with key_revocation off, revocation is not
+ * acted on: a revoked signer's uploads are signed too); records take the
+ * next version of the one service-wide counter (shared with offer.c).
  * Does not: deploy, offer or send anything.
  */
 #include <string.h>
@@ -19,7 +20,8 @@
 /*
  * An upload in the name of a vendor signer; see upload.h. The service's
  * only gate for an image is its vendor signature: a manifest that verifies
- * under a signer it has not revoked gets a record signed like a
+ * under a signer it has not revoked (or any signer, with key_revocation
+ * off) gets a record signed like a
  * deployment's (bound to device's product and group, expiring after
  * manifest_lifetime, with the next record version).
  */
@@ -36,7 +38,8 @@ fs_upload_sign(struct fs_svc *s, const struct fs_signed_manifest *sm,
         fs_catalog_signer_pk(s->env.catalog, sm->m.signer);
     if (fs_catalog_verify(s->env.catalog, pk, enc, sizeof(enc), sm->sig) != 0)
         return FS_EBADSIG;
-    if (fs_registry_signer_revoked(s, sm->m.signer))
+    if (fs_registry_signer_revoked(s, sm->m.signer) &&
+        fs__svc_defense_on(s, FS_DEF_KEY_REVOCATION))
         return FS_ELIMIT;
     int64_t now = fs_sim_now_us(s->env.sim);
     memset(out, 0, sizeof(*out));

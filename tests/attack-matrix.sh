@@ -76,9 +76,12 @@ scenario() { # kind img state form defoff extra
     at=$(echo "$states" | awk -F'|' -v s="$st" '$1==s{print $4}')
     targets=$(echo "$forms" | awk -F'|' -v s="$form" '$1==s{print $2}')
     # A stolen signer key is trusted only by the product whose apps it
-    # signs: leaked_key aims at that product's devices.
+    # signs: leaked_key aims at that product's devices (DW200's refuse its
+    # app as untrusted_key, whatever key_revocation says).
     [ "$kind" = leaked_key ] && [ "$form" = share ] &&
         targets='{product: DW100, share: 30%}'
+    [ "$kind" = leaked_key ] && [ "$form" = count ] &&
+        targets='{product: DW100, share: 4}'
     local os=os-24.01 app=app-1.4.0
     [ "$start" = new ] && os=os-24.10 && app=app-1.5.0
     [ "$kind" = rollback ] && [ "$img" = os ] && extra="image: os-23.04"

@@ -668,6 +668,15 @@ test_attack_leaked_key(void **state)
     expect_upd("leaked_key", NULL, NULL, revoked, "4h", "blocked", 0);
     expect_upd("leaked_key", "key_revocation", NULL, revoked, "4h", "succeeded",
                10);
+    /* Revoked before the upload: the service signs the attacker's record
+       only when it does not act on revocations (key_revocation off). */
+    const char *first =
+        "  - {at: 1h, revoke_key: oem}\n"
+        "  - {at: 1h, attack: {kind: leaked_key, image: app-1.5.0,\n"
+        "     targets: 25%}}\n";
+    expect_upd("leaked_key", NULL, NULL, first, "4h", "blocked", 0);
+    expect_upd("leaked_key", "key_revocation", NULL, first, "4h", "succeeded",
+               10);
     /* Never revoked: it succeeds, and the key is still a trusted one. */
     const char *kept =
         "  - {at: 1h, attack: {kind: leaked_key, targets: 25%}}\n";

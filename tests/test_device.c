@@ -470,7 +470,7 @@ test_device_untrusted_signer_refused(void **state)
     (void)state;
     struct fx *x = fx_create(1, "");
     fs_keystore_set_trust(fs_fleet_keystore(x->fleet), 0, FS_KS_MONITOR,
-                          FS_SIGNER_OEM, false);
+                          FS_IMAGE_APP, FS_SIGNER_OEM, false);
     struct fs_boot_report rep;
     boot(x, 0, &rep);
     assert_false(rep.ok);

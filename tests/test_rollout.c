@@ -40,6 +40,7 @@
 #include "fleetsim/service.h"
 #include "fleetsim/store.h"
 #include "fleetsim/testing.h"
+#include "fleetsim/upload.h"
 #include "fleetsim/sim.h"
 
 #define NDEV 1000
@@ -608,6 +609,56 @@ test_rollout_revoked_signer_announced(void **state)
     fx_close(f);
 }
 
+/*
+ * With key_revocation off the service does not act on a revocation: it
+ * still lists the revoked signer, and goes on offering its image.
+ */
+static void
+test_rollout_revoked_signer_offered_without_key_revocation(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("defenses: {key_revocation: false}\n",
+                           "  - at: 0\n"
+                           "    deploy: {id: acme, image: app-acme}\n");
+    fs_rollout_start(f->svc, fx_deploy(f, "acme"));
+    assert_int_equal(fs_registry_revoke_signer(f->svc, "acme"), 0);
+    uint32_t sg = fs_catalog_signer_find(f->cat, "acme");
+    assert_int_equal(fx_plain(f, 1), 1);
+    const struct fs_msg *m = &f->last[FS_MSG_METADATA];
+    assert_int_equal(m->u.metadata.nrecords, 1);
+    assert_int_equal(m->u.metadata.records[0].target.image, IMG_APP_ACME);
+    assert_true(m->u.metadata.revoked_signers == (UINT64_C(1) << sg));
+    fx_close(f);
+}
+
+/*
+ * An upload in a signer's name gets a record until the signer is revoked;
+ * after it, only with key_revocation off.
+ */
+static void
+test_rollout_upload_revoked_signer(void **state)
+{
+    (void)state;
+    const char *defs[2] = {"", "defenses: {key_revocation: false}\n"};
+    for (unsigned i = 0; i < 2; i++) {
+        struct fx *f = fx_open(defs[i], "");
+        const struct fs_signed_manifest *sm =
+            fs_catalog_manifest(f->cat, IMG_APP_ACME);
+        struct fs_update_record rec;
+        assert_int_equal(fs_upload_sign(f->svc, sm, 0, &rec), 0);
+        fx_assert_record_signed(f, &rec);
+        assert_int_equal(fs_registry_revoke_signer(f->svc, "acme"), 0);
+        memset(&rec, 0, sizeof(rec));
+        int err = fs_upload_sign(f->svc, sm, 0, &rec);
+        assert_int_equal(err, i == 0 ? FS_ELIMIT : 0);
+        if (i == 1) {
+            fx_assert_record_signed(f, &rec);
+            assert_memory_equal(&rec.target, &sm->m, sizeof(rec.target));
+        }
+        fx_close(f);
+    }
+}
+
 /* dev asks for image bytes from offset over a link of link_bps. */
 static void
 fx_dl_req(struct fx *f, uint32_t dev, uint32_t image, uint64_t offset,
@@ -842,6 +893,8 @@ main(void)
         FX_TEST(test_rollout_reoffers_after_rollback),
         FX_TEST(test_rollout_records_signed_and_refreshed),
         FX_TEST(test_rollout_revoked_signer_announced),
+        FX_TEST(test_rollout_revoked_signer_offered_without_key_revocation),
+        FX_TEST(test_rollout_upload_revoked_signer),
         FX_TEST(test_rollout_download_queue_and_fair_share),
         FX_TEST(test_rollout_download_timeout_and_set_service),
         FX_TEST(test_rollout_steady_state_allocates_nothing),

@@ -3,7 +3,8 @@
  *
  * Owns: tests of update records (signature, expiry, binding, freshness),
  * downloads (chunks, flips, length bound, timeout, queueing), the checks
- * before install (every rejection reason), install, probation, rollback,
+ * before install (every rejection reason; signers trusted by image kind
+ * and product, at install and at boot), install, probation, rollback,
  * confirmation and the anti-rollback counter, each defence switch, power
  * cuts in the middle of an update, and set_service changes reaching the
  * device (check-in interval, download timeout).
@@ -21,7 +22,7 @@
 #define DAY_US (24 * HOUR_US)
 
 /* Images by index: see U_YAML. */
-enum { OS0 = 0, OS1, OS2, OS_CRASHY, OS_BIG, APP1, APP2, APPQ };
+enum { OS0 = 0, OS1, OS2, OS_CRASHY, OS_BIG, APP1, APP2, APPQ, APP_P3, APP_R };
 
 static const char U_YAML[] =
     "scenario: u\n"
@@ -31,6 +32,7 @@ static const char U_YAML[] =
     "products:\n"
     "  - name: P\n"
     "  - name: Q\n"
+    "  - name: R\n"
     "groups:\n"
     "  - name: g\n"
     "  - name: h\n"
@@ -47,6 +49,10 @@ static const char U_YAML[] =
     " size: 16KiB}\n"
     "  - {id: app-q, kind: app, name: q, product: Q, version: \"1.0\","
     " size: 16KiB}\n"
+    "  - {id: app-p3, kind: app, name: a, product: P, version: \"3.0\","
+    " size: 16KiB, signer: vendor-p}\n"
+    "  - {id: app-r, kind: app, name: r, product: R, version: \"1.0\","
+    " size: 16KiB, signer: vendor-r}\n"
     "fleet:\n"
     "  - product: P\n"
     "    count: %u\n"
@@ -294,6 +300,135 @@ test_update_rejects_untrusted_key(void **state)
 {
     (void)state;
     expect_rejected("", OS2, spoil_untrusted, "untrusted_key");
+}
+
+/*
+ * Re-sign the offered manifest, validly, with the catalog signer called
+ * name, and the record over it: only the signer's trust is wrong.
+ */
+static void
+resign(struct fx *x, const char *name)
+{
+    uint32_t k = fs_catalog_signer_find(x->cat, name);
+    assert_true(k != UINT32_MAX);
+    x->img.m.signer = k;
+    fs_catalog_sign(x->cat, k, &x->img);
+    x->rec.target = x->img.m;
+    sign_record(x, &x->rec);
+}
+
+static void
+spoil_by_oem(struct fx *x)
+{
+    resign(x, "oem");
+}
+
+static void
+spoil_by_vendor_r(struct fx *x)
+{
+    resign(x, "vendor-r");
+}
+
+static void
+spoil_by_vendor_p(struct fx *x)
+{
+    resign(x, "vendor-p");
+}
+
+/*
+ * Trust is by image kind: an OS image validly signed by oem (a key P's
+ * devices trust for their apps) is refused, whichever other defence is
+ * off; with verify_signatures off it installs.
+ */
+static void
+test_update_trust_os_platform_only(void **state)
+{
+    (void)state;
+    expect_rejected("", OS2, spoil_by_oem, "untrusted_key");
+    expect_rejected("defenses: {key_revocation: false, manifest_binding: "
+                    "false, anti_rollback: false, verify_hashes: false}\n",
+                    OS2, spoil_by_oem, "untrusted_key");
+    expect_through("defenses: {verify_signatures: false}\n", OS2, spoil_by_oem,
+                   "installed");
+}
+
+/*
+ * Trust is by product: P's app validly signed by vendor-r (the only
+ * signer of product R's apps) is refused; signed by vendor-p (one of P's
+ * own signers, besides oem) it installs and confirms.
+ */
+static void
+test_update_trust_app_by_product(void **state)
+{
+    (void)state;
+    expect_rejected("", APP2, spoil_by_vendor_r, "untrusted_key");
+    expect_rejected("defenses: {key_revocation: false, manifest_binding: "
+                    "false}\n",
+                    APP2, spoil_by_vendor_r, "untrusted_key");
+    expect_through("defenses: {verify_signatures: false}\n", APP2,
+                   spoil_by_vendor_r, "installed");
+    expect_through("", APP2, spoil_by_vendor_p, "confirmed");
+    expect_through("", APP_P3, NULL, "confirmed");
+    /* R's own app, as R signed it: untrusted before it is wrong_product */
+    expect_rejected("defenses: {manifest_binding: false}\n", APP_R, NULL,
+                    "untrusted_key");
+}
+
+/* The trust sets a device is manufactured with, per image kind. */
+static void
+test_update_trust_sets_at_manufacture(void **state)
+{
+    (void)state;
+    struct fx *x = fx_create_from(U_YAML, 1, "");
+    struct fs_keystore *ks = fs_fleet_keystore(x->fleet);
+    static const struct {
+        const char *signer;
+        bool os, app;
+    } want[] = {{"platform", true, false},
+                {"oem", false, true},
+                {"update-service", false, false},
+                {"vendor-p", false, true},
+                {"vendor-r", false, false}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        uint32_t k = fs_catalog_signer_find(x->cat, want[i].signer);
+        assert_true(k != UINT32_MAX);
+        bool os = !want[i].os, app = !want[i].app;
+        assert_int_equal(
+            fs_keystore_trusts(ks, 0, FS_KS_MONITOR, FS_IMAGE_OS, k, &os), 0);
+        assert_int_equal(
+            fs_keystore_trusts(ks, 0, FS_KS_MONITOR, FS_IMAGE_APP, k, &app), 0);
+        assert_true(os == want[i].os);
+        assert_true(app == want[i].app);
+    }
+    fx_destroy(x);
+}
+
+/*
+ * Secure boot checks the same trust: another product's app in the hl slot
+ * is refused (untrusted), an app of P's own second signer boots; with
+ * verify_signatures off the foreign app boots as compromised code.
+ */
+static void
+test_update_boot_trusts_product_signers(void **state)
+{
+    (void)state;
+    struct fs_boot_report rep;
+    struct fx *x = fx_create_from(U_YAML, 1, "");
+    fs_slots_set(x->fleet, 0, FS_SLOT_HL, 0, APP_R);
+    fs_boot_device(x->fleet, 0, &rep);
+    assert_false(rep.ok);
+    assert_int_equal(rep.result[FS_SLOT_HL][0], FS_BOOT_UNTRUSTED);
+    fs_slots_set(x->fleet, 0, FS_SLOT_HL, 0, APP_P3);
+    fs_boot_device(x->fleet, 0, &rep);
+    assert_true(rep.ok);
+    assert_false(rep.compromised);
+    fx_destroy(x);
+    x = fx_create_from(U_YAML, 1, "defenses: {verify_signatures: false}\n");
+    fs_slots_set(x->fleet, 0, FS_SLOT_HL, 0, APP_R);
+    fs_boot_device(x->fleet, 0, &rep);
+    assert_true(rep.ok);
+    assert_true(rep.compromised);
+    fx_destroy(x);
 }
 
 static void
@@ -747,6 +882,12 @@ main(void)
         cmocka_unit_test_teardown(test_update_app_confirmed, teardown),
         cmocka_unit_test_teardown(test_update_rejects_bad_signature, teardown),
         cmocka_unit_test_teardown(test_update_rejects_untrusted_key, teardown),
+        cmocka_unit_test_teardown(test_update_trust_os_platform_only, teardown),
+        cmocka_unit_test_teardown(test_update_trust_app_by_product, teardown),
+        cmocka_unit_test_teardown(test_update_trust_sets_at_manufacture,
+                                  teardown),
+        cmocka_unit_test_teardown(test_update_boot_trusts_product_signers,
+                                  teardown),
         cmocka_unit_test_teardown(test_update_rejects_revoked_key, teardown),
         cmocka_unit_test_teardown(test_update_rejects_hash_mismatch, teardown),
         cmocka_unit_test_teardown(test_update_rejects_too_long, teardown),

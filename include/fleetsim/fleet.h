@@ -83,6 +83,10 @@ struct fs_cohort_config {
     uint32_t availability_ppm; /* share of time online */
     uint32_t nwear;            /* entries of wear_shares */
     const struct fs_share *wear_shares; /* per wear part, of the cohort */
+    struct fs_name_list app_signers;    /* names of the signers of its
+                                           product's app images: the only
+                                           keys its devices trust for apps
+                                           (OS images: the platform key) */
 };
 
 /* Everything the fleet is built from; borrowed for the fleet's life. */
@@ -95,9 +99,6 @@ struct fs_fleet_config {
                                                from 0, in order */
     uint32_t nimages;                       /* entries of images */
     const struct fs_image_config *images;   /* per catalog index */
-    uint32_t nsigners;                      /* entries of signers */
-    const char *const *signers; /* signer names trusted at manufacture
-                                   (besides platform and oem) */
 };
 
 /* What the runner hands the fleet; all pointers are borrowed. */
@@ -159,10 +160,10 @@ uint32_t fs_fleet_count(const struct fs_fleet *f);
 /*
  * Manufacture every device of env->config: keys from each device's
  * FS_RNG_KEYS stream, slot A holding the cohort's OS and apps, counters
- * at those images' security versions, trusted signers = platform, oem and
- * every signer the configuration names. Registers the fleet in the
- * engine's FS_CTX_FLEET slot. Returns 0, or FS_ELIMIT when the catalog
- * has more signers than a keystore holds or the fleet is too large.
+ * at those images' security versions, trusting the platform key for OS
+ * images and its cohort's app_signers for apps. Registers the fleet in the
+ * engine's FS_CTX_FLEET slot. Returns 0, or FS_ELIMIT when an app signer's
+ * catalog index is past what a keystore holds or the fleet is too large.
  */
 int fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out);
 /* Free the fleet; NULL is a no-op. Pending events must not run after. */

@@ -3,8 +3,8 @@
  *
  * Owns: struct fs_keystore, the keystores of one fleet (reached with
  * fs_fleet_keystore): per device its key pair, its two measurement
- * registers, its anti-rollback counters and its set of trusted signers;
- * the caller gate in front of them.
+ * registers, its anti-rollback counters and its trusted signers per image
+ * kind; the caller gate in front of them.
  * Invariants: the secret key is generated inside the keystore and no
  * function returns or copies it; only FS_KS_MONITOR gets past the gate;
  * counters never decrease.
@@ -61,12 +61,18 @@ int fs_keystore_counter(struct fs_keystore *ks, uint32_t device,
 int fs_keystore_raise_counter(struct fs_keystore *ks, uint32_t device,
                               enum fs_ks_caller caller,
                               enum fs_ks_counter which, uint32_t value);
-/* Write to *out whether catalog signer s is trusted. */
+/*
+ * Write to *out whether catalog signer s is trusted for images of kind.
+ * A device trusts the platform key for OS images only, and for apps only
+ * the signers of its own product's app images (set at manufacture).
+ */
 int fs_keystore_trusts(struct fs_keystore *ks, uint32_t device,
-                       enum fs_ks_caller caller, uint32_t signer, bool *out);
-/* Trust (on) or distrust (off, revocation) catalog signer s. */
+                       enum fs_ks_caller caller, enum fs_image_kind kind,
+                       uint32_t signer, bool *out);
+/* Trust (on) or distrust (off) catalog signer s for images of kind. */
 int fs_keystore_set_trust(struct fs_keystore *ks, uint32_t device,
-                          enum fs_ks_caller caller, uint32_t signer, bool on);
+                          enum fs_ks_caller caller, enum fs_image_kind kind,
+                          uint32_t signer, bool on);
 
 /*
  * Ungated reads of what is not secret, for the device's own records and

@@ -2,8 +2,9 @@
  * sim/scenario/scn_config.c - the configuration the model is built from,
  * taken from a loaded scenario.
  *
- * Owns: struct fs_fleet_config making (cohorts, per-image device facts,
- * trusted signer names, defences, service settings) and its arrays.
+ * Owns: struct fs_fleet_config making (cohorts with the signer names their
+ * devices trust for apps, per-image device facts, defences, service
+ * settings) and its arrays.
  * Invariants: the configuration holds plain values and borrowed strings
  * of the scenario (names, ids, manifest lists), so the scenario must
  * outlive it; every index in it is a catalog or scenario index.
@@ -22,7 +23,38 @@ struct scn_fleet_config {
     struct fs_image_config *images;   /* scn->nimages */
     uint32_t *apps;                   /* every cohort's app indexes */
     struct fs_share *shares;          /* every cohort's wear shares */
+    const char **signers;             /* per product, the signer names of
+                                         its app images (room for
+                                         scn->nsigners each: every image
+                                         signer is one of those) */
+    uint32_t *nsigners;               /* per product, entries used */
 };
+
+/*
+ * The signer names of each product's app images, without repeats, in
+ * image order: the keys that product's devices trust for apps.
+ */
+static void
+app_signers_of(const struct fs_scn *scn, struct scn_fleet_config *h)
+{
+    h->signers = fs_xcalloc((size_t)scn->nproducts * scn->nsigners + 1,
+                            sizeof(*h->signers));
+    h->nsigners = fs_xcalloc(scn->nproducts + 1, sizeof(*h->nsigners));
+    for (uint32_t i = 0; i < scn->nimages; i++) {
+        const struct fs_scn_image *img = &scn->images[i];
+        if (img->kind != FS_IMAGE_APP || img->product == NULL)
+            continue;
+        uint32_t p = img->product->index;
+        const char **l = h->signers + (size_t)p * scn->nsigners;
+        bool seen = false;
+        for (uint32_t k = 0; k < h->nsigners[p] && !seen; k++)
+            seen = strcmp(l[k], img->signer) == 0;
+        if (!seen) {
+            FS_ASSERT(h->nsigners[p] < scn->nsigners);
+            l[h->nsigners[p]++] = img->signer;
+        }
+    }
+}
 
 static struct fs_name_list
 names_of(const struct fs_scn_strlist *l)
@@ -47,7 +79,8 @@ image_of(const struct fs_scn_image *si, struct fs_image_config *ic)
 }
 
 static void
-cohort_of(const struct fs_scn_cohort *sc, struct fs_cohort_config *cc,
+cohort_of(const struct fs_scn *scn, const struct scn_fleet_config *h,
+          const struct fs_scn_cohort *sc, struct fs_cohort_config *cc,
           uint32_t *apps, struct fs_share *shares)
 {
     cc->first_device = (uint32_t)sc->first_device;
@@ -73,6 +106,9 @@ cohort_of(const struct fs_scn_cohort *sc, struct fs_cohort_config *cc,
     for (uint32_t w = 0; w < sc->nwear; w++)
         shares[w] = sc->wear[w].share;
     cc->wear_shares = shares;
+    uint32_t p = sc->product->index;
+    cc->app_signers = (struct fs_name_list){
+        h->nsigners[p], h->signers + (size_t)p * scn->nsigners};
 }
 
 /*
@@ -94,9 +130,11 @@ fs_scn_fleet_config_create(const struct fs_scn *scn)
     h->shares = fs_xcalloc(nshares + 1, sizeof(*h->shares));
     for (uint32_t i = 0; i < scn->nimages; i++)
         image_of(&scn->images[i], &h->images[i]);
+    app_signers_of(scn, h);
     size_t a = 0, s = 0;
     for (uint32_t c = 0; c < scn->ncohorts; c++) {
-        cohort_of(&scn->cohorts[c], &h->cohorts[c], h->apps + a, h->shares + s);
+        cohort_of(scn, h, &scn->cohorts[c], &h->cohorts[c], h->apps + a,
+                  h->shares + s);
         a += h->cohorts[c].napps;
         s += h->cohorts[c].nwear;
     }
@@ -108,8 +146,6 @@ fs_scn_fleet_config_create(const struct fs_scn *scn)
     cfg->cohorts = h->cohorts;
     cfg->nimages = scn->nimages;
     cfg->images = h->images;
-    cfg->nsigners = scn->nsigners;
-    cfg->signers = scn->signers;
     return cfg;
 }
 
@@ -124,5 +160,7 @@ fs_scn_fleet_config_destroy(struct fs_fleet_config *cfg)
     fs_free(h->images);
     fs_free(h->apps);
     fs_free(h->shares);
+    fs_free(h->signers);
+    fs_free(h->nsigners);
     fs_free(h);
 }
