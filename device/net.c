@@ -280,8 +280,12 @@ fs__net_receive(struct fs_fleet *f, struct fs_msg *m)
         break;
     case FS_MSG_REJECTED:
         if (wait_ans) {
-            fs_repq_ack(f, id);
-            fs__update_reports_ack(f, id);
+            /* Reports count as delivered only where the service took
+               them: after a verdict showing the device proved itself. */
+            if (fs_msg_attest_proved((enum fs_attest_reason)m->u.rejected)) {
+                fs_repq_ack(f, id);
+                fs__update_reports_ack(f, id);
+            }
             checkin_failed(f, id, FS_CHECKIN_REJECTED);
         }
         break;

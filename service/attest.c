@@ -4,7 +4,9 @@
  * Owns: issuing challenge nonces, checking evidence in the documented order
  * (known, revoked, signature, nonce, measurements, OS version), the cache
  * of reference measurements per (os, apps) combination, and answering
- * EVIDENCE with a certificate (cert.c signs it) or a rejection.
+ * EVIDENCE with a certificate (cert.c signs it) or a rejection, and
+ * handing on the reports and update outcomes of a check-in only once its
+ * verdict shows the device proved who it is.
  * Invariants: a device has at most one outstanding nonce, used at most
  * once; evidence signatures are always really verified against the
  * registered key (never memoised); the measurement cache only holds values
@@ -159,18 +161,26 @@ fs_attest_verify(struct fs_svc *s, const struct fs_evidence *ev)
     return FS_ATT_OK;
 }
 
-/* Handle EVIDENCE: intake, verdict, CERT and offers or REJECTED. */
+/*
+ * Handle EVIDENCE: verdict, then (only when the device proved who it is)
+ * intake of its reports and update outcomes, then CERT and offers or
+ * REJECTED.
+ */
 void
 fs__attest_receive(struct fs_svc *s, struct fs_msg *m)
 {
-    fs__errrep_intake(s, m);
-    fs__rollout_intake(s, m);
     uint32_t claimed = m->u.evidence.ev.device;
     uint32_t route = m->device;
     uint32_t os = m->u.evidence.ev.os_image;
     uint32_t apps[FS_APPS_MAX];
     memcpy(apps, m->u.evidence.ev.apps, sizeof(apps));
     enum fs_attest_reason r = fs_attest_verify(s, &m->u.evidence.ev);
+    if (fs_msg_attest_proved(r) && route == claimed) {
+        fs__errrep_intake(s, m);
+        fs__rollout_intake(s, m);
+    } else if (m->u.evidence.nreports > 0 || m->u.evidence.nupdates > 0) {
+        s->stats.reports_unproved++;
+    }
     s->stats.attest[r]++;
     fs_sim_record(s->env.sim, FS_REC_SVC_ATTEST, claimed, (int64_t)r);
     fs_metrics_add(s->env.metrics, fs__svc_att_series(s, r), 1);

@@ -4,8 +4,9 @@
  * Owns: the per-(image, kind) totals of error reports taken in, their
  * error_reports{kind, image} metric series, and the report hook.
  * Invariants: totals only grow; first_us <= last_us once count > 0;
- * reports are taken in whatever the attestation verdict (they are
- * reports, not trust); an entry with a bad kind is ignored.
+ * reports are taken only from check-ins in which the device proved who
+ * it is (attest.c decides, before calling the intake); an entry with a
+ * bad kind is ignored.
  * Does not: decide rollout halts (it tells rollout.c, and the hook), or
  * allocate except the first time a series is used.
  */

@@ -281,7 +281,10 @@ int fs__cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out);
 
 /* ---- errrep.c ---- */
 
-/* Take in the report entries of an EVIDENCE message. */
+/*
+ * Take in the report entries of an EVIDENCE message (attest.c calls it
+ * only for a check-in in which the device proved who it is).
+ */
 void fs__errrep_intake(struct fs_svc *s, const struct fs_msg *m);
 
 /* ---- cloud.c ---- */
@@ -294,7 +297,7 @@ void fs__cloud_receive(struct fs_svc *s, struct fs_msg *m);
 /* Deployment tables: empty at create, freed at destroy. */
 void fs__rollout_init(struct fs_svc *s);
 void fs__rollout_fini(struct fs_svc *s);
-/* Take in the update outcomes of an EVIDENCE message. */
+/* Take in the update outcomes of an EVIDENCE message (likewise). */
 void fs__rollout_intake(struct fs_svc *s, const struct fs_msg *m);
 /* An error report of image from device arrived (count > 0). */
 void fs__rollout_error(struct fs_svc *s, uint32_t device, uint32_t image);

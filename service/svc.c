@@ -3,7 +3,8 @@
  *
  * Owns: creating and destroying struct fs_svc (registry arrays, CA key,
  * caches, deployment tables, download sessions) from its configuration,
- * the settings in effect, the check-in rate limit, the capacity for
+ * the settings in effect, the check-in rate limit and its front door
+ * (unknown ids answered before any work), the capacity for
  * attestation work and the FIFO backlog of work answers, the HELLO ->
  * CHALLENGE exchange, dispatching device messages (and those of senders
  * outside the fleet), and the config lookups (cohort of a device, defence
@@ -146,7 +147,11 @@ fs_svc_set_service(struct fs_svc *s, const struct fs_service_config *changes)
         fs__download_drain(s);
 }
 
-/* True when this HELLO is over the check-in rate limit. */
+/*
+ * True when this HELLO is over the check-in rate limit. Only HELLOs that
+ * claim a registered id count against the limit (the genuine budget) when
+ * the defence is on; unknown ids were answered at the door before.
+ */
 static bool
 svc_rate_limited(struct fs_svc *s)
 {
@@ -162,12 +167,40 @@ svc_rate_limited(struct fs_svc *s)
     return s->rate_count > s->settings.checkin_rate_limit_per_s;
 }
 
+/*
+ * checkin_rate_limit's front door: a HELLO claiming an id the registry
+ * does not know is answered at once with REJECTED (unknown_device), which
+ * costs no challenge, no signature work and no place in the backlog, and
+ * never counts against the genuine budget. With the defence off there is
+ * no door: every HELLO gets a challenge (attestation work).
+ */
+static bool
+svc_door_unknown(struct fs_svc *s, struct fs_msg *m)
+{
+    uint32_t device = m->device;
+    if (!fs__svc_defense_on(s, FS_DEF_CHECKIN_RATE_LIMIT) ||
+        fs__registry_dev(s, device) != NULL)
+        return false;
+    s->stats.door_unknown++;
+    s->stats.attest[FS_ATT_UNKNOWN_DEVICE]++;
+    fs_sim_record(s->env.sim, FS_REC_SVC_ATTEST, device,
+                  (int64_t)FS_ATT_UNKNOWN_DEVICE);
+    fs_metrics_add(s->env.metrics, fs__svc_att_series(s, FS_ATT_UNKNOWN_DEVICE),
+                   1);
+    m->kind = FS_MSG_REJECTED;
+    m->u.rejected = (uint8_t)FS_ATT_UNKNOWN_DEVICE;
+    s->env.send(s->env.ctx, m, 0);
+    return true;
+}
+
 static void
 svc_hello(struct fs_svc *s, struct fs_msg *m)
 {
     s->stats.hellos++;
     uint32_t device = m->device;
     memset(&m->u, 0, sizeof(m->u));
+    if (svc_door_unknown(s, m))
+        return;
     if (svc_rate_limited(s)) {
         s->stats.refused++;
         fs_sim_record(s->env.sim, FS_REC_SVC_REFUSED, device,
@@ -397,8 +430,11 @@ fs_svc_check(const struct fs_svc *s)
         return false;
     if (s->stats.certs_issued != s->next_serial - 1)
         return false;
-    if (s->stats.refused > s->stats.hellos ||
-        s->stats.hellos - s->stats.refused > s->stats.challenges)
+    if (s->stats.refused + s->stats.door_unknown > s->stats.hellos ||
+        s->stats.hellos - s->stats.refused - s->stats.door_unknown >
+            s->stats.challenges)
+        return false;
+    if (s->stats.door_unknown > s->stats.attest[FS_ATT_UNKNOWN_DEVICE])
         return false;
     if (s->nticket_series > s->cap_ticket_series)
         return false;

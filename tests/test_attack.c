@@ -292,20 +292,36 @@ answers_queued(struct fs_run *r)
     return st.answers_queued;
 }
 
-/* A flood at 20x the service's capacity for 30 s, at 1h. */
+/*
+ * A flood at 20x the service's capacity for 30 s, at 1h, with the extra
+ * service lines given and check-ins every interval.
+ */
 static struct fs_run *
-run_flood(const char *defenses, struct fs_scn **out_scn)
+run_flood_at(const char *defenses, const char *service, const char *interval,
+             struct fs_scn **out_scn)
 {
     struct spec sp = {
         .duration = "90m",
-        .interval = "2m",
-        .service = "  checkin_rate_limit: 500\n",
+        .interval = interval,
+        .service = service,
         .defenses = defenses,
         .at = "1h",
         .action = "attack: {kind: checkin_flood, rate: 20000/s, for: 30s}"};
     return run_spec(&sp, out_scn);
 }
 
+static struct fs_run *
+run_flood(const char *defenses, struct fs_scn **out_scn)
+{
+    return run_flood_at(defenses, "  checkin_rate_limit: 500\n", "2m", out_scn);
+}
+
+/*
+ * The rate limit's door answers bogus ids before any work and outside the
+ * genuine budget: no genuine check-in is refused, the flood is blocked.
+ * Without the door the 500/s budget would be spent on bogus ids and
+ * nearly every genuine check-in refused (a refusal is no service).
+ */
 static void
 test_attack_flood_blocked_by_rate_limit(void **state)
 {
@@ -315,10 +331,57 @@ test_attack_flood_blocked_by_rate_limit(void **state)
     assert_int_equal(attacks(r, "checkin_flood", "attempted"), 1);
     assert_int_equal(attacks(r, "checkin_flood", "blocked"), 1);
     assert_int_equal(attacks(r, "checkin_flood", "succeeded"), 0);
+    assert_int_equal(
+        metric(r, FS_M_ATTESTATIONS, "reason", "unknown_device", NULL, NULL),
+        600000);
     assert_int_equal(metric(r, FS_M_ATTESTATIONS, "result", "fail", NULL, NULL),
-                     0);
-    /* the rate limit keeps the service within its capacity */
+                     600000);
+    struct fs_svc_stats st;
+    fs_svc_stats(fs_run_svc(r), &st);
+    assert_int_equal(st.door_unknown, 600000);
+    assert_int_equal(st.refused, 0);
+    assert_int_equal(st.challenges, st.hellos - st.door_unknown);
+    /* the door keeps the service within its capacity */
     assert_int_equal(answers_queued(r), 0);
+    finish(r, scn);
+}
+
+/*
+ * A refusal is not service: with a limit the genuine devices themselves
+ * exceed (40 devices every 10 s against 1 check-in a second), most
+ * genuine check-ins during the flood are refused, so the flood counts as
+ * succeeded although the door kept every bogus id out.
+ */
+static void
+test_attack_flood_refusals_are_not_service(void **state)
+{
+    (void)state;
+    struct fs_scn *scn;
+    struct fs_run *r =
+        run_flood_at("", "  checkin_rate_limit: 1\n", "10s", &scn);
+    struct fs_svc_stats st;
+    fs_svc_stats(fs_run_svc(r), &st);
+    assert_true(st.refused > 0);
+    assert_int_equal(st.door_unknown, 600000);
+    assert_int_equal(attacks(r, "checkin_flood", "attempted"), 1);
+    assert_int_equal(attacks(r, "checkin_flood", "succeeded"), 1);
+    assert_int_equal(attacks(r, "checkin_flood", "blocked"), 0);
+    finish(r, scn);
+}
+
+/*
+ * A flood during which no genuine device checks in (interval 1d, after
+ * the boot check-ins) cannot be judged: it stays open (undecided).
+ */
+static void
+test_attack_flood_without_checkins_is_undecided(void **state)
+{
+    (void)state;
+    struct fs_scn *scn;
+    struct fs_run *r = run_flood_at("", "", "1d", &scn);
+    assert_int_equal(attacks(r, "checkin_flood", "attempted"), 1);
+    assert_int_equal(attacks(r, "checkin_flood", "succeeded"), 0);
+    assert_int_equal(attacks(r, "checkin_flood", "blocked"), 0);
     finish(r, scn);
 }
 
@@ -700,6 +763,8 @@ main(void)
         T(test_attack_compromised_app_keystore_always_refuses),
         T(test_attack_targets_follow_group_and_share),
         T(test_attack_flood_blocked_by_rate_limit),
+        T(test_attack_flood_refusals_are_not_service),
+        T(test_attack_flood_without_checkins_is_undecided),
         T(test_attack_flood_succeeds_without_rate_limit),
         T(test_attack_outages_recover),
         T(test_attack_flash_corruption_caught_by_secure_boot),

@@ -254,8 +254,8 @@ test_service_unknown_and_revoked(void **state)
     (void)state;
     struct fx *f = fx_open("");
     struct fs_evidence ev;
-    assert_int_equal(fx_hello(f, 3), FS_MSG_CHALLENGE);
-    fx_evidence(f, &ev, 3, f->last.u.nonce, IMG_OS, 3);
+    unsigned char nonce[16] = {4};
+    fx_evidence(f, &ev, 3, nonce, IMG_OS, 3);
     fx_expect_reject(f, 3, &ev, FS_ATT_UNKNOWN_DEVICE);
     ev.device = 1000; /* outside the fleet */
     assert_int_equal(fs_attest_verify(f->svc, &ev), FS_ATT_UNKNOWN_DEVICE);
@@ -412,7 +412,8 @@ test_service_backlog_delays_work_answers(void **state)
     assert_int_equal(per_s, FS_SVC_ANSWERS_MIN_PER_S); /* a small fleet */
     fx_rate_limit(f, 0);
     for (int64_t i = 0; i < per_s; i++) {
-        assert_int_equal(fx_hello(f, (uint32_t)(i % NDEV)), FS_MSG_CHALLENGE);
+        assert_int_equal(fx_hello(f, (uint32_t)(i % (NDEV - 1))),
+                         FS_MSG_CHALLENGE);
         assert_int_equal(f->last_delay_us, 0);
     }
     assert_int_equal(fs_svc_backlog_us(f->svc), US_PER_S);
@@ -436,14 +437,135 @@ test_service_backlog_delays_work_answers(void **state)
     fx_close(f);
 }
 
+/*
+ * The rate limit's door: a HELLO from an id the registry does not know is
+ * answered at once with REJECTED (unknown_device), with no challenge, no
+ * wait in the backlog and no use of the genuine budget (3/s here); with
+ * the defence off it gets a challenge, attestation work, like any other.
+ */
+static void
+test_service_door_answers_unknown_ids(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("");
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(fx_hello(f, i % 2 ? 3u : 1000u), FS_MSG_REJECTED);
+        assert_int_equal(f->last.u.rejected, FS_ATT_UNKNOWN_DEVICE);
+        assert_int_equal(f->last_delay_us, 0);
+    }
+    for (uint32_t d = 0; d < 3; d++) /* the whole budget is still there */
+        assert_int_equal(fx_hello(f, d), FS_MSG_CHALLENGE);
+    assert_int_equal(fx_hello(f, 0), FS_MSG_REFUSED);
+    struct fs_svc_stats st;
+    fs_svc_stats(f->svc, &st);
+    assert_int_equal(st.challenges, 3);
+    assert_int_equal(st.door_unknown, 10);
+    assert_int_equal(
+        fx_metric(f, FS_M_ATTESTATIONS, "reason", "unknown_device"), 10);
+    assert_int_equal(fx_metric(f, FS_M_CERTIFICATES, NULL, NULL), 0);
+    fx_close(f);
+
+    f = fx_open("defenses: {checkin_rate_limit: false}\n");
+    assert_int_equal(fx_hello(f, 3), FS_MSG_CHALLENGE);
+    assert_int_equal(fx_metric(f, FS_M_ATTESTATIONS, NULL, NULL), 0);
+    fx_close(f);
+}
+
+/*
+ * Send EVIDENCE ev from dev carrying two error reports and one update
+ * outcome (deployment 0, of os-23.01, confirmed: passing evidence of
+ * os-23.04 alone confirms nothing); returns the reply kind.
+ */
+static int
+fx_send_reports(struct fx *f, uint32_t dev, const struct fs_evidence *ev)
+{
+    struct fs_msg *m = fs_msgpool_get(&f->pool);
+    m->kind = FS_MSG_EVIDENCE;
+    m->device = dev;
+    m->u.evidence.ev = *ev;
+    m->u.evidence.nreports = 2;
+    m->u.evidence.reports[0] =
+        (struct fs_report_entry){FS_REP_APP_CRASH, IMG_APP, 3, 10, 20};
+    m->u.evidence.reports[1] =
+        (struct fs_report_entry){FS_REP_BOOT_FAILURE, FS_NO_IMAGE, 1, 5, 5};
+    m->u.evidence.nupdates = 1;
+    m->u.evidence.updates[0].deployment = 0;
+    m->u.evidence.updates[0].image = IMG_OS_OLD;
+    m->u.evidence.updates[0].result = FS_UPD_CONFIRMED;
+    fs_svc_receive(f->svc, m);
+    return f->last.kind;
+}
+
+/*
+ * Report events and confirmations the service took in so far: its report
+ * counter, the error_reports metric and deployment "up"'s confirmations.
+ */
+static uint64_t
+fx_taken(struct fx *f)
+{
+    struct fs_svc_stats st;
+    fs_svc_stats(f->svc, &st);
+    struct fs_rollout_info info;
+    assert_int_equal(fs_rollout_info(f->svc, "up", &info), 0);
+    return st.reports + (uint64_t)fx_metric(f, FS_M_ERROR_REPORTS, NULL, NULL) +
+           info.confirmed;
+}
+
+/*
+ * Reports only after proof: forged (bad signature, another device's key),
+ * replayed (stale nonce), unknown and revoked senders' reports and update
+ * outcomes change no count; the same reports in evidence the device
+ * proved (even with a measurement mismatch) are taken.
+ */
+static void
+test_service_reports_only_after_proof(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("timeline:\n"
+                           "  - {at: 0s, deploy: {id: up, image: os-23.01}}\n");
+    assert_int_equal(fs_rollout_start(f->svc, fs_rollout_find(f->svc, "up")),
+                     0);
+    struct fs_evidence ev, used;
+    assert_int_equal(fx_hello(f, 0), FS_MSG_CHALLENGE);
+    fx_evidence(f, &ev, 0, f->last.u.nonce, IMG_OS, 1); /* forged */
+    assert_int_equal(fx_send_reports(f, 0, &ev), FS_MSG_REJECTED);
+    ev.device = 3; /* unknown */
+    assert_int_equal(fx_send_reports(f, 3, &ev), FS_MSG_REJECTED);
+    assert_int_equal(fx_hello(f, 1), FS_MSG_CHALLENGE);
+    fx_evidence(f, &used, 1, f->last.u.nonce, IMG_OS, 1);
+    (void)fx_send_evidence(f, 1, &used); /* CERT, then METADATA */
+    assert_int_equal(fx_metric(f, FS_M_ATTESTATIONS, "result", "pass"), 1);
+    assert_int_equal(fx_send_reports(f, 1, &used),
+                     FS_MSG_REJECTED); /* replay */
+    assert_int_equal(fx_hello(f, 2), FS_MSG_CHALLENGE);
+    fx_evidence(f, &ev, 2, f->last.u.nonce, IMG_OS, 2);
+    assert_int_equal(fs_registry_revoke_device(f->svc, 2), 0);
+    assert_int_equal(fx_send_reports(f, 2, &ev), FS_MSG_REJECTED);
+    assert_int_equal(fx_taken(f), 0);
+    struct fs_svc_stats st;
+    fs_svc_stats(f->svc, &st);
+    assert_int_equal(st.reports_unproved, 4);
+    fx_advance(f, US_PER_S);
+    assert_int_equal(fx_hello(f, 0), FS_MSG_CHALLENGE);
+    fx_evidence(f, &ev, 0, f->last.u.nonce, IMG_OS, 0);
+    ev.pcr_boot[0] ^= 0x80; /* proved, but a modified OS was measured */
+    unsigned char buf[FS_EVIDENCE_BYTES];
+    size_t n = fs_evidence_encode(&ev, buf);
+    crypto_sign_detached(ev.sig, NULL, buf, n, f->sk[0]);
+    assert_int_equal(fx_send_reports(f, 0, &ev), FS_MSG_REJECTED);
+    assert_int_equal(f->last.u.rejected, FS_ATT_MEASUREMENT_MISMATCH);
+    assert_int_equal(fx_taken(f), 9); /* 4 + 4 report events, 1 confirm */
+    fx_close(f);
+}
+
 static void
 test_service_error_intake(void **state)
 {
     (void)state;
     struct fx *f = fx_open("");
+    assert_int_equal(fx_hello(f, 0), FS_MSG_CHALLENGE);
     struct fs_evidence ev;
-    unsigned char never[16] = {9};
-    fx_evidence(f, &ev, 0, never, IMG_OS, 0); /* will fail: stale nonce */
+    fx_evidence(f, &ev, 0, f->last.u.nonce, IMG_OS, 0);
     struct fs_msg *m = fs_msgpool_get(&f->pool);
     m->kind = FS_MSG_EVIDENCE;
     m->device = 0;
@@ -454,7 +576,7 @@ test_service_error_intake(void **state)
     m->u.evidence.reports[1] =
         (struct fs_report_entry){FS_REP_BOOT_FAILURE, FS_NO_IMAGE, 1, 5, 5};
     fs_svc_receive(f->svc, m);
-    assert_int_equal(f->last.kind, FS_MSG_REJECTED);
+    assert_int_equal(f->last.kind, FS_MSG_CERT);
     struct fs_errrep_total t;
     fs_errrep_get(f->svc, IMG_APP, FS_REP_APP_CRASH, &t);
     assert_int_equal(t.count, 3);
@@ -646,6 +768,8 @@ main(void)
         FX_TEST(test_service_os_too_old),
         FX_TEST(test_service_rate_limit),
         FX_TEST(test_service_backlog_delays_work_answers),
+        FX_TEST(test_service_door_answers_unknown_ids),
+        FX_TEST(test_service_reports_only_after_proof),
         FX_TEST(test_service_error_intake),
         FX_TEST(test_service_cert_check_rejects),
         FX_TEST(test_service_drift_no_false_positives),

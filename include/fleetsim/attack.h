@@ -54,11 +54,13 @@ enum fs_attack_record {
 #define FS_ATK_NO_DEVICE UINT32_MAX
 
 /*
- * A checkin_flood succeeds when more than this share (parts per million)
- * of the genuine check-ins that reached the service during the flood got
- * no answer within the device's answer timeout.
+ * A checkin_flood is blocked when at least this share (parts per million)
+ * of the genuine check-ins that reached the service during the flood were
+ * served: a challenge, not a refusal, reached the device within its answer
+ * timeout. Otherwise it succeeded; with no genuine check-in during the
+ * flood it stays undecided.
  */
-#define FS_ATK_FLOOD_DENIED_PPM 500000u
+#define FS_ATK_FLOOD_SERVED_PPM 990000u
 
 struct fs_attack;
 

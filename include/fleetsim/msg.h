@@ -252,6 +252,13 @@ void fs_msgpool_put(struct fs_msgpool *p, struct fs_msg *m);
 /* Names as in scenario-format.md ("app_crash", "stale_nonce"). */
 const char *fs_msg_report_kind_name(enum fs_report_kind k);
 const char *fs_msg_attest_reason_name(enum fs_attest_reason r);
+/*
+ * True when verdict r means the device proved who it is in that check-in
+ * (pass, measurement_mismatch, os_too_old): only then does the service
+ * take the check-in's error reports and update outcomes, and only then
+ * may the device drop them as delivered.
+ */
+bool fs_msg_attest_proved(enum fs_attest_reason r);
 const char *fs_update_result_name(enum fs_update_result r);
 /* "" for FS_UPR_NONE. */
 const char *fs_update_reason_name(enum fs_update_reason r);

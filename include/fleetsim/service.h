@@ -150,10 +150,15 @@ struct fs_svc_stats {
     uint64_t hellos;               /* HELLOs received */
     uint64_t challenges;           /* nonces issued */
     uint64_t refused;              /* HELLOs refused by the rate limit */
+    uint64_t door_unknown;         /* HELLOs from unknown ids answered at
+                                      the door (REJECTED, no work) */
     uint64_t answers_queued;       /* work answers that waited in the backlog */
     uint64_t attest[FS_ATT_COUNT]; /* verdicts by reason (FS_ATT_OK = pass) */
     uint64_t certs_issued;         /* certificates signed */
     uint64_t reports;              /* report events taken in (sum of counts) */
+    uint64_t reports_unproved;     /* EVIDENCE messages whose reports or
+                                      update outcomes were not taken: the
+                                      sender did not prove its identity */
     uint64_t telemetry[FS_CERT_COUNT]; /* telemetry by cert check result */
     uint64_t tickets;                  /* tickets raised */
     uint64_t metadata;                 /* METADATA messages sent */
@@ -225,7 +230,8 @@ bool fs_svc_check(const struct fs_svc *s);
  * leaves through env->send with delay_us = its wait. Within a simulated
  * second that still has room an answer waits 0, so runs that never exceed
  * the capacity are unchanged by the model. Refusals by the rate limit
- * (REFUSED) cost nothing and never wait; the METADATA that follows a CERT
+ * (REFUSED) and its front door's answers to unknown ids (REJECTED,
+ * unknown_device) cost nothing and never wait; the METADATA that follows a CERT
  * leaves with it.
  */
 #define FS_SVC_ANSWERS_MIN_PER_S 1000u

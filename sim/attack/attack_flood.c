@@ -8,12 +8,13 @@
  * genuine check-ins that reached the service during each flood, and the
  * service-outage switch.
  * Invariants: a genuine check-in during a flood is counted once, as
- * served (an answer, a challenge or a refusal, reached the device within
- * its answer timeout) or denied (none did); an answer counts for the
- * check-in its device has pending when it arrives, as the device itself
- * takes it; the flood is one attempt per action, judged one answer
- * timeout after it stops, and it succeeds when more than
- * FS_ATK_FLOOD_DENIED_PPM of those check-ins were denied.
+ * served (a challenge reached the device within its answer timeout) or
+ * denied (a refusal reached it, or nothing did in time); an answer counts
+ * for the check-in its device has pending when it arrives, as the device
+ * itself takes it; the flood is one attempt per action, judged one answer
+ * timeout after it stops: blocked when at least FS_ATK_FLOOD_SERVED_PPM
+ * of those check-ins were served, succeeded otherwise, and left open
+ * (undecided) when no genuine check-in reached the service during it.
  * Does not: decide whether a HELLO is refused (the service's rate limit
  * does), delay any answer (the service's own backlog does, see
  * service.h), or keep any state of the service's own.
@@ -50,9 +51,10 @@ flood_judge(struct fs_sim *sim, void *arg)
         fl->pending_us[d] = -1;
     }
     uint64_t total = fl->served + fl->denied;
-    bool denied =
-        total > 0 && fl->denied * 1000000u > total * FS_ATK_FLOOD_DENIED_PPM;
-    atk_end(ac->a, ac->kind, FS_ATK_NO_DEVICE, denied);
+    if (total == 0)
+        return; /* nobody genuine checked in: nothing to judge */
+    bool served = fl->served * 1000000u >= total * FS_ATK_FLOOD_SERVED_PPM;
+    atk_end(ac->a, ac->kind, FS_ATK_NO_DEVICE, !served);
 }
 
 /* Send this tick's share of the flood's HELLOs. */
@@ -132,9 +134,12 @@ atk_flood_saw_hello(struct fs_attack *a, const struct fs_msg *m)
     }
 }
 
-/* An answer to a genuine HELLO reaches device now. */
+/*
+ * An answer to a genuine HELLO reaches device now: a challenge in time
+ * serves the check-in; a refusal, or a challenge too late, denies it.
+ */
 static void
-flood_answered(struct fs_attack *a, uint32_t device)
+flood_answered(struct fs_attack *a, uint32_t device, bool refused)
 {
     int64_t now = fs_sim_now_us(a->env.sim);
     int64_t up_us = fs_fleet_latency_us(a->env.fleet, device);
@@ -145,7 +150,7 @@ flood_answered(struct fs_attack *a, uint32_t device)
         if (!ac->fired || ac->ended || sent_us < 0)
             continue;
         int64_t waited_us = now - sent_us + up_us;
-        if (waited_us <= fs_net_answer_timeout_us())
+        if (!refused && waited_us <= fs_net_answer_timeout_us())
             fl->served++;
         else
             fl->denied++;
@@ -165,7 +170,7 @@ atk_service_answer(struct fs_attack *a, struct fs_msg *m)
     bool to_hello = m->kind == FS_MSG_CHALLENGE || m->kind == FS_MSG_REFUSED;
     if (!m->forged && to_hello && a->nfloods > 0 &&
         m->device < fs_fleet_count(a->env.fleet))
-        flood_answered(a, m->device);
+        flood_answered(a, m->device, m->kind == FS_MSG_REFUSED);
     if (m->forged) {
         atk_attest_answer(a, m);
         return true;

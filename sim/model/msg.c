@@ -147,6 +147,14 @@ fs_msg_attest_reason_name(enum fs_attest_reason r)
     return (unsigned)r < FS_ATT_COUNT ? names[r] : "unknown";
 }
 
+/* Verdicts of a check-in in which the device proved its identity. */
+bool
+fs_msg_attest_proved(enum fs_attest_reason r)
+{
+    return r == FS_ATT_OK || r == FS_ATT_MEASUREMENT_MISMATCH ||
+           r == FS_ATT_OS_TOO_OLD;
+}
+
 const char *
 fs_update_result_name(enum fs_update_result r)
 {
