@@ -19,6 +19,7 @@
 
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
+#include "fleetsim/rng.h"
 #include "fleetsim/scn.h"
 
 #define US_S INT64_C(1000000)
@@ -542,6 +543,45 @@ test_scn_timeline_parsed_and_sorted(void **state)
     fs_scn_destroy(scn);
 }
 
+/*
+ * revoke_device (1.1) takes targets in all three forms; targets is
+ * required and nothing else is allowed; the devices it names are drawn
+ * from the stream given, in id order, within the group it names.
+ */
+static void
+test_scn_revoke_device(void **state)
+{
+    (void)state;
+    struct fs_scn *scn = load_ok(
+        BASE "groups: [{name: lab}]\n"
+             "timeline:\n"
+             "  - {at: 1h, revoke_device: {targets: 30%}}\n"
+             "  - {at: 2h, revoke_device: {targets: 2}}\n"
+             "  - {at: 3h, revoke_device: {targets: {group: default}}}\n");
+    assert_int_equal(scn->nactions, 3);
+    const struct fs_scn_action *a = &scn->actions[0];
+    assert_int_equal(a->kind, FS_ACT_REVOKE_DEVICE);
+    assert_true(a->u.revoke.given && a->u.revoke.share.ppm == 300000);
+    assert_int_equal(scn->actions[1].u.revoke.share.count, 2);
+    assert_string_equal(scn->actions[2].u.revoke.group->name, "default");
+    struct fs_rng rng;
+    fs_rng_seed(&rng, 1, 0, FS_RNG_SCENARIO);
+    uint32_t *ids;
+    assert_int_equal(fs_scn_targets_pick(scn, &a->u.revoke, &rng, &ids), 3);
+    assert_true(ids[0] < ids[1] && ids[1] < ids[2] && ids[2] < 10);
+    fs_free(ids);
+    assert_int_equal(
+        fs_scn_targets_pick(scn, &scn->actions[2].u.revoke, &rng, &ids), 10);
+    fs_free(ids);
+    fs_scn_destroy(scn);
+    load_bad(BASE "timeline: [{at: 1h, revoke_device: {}}]\n", 12, 36,
+             "missing required key 'targets'");
+    load_bad(BASE "timeline: [{at: 1h, revoke_device: {targets: 1, x: 1}}]\n",
+             12, 49, "unknown key 'x'");
+    load_bad(BASE "timeline: [{at: 1h, revoke_device: {targets: 11}}]\n", 12,
+             46, "more than the fleet");
+}
+
 static void
 test_scn_security_version_defaults(void **state)
 {
@@ -656,6 +696,7 @@ main(void)
         T(test_scn_defaults_applied),
         T(test_scn_every_key_parsed),
         T(test_scn_timeline_parsed_and_sorted),
+        T(test_scn_revoke_device),
         T(test_scn_security_version_defaults),
         T(test_scn_version_compare),
         T(test_scn_cohort_numbering),

@@ -177,7 +177,8 @@ enum fs_scn_action_kind {
     FS_ACT_REVOKE_KEY,
     FS_ACT_SET_SERVICE,
     FS_ACT_ATTACK,
-    FS_ACT_FAULT
+    FS_ACT_FAULT,
+    FS_ACT_REVOKE_DEVICE /* (1.1) */
 };
 
 struct fs_scn_deploy {
@@ -225,6 +226,7 @@ struct fs_scn_action {
         struct fs_service_config service;   /* SET_SERVICE */
         struct fs_scn_attack attack;        /* FS_ACT_ATTACK */
         struct fs_scn_fault fault;          /* FS_ACT_FAULT */
+        struct fs_scn_targets revoke;       /* REVOKE_DEVICE: targets */
     } u;
 };
 
@@ -299,6 +301,17 @@ uint64_t fs_scn_device_count(const struct fs_scn *scn);
 /* The cohort device id belongs to, or NULL when out of range. O(log n). */
 const struct fs_scn_cohort *fs_scn_cohort_of(const struct fs_scn *scn,
                                              uint64_t device);
+
+struct fs_rng;
+/*
+ * Draw the devices targets tg names (its share of the devices whose
+ * cohort matches its group and product), uniformly without replacement
+ * from rng, into a new array of ids in increasing order (*out, freed with
+ * fs_free; allocated even when empty). Returns how many.
+ */
+uint32_t fs_scn_targets_pick(const struct fs_scn *scn,
+                             const struct fs_scn_targets *tg,
+                             struct fs_rng *rng, uint32_t **out);
 
 /*
  * The configuration the device fleet is built from (fleet.h): cohorts,

@@ -27,6 +27,7 @@
 #include "fleetsim/msg.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/registry.h"
+#include "fleetsim/rng.h"
 #include "fleetsim/rollout.h"
 #include "fleetsim/service.h"
 #include "fleetsim/run.h"
@@ -224,6 +225,24 @@ struct action_ctx {
     const struct fs_scn_action *action; /* the action */
 };
 
+/*
+ * revoke_device: the service revokes the devices the action's targets
+ * name, drawn from the seed (stream FS_RNG_SCENARIO of id UINT32_MAX -
+ * the action's file index), in id order.
+ */
+static void
+revoke_devices(struct fs_run *r, const struct fs_scn_action *a)
+{
+    struct fs_rng rng;
+    fs_rng_seed(&rng, fs_sim_seed(r->sim), UINT32_MAX - a->file_index,
+                FS_RNG_SCENARIO);
+    uint32_t *ids;
+    uint32_t n = fs_scn_targets_pick(r->scn, &a->u.revoke, &rng, &ids);
+    for (uint32_t i = 0; i < n; i++)
+        (void)fs_registry_revoke_device(r->svc, ids[i]);
+    fs_free(ids);
+}
+
 static void
 fire_action(struct fs_sim *sim, void *arg)
 {
@@ -248,6 +267,9 @@ fire_action(struct fs_sim *sim, void *arg)
         break;
     case FS_ACT_REVOKE_KEY:
         fs_registry_revoke_signer(r->svc, a->u.key);
+        break;
+    case FS_ACT_REVOKE_DEVICE:
+        revoke_devices(r, a);
         break;
     case FS_ACT_SET_SERVICE:
         fs_svc_set_service(r->svc, &a->u.service);

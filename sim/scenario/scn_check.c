@@ -3,7 +3,8 @@
  * parsing, and the loaded scenario's self-check.
  *
  * Owns: security_version defaulting, the per-cohort app rules (one app per
- * core, no peripheral claimed twice), fs_scn_cohort_of and fs_scn_check.
+ * core, no peripheral claimed twice), fs_scn_cohort_of, drawing the
+ * devices a targets mapping names (fs_scn_targets_pick) and fs_scn_check.
  * Invariants: runs after every section parsed; reports at most one error.
  * Does not: parse YAML nodes beyond citing their positions.
  */
@@ -13,6 +14,7 @@
 #include <strings.h>
 
 #include "fleetsim/err.h"
+#include "fleetsim/rng.h"
 #include "fleetsim/sim.h"
 #include "scn_int.h"
 
@@ -202,6 +204,48 @@ fs_scn_cohort_of(const struct fs_scn *scn, uint64_t device)
             hi = mid;
     }
     return &scn->cohorts[lo];
+}
+
+/* True when cohort co matches the group and product of tg. */
+static bool
+targets_match(const struct fs_scn_cohort *co, const struct fs_scn_targets *tg)
+{
+    if (tg->group != NULL && co->group != tg->group)
+        return false;
+    return tg->product == NULL || co->product == tg->product;
+}
+
+/*
+ * Draw the devices tg names: k = its share of the n matching devices, by
+ * selection sampling (Knuth's algorithm S) in id order, as the attacker
+ * draws attack targets.
+ */
+uint32_t
+fs_scn_targets_pick(const struct fs_scn *scn, const struct fs_scn_targets *tg,
+                    struct fs_rng *rng, uint32_t **out)
+{
+    uint64_t n = 0;
+    for (uint32_t c = 0; c < scn->ncohorts; c++)
+        if (targets_match(&scn->cohorts[c], tg))
+            n += scn->cohorts[c].count;
+    uint64_t k = fs_share_of(&tg->share, n);
+    if (k > n)
+        k = n;
+    uint32_t *ids = fs_xcalloc(k ? k : 1, sizeof(*ids));
+    uint64_t seen = 0, picked = 0;
+    for (uint32_t c = 0; c < scn->ncohorts && picked < k; c++) {
+        const struct fs_scn_cohort *co = &scn->cohorts[c];
+        if (!targets_match(co, tg))
+            continue;
+        for (uint64_t i = 0; i < co->count && picked < k; i++, seen++) {
+            if (fs_rng_below(rng, n - seen) >= k - picked)
+                continue;
+            ids[picked++] = (uint32_t)(co->first_device + i);
+        }
+    }
+    FS_ASSERT(picked == k);
+    *out = ids;
+    return (uint32_t)k;
 }
 
 static bool

@@ -1,6 +1,6 @@
 /*
  * sim/scenario/scn_timeline.c - the timeline: deploy, resume, cancel,
- * revoke_key, set_service, attack and fault actions.
+ * revoke_key, set_service, attack, fault and revoke_device actions.
  *
  * Owns: struct fs_scn_action filling, the per-kind rules of which keys an
  * attack or fault takes, the order actions run in, and resolving resume
@@ -351,12 +351,28 @@ enum act_key {
     ACT_SET_SERVICE,
     ACT_ATTACK,
     ACT_FAULT,
+    ACT_REVOKE_DEVICE,
     ACT_KEYS
 };
 
 static const char *const act_keys[ACT_KEYS] = {
-    "at",         "deploy",      "resume", "cancel",
-    "revoke_key", "set_service", "attack", "fault"};
+    "at",          "deploy", "resume", "cancel",       "revoke_key",
+    "set_service", "attack", "fault",  "revoke_device"};
+
+/* revoke_device: {targets: SHARE | COUNT | {group, product, share}}. */
+static int
+load_revoke_device(struct fs__scn_ld *ld, const struct fs__scn_node *n,
+                   struct fs_scn_targets *t)
+{
+    static const char *const keys[] = {"targets"};
+    const struct fs__scn_node *v[1] = {NULL};
+    int err = fs__scn_map_keys(ld, n, "revoke_device", keys, 1, v);
+    if (err == 0)
+        err = fs__scn_require(ld, n, "revoke_device", "targets", v[0]);
+    if (err == 0)
+        err = load_targets(ld, v[0], t);
+    return err;
+}
 
 static int
 load_body(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
@@ -381,6 +397,8 @@ load_body(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
         return fs__scn_service(ld, n, "set_service", &act->u.service);
     case FS_ACT_ATTACK:
         return load_attack(ld, n, &act->u.attack);
+    case FS_ACT_REVOKE_DEVICE:
+        return load_revoke_device(ld, n, &act->u.revoke);
     default:
         return load_fault(ld, n, &act->u.fault);
     }
@@ -426,7 +444,7 @@ load_action(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
                            "missing action in timeline entry at line "
                            "%d; expected one of deploy, resume, "
                            "cancel, revoke_key, set_service, attack, "
-                           "fault",
+                           "fault, revoke_device",
                            n->line);
     act->pos = fs__scn_pos(ld, n);
     act->kind = (enum fs_scn_action_kind)(which - ACT_DEPLOY);
