@@ -121,49 +121,25 @@ atk_msg(struct fs_attack *a, uint8_t kind, uint32_t device)
     return m;
 }
 
-/* True when device's cohort matches the targets' group and product. */
-static bool
-cohort_matches(const struct fs_scn_cohort *co, const struct fs_scn_targets *tg)
-{
-    if (tg->group != NULL && co->group != tg->group)
-        return false;
-    return tg->product == NULL || co->product == tg->product;
-}
-
 /*
- * Choose the targets of ac: k = share of the n matching devices, drawn
- * with selection sampling (Knuth's algorithm S), which visits the devices
- * in id order and so yields them sorted.
+ * Choose the targets of ac: the devices tg names, drawn from the action's
+ * stream by fs_scn_targets_pick (selection sampling, sorted by id).
  */
 static void
 select_targets(struct fs_attack *a, struct atk_action *ac,
                const struct fs_scn_targets *tg)
 {
-    const struct fs_scn *scn = a->env.scn;
-    uint64_t n = 0;
-    for (uint32_t c = 0; c < scn->ncohorts; c++)
-        if (cohort_matches(&scn->cohorts[c], tg))
-            n += scn->cohorts[c].count;
-    uint64_t k = fs_share_of(&tg->share, n);
-    if (k > n)
-        k = n;
-    ac->ntargets = (uint32_t)k;
+    uint32_t *ids;
+    uint32_t k = fs_scn_targets_pick(a->env.scn, tg, &ac->rng, &ids);
+    ac->ntargets = k;
     ac->targets = fs_xcalloc(k ? k : 1, sizeof(*ac->targets));
-    uint64_t seen = 0, picked = 0;
-    for (uint32_t c = 0; c < scn->ncohorts && picked < k; c++) {
-        const struct fs_scn_cohort *co = &scn->cohorts[c];
-        if (!cohort_matches(co, tg))
-            continue;
-        for (uint64_t i = 0; i < co->count && picked < k; i++, seen++) {
-            if (fs_rng_below(&ac->rng, n - seen) >= k - picked)
-                continue;
-            struct atk_target *t = &ac->targets[picked];
-            t->act = ac;
-            t->device = (uint32_t)(co->first_device + i);
-            t->index = (uint32_t)picked++;
-        }
+    for (uint32_t i = 0; i < k; i++) {
+        struct atk_target *t = &ac->targets[i];
+        t->act = ac;
+        t->device = ids[i];
+        t->index = i;
     }
-    FS_ASSERT(picked == k);
+    fs_free(ids);
 }
 
 /* Set up the state of one attack or fault action. */
