@@ -184,6 +184,36 @@ dev_place_app(const struct fs_fleet *f, struct fs_dev *d, uint32_t img)
     d->slot_app[core][0] = fs__fleet_img16(img);
 }
 
+/*
+ * Give slot B a copy of every factory image in slot A when both copies fit
+ * the product's flash, so that a device whose slot A is damaged (a
+ * malicious flash, rotten bits) falls back to a good image as the boot
+ * chain intends; otherwise slot B stays empty.
+ */
+static void
+dev_copy_to_b(const struct fs_fleet *f, struct fs_dev *d,
+              const struct fs_cohort_config *cc)
+{
+    uint64_t total = 0;
+    uint32_t imgs[1 + FS_APPS_MAX];
+    unsigned n = 0;
+    imgs[n++] = fs__fleet_img32(d->slot_os[0]);
+    for (unsigned c = 0; c < FS_APPS_MAX; c++)
+        if (fs__fleet_img32(d->slot_app[c][0]) != FS_NO_IMAGE)
+            imgs[n++] = fs__fleet_img32(d->slot_app[c][0]);
+    for (unsigned i = 0; i < n; i++)
+        total +=
+            2 * fs_catalog_manifest(f->env.catalog, imgs[i])->m.length_bytes;
+    uint64_t room = cc->flash_bytes > cc->reserved_bytes
+                        ? cc->flash_bytes - cc->reserved_bytes
+                        : 0;
+    if (total > room)
+        return;
+    d->slot_os[1] = d->slot_os[0];
+    for (unsigned c = 0; c < FS_APPS_MAX; c++)
+        d->slot_app[c][1] = d->slot_app[c][0];
+}
+
 /* The security version catalog image img is signed with. */
 static uint32_t
 security_version(const struct fs_fleet *f, uint32_t img)
@@ -213,6 +243,7 @@ dev_manufacture(struct fs_fleet *f, uint32_t id, uint32_t cohort)
     d->slot_os[0] = fs__fleet_img16(cc->os);
     for (uint32_t i = 0; i < cc->napps; i++)
         dev_place_app(f, d, cc->apps[i]);
+    dev_copy_to_b(f, d, cc);
     uint32_t app_min = UINT32_MAX;
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
         uint32_t img = fs__fleet_img32(d->slot_app[c][0]);

@@ -115,6 +115,22 @@ offer_runs(uint32_t image, uint32_t os, const uint32_t apps[FS_APPS_MAX])
 }
 
 /*
+ * A device that confirmed OS image but runs an older OS now fell back (its
+ * slot was damaged and secure boot took the other one): it is offered the
+ * image again, so that a blocked attack costs it nothing.
+ */
+static bool
+offer_fell_back(const struct fs_svc *s, uint32_t image, uint32_t os)
+{
+    const struct fs_manifest *m =
+        &fs_catalog_manifest(s->env.catalog, image)->m;
+    if (m->kind != FS_IMAGE_OS || os == FS_NO_IMAGE)
+        return false;
+    const struct fs_manifest *run = &fs_catalog_manifest(s->env.catalog, os)->m;
+    return run->version_rank < m->version_rank;
+}
+
+/*
  * Should d be offered to device now? Marks a target that already runs the
  * image without having been offered it as confirmed (it got there another
  * way); an offered one must confirm by report, after its probation.
@@ -135,7 +151,7 @@ offer_wanted(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
     if (d->state != SVC_DS_RUNNING || d->wave == 0 ||
         rank >= d->bound[d->wave - 1])
         return false;
-    if (f & SVC_DT_CONFIRMED)
+    if ((f & SVC_DT_CONFIRMED) && !offer_fell_back(s, d->image, os))
         return false;
     uint32_t signer = fs_catalog_manifest(s->env.catalog, d->image)->m.signer;
     return !fs_registry_signer_revoked(s, signer) ||

@@ -71,6 +71,8 @@ test_device_os_sig_flip_recovery(void **state)
 {
     (void)state;
     struct fx *x = fx_create(1, "");
+    /* No factory copy in slot B (an OS too large for two, say). */
+    fs_slots_set(x->fleet, 0, FS_SLOT_OS, 1, FS_NO_IMAGE);
     assert_int_equal(fs_slots_flip(x->fleet, 0, FS_SLOT_OS, 0, FS_FLIP_SIG, 7),
                      0);
     struct fs_boot_report rep;
@@ -244,7 +246,9 @@ test_device_tamper_reported(void **state)
     assert_int_equal(fs_repq_pending(x->fleet, 1), 3);
     assert_int_equal(queued(x, 1, FS_REP_TAMPER, 3), 2);
     assert_int_equal(queued(x, 1, FS_REP_BOOT_FAILURE, 3), 1);
-    /* device 2: a signature flip fails secure boot, but is no tamper */
+    /* device 2: a signature flip fails secure boot, but is no tamper (no
+       factory copy in slot B to fall back to) */
+    fs_slots_set(x->fleet, 2, FS_SLOT_OS, 1, FS_NO_IMAGE);
     fs_slots_flip(x->fleet, 2, FS_SLOT_OS, 0, FS_FLIP_SIG, 7);
     boot(x, 2, &rep);
     assert_false(rep.ok);

@@ -143,6 +143,7 @@ test_fw_owner_map_built_at_boot(void **state)
     assert_true(gpio(x, FS_CORE_HL, "10"));
     /* an OS that fails in both slots: recovery, no app, no owner */
     fs_slots_flip(f, 0, FS_SLOT_OS, 0, FS_FLIP_CONTENT, 3);
+    fs_slots_flip(f, 0, FS_SLOT_OS, 1, FS_FLIP_CONTENT, 3);
     struct fs_boot_report rep;
     fs_boot_device(f, 0, &rep);
     assert_false(rep.ok);

@@ -415,6 +415,7 @@ test_update_boot_trusts_product_signers(void **state)
     struct fs_boot_report rep;
     struct fx *x = fx_create_from(U_YAML, 1, "");
     fs_slots_set(x->fleet, 0, FS_SLOT_HL, 0, APP_R);
+    fs_slots_set(x->fleet, 0, FS_SLOT_HL, 1, APP_R); /* no good copy in B */
     fs_boot_device(x->fleet, 0, &rep);
     assert_false(rep.ok);
     assert_int_equal(rep.result[FS_SLOT_HL][0], FS_BOOT_UNTRUSTED);
