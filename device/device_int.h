@@ -100,6 +100,8 @@ struct dev_upd {
     struct fs_signed_manifest sm;  /* image manifest as received */
     struct fs_manifest target;     /* the signed record's target */
     uint64_t rec_version;          /* the record's version */
+    uint32_t rec_tag;              /* (record, manifest) identity,
+                                      fs__update_tag */
     uint64_t offset_bytes;         /* bytes received so far */
     uint64_t mark_bytes;           /* offset at the last timer reset */
     uint64_t flips[UPD_FLIPS_MAX]; /* first flipped bits received */
@@ -218,7 +220,10 @@ struct fs_dev {
     uint32_t fresh_dep[DEV_FRESH_MAX];  /* ... their deployments */
     uint32_t rej_dep[DEV_REJ_MAX];      /* remembered refused records:
                                            deployment, UINT32_MAX = none */
-    uint32_t rej_ver[DEV_REJ_MAX];      /* ... low 32 bits of version */
+    uint32_t rej_tag[DEV_REJ_MAX];      /* ... identity of what was
+                                           refused: record version and
+                                           signature, manifest signature
+                                           (fs__update_tag) */
     uint32_t upd;                       /* update session, 0 = none */
     uint32_t out_more;                  /* outcome block past out[],
                                            0 = none */
@@ -374,8 +379,10 @@ void fs__update_release(struct fs_fleet *f, uint32_t id);
 void fs__update_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
                         uint32_t deployment, enum fs_update_result res,
                         enum fs_update_reason why);
+uint32_t fs__update_tag(const struct fs_update_record *rec,
+                        const struct fs_signed_manifest *sm);
 void fs__update_remember(struct fs_fleet *f, uint32_t id, uint32_t dep,
-                         uint64_t version);
+                         uint32_t tag);
 void fs__update_metadata(struct fs_fleet *f, uint32_t id,
                          const struct fs_msg *m);
 void fs__update_chunk(struct fs_fleet *f, uint32_t id, const struct fs_msg *m);

@@ -69,10 +69,11 @@ fits(const struct fs_fleet *f, uint32_t id, enum fs_slot_of what, unsigned ab,
 }
 
 /*
- * The manifest differs from what the signed record names: blame the
- * defence that covers the difference (another product's image: binding;
- * an older one: anti-rollback; anything else: hashes). FS_UPR_NONE when
- * it matches or that defence is off.
+ * The manifest differs from what the signed record names: another
+ * product's image is refused under manifest_binding, an older one under
+ * anti_rollback, and any difference at all under verify_hashes (so turning
+ * off binding or anti-rollback never waives the record-to-image hash and
+ * length binding). FS_UPR_NONE when it matches or those defences are off.
  */
 static enum fs_update_reason
 target_check(const struct fs_fleet *f, uint32_t id, const struct dev_upd *s)
@@ -84,16 +85,18 @@ target_check(const struct fs_fleet *f, uint32_t id, const struct dev_upd *s)
         memcmp(m->hash, t->hash, FS_HASH_BYTES) == 0)
         return FS_UPR_NONE;
     uint32_t product = f->cohorts[f->devs[id].cohort].cc->product;
-    enum fs_update_reason why = FS_UPR_HASH_MISMATCH;
-    enum fs_defense def = FS_DEF_VERIFY_HASHES;
-    if (m->kind == FS_IMAGE_APP && m->product != product) {
-        why = FS_UPR_WRONG_PRODUCT;
-        def = FS_DEF_MANIFEST_BINDING;
-    } else if (m->security_version < t->security_version) {
-        why = FS_UPR_ROLLBACK;
-        def = FS_DEF_ANTI_ROLLBACK;
-    }
-    return fs__fleet_defense_on(f, def) ? why : FS_UPR_NONE;
+    if (m->kind == FS_IMAGE_APP && m->product != product &&
+        fs__fleet_defense_on(f, FS_DEF_MANIFEST_BINDING))
+        return FS_UPR_WRONG_PRODUCT;
+    if (m->security_version < t->security_version &&
+        fs__fleet_defense_on(f, FS_DEF_ANTI_ROLLBACK))
+        return FS_UPR_ROLLBACK;
+    if (m->length_bytes != t->length_bytes &&
+        fs__fleet_defense_on(f, FS_DEF_VERIFY_LENGTHS))
+        return FS_UPR_TOO_LONG;
+    if (fs__fleet_defense_on(f, FS_DEF_VERIFY_HASHES))
+        return FS_UPR_HASH_MISMATCH;
+    return FS_UPR_NONE;
 }
 
 /* The checks on the genuine-or-not content of a whole download. */
@@ -219,7 +222,7 @@ fs__install_begin(struct fs_fleet *f, uint32_t id)
     fs__update_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_REJECTED,
                        why);
     if (deterministic(why, forged))
-        fs__update_remember(f, id, s->deployment, s->rec_version);
+        fs__update_remember(f, id, s->deployment, s->rec_tag);
     fs__update_release(f, id);
 }
 
@@ -300,7 +303,7 @@ roll_back(struct fs_fleet *f, uint32_t id, struct dev_upd *s)
     fs__update_outcome(f, id, s->sm.m.image, s->deployment, FS_UPD_ROLLED_BACK,
                        FS_UPR_CRASH);
     fs_repq_add(f, id, FS_REP_UPDATE_FAILURE, s->sm.m.image);
-    fs__update_remember(f, id, s->deployment, s->rec_version);
+    fs__update_remember(f, id, s->deployment, s->rec_tag);
     fs__update_release(f, id);
 }
 

@@ -251,23 +251,42 @@ fs__update_outcome(struct fs_fleet *f, uint32_t id, uint32_t image,
                                                 .reason = (uint8_t)why};
 }
 
-/* Remember a refused record so that later offers of it are skipped. */
+/*
+ * The identity of an offer: a short digest of the record's version and
+ * signature and of the manifest's signature, so a refusal of an
+ * attacker's substitute never matches the genuine (record, manifest).
+ */
+uint32_t
+fs__update_tag(const struct fs_update_record *rec,
+               const struct fs_signed_manifest *sm)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (unsigned i = 0; i < 8; i++)
+        h = (h ^ (uint8_t)(rec->version >> (8 * i))) * 16777619u;
+    for (unsigned i = 0; i < FS_SIG_BYTES; i++)
+        h = (h ^ rec->sig[i]) * 16777619u;
+    for (unsigned i = 0; i < FS_SIG_BYTES; i++)
+        h = (h ^ sm->sig[i]) * 16777619u;
+    return h;
+}
+
+/* Remember a refused offer (dep, tag) so that later offers of it are
+   skipped. */
 void
-fs__update_remember(struct fs_fleet *f, uint32_t id, uint32_t dep,
-                    uint64_t version)
+fs__update_remember(struct fs_fleet *f, uint32_t id, uint32_t dep, uint32_t tag)
 {
     struct fs_dev *d = &f->devs[id];
     unsigned i = d->rej_next % DEV_REJ_MAX;
     d->rej_dep[i] = dep;
-    d->rej_ver[i] = (uint32_t)version;
+    d->rej_tag[i] = tag;
     d->rej_next = (uint8_t)((i + 1) % DEV_REJ_MAX);
 }
 
 static bool
-remembered(const struct fs_dev *d, uint32_t dep, uint64_t version)
+remembered(const struct fs_dev *d, uint32_t dep, uint32_t tag)
 {
     for (unsigned i = 0; i < DEV_REJ_MAX; i++)
-        if (d->rej_dep[i] == dep && d->rej_ver[i] == (uint32_t)version)
+        if (d->rej_dep[i] == dep && d->rej_tag[i] == tag)
             return true;
     return false;
 }
@@ -495,18 +514,16 @@ busy(const struct dev_upd *s)
            s->st != UPD_DOWNLOADED;
 }
 
-/* Records offered for something the device runs, does or refused. */
+/* Does the device act on a verified record: not for what it runs, not
+   for the image of the update it is busy with? */
 static bool
-skip_record(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
-            const struct fs_signed_manifest *sm)
+acts_on(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
+        const struct fs_signed_manifest *sm)
 {
     const struct fs_dev *d = &f->devs[id];
-    if (remembered(d, rec->deployment, rec->version))
-        return true;
     if (runs_image(f, d, rec->target.image) || runs_image(f, d, sm->m.image))
-        return true;
-    const struct dev_upd *s = fs__update_of(f, id);
-    return busy(s) && s->sm.m.image == sm->m.image;
+        return false;
+    return !busy(fs__update_of(f, id));
 }
 
 /* Same offer as the stopped download: same image and same target. */
@@ -532,6 +549,7 @@ take_offer(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
     s->target = rec->target;
     s->deployment = rec->deployment;
     s->rec_version = rec->version;
+    s->rec_tag = fs__update_tag(rec, sm);
     if (resume && s->st == UPD_DOWNLOADED) {
         fs__install_begin(f, id);
         return;
@@ -545,9 +563,12 @@ take_offer(struct fs_fleet *f, uint32_t id, const struct fs_update_record *rec,
 }
 
 /*
- * METADATA: learn revocations, check every record (outcomes counted),
- * then take one valid offer: the stopped download's image if offered
- * again, else the first valid one. One update at a time.
+ * METADATA: learn revocations, verify every record (outcomes counted),
+ * including those naming what the device runs, then act on one verified
+ * offer: the stopped download's image if offered again, else the first
+ * verified record naming an image it does not run. One update at a time.
+ * A refused offer is remembered by its identity (fs__update_tag) and not
+ * checked again.
  */
 void
 fs__update_metadata(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
@@ -567,21 +588,21 @@ fs__update_metadata(struct fs_fleet *f, uint32_t id, const struct fs_msg *m)
     for (unsigned i = 0; i < n; i++) {
         const struct fs_update_record *rec = &m->u.metadata.records[i];
         const struct fs_signed_manifest *sm = &m->u.metadata.images[i];
-        if (!valid_indices(f, rec, sm) || skip_record(f, id, rec, sm))
+        uint32_t tag = fs__update_tag(rec, sm);
+        if (!valid_indices(f, rec, sm) || remembered(d, rec->deployment, tag))
             continue;
         enum fs_update_reason why = record_check(f, id, rec, fresh[i]);
         if (why != FS_UPR_NONE) {
             fs__update_outcome(f, id, rec->target.image, rec->deployment,
                                FS_UPD_REJECTED, why);
             if (why != FS_UPR_BAD_SIGNATURE)
-                fs__update_remember(f, id, rec->deployment, rec->version);
+                fs__update_remember(f, id, rec->deployment, tag);
             continue;
         }
         accepted[i] = true;
-        const struct dev_upd *s = fs__update_of(f, id);
-        if (busy(s))
+        if (!acts_on(f, id, rec, sm))
             continue;
-        if (pick < 0 || same_offer(s, rec, sm))
+        if (pick < 0 || same_offer(fs__update_of(f, id), rec, sm))
             pick = (int)i;
     }
     for (unsigned i = 0; i < n; i++)

@@ -112,6 +112,18 @@ struct svc_record {
 };
 
 /*
+ * A catalog record: fresh signed metadata for one image bound to one
+ * (product, group), whoever asked for it (offer.c). image UINT32_MAX marks
+ * an empty entry of the open-addressing table.
+ */
+struct svc_catrec {
+    uint32_t image;      /* catalog index, UINT32_MAX when empty */
+    uint32_t product;    /* binding: product index */
+    uint32_t group;      /* binding: group index */
+    struct svc_record r; /* the record and when it was signed */
+};
+
+/*
  * One deployment. Its target devices are fixed when it is added (they
  * follow from the config's cohorts); rank is their place in the seeded
  * order, so wave k holds the ranks below bound[k].
@@ -207,6 +219,11 @@ struct fs_svc {
     uint32_t cap_deploys;                    /* entries of deploys */
     struct svc_deploy **deploys;             /* by id (order added) */
     uint64_t record_version;                 /* last record version used */
+    struct svc_catrec *catrecs;              /* catalog records, open
+                                                addressing by (image,
+                                                product, group) */
+    uint32_t catrec_cap;                     /* entries (power of two) */
+    uint32_t catrec_used;                    /* entries filled */
     uint32_t nsessions;                      /* session table size */
     uint32_t nactive;                        /* sessions in use */
     struct svc_session *sessions;            /* nsessions */
@@ -321,6 +338,10 @@ bool fs__rollout_check(const struct fs_svc *s);
 void fs__offer_send(struct fs_svc *s, uint32_t route_device, uint32_t device,
                     uint32_t os, const uint32_t apps[FS_APPS_MAX],
                     int64_t delay_us);
+
+/* Catalog record table: empty at create, freed at destroy (offer.c). */
+void fs__offer_init(struct fs_svc *s);
+void fs__offer_fini(struct fs_svc *s);
 
 /* ---- download.c ---- */
 

@@ -112,6 +112,7 @@ fs_svc_create(const struct fs_svc_env *env, const struct fs_svc_config *cfg,
     sodium_memzero(seed, sizeof(seed));
     svc_alloc_tables(s);
     fs__rollout_init(s);
+    fs__offer_init(s);
     fs__download_init(s);
     *out = s;
     return 0;
@@ -126,6 +127,7 @@ fs_svc_destroy(struct fs_svc *s)
     sodium_memzero(s->ca_sk, sizeof(s->ca_sk));
     sodium_memzero(s->tag_key, sizeof(s->tag_key));
     fs__download_fini(s);
+    fs__offer_fini(s);
     fs__rollout_fini(s);
     fs_free(s->ticket_series);
     fs_free(s->errrep);
@@ -363,7 +365,8 @@ fs_svc_bytes(const struct fs_svc *s)
            SVC_MEAS_CACHE * sizeof(*s->meas) +
            ((size_t)s->nimages + 1) * FS_REP_COUNT * sizeof(*s->errrep) +
            (size_t)s->cap_ticket_series * sizeof(*s->ticket_series) +
-           fs__rollout_bytes(s) + fs__download_bytes(s);
+           fs__rollout_bytes(s) + fs__download_bytes(s) +
+           (size_t)s->catrec_cap * sizeof(*s->catrecs);
 }
 
 /* The config cohort of device: binary search over first_device. */

@@ -53,7 +53,9 @@ checkin_flood|checkin_rate_limit|-|rate: 2000/s, for: 10m'
 # attacker who needs a genuine download (tamper_in_transit, endless_data,
 # slow_retrieval) or a newer image bound elsewhere (mix_and_match of an OS
 # image) has nothing to ride on: those attempts stay open and end undecided
-# (docs/scenario-format.md, "Attacks and faults").
+# (docs/scenario-format.md, "Attacks and faults"). "updated" is the same
+# for them: the targets installed the newest image (the action's image:)
+# before at:.
 states='rollout|old|10m,[100%],-|10m
 uptodate|old|-|1h
 newest|new|-|1h
@@ -77,11 +79,18 @@ scenario() { # kind img state form defoff extra
     targets=$(echo "$forms" | awk -F'|' -v s="$form" '$1==s{print $2}')
     # A stolen signer key is trusted only by the product whose apps it
     # signs: leaked_key aims at that product's devices (DW200's refuse its
-    # app as untrusted_key, whatever key_revocation says).
-    [ "$kind" = leaked_key ] && [ "$form" = share ] &&
-        targets='{product: DW100, share: 30%}'
-    [ "$kind" = leaked_key ] && [ "$form" = count ] &&
-        targets='{product: DW100, share: 4}'
+    # app as untrusted_key, whatever key_revocation says). Every kind on an
+    # app image does too: the catalog's DW100 apps are what is deployed,
+    # rolled back to and ridden on, and DW200 has a single app (nothing
+    # older or newer of its own product to deliver).
+    if [ "$kind" = leaked_key ] || [ "$img" = app ]; then
+        [ "$form" = share ] && targets='{product: DW100, share: 30%}'
+        [ "$form" = count ] && targets='{product: DW100, share: 4}'
+    fi
+    # "nodeploy": the targets are in a group the deployment (to lab) does
+    # not reach.
+    [ "$st" = nodeploy ] && [ "$form" = share ] &&
+        targets='{group: field, share: 50%}'
     local os=os-24.01 app=app-1.4.0
     [ "$start" = new ] && os=os-24.10 && app=app-1.5.0
     [ "$kind" = rollback ] && [ "$img" = os ] && extra="image: os-23.04"
@@ -187,7 +196,9 @@ cell() { # n kind img state form defended(1/0) off extra
     local want
     want=$(echo "$forms" | awk -F'|' -v s="$form" '$1==s{print $3}')
     [ "$kind" = checkin_flood ] && want=1
-    [ "$kind" = leaked_key ] && [ "$form" = share ] && want=3
+    { [ "$kind" = leaked_key ] || [ "$img" = app ]; } && [ "$form" = share ] &&
+        want=3
+    [ "$st" = nodeploy ] && [ "$form" = share ] && want=3
     local a b s u up
     a=$(seen "outcome=\"attempted\"" "$log")
     b=$(seen "outcome=\"blocked\"" "$log")
@@ -195,7 +206,7 @@ cell() { # n kind img state form defended(1/0) off extra
     up=$(seen 'devices{' "$log")
     a=${a:-?} b=${b:-?} s=${s:-?}
     local why="" newest_open=0
-    if [ "$st" = newest ]; then
+    if [ "$st" = newest ] || [ "$st" = updated ]; then
         case "$kind/$img" in
         tamper_in_transit/* | endless_data/* | slow_retrieval/* | mix_and_match/os) newest_open=1 ;;
         esac

@@ -103,6 +103,7 @@ struct fx {
     int64_t delay_us[KIND_MAX];   /* its delay */
     int count[KIND_MAX];          /* messages of each kind */
     uint8_t offered[NDEV];        /* bit per deployment offered */
+    int offers;                   /* deployment records sent */
 };
 
 static void
@@ -114,9 +115,14 @@ fx_send(void *ctx, struct fs_msg *m, int64_t delay_us)
     f->delay_us[m->kind] = delay_us;
     f->count[m->kind]++;
     if (m->kind == FS_MSG_METADATA)
-        for (unsigned i = 0; i < m->u.metadata.nrecords; i++)
-            f->offered[m->device] |=
-                (uint8_t)(1u << m->u.metadata.records[i].deployment);
+        for (unsigned i = 0; i < m->u.metadata.nrecords; i++) {
+            uint32_t dep = m->u.metadata.records[i].deployment;
+            if (dep >= FS_DEP_CATALOG)
+                continue; /* a catalog record: what the device runs */
+            assert_true(dep < 8);
+            f->offered[m->device] |= (uint8_t)(1u << dep);
+            f->offers++;
+        }
     fs_msgpool_put(&f->pool, m);
 }
 
@@ -214,14 +220,16 @@ fx_app(uint32_t dev)
 /*
  * Attest dev running os and app, carrying the update outcome upd (or
  * NULL) and an error report entry rep (or NULL). Returns the number of
- * METADATA messages the service sent.
+ * deployment records (offers) the service's METADATA carried; it sends
+ * METADATA at every passing check-in.
  */
 static int
 fx_checkin(struct fx *f, uint32_t dev, uint32_t os, uint32_t app,
            const struct fs_update_report *upd,
            const struct fs_report_entry *rep)
 {
-    int before = f->count[FS_MSG_METADATA];
+    int before = f->offers;
+    int meta = f->count[FS_MSG_METADATA];
     struct fs_msg *m = fs_msgpool_get(&f->pool);
     m->kind = FS_MSG_HELLO;
     m->device = dev;
@@ -252,7 +260,8 @@ fx_checkin(struct fx *f, uint32_t dev, uint32_t os, uint32_t app,
     int certs = f->count[FS_MSG_CERT];
     fs_svc_receive(f->svc, m);
     assert_int_equal(f->count[FS_MSG_CERT], certs + 1);
-    return f->count[FS_MSG_METADATA] - before;
+    assert_true(f->count[FS_MSG_METADATA] > meta);
+    return f->offers - before;
 }
 
 /* Plain check-in of dev on its manufacture images. */
@@ -417,7 +426,8 @@ test_rollout_halt_on_error_rate_resume_cancel(void **state)
     int meta = f->count[FS_MSG_METADATA];
     memset(f->offered, 0, sizeof(f->offered));
     assert_int_equal(fx_checkin_all(f, 0), 0); /* halted: no offers */
-    assert_int_equal(f->count[FS_MSG_METADATA], meta);
+    /* ... but metadata still, at every check-in */
+    assert_int_equal(f->count[FS_MSG_METADATA], meta + NDEV);
     fs_rollout_resume(f->svc, fx_deploy(f, "app"));
     assert_string_equal(fx_state(f, "app"), "running");
     assert_int_equal(fx_checkin_all(f, 0), 60); /* re-offered */
@@ -512,12 +522,16 @@ test_rollout_offered_counted_once(void **state)
     fs_rollout_start(f->svc, fx_deploy(f, "app"));
     assert_int_equal(fx_plain(f, 0), 1);
     assert_int_equal(fx_plain(f, 0), 1);
+    /* the offer first, then the records of the OS and app it runs */
+    const struct fs_msg m0 = f->last[FS_MSG_METADATA];
+    const struct fs_msg *m = &m0;
     assert_int_equal(fx_plain(f, 620), 0); /* field-b: no app updates */
     assert_int_equal(fx_plain(f, 960), 0); /* DW200: wrong product */
     assert_int_equal(fx_metric(f, FS_M_UPDATES, "image", "app-1.1"), 1);
     assert_int_equal(fx_info(f, "app").offered, 1);
-    const struct fs_msg *m = &f->last[FS_MSG_METADATA];
-    assert_int_equal(m->u.metadata.nrecords, 1);
+    assert_int_equal(m->u.metadata.nrecords, 3);
+    assert_int_equal(m->u.metadata.records[1].deployment,
+                     FS_DEP_CATALOG + IMG_OS_OLD);
     assert_memory_equal(&m->u.metadata.images[0],
                         fs_catalog_manifest(f->cat, IMG_APP_NEW),
                         sizeof(struct fs_signed_manifest));
@@ -587,7 +601,10 @@ test_rollout_records_signed_and_refreshed(void **state)
     assert_true(c.expires_us == 3 * US_PER_H + 1);
     struct fs_svc_stats st;
     fs_svc_stats(f->svc, &st);
-    assert_int_equal(st.records_signed, 3);
+    /* a, b, c, and the catalog record of the app the field-a devices run
+       (signed at 0, re-signed at 1h+1); no catalog record for the OS
+       they run while an OS offer goes out */
+    assert_int_equal(st.records_signed, 3 + 2);
     fx_close(f);
 }
 
@@ -601,9 +618,10 @@ test_rollout_revoked_signer_announced(void **state)
     assert_int_equal(fx_plain(f, 0), 1);
     assert_int_equal(fs_registry_revoke_signer(f->svc, "acme"), 0);
     uint32_t sg = fs_catalog_signer_find(f->cat, "acme");
-    assert_int_equal(fx_plain(f, 1), 1); /* only the revocation */
+    assert_int_equal(fx_plain(f, 1), 0); /* no offer: the revocation */
     const struct fs_msg *m = &f->last[FS_MSG_METADATA];
-    assert_int_equal(m->u.metadata.nrecords, 0);
+    for (unsigned i = 0; i < m->u.metadata.nrecords; i++)
+        assert_true(m->u.metadata.records[i].deployment >= FS_DEP_CATALOG);
     assert_true(m->u.metadata.revoked_signers == (UINT64_C(1) << sg));
     assert_int_equal(fx_info(f, "acme").offered, 1);
     fx_close(f);
@@ -625,7 +643,8 @@ test_rollout_revoked_signer_offered_without_key_revocation(void **state)
     uint32_t sg = fs_catalog_signer_find(f->cat, "acme");
     assert_int_equal(fx_plain(f, 1), 1);
     const struct fs_msg *m = &f->last[FS_MSG_METADATA];
-    assert_int_equal(m->u.metadata.nrecords, 1);
+    /* the offer first, then the catalog records of what it runs */
+    assert_true(m->u.metadata.nrecords >= 1);
     assert_int_equal(m->u.metadata.records[0].target.image, IMG_APP_ACME);
     assert_true(m->u.metadata.revoked_signers == (UINT64_C(1) << sg));
     fx_close(f);

@@ -76,7 +76,8 @@ struct fx {
     struct fs_svc_config cfg; /* built from scn */
     unsigned char pk[NDEV][32];
     unsigned char sk[NDEV][64];
-    struct fs_msg last;    /* copy of the last reply */
+    struct fs_msg last;    /* copy of the last reply (not METADATA) */
+    int nmetadata;         /* METADATA sent (after every CERT) */
     int64_t last_delay_us; /* its wait in the service's backlog */
     int nsent;             /* replies sent */
 };
@@ -85,6 +86,11 @@ static void
 fx_send(void *ctx, struct fs_msg *m, int64_t delay_us)
 {
     struct fx *f = ctx;
+    if (m->kind == FS_MSG_METADATA) {
+        f->nmetadata++; /* the update metadata that follows a CERT */
+        fs_msgpool_put(&f->pool, m);
+        return;
+    }
     f->last = *m;
     f->last_delay_us = delay_us;
     f->nsent++;

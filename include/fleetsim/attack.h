@@ -7,7 +7,8 @@
  * the service, and counting every attempt in attacks{kind, outcome}.
  * Invariants: an attempt's outcome is decided by what the model's own
  * checks did with the attacker's input, never by the attack's kind; every
- * attempt ends blocked or succeeded exactly once.
+ * attempt ends blocked or succeeded at most once, and one still open when
+ * the run ends is counted undecided.
  * Does not: turn defences on or off (scn->defenses does), or change what
  * the device and service check.
  */
@@ -48,7 +49,9 @@ enum fs_attack_record {
     FS_REC_ATK_BLOCKED,       /* device = target; value = attack kind */
     FS_REC_ATK_SUCCEEDED,     /* device = target; value = attack kind */
     FS_REC_ATK_FAULT_START,   /* device = target; value = fault kind */
-    FS_REC_ATK_FAULT_END      /* device = target; value = fault kind */
+    FS_REC_ATK_FAULT_END,     /* device = target; value = fault kind */
+    FS_REC_ATK_UNDECIDED      /* at the end; value = kind << 32 | open
+                                 attempts of that kind */
 };
 /* Target field of records about no particular device (floods, outages). */
 #define FS_ATK_NO_DEVICE UINT32_MAX
@@ -69,6 +72,8 @@ struct fs_attack_totals {
     uint64_t attempted; /* attempts started */
     uint64_t blocked;   /* attempts the model stopped */
     uint64_t succeeded; /* attempts that got through */
+    uint64_t undecided; /* attempts still open when the run ended
+                           (fs_attack_finish) */
 };
 
 int fs_attack_create(const struct fs_attack_env *env, struct fs_attack **out);
@@ -84,6 +89,12 @@ void fs_attack_fire(struct fs_attack *a, const struct fs_scn_action *act);
  */
 bool fs_attack_on_to_svc(struct fs_attack *a, struct fs_msg *m);
 bool fs_attack_on_to_device(struct fs_attack *a, struct fs_msg *m);
+
+/*
+ * The run reached its end: count every attempt still open as
+ * attacks{kind, outcome="undecided"} (once; later calls do nothing).
+ */
+void fs_attack_finish(struct fs_attack *a);
 
 /* Totals of attack kind k (an enum fs_scn_attack_kind) so far. */
 void fs_attack_totals(const struct fs_attack *a, unsigned k,

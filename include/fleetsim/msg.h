@@ -94,12 +94,24 @@ enum fs_update_reason {
 };
 
 /*
- * Signed update metadata for one deployment and one device group: what the
- * update service vouches for. Signed once per (deployment, group, refresh)
- * by the update-service key, so identical records verify from the memo.
+ * The deployment field of a catalog record (metadata the service keeps
+ * fresh for every catalog image, whether deployed or not): FS_DEP_CATALOG
+ * plus the image index. Deployment ids stay below FS_DEP_CATALOG, so the
+ * two never collide; FS_DEP_NONE (UINT32_MAX) names no deployment.
+ */
+#define FS_DEP_CATALOG 0x80000000u
+#define FS_DEP_NONE UINT32_MAX
+#define FS_DEP_IS_CATALOG(dep) ((dep) >= FS_DEP_CATALOG && (dep) != FS_DEP_NONE)
+
+/*
+ * Signed update metadata for one deployment (or one catalog image, see
+ * FS_DEP_CATALOG) and one (product, group): what the update service
+ * vouches for. Signed once per (deployment, group, refresh) by the
+ * update-service key, so identical records verify from the memo.
  */
 struct fs_update_record {
-    uint32_t deployment;             /* deploy action index */
+    uint32_t deployment;             /* deploy action index, or
+                                        FS_DEP_CATALOG + image */
     uint32_t product;                /* binding: product index */
     uint32_t group;                  /* binding: group index */
     uint64_t version;                /* metadata version, increasing */

@@ -98,6 +98,10 @@ const struct fs_run_result *fs_run_results(const struct fs_run *r,
                                            size_t *out_count);
 /* Count of expectations checked and not held. */
 size_t fs_run_failures(const struct fs_run *r);
+/* Attack attempts counted undecided at the end of the run (0 before). */
+uint64_t fs_run_undecided(const struct fs_run *r);
+/* True when an expectation names attacks{outcome="undecided"}. */
+bool fs_run_names_undecided(const struct fs_run *r);
 
 /*
  * Time series of the count metrics: the run samples every count series at

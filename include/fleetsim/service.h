@@ -209,6 +209,19 @@ void fs_svc_receive_from(struct fs_svc *s, struct fs_msg *m,
 void fs_svc_set_service(struct fs_svc *s,
                         const struct fs_service_config *changes);
 
+/*
+ * Fresh signed update metadata for catalog image bound to (product, group),
+ * as any client may fetch it (a device, or an attacker on the path): the
+ * record is cached per (image, product, group), deployment field
+ * FS_DEP_CATALOG + image, and re-signed with the next record version once
+ * less than half of manifest_lifetime is left, exactly as deployment
+ * records are. Copies it to *out. Returns 0, FS_EINVAL for an index out
+ * of range, or FS_ELIMIT when the image's signer is revoked (the service
+ * vouches for no such image). May grow the cache (rare).
+ */
+int fs_svc_catalog_record(struct fs_svc *s, uint32_t image, uint32_t product,
+                          uint32_t group, struct fs_update_record *out);
+
 /* Copy the service's decision counters to *out. */
 void fs_svc_stats(const struct fs_svc *s, struct fs_svc_stats *out);
 /* Bytes of memory the service holds (registry, caches, tables). */

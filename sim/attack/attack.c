@@ -26,15 +26,15 @@
 
 #include "attack_int.h"
 
-static const char *const outcome_names[3] = {"attempted", "blocked",
-                                             "succeeded"};
+static const char *const outcome_names[4] = {"attempted", "blocked",
+                                             "succeeded", "undecided"};
 
 /* Series of attacks{kind=k, outcome=o}, created on first use. */
 static uint32_t
 atk_series(struct fs_attack *a, unsigned k, unsigned o)
 {
     FS_ASSERT(k < FS_ATK_COUNT);
-    FS_ASSERT(o < 3);
+    FS_ASSERT(o < 4);
     if (a->series[k][o] == UINT32_MAX) {
         const char *v[2] = {fs_scn_attack_name((enum fs_scn_attack_kind)k),
                             outcome_names[o]};
@@ -174,8 +174,7 @@ setup_action(struct fs_attack *a, uint32_t i)
     if (!ac->is_fault && atk_is_update_kind(ac->kind)) {
         ac->upd = fs_xcalloc(ac->ntargets ? ac->ntargets : 1, sizeof(*ac->upd));
         a->upds[a->nupds++] = i;
-        if (ac->kind == FS_ATK_MIX_AND_MATCH)
-            a->capture = true;
+        atk_upd_setup(ac);
     }
     if (ac->is_fault && ac->kind == FS_FAULT_NETWORK_OUTAGE &&
         a->offline_holds == NULL)
@@ -321,6 +320,27 @@ fs_attack_on_to_device(struct fs_attack *a, struct fs_msg *m)
     return atk_service_answer(a, m);
 }
 
+/* Count the attempts still open as undecided; see attack.h. */
+void
+fs_attack_finish(struct fs_attack *a)
+{
+    if (a->finished)
+        return;
+    a->finished = true;
+    for (unsigned k = 0; k < FS_ATK_COUNT; k++) {
+        struct fs_attack_totals *t = &a->totals[k];
+        FS_ASSERT(t->blocked + t->succeeded <= t->attempted);
+        t->undecided = t->attempted - t->blocked - t->succeeded;
+        if (t->undecided == 0)
+            continue;
+        fs_metrics_add(a->env.metrics, atk_series(a, k, 3),
+                       (int64_t)t->undecided);
+        fs_sim_record(
+            a->env.sim, FS_REC_ATK_UNDECIDED, FS_ATK_NO_DEVICE,
+            (int64_t)((uint64_t)k << 32 | (t->undecided & 0xffffffffu)));
+    }
+}
+
 void
 fs_attack_totals(const struct fs_attack *a, unsigned k,
                  struct fs_attack_totals *out)
@@ -354,12 +374,12 @@ fs_attack_check(const struct fs_attack *a)
         return false;
     for (unsigned k = 0; k < FS_ATK_COUNT; k++) {
         const struct fs_attack_totals *t = &a->totals[k];
-        if (t->blocked + t->succeeded > t->attempted)
+        if (t->blocked + t->succeeded + t->undecided > t->attempted)
             return false;
     }
     for (uint32_t i = 0; i < a->nacts; i++)
         if (!action_ok(a, &a->acts[i]))
             return false;
     return a->nwatch <= a->nacts && a->nfloods <= a->nacts &&
-           a->nupds <= a->nacts && a->ncaps <= ATK_CAPS_MAX;
+           a->nupds <= a->nacts;
 }

@@ -68,28 +68,26 @@ enum atk_phase {
 #define ATK_TRICKLE_US (4 * ATK_US_PER_S)
 /* endless_data: bytes added past the declared length. */
 #define ATK_ENDLESS_BYTES (256u * 1024u)
-/* mix_and_match: genuine records remembered, one per (product, group). */
-#define ATK_CAPS_MAX 16u
 
 /* Update path: what the attacker delivers to one target. */
 struct atk_upd {
-    struct fs_update_record rec;  /* freeze: withheld; leaked: obtained */
-    struct fs_signed_manifest sm; /* the manifest that goes with rec */
-    struct fs_msg *held;          /* slow_retrieval: chunk being trickled */
-    uint32_t image;               /* image of the manifest delivered */
-    uint32_t rec_image;           /* image the delivered record names */
-    uint64_t length;              /* declared length of image */
-    int64_t start_us;             /* slow_retrieval: trickle began */
-    bool have;                    /* rec and sm hold something */
-    bool revoked_seen;            /* leaked_key: told the key is revoked */
-    bool flipped;                 /* tamper_in_transit: bits flipped */
-    bool trickle;                 /* slow_retrieval: still trickling */
-};
-
-/* A genuine record seen on the path (mix_and_match). */
-struct atk_cap {
-    struct fs_update_record rec;  /* as the service signed it */
-    struct fs_signed_manifest sm; /* the manifest it went with */
+    struct fs_update_record rec;       /* freeze: the newest record the
+                                          device accepted (replayed);
+                                          leaked: obtained */
+    struct fs_signed_manifest sm;      /* the manifest that goes with rec */
+    struct fs_update_record cand;      /* freeze: newest record sent to the
+                                          device, not yet seen accepted */
+    struct fs_signed_manifest cand_sm; /* ... its manifest */
+    bool cand_have;                    /* freeze: cand holds something */
+    struct fs_msg *held; /* slow_retrieval: chunk being trickled */
+    uint32_t image;      /* image of the manifest delivered */
+    uint32_t rec_image;  /* image the delivered record names */
+    uint64_t length;     /* declared length of image */
+    int64_t start_us;    /* slow_retrieval: trickle began */
+    bool have;           /* rec and sm hold something */
+    bool revoked_seen;   /* leaked_key: told the key is revoked */
+    bool flipped;        /* tamper_in_transit: bits flipped */
+    bool trickle;        /* slow_retrieval: still trickling */
 };
 
 struct atk_action;
@@ -139,22 +137,20 @@ struct atk_action {
 };
 
 struct fs_attack {
-    struct fs_attack_env env;          /* collaborators */
-    uint32_t nacts;                    /* = scn->nactions */
-    struct atk_action *acts;           /* by scn->actions index; kind-less
-                                          entries have act == NULL */
-    uint32_t *watch;                   /* indexes of replay actions */
-    uint32_t nwatch;                   /* entries of watch */
-    uint32_t *floods;                  /* indexes of flood actions */
-    uint32_t nfloods;                  /* entries of floods */
-    uint32_t *upds;                    /* indexes of update-path actions */
-    uint32_t nupds;                    /* entries of upds */
-    bool capture;                      /* a mix_and_match wants records */
-    uint32_t ncaps;                    /* entries of caps */
-    struct atk_cap caps[ATK_CAPS_MAX]; /* genuine records seen */
-    uint8_t *offline_holds;            /* per device: outages holding it */
-    uint32_t svc_down;                 /* service outages in effect */
-    uint32_t series[FS_ATK_COUNT][3];  /* attacks{kind, outcome}, lazily */
+    struct fs_attack_env env;         /* collaborators */
+    uint32_t nacts;                   /* = scn->nactions */
+    struct atk_action *acts;          /* by scn->actions index; kind-less
+                                         entries have act == NULL */
+    uint32_t *watch;                  /* indexes of replay actions */
+    uint32_t nwatch;                  /* entries of watch */
+    uint32_t *floods;                 /* indexes of flood actions */
+    uint32_t nfloods;                 /* entries of floods */
+    uint32_t *upds;                   /* indexes of update-path actions */
+    uint32_t nupds;                   /* entries of upds */
+    uint8_t *offline_holds;           /* per device: outages holding it */
+    uint32_t svc_down;                /* service outages in effect */
+    uint32_t series[FS_ATK_COUNT][4]; /* attacks{kind, outcome}, lazily */
+    bool finished;                    /* undecided attempts counted */
     struct fs_attack_totals totals[FS_ATK_COUNT]; /* per kind */
     uint64_t dropped_outage;                      /* messages lost to outages */
 };
@@ -189,6 +185,7 @@ bool atk_service_answer(struct fs_attack *a, struct fs_msg *m);
 
 /* sim/attack/attack_update.c: the attacks on the update path */
 bool atk_is_update_kind(unsigned kind);
+void atk_upd_setup(struct atk_action *ac);
 void atk_upd_fire(struct atk_action *ac);
 bool atk_upd_to_device(struct fs_attack *a, struct fs_msg *m);
 void atk_upd_to_svc(struct fs_attack *a, const struct fs_msg *m);

@@ -4,49 +4,53 @@
  * freeze, mix_and_match and leaked_key.
  *
  * Owns: what the attacker between a target and the service does to the
- * target's METADATA and CHUNK messages (rewrite, withhold, replay, trickle,
- * or its own METADATA injected at the target's check-in), the genuine
- * records it remembers from the path (mix_and_match), and judging each
- * attempt by what the target did with the attacker's input.
- * Invariants: an action acts on each target once, at the first check-in
- * after its time that carries what the attack needs (a genuine offer to
- * ride on; leaked_key and mix_and_match can bring their own), and counts
- * the attempt when it first changes the target's traffic; an offer the
- * device neither refused nor took (offline, busy, running that image, a
- * remembered refusal) is made again at its next check-in, as the same
- * attempt. The verdict is read from the device after it took a message the
- * attacker delivered (fs_fleet_receive is called here, synchronously),
- * from its new update outcomes and its update state
- * (fs_update_view): a new outcome "rejected" for the attacker's
- * image (or "failed" with reason timeout) is blocked; the device writing
- * the attacker's image into a slot is succeeded (tamper_in_transit: with
- * flipped bits among what it took). freeze is blocked by an
- * expired_manifest refusal and succeeds when the device accepted the
- * replayed record (fs_update_accepted_version of its deployment rose, or it
- * started on the offer); slow_retrieval succeeds when the device still
- * asks for the trickled image longer than download_timeout after the
- * trickle began (and is then held until the run ends); endless_data
- * succeeds when the device's offset passed the length its record declares.
- * A message dropped (device offline) or whose step a power cut replaced
- * decides nothing. No outcome is set by the kind of the attack or of a
- * message: a kind only names which device state counts as getting through.
- * Decisions: the attacker keeps only the first record of a genuine
- * METADATA it rewrites (it is on the path and may drop the rest), and
- * keeps the revoked-signer list as the service sent it. An "image" the
- * attacker delivers is a catalog image with a manifest of its own making
- * (slots hold catalog images): unsigned_image garbles the genuine
- * manifest's signature; foreign_key re-signs it with the action's
- * signer, or with a key pair of its own (an index no device knows) when
- * none is named; rollback offers the vendor-signed older image under the
- * current record; leaked_key signs the action's image (default: the
- * newest app of the target's product it does not run) with the stolen
- * key and uploads it to the service as the key's owner would when the
- * action fires (fs_upload_sign: the service signs a record unless the
- * key is revoked by then), then offers it at each target's check-in. A
- * leaked_key success marks the device compromised only when the device
- * had been told the key was revoked: only then does it run code its
- * trusted keys did not sign. Every other compromise is the device's own
- * (secure boot of a forged slot).
+ * METADATA the service sends at each check-in and to the CHUNKs (replace
+ * it with its own answer, withhold and replay, flip, extend, trickle), the
+ * records a freeze saw its targets accept, and judging each attempt by
+ * what the target did with the attacker's input.
+ * Invariants: an action attempts each target at its first check-in after
+ * its time, in every fleet state (the attempt is counted there), and
+ * answers the METADATA of that check-in with its own when it has
+ * something to deliver; an answer the device neither refused nor took
+ * (offline, busy) is made again at its next check-in, as the same
+ * attempt; with nothing to deliver (no newer image to ride on) the
+ * attempt stays open and ends undecided. The verdict is read from the
+ * device after it took a message the attacker delivered (fs_fleet_receive
+ * is called here, synchronously), from its new update outcomes and its
+ * update state (fs_update_view): a new outcome "rejected" for the
+ * attacker's image (or "failed" with reason timeout) is blocked; the
+ * device writing the attacker's image into a slot is succeeded
+ * (tamper_in_transit: with flipped bits among what it took). freeze is
+ * blocked by an expired_manifest refusal and succeeds when the device
+ * takes the replayed record without a refusal past its expiry;
+ * slow_retrieval succeeds when the device still asks for the trickled
+ * image longer than download_timeout after the trickle began (and is then
+ * held until the run ends); endless_data succeeds when the device's offset
+ * passed the length its record declares. A message dropped (device
+ * offline) or whose step a power cut replaced decides nothing. No outcome
+ * is set by the kind of the attack or of a message.
+ * Decisions (the attacker holds everything its row needs but what the
+ * defence protects): unsigned_image delivers a record and a manifest of
+ * its own making (no valid signature) for the action's image (else the
+ * newest image of the aimed kind of the target's product it does not
+ * run), claiming a higher metadata and security version; foreign_key does
+ * the same signed with the action's key or one of its own, and for an
+ * image newer than the target runs uses the genuine fresh catalog record
+ * with only the manifest re-signed (refused untrusted_key);
+ * rollback delivers the genuine fresh catalog record of the action's older
+ * image with its vendor manifest; mix_and_match a genuine fresh record
+ * bound elsewhere (see mix_pick); the transfer attacks ride on the genuine
+ * offer, else on the genuine fresh catalog record of a newer image;
+ * freeze replays the newest record of the aimed kind the target had
+ * accepted before at: (the factory record at least) and withholds every
+ * other METADATA until decided; leaked_key signs the action's image
+ * (default: the newest app of the target's product it does not run) with
+ * the stolen key and uploads it as the key's owner would when the action
+ * fires (fs_upload_sign: the service signs a record unless the key is
+ * revoked by then), then offers it at each target's check-in. A leaked_key
+ * success marks the device compromised only when the device had been told
+ * the key was revoked. Every other compromise is the device's own (secure
+ * boot of a forged slot).
  * Does not: decide a check, or look at device state beyond the public
  * functions of the device headers (physical.h for access from outside).
  */
@@ -308,19 +312,6 @@ sign_foreign(const struct atk_target *t, struct fs_signed_manifest *sm)
     sodium_memzero(sk, sizeof(sk));
 }
 
-/* A remembered record bound elsewhere than device's product and group. */
-static const struct atk_cap *
-foreign_record(const struct fs_attack *a, uint32_t device)
-{
-    const struct fs_scn_cohort *co = fs_scn_cohort_of(a->env.scn, device);
-    for (uint32_t i = 0; i < a->ncaps; i++) {
-        const struct fs_update_record *r = &a->caps[i].rec;
-        if (r->product != co->product->index || r->group != co->group->index)
-            return &a->caps[i];
-    }
-    return NULL;
-}
-
 /* Put (rec, sm) as the only offer of m. */
 static void
 offer_only(struct fs_msg *m, const struct fs_update_record *rec,
@@ -331,10 +322,287 @@ offer_only(struct fs_msg *m, const struct fs_update_record *rec,
     m->u.metadata.images[0] = *sm;
 }
 
+/* ---- what the attacker knows of images ---------------------------------- */
+
+static const struct fs_manifest *
+man(const struct fs_attack *a, uint32_t img)
+{
+    return &fs_catalog_manifest(a->env.catalog, img)->m;
+}
+
+/* The image kind an action aims at: its image's, else the OS. */
+static enum fs_image_kind
+aim_kind(const struct atk_action *ac)
+{
+    const struct fs_scn_image *im = ac->act->u.attack.image;
+    return im != NULL ? (enum fs_image_kind)man(ac->a, im->index)->kind
+                      : FS_IMAGE_OS;
+}
+
+static bool
+runs(const struct fs_attack *a, uint32_t device, uint32_t img)
+{
+    if (fs_fleet_running_os(a->env.fleet, device) == img)
+        return true;
+    for (unsigned c = 0; c < FS_APPS_MAX; c++)
+        if (fs_fleet_running_app(a->env.fleet, device, c) == img)
+            return true;
+    return false;
+}
+
 /*
- * Turn m (a METADATA to t's device, genuine or empty) into the attack's
- * offer. Returns false when this check-in carries nothing the attack can
- * use (t keeps waiting).
+ * The running image of kind on device: the OS, or the first app of the
+ * device's product in core order; FS_NO_IMAGE when none.
+ */
+static uint32_t
+running_of(const struct fs_attack *a, uint32_t device, enum fs_image_kind kind)
+{
+    if (kind == FS_IMAGE_OS)
+        return fs_fleet_running_os(a->env.fleet, device);
+    uint32_t product = fs_scn_cohort_of(a->env.scn, device)->product->index;
+    for (unsigned c = 0; c < FS_APPS_MAX; c++) {
+        uint32_t app = fs_fleet_running_app(a->env.fleet, device, c);
+        if (app != FS_NO_IMAGE && man(a, app)->product == product)
+            return app;
+    }
+    return FS_NO_IMAGE;
+}
+
+/*
+ * Is img newer than what device runs of its kind (an app: of the device's
+ * product only) and not running?
+ */
+static bool
+newer(const struct fs_attack *a, uint32_t device, uint32_t img)
+{
+    const struct fs_manifest *m = man(a, img);
+    uint32_t product = fs_scn_cohort_of(a->env.scn, device)->product->index;
+    if (runs(a, device, img) ||
+        (m->kind == FS_IMAGE_APP && m->product != product))
+        return false;
+    uint32_t cur = running_of(a, device, (enum fs_image_kind)m->kind);
+    return cur == FS_NO_IMAGE || m->version_rank > man(a, cur)->version_rank;
+}
+
+/* The newest image of kind newer than device runs, or FS_NO_IMAGE. */
+static uint32_t
+newest_newer(const struct fs_attack *a, uint32_t device,
+             enum fs_image_kind kind)
+{
+    uint32_t best = FS_NO_IMAGE;
+    for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++) {
+        if (man(a, i)->kind != kind || !newer(a, device, i))
+            continue;
+        if (best == FS_NO_IMAGE ||
+            man(a, i)->version_rank > man(a, best)->version_rank)
+            best = i;
+    }
+    return best;
+}
+
+/*
+ * The image a forged offer names: the action's image unless the device
+ * runs it, else the newest image of the aimed kind for the device's
+ * product it does not run, else any of that kind it does not run.
+ */
+static uint32_t
+forge_image(const struct atk_target *t)
+{
+    const struct fs_attack *a = t->act->a;
+    const struct fs_scn_image *im = t->act->act->u.attack.image;
+    if (im != NULL && !runs(a, t->device, im->index))
+        return im->index;
+    enum fs_image_kind kind = aim_kind(t->act);
+    uint32_t product = fs_scn_cohort_of(a->env.scn, t->device)->product->index;
+    uint32_t best = FS_NO_IMAGE, any = FS_NO_IMAGE;
+    for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++) {
+        const struct fs_manifest *m = man(a, i);
+        if (m->kind != kind || runs(a, t->device, i))
+            continue;
+        uint32_t *slot =
+            (kind == FS_IMAGE_OS || m->product == product) ? &best : &any;
+        if (*slot == FS_NO_IMAGE ||
+            m->version_rank > man(a, *slot)->version_rank)
+            *slot = i;
+    }
+    return best != FS_NO_IMAGE ? best : any;
+}
+
+/* Sign rec with a key pair of the attacker's own (no device trusts it). */
+static void
+sign_record_own(const struct atk_target *t, struct fs_update_record *rec)
+{
+    const struct fs_attack *a = t->act->a;
+    unsigned char seed[32], pk[FS_KEY_PUB_BYTES], sk[FS_KEY_SEC_BYTES];
+    unsigned char enc[FS_RECORD_BYTES];
+    garbage(t, seed, sizeof(seed));
+    fs_crypto_keygen(a->env.sim, pk, sk, seed);
+    size_t n = fs_update_record_encode(rec, enc);
+    fs_crypto_sign(a->env.sim, rec->sig, enc, n, sk);
+    sodium_memzero(sk, sizeof(sk));
+}
+
+/*
+ * unsigned_image and foreign_key: a record and manifest of the attacker's
+ * own making for img, bound to the target's product and group, claiming a
+ * metadata version and a security version above anything the service
+ * signs. Neither verifies under a key the device trusts.
+ */
+static void
+forge(const struct atk_target *t, uint32_t img, struct fs_update_record *rec,
+      struct fs_signed_manifest *sm)
+{
+    const struct fs_attack *a = t->act->a;
+    const struct fs_scn_cohort *co = fs_scn_cohort_of(a->env.scn, t->device);
+    *sm = *fs_catalog_manifest(a->env.catalog, img);
+    if (sm->m.kind == FS_IMAGE_APP)
+        sm->m.product = co->product->index;
+    uint32_t sv = 0;
+    for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++)
+        if (man(a, i)->kind == sm->m.kind && man(a, i)->security_version > sv)
+            sv = man(a, i)->security_version;
+    sm->m.security_version = sv + 1;
+    if (t->act->kind == FS_ATK_FOREIGN_KEY)
+        sign_foreign(t, sm);
+    else
+        garbage(t, sm->sig, sizeof(sm->sig));
+    memset(rec, 0, sizeof(*rec));
+    rec->deployment = FS_DEP_CATALOG + img;
+    rec->product = co->product->index;
+    rec->group = co->group->index;
+    rec->version = UINT64_C(1) << 40;
+    rec->expires_us =
+        fs_sim_now_us(a->env.sim) + a->env.scn->service.manifest_lifetime_us;
+    rec->target = sm->m;
+    if (t->act->kind == FS_ATK_FOREIGN_KEY)
+        sign_record_own(t, rec);
+    else
+        garbage(t, rec->sig, sizeof(rec->sig));
+}
+
+/* The genuine fresh catalog record of img bound to (product, group). */
+static bool
+fetch(const struct fs_attack *a, uint32_t img, uint32_t product, uint32_t group,
+      struct fs_update_record *rec, struct fs_signed_manifest *sm)
+{
+    if (fs_svc_catalog_record(a->env.svc, img, product, group, rec) != 0)
+        return false;
+    *sm = *fs_catalog_manifest(a->env.catalog, img);
+    return true;
+}
+
+/* A group other than g (the first), or UINT32_MAX when there is none. */
+static uint32_t
+other_group(const struct fs_scn *scn, uint32_t g)
+{
+    for (uint32_t i = 0; i < scn->ngroups; i++)
+        if (i != g)
+            return i;
+    return UINT32_MAX;
+}
+
+/*
+ * mix_and_match: a genuine fresh record bound elsewhere. img an app of
+ * another product: its record, bound to that product; img newer than the
+ * target runs: its record bound to another group of the target's product
+ * (another product when there is a single group). False when neither.
+ */
+static bool
+mix_record(const struct atk_target *t, uint32_t img,
+           struct fs_update_record *rec, struct fs_signed_manifest *sm)
+{
+    const struct fs_attack *a = t->act->a;
+    const struct fs_scn *scn = a->env.scn;
+    const struct fs_scn_cohort *co = fs_scn_cohort_of(scn, t->device);
+    uint32_t product = co->product->index, group = co->group->index;
+    if (img == FS_NO_IMAGE)
+        return false;
+    const struct fs_manifest *m = man(a, img);
+    if (m->kind == FS_IMAGE_APP && m->product != product)
+        return !runs(a, t->device, img) &&
+               fetch(a, img, m->product, group, rec, sm);
+    if (!newer(a, t->device, img))
+        return false;
+    uint32_t g = other_group(scn, group);
+    if (g != UINT32_MAX)
+        return fetch(a, img, product, g, rec, sm);
+    for (uint32_t p = 0; p < scn->nproducts; p++)
+        if (p != product)
+            return fetch(a, img, p, group, rec, sm);
+    return false;
+}
+
+/* An app image of a product other than the target's, or FS_NO_IMAGE. */
+static uint32_t
+foreign_app(const struct fs_attack *a, uint32_t device)
+{
+    uint32_t product = fs_scn_cohort_of(a->env.scn, device)->product->index;
+    for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++)
+        if (man(a, i)->kind == FS_IMAGE_APP && man(a, i)->product != product &&
+            !runs(a, device, i))
+            return i;
+    return FS_NO_IMAGE;
+}
+
+/*
+ * mix_and_match's pair: the action's image bound elsewhere if it can be
+ * (an app the target cannot use that way, such as one it runs: another
+ * product's app instead); else a newer app of the target's product bound
+ * to another group, a newer OS bound to another group, or another
+ * product's app. An OS image no newer than the target runs: none.
+ */
+static bool
+mix_pick(const struct atk_target *t, struct fs_update_record *rec,
+         struct fs_signed_manifest *sm)
+{
+    const struct fs_attack *a = t->act->a;
+    const struct fs_scn_image *im = t->act->act->u.attack.image;
+    if (im != NULL)
+        return mix_record(t, im->index, rec, sm) ||
+               (man(a, im->index)->kind == FS_IMAGE_APP &&
+                mix_record(t, foreign_app(a, t->device), rec, sm));
+    return mix_record(t, newest_newer(a, t->device, FS_IMAGE_APP), rec, sm) ||
+           mix_record(t, newest_newer(a, t->device, FS_IMAGE_OS), rec, sm) ||
+           mix_record(t, foreign_app(a, t->device), rec, sm);
+}
+
+/*
+ * The download the attacks on the transfer ride on: the genuine offer in
+ * m (a record naming an image the target does not run) when there is
+ * one, else the genuine fresh catalog record of the action's image (or
+ * the newest OS image) newer than the target runs.
+ */
+static bool
+ride_pick(const struct atk_target *t, const struct fs_msg *m,
+          struct fs_update_record *rec, struct fs_signed_manifest *sm)
+{
+    const struct fs_attack *a = t->act->a;
+    for (unsigned i = 0; i < m->u.metadata.nrecords && i < FS_RECORDS_PER_MSG;
+         i++) {
+        const struct fs_update_record *r = &m->u.metadata.records[i];
+        if (r->target.image < fs_catalog_images(a->env.catalog) &&
+            !runs(a, t->device, r->target.image)) {
+            *rec = *r;
+            *sm = m->u.metadata.images[i];
+            return true;
+        }
+    }
+    const struct fs_scn_image *im = t->act->act->u.attack.image;
+    uint32_t img = FS_NO_IMAGE;
+    if (im != NULL && newer(a, t->device, im->index))
+        img = im->index;
+    else if (im == NULL)
+        img = newest_newer(a, t->device, FS_IMAGE_OS);
+    if (img == FS_NO_IMAGE)
+        return false;
+    const struct fs_scn_cohort *co = fs_scn_cohort_of(a->env.scn, t->device);
+    return fetch(a, img, co->product->index, co->group->index, rec, sm);
+}
+
+/*
+ * Turn m (a genuine METADATA to t's device) into the attack's answer.
+ * Returns false when the attack has nothing to deliver at this check-in
+ * (t keeps waiting; the attempt stays open).
  */
 static bool
 rewrite(struct atk_target *t, struct fs_msg *m)
@@ -343,52 +611,39 @@ rewrite(struct atk_target *t, struct fs_msg *m)
     struct fs_attack *a = ac->a;
     struct atk_upd *u = upd_of(t);
     const struct fs_scn_attack *at = &ac->act->u.attack;
-    bool genuine = m->u.metadata.nrecords > 0;
+    const struct fs_scn_cohort *co = fs_scn_cohort_of(a->env.scn, t->device);
     struct fs_update_record rec;
     struct fs_signed_manifest sm;
-    if (genuine) {
-        rec = m->u.metadata.records[0];
-        sm = m->u.metadata.images[0];
-    }
     switch ((enum fs_scn_attack_kind)ac->kind) {
     case FS_ATK_UNSIGNED_IMAGE:
-        if (!genuine)
+    case FS_ATK_FOREIGN_KEY: {
+        uint32_t img = forge_image(t);
+        if (img == FS_NO_IMAGE)
             return false;
-        garbage(t, sm.sig, sizeof(sm.sig));
+        /* foreign_key: a genuine record of a newer image with the image
+           re-signed by a key of its own; else a record of its own too */
+        if (ac->kind == FS_ATK_FOREIGN_KEY && newer(a, t->device, img) &&
+            fetch(a, img, co->product->index, co->group->index, &rec, &sm))
+            sign_foreign(t, &sm);
+        else
+            forge(t, img, &rec, &sm);
         break;
-    case FS_ATK_FOREIGN_KEY:
-        if (!genuine)
-            return false;
-        sign_foreign(t, &sm);
-        break;
+    }
     case FS_ATK_ROLLBACK:
-        if (!genuine || at->image == NULL)
+        if (at->image == NULL || !fetch(a, at->image->index, co->product->index,
+                                        co->group->index, &rec, &sm))
             return false;
-        sm = *fs_catalog_manifest(a->env.catalog, at->image->index);
         break;
     case FS_ATK_TAMPER_IN_TRANSIT:
     case FS_ATK_ENDLESS_DATA:
     case FS_ATK_SLOW_RETRIEVAL:
-        if (!genuine)
+        if (!ride_pick(t, m, &rec, &sm))
             return false;
         break;
-    case FS_ATK_MIX_AND_MATCH: {
-        const struct atk_cap *c = foreign_record(a, t->device);
-        const struct fs_scn_cohort *co =
-            fs_scn_cohort_of(a->env.scn, t->device);
-        if (c != NULL) {
-            rec = c->rec;
-            sm = c->sm;
-        } else if (genuine && at->image != NULL &&
-                   at->image->kind == FS_IMAGE_APP &&
-                   fs_catalog_manifest(a->env.catalog, at->image->index)
-                           ->m.product != co->product->index) {
-            sm = *fs_catalog_manifest(a->env.catalog, at->image->index);
-        } else {
+    case FS_ATK_MIX_AND_MATCH:
+        if (!mix_pick(t, &rec, &sm))
             return false;
-        }
         break;
-    }
     case FS_ATK_LEAKED_KEY:
         if (!u->have)
             return false;
@@ -401,6 +656,7 @@ rewrite(struct atk_target *t, struct fs_msg *m)
         return false;
     }
     offer_only(m, &rec, &sm);
+    m->forged = true;
     u->image = sm.m.image;
     u->rec_image = rec.target.image;
     u->length = sm.m.length_bytes;
@@ -409,10 +665,17 @@ rewrite(struct atk_target *t, struct fs_msg *m)
 
 /* ---- check-ins ----------------------------------------------------------- */
 
-/*
- * The attack acts on t's check-in: count it (once per target; tries
- * notes that it was counted) and start following it.
- */
+/* Count t's attempt (once per target; tries notes that it was counted). */
+static void
+count_attempt(struct atk_target *t)
+{
+    if (t->tries == 0) {
+        t->tries = 1;
+        atk_attempt(t->act->a, t->act->kind, t->device);
+    }
+}
+
+/* The attack acts on t's check-in: count it and start following it. */
 static void
 begin(struct atk_target *t)
 {
@@ -421,45 +684,32 @@ begin(struct atk_target *t)
         fs_sim_cancel(a->env.sim, t->t_timer);
     t->t_timer = 0;
     t->phase = ATK_DELIVER;
-    if (t->tries == 0) {
-        t->tries = 1;
-        atk_attempt(a, t->act->kind, t->device);
-    }
+    count_attempt(t);
 }
 
 /*
- * freeze: withhold fresh metadata; once the first expired, replay it.
- * The device's record checks decide: an expired_manifest refusal is
- * blocked, accepting the record is succeeded; a replay it ignored
- * (offline, busy, running that image, a remembered refusal) is made
- * again at its next check-in.
+ * freeze: from at: on, answer each of t's check-ins with the newest
+ * record the device had accepted before at: (u->rec, the factory record
+ * at least), withholding everything newer. The device's record checks
+ * decide: an expired_manifest refusal is blocked; taking the record
+ * without a refusal although it was signed longer than manifest_lifetime
+ * ago (now past its expiry) is succeeded; anything else stays open and
+ * the replay is made again at the next check-in.
  */
 static bool
 freeze_meta(struct atk_target *t, struct fs_msg *m)
 {
     struct fs_attack *a = t->act->a;
     struct atk_upd *u = upd_of(t);
-    if (t->phase != ATK_HOLD) {
-        if (m->u.metadata.nrecords == 0)
-            return false;
-        u->rec = m->u.metadata.records[0];
-        u->sm = m->u.metadata.images[0];
-        u->have = true;
-        u->image = u->rec_image = u->rec.target.image;
-        if (t->t_timer != 0)
-            fs_sim_cancel(a->env.sim, t->t_timer);
-        t->t_timer = 0;
-        t->phase = ATK_HOLD;
-        t->tries = 1;
-        atk_attempt(a, t->act->kind, t->device);
-        fs_msgpool_put(a->env.pool, m);
-        return true;
-    }
-    if (fs_sim_now_us(a->env.sim) <= u->rec.expires_us) {
-        fs_msgpool_put(a->env.pool, m); /* hide the newer releases */
-        return true;
-    }
+    if (!u->have)
+        return false;
+    count_attempt(t);
+    uint64_t revoked = m->u.metadata.revoked_signers;
     offer_only(m, &u->rec, &u->sm);
+    m->u.metadata.revoked_signers = revoked;
+    m->forged = true;
+    u->image = u->sm.m.image;
+    u->rec_image = u->rec.target.image;
     t->phase = ATK_DELIVER;
     struct took k;
     bool got = deliver(t, m, &k);
@@ -467,19 +717,20 @@ freeze_meta(struct atk_target *t, struct fs_msg *m)
         return true;
     if (got && k.expired)
         upd_end(t, false);
-    else if (got && got_through(t, &k))
+    else if (got && !k.refused && fs_sim_now_us(a->env.sim) > u->rec.expires_us)
         upd_end(t, true);
     else
         t->phase = ATK_HOLD;
     return true;
 }
 
-/* A METADATA reaches a target waiting for its check-in. */
+/* A genuine METADATA reaches a target waiting for its check-in. */
 static bool
 on_meta(struct atk_target *t, struct fs_msg *m)
 {
     if (t->act->kind == FS_ATK_FREEZE)
         return freeze_meta(t, m);
+    count_attempt(t);
     if (!rewrite(t, m)) {
         t->phase = ATK_WAIT_CHECKIN;
         return false;
@@ -487,29 +738,6 @@ on_meta(struct atk_target *t, struct fs_msg *m)
     begin(t);
     deliver_offer(t, m);
     return true;
-}
-
-/*
- * The check-in's CERT was delivered and no METADATA came with it: an
- * attack that can bring its own offer injects it as the service would.
- */
-static void
-checkin_end(struct fs_sim *sim, void *arg)
-{
-    (void)sim;
-    struct atk_target *t = arg;
-    struct fs_attack *a = t->act->a;
-    t->t_timer = 0;
-    if (t->phase != ATK_WAIT_META)
-        return;
-    t->phase = ATK_WAIT_CHECKIN;
-    struct fs_msg *m = atk_msg(a, FS_MSG_METADATA, t->device);
-    if (!rewrite(t, m)) {
-        fs_msgpool_put(a->env.pool, m);
-        return;
-    }
-    begin(t);
-    a->env.to_device(a->env.ctx, m, 0);
 }
 
 /* ---- chunks -------------------------------------------------------------- */
@@ -602,22 +830,73 @@ on_chunk(struct atk_target *t, struct fs_msg *m)
 
 /* ---- hooks --------------------------------------------------------------- */
 
-/* Remember the genuine records of m, one per (product, group). */
+/* ---- freeze: what the device accepted before at: ------------------------ */
+
+/* The candidate record was accepted by the device: it becomes u->rec. */
 static void
-capture(struct fs_attack *a, const struct fs_msg *m)
+freeze_promote(struct atk_target *t)
 {
-    unsigned n = m->u.metadata.nrecords;
-    for (unsigned i = 0; i < n && i < FS_RECORDS_PER_MSG; i++) {
+    struct fs_attack *a = t->act->a;
+    struct atk_upd *u = upd_of(t);
+    if (!u->cand_have)
+        return;
+    uint64_t v =
+        fs_update_accepted_version(a->env.fleet, t->device, u->cand.deployment);
+    if (v < u->cand.version)
+        return;
+    if (!u->have || u->cand.version > u->rec.version) {
+        u->rec = u->cand;
+        u->sm = u->cand_sm;
+        u->have = true;
+    }
+    u->cand_have = false;
+}
+
+/*
+ * Before at:, a genuine METADATA to a freeze target: keep its newest
+ * record of the aimed kind as the candidate (the device accepts it or
+ * not once it arrives; freeze_promote looks).
+ */
+static void
+freeze_watch(struct atk_target *t, const struct fs_msg *m)
+{
+    struct atk_upd *u = upd_of(t);
+    freeze_promote(t);
+    enum fs_image_kind kind = aim_kind(t->act);
+    for (unsigned i = 0; i < m->u.metadata.nrecords && i < FS_RECORDS_PER_MSG;
+         i++) {
         const struct fs_update_record *r = &m->u.metadata.records[i];
-        bool seen = false;
-        for (uint32_t c = 0; c < a->ncaps && !seen; c++)
-            seen = a->caps[c].rec.product == r->product &&
-                   a->caps[c].rec.group == r->group;
-        if (seen || a->ncaps >= ATK_CAPS_MAX)
+        if (r->target.kind != kind || (u->have && r->version <= u->rec.version))
             continue;
-        a->caps[a->ncaps].rec = *r;
-        a->caps[a->ncaps].sm = m->u.metadata.images[i];
-        a->ncaps++;
+        if (u->cand_have && r->version <= u->cand.version)
+            continue;
+        u->cand = *r;
+        u->cand_sm = m->u.metadata.images[i];
+        u->cand_have = true;
+    }
+}
+
+/*
+ * At create (time 0): the factory record of each freeze target's image
+ * of the aimed kind (the OS when it runs no app of its product), as any
+ * client may fetch it; the device left the factory holding it.
+ */
+void
+atk_upd_setup(struct atk_action *ac)
+{
+    struct fs_attack *a = ac->a;
+    if (ac->kind != FS_ATK_FREEZE)
+        return;
+    for (uint32_t i = 0; i < ac->ntargets; i++) {
+        struct atk_target *t = &ac->targets[i];
+        struct atk_upd *u = &ac->upd[i];
+        uint32_t img = running_of(a, t->device, aim_kind(ac));
+        if (img == FS_NO_IMAGE)
+            img = fs_fleet_running_os(a->env.fleet, t->device);
+        const struct fs_scn_cohort *co =
+            fs_scn_cohort_of(a->env.scn, t->device);
+        u->have = fetch(a, img, co->product->index, co->group->index, &u->rec,
+                        &u->sm);
     }
 }
 
@@ -681,13 +960,17 @@ leaked_prepare(struct atk_action *ac)
     }
 }
 
+/* An update-path action's time has come: targets wait for a check-in. */
 void
 atk_upd_fire(struct atk_action *ac)
 {
     if (ac->kind == FS_ATK_LEAKED_KEY)
         leaked_prepare(ac);
-    for (uint32_t i = 0; i < ac->ntargets; i++)
+    for (uint32_t i = 0; i < ac->ntargets; i++) {
+        if (ac->kind == FS_ATK_FREEZE)
+            freeze_promote(&ac->targets[i]);
         ac->targets[i].phase = ATK_WAIT_CHECKIN;
+    }
 }
 
 /* One update action's view of a message to its target t. */
@@ -697,13 +980,6 @@ to_target(struct atk_target *t, struct fs_msg *m)
     struct atk_upd *u = upd_of(t);
     switch (t->phase) {
     case ATK_WAIT_CHECKIN:
-        if (m->kind == FS_MSG_CERT && !m->forged) {
-            t->phase = ATK_WAIT_META;
-            atk_timer(t, 0, checkin_end);
-            return false;
-        }
-        /* fall through */
-    case ATK_WAIT_META:
     case ATK_HOLD:
         if (m->kind == FS_MSG_METADATA && !m->forged)
             return on_meta(t, m);
@@ -730,17 +1006,21 @@ to_target(struct atk_target *t, struct fs_msg *m)
 bool
 atk_upd_to_device(struct fs_attack *a, struct fs_msg *m)
 {
-    if (m->kind != FS_MSG_CERT && m->kind != FS_MSG_METADATA &&
-        m->kind != FS_MSG_CHUNK)
+    if (m->kind != FS_MSG_METADATA && m->kind != FS_MSG_CHUNK)
         return false;
     if (m->device >= fs_fleet_count(a->env.fleet))
         return false;
-    if (a->capture && m->kind == FS_MSG_METADATA && !m->forged)
-        capture(a, m);
     for (uint32_t i = 0; i < a->nupds; i++) {
         struct atk_action *ac = &a->acts[a->upds[i]];
-        if (!ac->fired)
+        if (!ac->fired) {
+            struct atk_target *w = NULL;
+            if (ac->kind == FS_ATK_FREEZE && m->kind == FS_MSG_METADATA &&
+                !m->forged)
+                w = atk_find(ac, m->device);
+            if (w != NULL)
+                freeze_watch(w, m);
             continue;
+        }
         struct atk_target *t = atk_find(ac, m->device);
         if (t != NULL && to_target(t, m))
             return true;

@@ -291,6 +291,12 @@ fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
     if (held + failed < n)
         fprintf(fp, ", %zu not reached", n - held - failed);
     fputc('\n', fp);
+    uint64_t open_n = fs_run_undecided(run);
+    if (open_n > 0)
+        fprintf(fp,
+                "undecided    %" PRIu64 " attack attempts still open at the "
+                "end (attacks{outcome=\"undecided\"})\n",
+                open_n);
     fprintf(fp, "outputs      %s/summary.json\n", out_dir);
 }
 

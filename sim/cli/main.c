@@ -341,6 +341,13 @@ test_one(const char *path, const struct fs_cli_test *o, struct test_totals *t,
                              res[i].line, res[i].text,
                              res[i].checked ? res[i].seen : "(not reached)");
     }
+    uint64_t open_n = fs_run_undecided(run);
+    if (err == 0 && open_n > 0 && !fs_run_names_undecided(run)) {
+        ok = false;
+        printf("%s: %s: %" PRIu64 " attack attempts undecided at the end, "
+               "and no expectation names attacks{outcome=\"undecided\"}\n",
+               path, scn->name, open_n);
+    }
     if (err == FS_EINTR)
         t->interrupted = true;
     if (!check_digest(path, run, o->write_digests, junit))

@@ -77,7 +77,7 @@ static const char *const v_attack_kind[] = {"unsigned_image",
                                             "checkin_flood",
                                             NULL};
 static const char *const v_outcome[] = {"attempted", "blocked", "succeeded",
-                                        NULL};
+                                        "undecided", NULL};
 static const char *const v_fw_kind[] = {"peripheral", "network", "keystore",
                                         NULL};
 static const char *const v_fw_result[] = {"allowed", "blocked", NULL};

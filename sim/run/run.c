@@ -60,6 +60,7 @@ struct fs_run {
     struct fs_svc *svc;                /* the security service */
     uint32_t *deploy_of_action;        /* by action: deployment id, or -1 */
     struct fs_attack *attack;          /* attacker and fault injector */
+    bool attack_finished;              /* undecided attempts counted */
     uint64_t msgs_lost;                /* answers to devices gone offline */
     int64_t sample_every_us;           /* spacing of metric samples */
     int64_t next_sample_us;            /* next sample, INT64_MAX when done */
@@ -138,6 +139,32 @@ setup_aliases(struct fs_run *r)
                          r->scn->images[i].version);
 }
 
+/*
+ * Factory metadata: every device leaves the factory holding the service's
+ * record of each of its factory images, signed at time 0 (the catalog
+ * records, expiring after manifest_lifetime); the service serves the same
+ * records until it re-signs them.
+ */
+static int
+sign_factory_metadata(struct fs_run *r)
+{
+    const struct fs_scn *scn = r->scn;
+    for (uint32_t c = 0; c < scn->ncohorts; c++) {
+        const struct fs_scn_cohort *co = &scn->cohorts[c];
+        uint32_t p = co->product->index, g = co->group->index;
+        struct fs_update_record rec;
+        int err = fs_svc_catalog_record(r->svc, co->os->index, p, g, &rec);
+        if (co->app != NULL && err == 0)
+            err = fs_svc_catalog_record(r->svc, co->app->index, p, g, &rec);
+        for (uint32_t k = 0; k < co->nrt_apps && err == 0; k++)
+            err = fs_svc_catalog_record(r->svc, co->rt_apps[k]->index, p, g,
+                                        &rec);
+        if (err != 0 && err != FS_ELIMIT)
+            return err;
+    }
+    return 0;
+}
+
 /* Build the model: catalog, service, fleet; register every device. */
 static int
 setup_model(struct fs_run *r, struct fs_diag *diag)
@@ -184,6 +211,11 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
                                    fs_strerror(err));
         }
     }
+    err = sign_factory_metadata(r);
+    if (err != 0)
+        return fs_diag_set(diag, err, scn->file, 0, 0,
+                           "cannot sign factory metadata: %s",
+                           fs_strerror(err));
     struct fs_attack_env ae = {
         r->sim,   scn,    r->catalog,    r->metrics,   &r->pool,
         r->fleet, r->svc, inject_to_svc, service_send, r};
@@ -490,6 +522,10 @@ fs_run_step(struct fs_run *r, uint64_t max_events, bool *out_done)
            checks must wait, or they would see half of time `until`. */
         if (fs_sim_now_us(r->sim) < until || fs_sim_next_us(r->sim) <= until)
             break;
+        if (until == r->scn->duration_us && !r->attack_finished) {
+            fs_attack_finish(r->attack); /* before the end's checks */
+            r->attack_finished = true;
+        }
         if (r->next_sample_us <= until) {
             sample_take(r);
             sample_advance(r);
@@ -591,6 +627,34 @@ fs_run_results(const struct fs_run *r, size_t *out_count)
 {
     *out_count = r->scn->nexpects;
     return r->results;
+}
+
+/* Attack attempts counted undecided at the end (0 before it). */
+uint64_t
+fs_run_undecided(const struct fs_run *r)
+{
+    uint64_t n = 0;
+    for (unsigned k = 0; k < FS_ATK_COUNT; k++) {
+        struct fs_attack_totals t;
+        fs_attack_totals(r->attack, k, &t);
+        n += t.undecided;
+    }
+    return n;
+}
+
+/* Does an expectation name attacks{outcome="undecided"}? */
+bool
+fs_run_names_undecided(const struct fs_run *r)
+{
+    for (size_t i = 0; i < r->scn->nexpects; i++) {
+        const struct fs_expr *e = &r->scn->expects[i].expr;
+        if (e->metric != FS_M_ATTACKS)
+            continue;
+        for (size_t j = 0; j < e->nsel; j++)
+            if (strcmp(e->sel[j].value, "undecided") == 0)
+                return true;
+    }
+    return false;
 }
 
 size_t
