@@ -242,6 +242,42 @@ test_service_pass_issues_verifiable_cert(void **state)
     fx_close(f);
 }
 
+/*
+ * Every passing check-in gets METADATA, with nothing deployed: the fresh
+ * catalog record of the OS the device runs, which any client can fetch
+ * (fs_svc_catalog_record gives the same record), re-signed with a higher
+ * version once less than half its lifetime is left.
+ */
+static void
+test_service_metadata_at_every_checkin(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("");
+    assert_int_equal(fx_attest(f, 1, IMG_OS), FS_MSG_CERT);
+    assert_int_equal(f->nmetadata, 1);
+    assert_int_equal(fx_attest(f, 1, IMG_OS), FS_MSG_CERT);
+    assert_int_equal(f->nmetadata, 2);
+    struct fs_update_record a, b;
+    assert_int_equal(fs_svc_catalog_record(f->svc, IMG_OS, 0, 0, &a), 0);
+    assert_int_equal(a.deployment, FS_DEP_CATALOG + IMG_OS);
+    assert_int_equal(a.target.image, IMG_OS);
+    unsigned char buf[FS_RECORD_BYTES];
+    size_t n = fs_update_record_encode(&a, buf);
+    assert_int_equal(
+        crypto_sign_verify_detached(
+            a.sig, buf, n, fs_catalog_signer_pk(f->cat, FS_SIGNER_UPDATE)),
+        0);
+    assert_int_equal(fs_svc_catalog_record(f->svc, IMG_OS, 0, 0, &b), 0);
+    assert_memory_equal(&a, &b, sizeof(a)); /* cached */
+    uint64_t ran;
+    int64_t life_us = a.expires_us - fs_sim_now_us(f->sim);
+    fs_sim_run(f->sim, fs_sim_now_us(f->sim) + life_us / 2 + 1, 10, &ran);
+    assert_int_equal(fs_svc_catalog_record(f->svc, IMG_OS, 0, 0, &b), 0);
+    assert_true(b.version > a.version);
+    assert_int_equal(fs_svc_catalog_record(f->svc, 9999, 0, 0, &b), FS_EINVAL);
+    fx_close(f);
+}
+
 /* Expect evidence ev from dev to be rejected with reason r. */
 static void
 fx_expect_reject(struct fx *f, uint32_t dev, const struct fs_evidence *ev,
@@ -766,6 +802,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         FX_TEST(test_service_pass_issues_verifiable_cert),
+        FX_TEST(test_service_metadata_at_every_checkin),
         FX_TEST(test_service_unknown_and_revoked),
         FX_TEST(test_service_bad_signature),
         FX_TEST(test_service_clone_identity),

@@ -816,6 +816,81 @@ test_update_length_and_timeout_off(void **state)
     ux_destroy(x);
 }
 
+/* The record names os-crashy; the manifest delivered is the older os-0
+   (same length, so the download completes). */
+static void
+spoil_older_image(struct fx *x)
+{
+    x->img = *fs_catalog_manifest(x->cat, OS0);
+}
+
+/* The record names app-2; the manifest delivered is product Q's app. */
+static void
+spoil_other_product(struct fx *x)
+{
+    x->img = *fs_catalog_manifest(x->cat, APPQ);
+}
+
+/*
+ * Each defence guards only its own check: with anti_rollback or
+ * manifest_binding off, a manifest that is not the one its record names
+ * is still refused by the record-to-image hash binding (verify_hashes).
+ */
+static void
+test_update_binding_off_keeps_hash_binding(void **state)
+{
+    (void)state;
+    expect_rejected("", OS_CRASHY, spoil_older_image, "rollback");
+    expect_rejected("defenses: {anti_rollback: false}\n", OS_CRASHY,
+                    spoil_older_image, "hash_mismatch");
+    expect_rejected("", APP2, spoil_other_product, "wrong_product");
+    /* app-q is also older than app-2: anti-rollback off too */
+    expect_rejected("defenses: {manifest_binding: false, anti_rollback: "
+                    "false}\n",
+                    APP2, spoil_other_product, "hash_mismatch");
+    /* with verify_hashes off too, nothing guards it: it installs */
+    expect_through("defenses: {anti_rollback: false, verify_hashes: false}\n",
+                   OS_CRASHY, spoil_older_image, "installed");
+}
+
+/* A record naming the image the device runs is verified all the same. */
+static void
+test_update_checks_record_of_running_image(void **state)
+{
+    (void)state;
+    expect_rejected("", OS1, spoil_expired, "expired_manifest");
+    expect_rejected("", OS1, spoil_group, "wrong_group");
+    struct fx *x = ux_create("");
+    offer(x, OS1, 1); /* genuine: accepted, nothing to do */
+    run_until(x, 2 * HOUR_US);
+    assert_int_equal(fx_updates(x, NULL, "rejected", NULL), 0);
+    assert_int_equal(fs_update_sessions(x->fleet), 0);
+    assert_true(fs_update_accepted_version(x->fleet, 0, 0) == 1);
+    ux_destroy(x);
+}
+
+/*
+ * A refusal is remembered by what was refused, the record and the
+ * manifest with it: after refusing a substitute under the genuine record,
+ * the device takes the genuine pair at its next check-in.
+ */
+static void
+test_update_refused_substitute_costs_nothing(void **state)
+{
+    (void)state;
+    struct fx *x = ux_create("");
+    offer(x, APP2, 1);
+    spoil_other_product(x);
+    run_until(x, 2 * HOUR_US);
+    assert_int_equal(fx_updates(x, NULL, "rejected", "wrong_product"), 1);
+    x->img = *fs_catalog_manifest(x->cat, APP2); /* the genuine pair */
+    run_until(x, 2 * DAY_US);
+    assert_int_equal(fx_updates(x, NULL, "rejected", NULL), 1);
+    assert_int_equal(fx_updates(x, NULL, "confirmed", NULL), 1);
+    assert_int_equal(fs_fleet_running_app(x->fleet, 0, 0), APP2);
+    ux_destroy(x);
+}
+
 /* A forged image let through boots as compromised code. */
 static void
 test_update_forged_install_is_compromise(void **state)
@@ -913,6 +988,12 @@ main(void)
         cmocka_unit_test_teardown(test_update_defences_off, teardown),
         cmocka_unit_test_teardown(test_update_length_and_timeout_off, teardown),
         cmocka_unit_test_teardown(test_update_forged_install_is_compromise,
+                                  teardown),
+        cmocka_unit_test_teardown(test_update_binding_off_keeps_hash_binding,
+                                  teardown),
+        cmocka_unit_test_teardown(test_update_checks_record_of_running_image,
+                                  teardown),
+        cmocka_unit_test_teardown(test_update_refused_substitute_costs_nothing,
                                   teardown),
         cmocka_unit_test_teardown(test_update_power_cut_phases, teardown),
         cmocka_unit_test_teardown(test_update_stepwise_same_state, teardown),
