@@ -17,6 +17,7 @@
 #define FLEETSIM_ATTACK_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fleetsim/attack.h"
@@ -182,6 +183,29 @@ void atk_flood_fire(struct atk_action *ac);
 void atk_svcout_fire(struct atk_action *ac);
 void atk_flood_saw_hello(struct fs_attack *a, const struct fs_msg *m);
 bool atk_service_answer(struct fs_attack *a, struct fs_msg *m);
+
+/* sim/attack/attack_pick.c: what the update-path attacker delivers */
+void atk_garbage(const struct atk_target *t, unsigned char *buf, size_t n);
+void atk_sign_foreign(const struct atk_target *t,
+                      struct fs_signed_manifest *sm);
+const struct fs_manifest *atk_man(const struct fs_attack *a, uint32_t img);
+enum fs_image_kind atk_aim_kind(const struct atk_action *ac);
+bool atk_runs(const struct fs_attack *a, uint32_t device, uint32_t img);
+uint32_t atk_running_of(const struct fs_attack *a, uint32_t device,
+                        enum fs_image_kind kind);
+bool atk_newer(const struct fs_attack *a, uint32_t device, uint32_t img);
+uint32_t atk_newest_newer(const struct fs_attack *a, uint32_t device,
+                          enum fs_image_kind kind);
+uint32_t atk_forge_image(const struct atk_target *t);
+void atk_forge(const struct atk_target *t, uint32_t img,
+               struct fs_update_record *rec, struct fs_signed_manifest *sm);
+bool atk_fetch(const struct fs_attack *a, uint32_t img, uint32_t product,
+               uint32_t group, struct fs_update_record *rec,
+               struct fs_signed_manifest *sm);
+bool atk_mix_pick(const struct atk_target *t, struct fs_update_record *rec,
+                  struct fs_signed_manifest *sm);
+bool atk_ride_pick(const struct atk_target *t, const struct fs_msg *m,
+                   struct fs_update_record *rec, struct fs_signed_manifest *sm);
 
 /* sim/attack/attack_update.c: the attacks on the update path */
 bool atk_is_update_kind(unsigned kind);

@@ -30,12 +30,12 @@
  * offline) or whose step a power cut replaced decides nothing. No outcome
  * is set by the kind of the attack or of a message.
  * Decisions (the attacker holds everything its row needs but what the
- * defence protects): unsigned_image delivers a record and a manifest of
- * its own making (no valid signature) for the action's image (else the
- * newest image of the aimed kind of the target's product it does not
- * run), claiming a higher metadata and security version; foreign_key does
- * the same signed with the action's key or one of its own, and for an
- * image newer than the target runs uses the genuine fresh catalog record
+ * defence protects; the choices are made in attack_pick.c): unsigned_image
+ * delivers a record and a manifest of its own making (no valid signature) for
+ * the action's image (else the newest image of the aimed kind of the target's
+ * product it does not run), claiming a higher metadata and security version;
+ * foreign_key does the same signed with the action's key or one of its own, and
+ * for an image newer than the target runs uses the genuine fresh catalog record
  * with only the manifest re-signed (refused untrusted_key);
  * rollback delivers the genuine fresh catalog record of the action's older
  * image with its vendor manifest; mix_and_match a genuine fresh record
@@ -280,38 +280,6 @@ deliver_offer(struct atk_target *t, struct fs_msg *m)
 
 /* ---- building the attacker's offer --------------------------------------- */
 
-/* Fill buf with bytes from t's payload stream. */
-static void
-garbage(const struct atk_target *t, unsigned char *buf, size_t n)
-{
-    struct fs_rng r;
-    atk_payload_rng(t->act, t, &r);
-    fs_rng_bytes(&r, buf, n);
-}
-
-/* foreign_key: sign sm with the action's key, or with one of our own. */
-static void
-sign_foreign(const struct atk_target *t, struct fs_signed_manifest *sm)
-{
-    const struct fs_attack *a = t->act->a;
-    const char *name = t->act->act->u.attack.signer;
-    uint32_t k =
-        name ? fs_catalog_signer_find(a->env.catalog, name) : UINT32_MAX;
-    if (k != UINT32_MAX) {
-        sm->m.signer = k;
-        fs_catalog_sign(a->env.catalog, k, sm);
-        return;
-    }
-    unsigned char seed[32], pk[FS_KEY_PUB_BYTES], sk[FS_KEY_SEC_BYTES];
-    unsigned char enc[FS_MANIFEST_BYTES];
-    garbage(t, seed, sizeof(seed));
-    fs_crypto_keygen(a->env.sim, pk, sk, seed);
-    sm->m.signer = fs_catalog_signers(a->env.catalog);
-    fs_manifest_encode(&sm->m, enc);
-    fs_crypto_sign(a->env.sim, sm->sig, enc, sizeof(enc), sk);
-    sodium_memzero(sk, sizeof(sk));
-}
-
 /* Put (rec, sm) as the only offer of m. */
 static void
 offer_only(struct fs_msg *m, const struct fs_update_record *rec,
@@ -320,283 +288,6 @@ offer_only(struct fs_msg *m, const struct fs_update_record *rec,
     m->u.metadata.nrecords = 1;
     m->u.metadata.records[0] = *rec;
     m->u.metadata.images[0] = *sm;
-}
-
-/* ---- what the attacker knows of images ---------------------------------- */
-
-static const struct fs_manifest *
-man(const struct fs_attack *a, uint32_t img)
-{
-    return &fs_catalog_manifest(a->env.catalog, img)->m;
-}
-
-/* The image kind an action aims at: its image's, else the OS. */
-static enum fs_image_kind
-aim_kind(const struct atk_action *ac)
-{
-    const struct fs_scn_image *im = ac->act->u.attack.image;
-    return im != NULL ? (enum fs_image_kind)man(ac->a, im->index)->kind
-                      : FS_IMAGE_OS;
-}
-
-static bool
-runs(const struct fs_attack *a, uint32_t device, uint32_t img)
-{
-    if (fs_fleet_running_os(a->env.fleet, device) == img)
-        return true;
-    for (unsigned c = 0; c < FS_APPS_MAX; c++)
-        if (fs_fleet_running_app(a->env.fleet, device, c) == img)
-            return true;
-    return false;
-}
-
-/*
- * The running image of kind on device: the OS, or the first app of the
- * device's product in core order; FS_NO_IMAGE when none.
- */
-static uint32_t
-running_of(const struct fs_attack *a, uint32_t device, enum fs_image_kind kind)
-{
-    if (kind == FS_IMAGE_OS)
-        return fs_fleet_running_os(a->env.fleet, device);
-    uint32_t product = fs_scn_cohort_of(a->env.scn, device)->product->index;
-    for (unsigned c = 0; c < FS_APPS_MAX; c++) {
-        uint32_t app = fs_fleet_running_app(a->env.fleet, device, c);
-        if (app != FS_NO_IMAGE && man(a, app)->product == product)
-            return app;
-    }
-    return FS_NO_IMAGE;
-}
-
-/*
- * Is img newer than what device runs of its kind (an app: of the device's
- * product only) and not running?
- */
-static bool
-newer(const struct fs_attack *a, uint32_t device, uint32_t img)
-{
-    const struct fs_manifest *m = man(a, img);
-    uint32_t product = fs_scn_cohort_of(a->env.scn, device)->product->index;
-    if (runs(a, device, img) ||
-        (m->kind == FS_IMAGE_APP && m->product != product))
-        return false;
-    uint32_t cur = running_of(a, device, (enum fs_image_kind)m->kind);
-    return cur == FS_NO_IMAGE || m->version_rank > man(a, cur)->version_rank;
-}
-
-/* The newest image of kind newer than device runs, or FS_NO_IMAGE. */
-static uint32_t
-newest_newer(const struct fs_attack *a, uint32_t device,
-             enum fs_image_kind kind)
-{
-    uint32_t best = FS_NO_IMAGE;
-    for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++) {
-        if (man(a, i)->kind != kind || !newer(a, device, i))
-            continue;
-        if (best == FS_NO_IMAGE ||
-            man(a, i)->version_rank > man(a, best)->version_rank)
-            best = i;
-    }
-    return best;
-}
-
-/*
- * The image a forged offer names: the action's image unless the device
- * runs it, else the newest image of the aimed kind for the device's
- * product it does not run, else any of that kind it does not run.
- */
-static uint32_t
-forge_image(const struct atk_target *t)
-{
-    const struct fs_attack *a = t->act->a;
-    const struct fs_scn_image *im = t->act->act->u.attack.image;
-    if (im != NULL && !runs(a, t->device, im->index))
-        return im->index;
-    enum fs_image_kind kind = aim_kind(t->act);
-    uint32_t product = fs_scn_cohort_of(a->env.scn, t->device)->product->index;
-    uint32_t best = FS_NO_IMAGE, any = FS_NO_IMAGE;
-    for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++) {
-        const struct fs_manifest *m = man(a, i);
-        if (m->kind != kind || runs(a, t->device, i))
-            continue;
-        uint32_t *slot =
-            (kind == FS_IMAGE_OS || m->product == product) ? &best : &any;
-        if (*slot == FS_NO_IMAGE ||
-            m->version_rank > man(a, *slot)->version_rank)
-            *slot = i;
-    }
-    return best != FS_NO_IMAGE ? best : any;
-}
-
-/* Sign rec with a key pair of the attacker's own (no device trusts it). */
-static void
-sign_record_own(const struct atk_target *t, struct fs_update_record *rec)
-{
-    const struct fs_attack *a = t->act->a;
-    unsigned char seed[32], pk[FS_KEY_PUB_BYTES], sk[FS_KEY_SEC_BYTES];
-    unsigned char enc[FS_RECORD_BYTES];
-    garbage(t, seed, sizeof(seed));
-    fs_crypto_keygen(a->env.sim, pk, sk, seed);
-    size_t n = fs_update_record_encode(rec, enc);
-    fs_crypto_sign(a->env.sim, rec->sig, enc, n, sk);
-    sodium_memzero(sk, sizeof(sk));
-}
-
-/*
- * unsigned_image and foreign_key: a record and manifest of the attacker's
- * own making for img, bound to the target's product and group, claiming a
- * metadata version and a security version above anything the service
- * signs. Neither verifies under a key the device trusts.
- */
-static void
-forge(const struct atk_target *t, uint32_t img, struct fs_update_record *rec,
-      struct fs_signed_manifest *sm)
-{
-    const struct fs_attack *a = t->act->a;
-    const struct fs_scn_cohort *co = fs_scn_cohort_of(a->env.scn, t->device);
-    *sm = *fs_catalog_manifest(a->env.catalog, img);
-    if (sm->m.kind == FS_IMAGE_APP)
-        sm->m.product = co->product->index;
-    uint32_t sv = 0;
-    for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++)
-        if (man(a, i)->kind == sm->m.kind && man(a, i)->security_version > sv)
-            sv = man(a, i)->security_version;
-    sm->m.security_version = sv + 1;
-    if (t->act->kind == FS_ATK_FOREIGN_KEY)
-        sign_foreign(t, sm);
-    else
-        garbage(t, sm->sig, sizeof(sm->sig));
-    memset(rec, 0, sizeof(*rec));
-    rec->deployment = FS_DEP_CATALOG + img;
-    rec->product = co->product->index;
-    rec->group = co->group->index;
-    rec->version = UINT64_C(1) << 40;
-    rec->expires_us =
-        fs_sim_now_us(a->env.sim) + a->env.scn->service.manifest_lifetime_us;
-    rec->target = sm->m;
-    if (t->act->kind == FS_ATK_FOREIGN_KEY)
-        sign_record_own(t, rec);
-    else
-        garbage(t, rec->sig, sizeof(rec->sig));
-}
-
-/* The genuine fresh catalog record of img bound to (product, group). */
-static bool
-fetch(const struct fs_attack *a, uint32_t img, uint32_t product, uint32_t group,
-      struct fs_update_record *rec, struct fs_signed_manifest *sm)
-{
-    if (fs_svc_catalog_record(a->env.svc, img, product, group, rec) != 0)
-        return false;
-    *sm = *fs_catalog_manifest(a->env.catalog, img);
-    return true;
-}
-
-/* A group other than g (the first), or UINT32_MAX when there is none. */
-static uint32_t
-other_group(const struct fs_scn *scn, uint32_t g)
-{
-    for (uint32_t i = 0; i < scn->ngroups; i++)
-        if (i != g)
-            return i;
-    return UINT32_MAX;
-}
-
-/*
- * mix_and_match: a genuine fresh record bound elsewhere. img an app of
- * another product: its record, bound to that product; img newer than the
- * target runs: its record bound to another group of the target's product
- * (another product when there is a single group). False when neither.
- */
-static bool
-mix_record(const struct atk_target *t, uint32_t img,
-           struct fs_update_record *rec, struct fs_signed_manifest *sm)
-{
-    const struct fs_attack *a = t->act->a;
-    const struct fs_scn *scn = a->env.scn;
-    const struct fs_scn_cohort *co = fs_scn_cohort_of(scn, t->device);
-    uint32_t product = co->product->index, group = co->group->index;
-    if (img == FS_NO_IMAGE)
-        return false;
-    const struct fs_manifest *m = man(a, img);
-    if (m->kind == FS_IMAGE_APP && m->product != product)
-        return !runs(a, t->device, img) &&
-               fetch(a, img, m->product, group, rec, sm);
-    if (!newer(a, t->device, img))
-        return false;
-    uint32_t g = other_group(scn, group);
-    if (g != UINT32_MAX)
-        return fetch(a, img, product, g, rec, sm);
-    for (uint32_t p = 0; p < scn->nproducts; p++)
-        if (p != product)
-            return fetch(a, img, p, group, rec, sm);
-    return false;
-}
-
-/* An app image of a product other than the target's, or FS_NO_IMAGE. */
-static uint32_t
-foreign_app(const struct fs_attack *a, uint32_t device)
-{
-    uint32_t product = fs_scn_cohort_of(a->env.scn, device)->product->index;
-    for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++)
-        if (man(a, i)->kind == FS_IMAGE_APP && man(a, i)->product != product &&
-            !runs(a, device, i))
-            return i;
-    return FS_NO_IMAGE;
-}
-
-/*
- * mix_and_match's pair: the action's image bound elsewhere if it can be
- * (an app the target cannot use that way, such as one it runs: another
- * product's app instead); else a newer app of the target's product bound
- * to another group, a newer OS bound to another group, or another
- * product's app. An OS image no newer than the target runs: none.
- */
-static bool
-mix_pick(const struct atk_target *t, struct fs_update_record *rec,
-         struct fs_signed_manifest *sm)
-{
-    const struct fs_attack *a = t->act->a;
-    const struct fs_scn_image *im = t->act->act->u.attack.image;
-    if (im != NULL)
-        return mix_record(t, im->index, rec, sm) ||
-               (man(a, im->index)->kind == FS_IMAGE_APP &&
-                mix_record(t, foreign_app(a, t->device), rec, sm));
-    return mix_record(t, newest_newer(a, t->device, FS_IMAGE_APP), rec, sm) ||
-           mix_record(t, newest_newer(a, t->device, FS_IMAGE_OS), rec, sm) ||
-           mix_record(t, foreign_app(a, t->device), rec, sm);
-}
-
-/*
- * The download the attacks on the transfer ride on: the genuine offer in
- * m (a record naming an image the target does not run) when there is
- * one, else the genuine fresh catalog record of the action's image (or
- * the newest OS image) newer than the target runs.
- */
-static bool
-ride_pick(const struct atk_target *t, const struct fs_msg *m,
-          struct fs_update_record *rec, struct fs_signed_manifest *sm)
-{
-    const struct fs_attack *a = t->act->a;
-    for (unsigned i = 0; i < m->u.metadata.nrecords && i < FS_RECORDS_PER_MSG;
-         i++) {
-        const struct fs_update_record *r = &m->u.metadata.records[i];
-        if (r->target.image < fs_catalog_images(a->env.catalog) &&
-            !runs(a, t->device, r->target.image)) {
-            *rec = *r;
-            *sm = m->u.metadata.images[i];
-            return true;
-        }
-    }
-    const struct fs_scn_image *im = t->act->act->u.attack.image;
-    uint32_t img = FS_NO_IMAGE;
-    if (im != NULL && newer(a, t->device, im->index))
-        img = im->index;
-    else if (im == NULL)
-        img = newest_newer(a, t->device, FS_IMAGE_OS);
-    if (img == FS_NO_IMAGE)
-        return false;
-    const struct fs_scn_cohort *co = fs_scn_cohort_of(a->env.scn, t->device);
-    return fetch(a, img, co->product->index, co->group->index, rec, sm);
 }
 
 /*
@@ -617,31 +308,32 @@ rewrite(struct atk_target *t, struct fs_msg *m)
     switch ((enum fs_scn_attack_kind)ac->kind) {
     case FS_ATK_UNSIGNED_IMAGE:
     case FS_ATK_FOREIGN_KEY: {
-        uint32_t img = forge_image(t);
+        uint32_t img = atk_forge_image(t);
         if (img == FS_NO_IMAGE)
             return false;
         /* foreign_key: a genuine record of a newer image with the image
            re-signed by a key of its own; else a record of its own too */
-        if (ac->kind == FS_ATK_FOREIGN_KEY && newer(a, t->device, img) &&
-            fetch(a, img, co->product->index, co->group->index, &rec, &sm))
-            sign_foreign(t, &sm);
+        if (ac->kind == FS_ATK_FOREIGN_KEY && atk_newer(a, t->device, img) &&
+            atk_fetch(a, img, co->product->index, co->group->index, &rec, &sm))
+            atk_sign_foreign(t, &sm);
         else
-            forge(t, img, &rec, &sm);
+            atk_forge(t, img, &rec, &sm);
         break;
     }
     case FS_ATK_ROLLBACK:
-        if (at->image == NULL || !fetch(a, at->image->index, co->product->index,
-                                        co->group->index, &rec, &sm))
+        if (at->image == NULL ||
+            !atk_fetch(a, at->image->index, co->product->index,
+                       co->group->index, &rec, &sm))
             return false;
         break;
     case FS_ATK_TAMPER_IN_TRANSIT:
     case FS_ATK_ENDLESS_DATA:
     case FS_ATK_SLOW_RETRIEVAL:
-        if (!ride_pick(t, m, &rec, &sm))
+        if (!atk_ride_pick(t, m, &rec, &sm))
             return false;
         break;
     case FS_ATK_MIX_AND_MATCH:
-        if (!mix_pick(t, &rec, &sm))
+        if (!atk_mix_pick(t, &rec, &sm))
             return false;
         break;
     case FS_ATK_LEAKED_KEY:
@@ -862,7 +554,7 @@ freeze_watch(struct atk_target *t, const struct fs_msg *m)
 {
     struct atk_upd *u = upd_of(t);
     freeze_promote(t);
-    enum fs_image_kind kind = aim_kind(t->act);
+    enum fs_image_kind kind = atk_aim_kind(t->act);
     for (unsigned i = 0; i < m->u.metadata.nrecords && i < FS_RECORDS_PER_MSG;
          i++) {
         const struct fs_update_record *r = &m->u.metadata.records[i];
@@ -890,13 +582,13 @@ atk_upd_setup(struct atk_action *ac)
     for (uint32_t i = 0; i < ac->ntargets; i++) {
         struct atk_target *t = &ac->targets[i];
         struct atk_upd *u = &ac->upd[i];
-        uint32_t img = running_of(a, t->device, aim_kind(ac));
+        uint32_t img = atk_running_of(a, t->device, atk_aim_kind(ac));
         if (img == FS_NO_IMAGE)
             img = fs_fleet_running_os(a->env.fleet, t->device);
         const struct fs_scn_cohort *co =
             fs_scn_cohort_of(a->env.scn, t->device);
-        u->have = fetch(a, img, co->product->index, co->group->index, &u->rec,
-                        &u->sm);
+        u->have = atk_fetch(a, img, co->product->index, co->group->index,
+                            &u->rec, &u->sm);
     }
 }
 
@@ -954,7 +646,7 @@ leaked_prepare(struct atk_action *ac)
             u->rec.version = UINT32_MAX;
             u->rec.expires_us = a->env.scn->duration_us + 1;
             u->rec.target = u->sm.m;
-            garbage(t, u->rec.sig, sizeof(u->rec.sig));
+            atk_garbage(t, u->rec.sig, sizeof(u->rec.sig));
         }
         u->have = true;
     }
