@@ -195,10 +195,10 @@ cell() { # n kind img state form defended(1/0) off extra
     rm -rf "$tmp/out$n"
     local want
     want=$(echo "$forms" | awk -F'|' -v s="$form" '$1==s{print $3}')
-    [ "$kind" = checkin_flood ] && want=1
     { [ "$kind" = leaked_key ] || [ "$img" = app ]; } && [ "$form" = share ] &&
         want=3
     [ "$st" = nodeploy ] && [ "$form" = share ] && want=3
+    [ "$kind" = checkin_flood ] && want=1
     local a b s u up
     a=$(seen "outcome=\"attempted\"" "$log")
     b=$(seen "outcome=\"blocked\"" "$log")
