@@ -288,15 +288,30 @@ export -f scenario seen cell
 jobs=$(nproc 2>/dev/null || echo 2)
 tr '\n' '\0' <"$tmp/cells" | xargs -0 -P "$jobs" -I{} bash -c \
     'IFS="|" read -r n k i s f d o e <<<"{}"; cell "$n" "$k" "$i" "$s" "$f" "$d" "$o" "$e"'
+# Known gaps: cells listed in tests/attack-matrix.known (one per line, the
+# cell's first five words: kind image state targets mode) may fail, and are
+# reported as such; a listed cell that holds fails the run, so the list only
+# shrinks. Each gap is explained in the lines above it in that file.
+known=$(dirname "$0")/attack-matrix.known
+gaps=0
 for r in $(ls "$tmp"/res* 2>/dev/null | sort -V); do
     IFS='|' read -r verdict line why <"$r"
-    if [ "$verdict" = ok ]; then
+    id=$(echo "$line" | awk '{print $1, $2, $3, $4, $5}')
+    listed=0
+    [ -f "$known" ] && grep -qxF "$id" "$known" && listed=1
+    if [ "$verdict" = ok ] && [ $listed = 1 ]; then
+        failed=$((failed + 1))
+        echo "FAIL $line: holds now; remove it from $known"
+    elif [ "$verdict" = ok ]; then
         passed=$((passed + 1))
+    elif [ $listed = 1 ]; then
+        gaps=$((gaps + 1))
+        echo "GAP  $line: $why"
     else
         failed=$((failed + 1))
         echo "FAIL $line: $why"
     fi
     [ $table = 1 ] && echo "$line $verdict"
 done
-echo "$passed cells passed, $failed failed"
+echo "$passed cells passed, $failed failed, $gaps known gaps ($known)"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
