@@ -49,7 +49,8 @@ checkin_flood|checkin_rate_limit|-|rate: 2000/s, for: 10m'
 # state|fleet starts on (old = os-24.01/app-1.4.0, new = os-24.10/app-1.5.0)
 # |deployment (at, waves, to) or -|attack at
 # "uptodate": no deployment, newer images in the catalog but not deployed;
-# "newest": no deployment and the fleet runs the newest images, so an
+# "newest": no deployment and the fleet runs the newest images (and
+# "updated": the deployment brought the targets to the newest before at:), so an
 # attacker who needs a genuine download (tamper_in_transit, endless_data,
 # slow_retrieval) or a newer image bound elsewhere (mix_and_match of an OS
 # image) has nothing to ride on: those attempts stay open and end undecided
@@ -62,7 +63,7 @@ newest|new|-|1h
 nodeploy|old|10m,[100%],lab|1h
 updated|old|10m,[100%],-|12h
 at0|old|10m,[100%],-|0s
-waves|old|10m,[20%, 60%, 100%],-|150m'
+waves|old|10m,[20%, 60%, 100%],-|10m'
 
 # form|targets text|expected count (field: 6 DW100 devices, lab: 4, other
 # product: 2; 12 in all)
