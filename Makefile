@@ -94,6 +94,7 @@ scenario-tests: all
 	./$(BUILD)/fleetsim test tests/scenarios scenarios
 	./tests/bad-inputs.sh ./$(BUILD)/fleetsim
 	./tests/expect-names.sh ./$(BUILD)/fleetsim
+	./tests/attack-matrix.sh ./$(BUILD)/fleetsim
 	./tests/cli-checks.sh ./$(BUILD)/fleetsim
 
 # The sanitizer pass builds a separate tree and runs the same suite there.
