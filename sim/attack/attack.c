@@ -45,7 +45,7 @@ atk_series(struct fs_attack *a, unsigned k, unsigned o)
 
 /* An attempt of attack kind on device starts (device may be NO_DEVICE). */
 void
-atk_attempt(struct fs_attack *a, unsigned kind, uint32_t device)
+fs__attack_attempt(struct fs_attack *a, unsigned kind, uint32_t device)
 {
     a->totals[kind].attempted++;
     fs_metrics_add(a->env.metrics, atk_series(a, kind, 0), 1);
@@ -54,7 +54,8 @@ atk_attempt(struct fs_attack *a, unsigned kind, uint32_t device)
 
 /* An attempt ends; succeeded is what the model's checks let through. */
 void
-atk_end(struct fs_attack *a, unsigned kind, uint32_t device, bool succeeded)
+fs__attack_end(struct fs_attack *a, unsigned kind, uint32_t device,
+               bool succeeded)
 {
     struct fs_attack_totals *t = &a->totals[kind];
     FS_ASSERT(t->blocked + t->succeeded < t->attempted);
@@ -70,7 +71,7 @@ atk_end(struct fs_attack *a, unsigned kind, uint32_t device, bool succeeded)
 
 /* The target of ac on device, or NULL (binary search). */
 struct atk_target *
-atk_find(struct atk_action *ac, uint32_t device)
+fs__attack_find(struct atk_action *ac, uint32_t device)
 {
     uint32_t lo = 0, hi = ac->ntargets;
     while (lo < hi) {
@@ -88,7 +89,7 @@ atk_find(struct atk_action *ac, uint32_t device)
 
 /* (Re)arm t's timer to run fn(sim, t) after delay_us. */
 void
-atk_timer(struct atk_target *t, int64_t delay_us, fs_event_fn *fn)
+fs__attack_timer(struct atk_target *t, int64_t delay_us, fs_event_fn *fn)
 {
     struct fs_sim *sim = t->act->a->env.sim;
     if (t->t_timer != 0)
@@ -103,8 +104,8 @@ atk_timer(struct atk_target *t, int64_t delay_us, fs_event_fn *fn)
  * own, so payloads do not depend on the order attempts happen in.
  */
 void
-atk_payload_rng(const struct atk_action *ac, const struct atk_target *t,
-                struct fs_rng *out)
+fs__attack_payload_rng(const struct atk_action *ac, const struct atk_target *t,
+                       struct fs_rng *out)
 {
     *out = ac->rng;
     out->counter = ATK_PAYLOAD_COUNTER + ((uint64_t)t->index << 16);
@@ -112,7 +113,7 @@ atk_payload_rng(const struct atk_action *ac, const struct atk_target *t,
 
 /* A message built by the attacker (forged is set for accounting only). */
 struct fs_msg *
-atk_msg(struct fs_attack *a, uint8_t kind, uint32_t device)
+fs__attack_msg(struct fs_attack *a, uint8_t kind, uint32_t device)
 {
     struct fs_msg *m = fs_msgpool_get(a->env.pool);
     m->kind = kind;
@@ -171,10 +172,10 @@ setup_action(struct fs_attack *a, uint32_t i)
             ac->flood->pending_us[d] = -1;
         a->floods[a->nfloods++] = i;
     }
-    if (!ac->is_fault && atk_is_update_kind(ac->kind)) {
+    if (!ac->is_fault && fs__attack_is_update_kind(ac->kind)) {
         ac->upd = fs_xcalloc(ac->ntargets ? ac->ntargets : 1, sizeof(*ac->upd));
         a->upds[a->nupds++] = i;
-        atk_upd_setup(ac);
+        fs__attack_upd_setup(ac);
     }
     if (ac->is_fault && ac->kind == FS_FAULT_NETWORK_OUTAGE &&
         a->offline_holds == NULL)
@@ -215,7 +216,7 @@ fs_attack_destroy(struct fs_attack *a)
         if (ac->flood != NULL)
             fs_free(ac->flood->pending_us);
         fs_free(ac->flood);
-        atk_upd_destroy(ac);
+        fs__attack_upd_destroy(ac);
         fs_free(ac->rec);
         fs_free(ac->targets);
     }
@@ -233,20 +234,20 @@ fire_attack(struct atk_action *ac)
     switch ((enum fs_scn_attack_kind)ac->kind) {
     case FS_ATK_REPLAY_ATTESTATION:
     case FS_ATK_CLONE_IDENTITY:
-        atk_attest_fire(ac);
+        fs__attack_attest_fire(ac);
         break;
     case FS_ATK_MALICIOUS_FLASH:
-        atk_flash_fire(ac);
+        fs__attack_flash_fire(ac);
         break;
     case FS_ATK_COMPROMISED_APP:
-        atk_app_fire(ac);
+        fs__attack_app_fire(ac);
         break;
     case FS_ATK_CHECKIN_FLOOD:
-        atk_flood_fire(ac);
+        fs__attack_flood_fire(ac);
         break;
     default:
-        if (atk_is_update_kind(ac->kind))
-            atk_upd_fire(ac);
+        if (fs__attack_is_update_kind(ac->kind))
+            fs__attack_upd_fire(ac);
         break;
     }
 }
@@ -256,16 +257,16 @@ fire_fault(struct atk_action *ac)
 {
     switch ((enum fs_scn_fault_kind)ac->kind) {
     case FS_FAULT_NETWORK_OUTAGE:
-        atk_netout_fire(ac);
+        fs__attack_netout_fire(ac);
         break;
     case FS_FAULT_SERVICE_OUTAGE:
-        atk_svcout_fire(ac);
+        fs__attack_svcout_fire(ac);
         break;
     case FS_FAULT_FLASH_CORRUPTION:
-        atk_rot_fire(ac);
+        fs__attack_rot_fire(ac);
         break;
     case FS_FAULT_POWER_LOSS:
-        atk_power_fire(ac);
+        fs__attack_power_fire(ac);
         break;
     default:
         break;
@@ -298,16 +299,16 @@ bool
 fs_attack_on_to_svc(struct fs_attack *a, struct fs_msg *m)
 {
     if (m->kind == FS_MSG_EVIDENCE && !m->forged && a->nwatch > 0)
-        atk_attest_watch(a, m);
+        fs__attack_attest_watch(a, m);
     if (m->kind == FS_MSG_DOWNLOAD_END && a->nupds > 0)
-        atk_upd_to_svc(a, m);
+        fs__attack_upd_to_svc(a, m);
     if (a->svc_down > 0) {
         a->dropped_outage++;
         fs_msgpool_put(a->env.pool, m);
         return true;
     }
     if (m->kind == FS_MSG_HELLO && !m->forged && a->nfloods > 0)
-        atk_flood_saw_hello(a, m);
+        fs__attack_flood_saw_hello(a, m);
     return false;
 }
 
@@ -315,9 +316,9 @@ fs_attack_on_to_svc(struct fs_attack *a, struct fs_msg *m)
 bool
 fs_attack_on_to_device(struct fs_attack *a, struct fs_msg *m)
 {
-    if (a->nupds > 0 && atk_upd_to_device(a, m))
+    if (a->nupds > 0 && fs__attack_upd_to_device(a, m))
         return true;
-    return atk_service_answer(a, m);
+    return fs__attack_service_answer(a, m);
 }
 
 /* Count the attempts still open as undecided; see attack.h. */

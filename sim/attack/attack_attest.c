@@ -41,13 +41,13 @@ start_exchange(struct atk_target *t)
 {
     struct fs_attack *a = t->act->a;
     if (t->tries == 0)
-        atk_attempt(a, t->act->kind, t->device);
+        fs__attack_attempt(a, t->act->kind, t->device);
     if (t->tries < ATK_TRIES_MAX)
         t->tries++;
     t->phase = ATK_WAIT_CHALLENGE;
-    struct fs_msg *m = atk_msg(a, FS_MSG_HELLO, t->device);
+    struct fs_msg *m = fs__attack_msg(a, FS_MSG_HELLO, t->device);
     a->env.to_svc(a->env.ctx, m, 0);
-    atk_timer(t, ATK_ANSWER_TIMEOUT_US, exchange_timeout);
+    fs__attack_timer(t, ATK_ANSWER_TIMEOUT_US, exchange_timeout);
 }
 
 /*
@@ -63,7 +63,7 @@ retry_later(struct atk_target *t)
     int64_t delay_us = ATK_RETRY_US;
     if (t->tries >= ATK_TRIES_MAX)
         delay_us *= 10;
-    atk_timer(t, delay_us, exchange_retry);
+    fs__attack_timer(t, delay_us, exchange_retry);
 }
 
 static void
@@ -119,7 +119,7 @@ forge_clone(struct atk_target *t, const unsigned char nonce[FS_NONCE_BYTES],
                        ev->pcr_apps);
     ev->counter_os = a->env.scn->images[ev->os_image].security_version;
     struct fs_rng r;
-    atk_payload_rng(t->act, t, &r);
+    fs__attack_payload_rng(t->act, t, &r);
     unsigned char seed[crypto_sign_SEEDBYTES];
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     unsigned char sk[crypto_sign_SECRETKEYBYTES];
@@ -134,7 +134,7 @@ forge_clone(struct atk_target *t, const unsigned char nonce[FS_NONCE_BYTES],
 
 /* Fire: each target's exchange starts now (a replay needs a recording). */
 void
-atk_attest_fire(struct atk_action *ac)
+fs__attack_attest_fire(struct atk_action *ac)
 {
     for (uint32_t i = 0; i < ac->ntargets; i++) {
         struct atk_target *t = &ac->targets[i];
@@ -150,11 +150,11 @@ atk_attest_fire(struct atk_action *ac)
  * evidence until it has used it; one that was waiting starts now.
  */
 void
-atk_attest_watch(struct fs_attack *a, const struct fs_msg *m)
+fs__attack_attest_watch(struct fs_attack *a, const struct fs_msg *m)
 {
     for (uint32_t w = 0; w < a->nwatch; w++) {
         struct atk_action *ac = &a->acts[a->watch[w]];
-        struct atk_target *t = atk_find(ac, m->device);
+        struct atk_target *t = fs__attack_find(ac, m->device);
         if (t == NULL)
             continue;
         bool waiting = t->phase == ATK_WAIT_RECORD;
@@ -178,7 +178,7 @@ waiting_target(struct fs_attack *a, const struct fs_msg *m)
         struct atk_action *ac = &a->acts[i];
         if (!ac->fired || !is_attest_kind(ac))
             continue;
-        struct atk_target *t = atk_find(ac, m->device);
+        struct atk_target *t = fs__attack_find(ac, m->device);
         if (t == NULL)
             continue;
         if ((t->phase == ATK_WAIT_CHALLENGE && to_hello) ||
@@ -203,7 +203,7 @@ send_evidence(struct atk_target *t, struct fs_msg *m)
         forge_clone(t, nonce, &m->u.evidence.ev);
     t->phase = ATK_WAIT_ANSWER;
     a->env.to_svc(a->env.ctx, m, 0);
-    atk_timer(t, ATK_ANSWER_TIMEOUT_US, exchange_timeout);
+    fs__attack_timer(t, ATK_ANSWER_TIMEOUT_US, exchange_timeout);
 }
 
 /*
@@ -211,7 +211,7 @@ send_evidence(struct atk_target *t, struct fs_msg *m)
  * attacker owns m. A certificate in the target's name is a success.
  */
 void
-atk_attest_answer(struct fs_attack *a, struct fs_msg *m)
+fs__attack_attest_answer(struct fs_attack *a, struct fs_msg *m)
 {
     struct atk_target *t = waiting_target(a, m);
     if (t == NULL) {
@@ -232,7 +232,7 @@ atk_attest_answer(struct fs_attack *a, struct fs_msg *m)
         t->phase = ATK_DONE;
         if (got_cert)
             fs_fleet_set_compromised(a->env.fleet, t->device, true);
-        atk_end(a, t->act->kind, t->device, got_cert);
+        fs__attack_end(a, t->act->kind, t->device, got_cert);
     }
     fs_msgpool_put(a->env.pool, m);
 }

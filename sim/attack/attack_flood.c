@@ -54,7 +54,7 @@ flood_judge(struct fs_sim *sim, void *arg)
     if (total == 0)
         return; /* nobody genuine checked in: nothing to judge */
     bool served = fl->served * 1000000u >= total * FS_ATK_FLOOD_SERVED_PPM;
-    atk_end(ac->a, ac->kind, FS_ATK_NO_DEVICE, !served);
+    fs__attack_end(ac->a, ac->kind, FS_ATK_NO_DEVICE, !served);
 }
 
 /* Send this tick's share of the flood's HELLOs. */
@@ -70,7 +70,7 @@ flood_batch(struct atk_action *ac)
     fl->carry = want - (double)n;
     for (uint64_t i = 0; i < n; i++) {
         uint32_t id = ndevs + fl->next_id++ % FLOOD_IDS;
-        struct fs_msg *m = atk_msg(a, FS_MSG_HELLO, id);
+        struct fs_msg *m = fs__attack_msg(a, FS_MSG_HELLO, id);
         fl->sent++;
         if (a->svc_down > 0) {
             a->dropped_outage++;
@@ -104,11 +104,11 @@ flood_tick(struct fs_sim *sim, void *arg)
 
 /* The flood starts now and lasts the action's `for`. */
 void
-atk_flood_fire(struct atk_action *ac)
+fs__attack_flood_fire(struct atk_action *ac)
 {
     struct fs_attack *a = ac->a;
     struct atk_flood *fl = ac->flood;
-    atk_attempt(a, ac->kind, FS_ATK_NO_DEVICE);
+    fs__attack_attempt(a, ac->kind, FS_ATK_NO_DEVICE);
     fl->end_us = fs_sim_now_us(a->env.sim) + ac->act->u.attack.for_us;
     fl->next_id = (uint32_t)fs_rng_below(&ac->rng, FLOOD_IDS);
     if (fs_sim_schedule(a->env.sim, 0, flood_tick, ac, &fl->t_tick) != 0)
@@ -117,7 +117,7 @@ atk_flood_fire(struct atk_action *ac)
 
 /* A genuine HELLO reaches the service: floods in progress count it. */
 void
-atk_flood_saw_hello(struct fs_attack *a, const struct fs_msg *m)
+fs__attack_flood_saw_hello(struct fs_attack *a, const struct fs_msg *m)
 {
     if (m->device >= fs_fleet_count(a->env.fleet))
         return;
@@ -165,14 +165,14 @@ flood_answered(struct fs_attack *a, uint32_t device, bool refused)
  * Returns true when the attacker took m.
  */
 bool
-atk_service_answer(struct fs_attack *a, struct fs_msg *m)
+fs__attack_service_answer(struct fs_attack *a, struct fs_msg *m)
 {
     bool to_hello = m->kind == FS_MSG_CHALLENGE || m->kind == FS_MSG_REFUSED;
     if (!m->forged && to_hello && a->nfloods > 0 &&
         m->device < fs_fleet_count(a->env.fleet))
         flood_answered(a, m->device, m->kind == FS_MSG_REFUSED);
     if (m->forged) {
-        atk_attest_answer(a, m);
+        fs__attack_attest_answer(a, m);
         return true;
     }
     return false;
@@ -192,7 +192,7 @@ svcout_end(struct fs_sim *sim, void *arg)
 
 /* The service answers nothing from now for the fault's `for`. */
 void
-atk_svcout_fire(struct atk_action *ac)
+fs__attack_svcout_fire(struct atk_action *ac)
 {
     struct fs_attack *a = ac->a;
     a->svc_down++;

@@ -7,7 +7,7 @@
  * Invariants: every array is sized in fs_attack_create and never grows;
  * targets of an action are sorted by device id; a target's timer is an
  * engine event id, 0 when none is pending; an attempt counts attempted
- * once and then blocked or succeeded at most once (atk_end).
+ * once and then blocked or succeeded at most once (fs__attack_end).
  * Does not: get included outside sim/attack/attack*.c.
  * Layering: like sim/run/run.c, the attacker sits at the top of the stack and
  * may include the device headers and service.h; it changes the model only
@@ -157,62 +157,68 @@ struct fs_attack {
 };
 
 /* sim/attack/attack.c */
-void atk_attempt(struct fs_attack *a, unsigned kind, uint32_t device);
-void atk_end(struct fs_attack *a, unsigned kind, uint32_t device,
-             bool succeeded);
-struct atk_target *atk_find(struct atk_action *ac, uint32_t device);
-void atk_timer(struct atk_target *t, int64_t delay_us, fs_event_fn *fn);
-void atk_payload_rng(const struct atk_action *ac, const struct atk_target *t,
-                     struct fs_rng *out);
-struct fs_msg *atk_msg(struct fs_attack *a, uint8_t kind, uint32_t device);
+void fs__attack_attempt(struct fs_attack *a, unsigned kind, uint32_t device);
+void fs__attack_end(struct fs_attack *a, unsigned kind, uint32_t device,
+                    bool succeeded);
+struct atk_target *fs__attack_find(struct atk_action *ac, uint32_t device);
+void fs__attack_timer(struct atk_target *t, int64_t delay_us, fs_event_fn *fn);
+void fs__attack_payload_rng(const struct atk_action *ac,
+                            const struct atk_target *t, struct fs_rng *out);
+struct fs_msg *fs__attack_msg(struct fs_attack *a, uint8_t kind,
+                              uint32_t device);
 
 /* sim/attack/attack_attest.c: replay_attestation and clone_identity */
-void atk_attest_fire(struct atk_action *ac);
-void atk_attest_watch(struct fs_attack *a, const struct fs_msg *m);
-void atk_attest_answer(struct fs_attack *a, struct fs_msg *m);
+void fs__attack_attest_fire(struct atk_action *ac);
+void fs__attack_attest_watch(struct fs_attack *a, const struct fs_msg *m);
+void fs__attack_attest_answer(struct fs_attack *a, struct fs_msg *m);
 
 /* sim/attack/attack_local.c: attacks and faults on the devices themselves */
-void atk_flash_fire(struct atk_action *ac);
-void atk_app_fire(struct atk_action *ac);
-void atk_rot_fire(struct atk_action *ac);
-void atk_netout_fire(struct atk_action *ac);
-void atk_power_fire(struct atk_action *ac);
+void fs__attack_flash_fire(struct atk_action *ac);
+void fs__attack_app_fire(struct atk_action *ac);
+void fs__attack_rot_fire(struct atk_action *ac);
+void fs__attack_netout_fire(struct atk_action *ac);
+void fs__attack_power_fire(struct atk_action *ac);
 
 /* sim/attack/attack_flood.c: the service side: floods and outages */
-void atk_flood_fire(struct atk_action *ac);
-void atk_svcout_fire(struct atk_action *ac);
-void atk_flood_saw_hello(struct fs_attack *a, const struct fs_msg *m);
-bool atk_service_answer(struct fs_attack *a, struct fs_msg *m);
+void fs__attack_flood_fire(struct atk_action *ac);
+void fs__attack_svcout_fire(struct atk_action *ac);
+void fs__attack_flood_saw_hello(struct fs_attack *a, const struct fs_msg *m);
+bool fs__attack_service_answer(struct fs_attack *a, struct fs_msg *m);
 
 /* sim/attack/attack_pick.c: what the update-path attacker delivers */
-void atk_garbage(const struct atk_target *t, unsigned char *buf, size_t n);
-void atk_sign_foreign(const struct atk_target *t,
+void fs__attack_garbage(const struct atk_target *t, unsigned char *buf,
+                        size_t n);
+void fs__attack_sign_foreign(const struct atk_target *t,
+                             struct fs_signed_manifest *sm);
+const struct fs_manifest *fs__attack_man(const struct fs_attack *a,
+                                         uint32_t img);
+enum fs_image_kind fs__attack_aim_kind(const struct atk_action *ac);
+bool fs__attack_runs(const struct fs_attack *a, uint32_t device, uint32_t img);
+uint32_t fs__attack_running_of(const struct fs_attack *a, uint32_t device,
+                               enum fs_image_kind kind);
+bool fs__attack_newer(const struct fs_attack *a, uint32_t device, uint32_t img);
+uint32_t fs__attack_newest_newer(const struct fs_attack *a, uint32_t device,
+                                 enum fs_image_kind kind);
+uint32_t fs__attack_forge_image(const struct atk_target *t);
+void fs__attack_forge(const struct atk_target *t, uint32_t img,
+                      struct fs_update_record *rec,
                       struct fs_signed_manifest *sm);
-const struct fs_manifest *atk_man(const struct fs_attack *a, uint32_t img);
-enum fs_image_kind atk_aim_kind(const struct atk_action *ac);
-bool atk_runs(const struct fs_attack *a, uint32_t device, uint32_t img);
-uint32_t atk_running_of(const struct fs_attack *a, uint32_t device,
-                        enum fs_image_kind kind);
-bool atk_newer(const struct fs_attack *a, uint32_t device, uint32_t img);
-uint32_t atk_newest_newer(const struct fs_attack *a, uint32_t device,
-                          enum fs_image_kind kind);
-uint32_t atk_forge_image(const struct atk_target *t);
-void atk_forge(const struct atk_target *t, uint32_t img,
-               struct fs_update_record *rec, struct fs_signed_manifest *sm);
-bool atk_fetch(const struct fs_attack *a, uint32_t img, uint32_t product,
-               uint32_t group, struct fs_update_record *rec,
-               struct fs_signed_manifest *sm);
-bool atk_mix_pick(const struct atk_target *t, struct fs_update_record *rec,
-                  struct fs_signed_manifest *sm);
-bool atk_ride_pick(const struct atk_target *t, const struct fs_msg *m,
-                   struct fs_update_record *rec, struct fs_signed_manifest *sm);
+bool fs__attack_fetch(const struct fs_attack *a, uint32_t img, uint32_t product,
+                      uint32_t group, struct fs_update_record *rec,
+                      struct fs_signed_manifest *sm);
+bool fs__attack_mix_pick(const struct atk_target *t,
+                         struct fs_update_record *rec,
+                         struct fs_signed_manifest *sm);
+bool fs__attack_ride_pick(const struct atk_target *t, const struct fs_msg *m,
+                          struct fs_update_record *rec,
+                          struct fs_signed_manifest *sm);
 
 /* sim/attack/attack_update.c: the attacks on the update path */
-bool atk_is_update_kind(unsigned kind);
-void atk_upd_setup(struct atk_action *ac);
-void atk_upd_fire(struct atk_action *ac);
-bool atk_upd_to_device(struct fs_attack *a, struct fs_msg *m);
-void atk_upd_to_svc(struct fs_attack *a, const struct fs_msg *m);
-void atk_upd_destroy(struct atk_action *ac);
+bool fs__attack_is_update_kind(unsigned kind);
+void fs__attack_upd_setup(struct atk_action *ac);
+void fs__attack_upd_fire(struct atk_action *ac);
+bool fs__attack_upd_to_device(struct fs_attack *a, struct fs_msg *m);
+void fs__attack_upd_to_svc(struct fs_attack *a, const struct fs_msg *m);
+void fs__attack_upd_destroy(struct atk_action *ac);
 
 #endif

@@ -48,14 +48,14 @@ flash_poll(struct fs_sim *sim, void *arg)
     t->polls++;
     if (fs_fleet_state(a->env.fleet, t->device) == FS_DEV_REBOOTING &&
         t->polls < ATK_POLLS_MAX) {
-        atk_timer(t, ATK_POLL_US, flash_poll);
+        fs__attack_timer(t, ATK_POLL_US, flash_poll);
         return;
     }
     bool ok = runs_modified(a, t);
     t->phase = ATK_DONE;
     if (ok)
         fs_fleet_set_compromised(a->env.fleet, t->device, true);
-    atk_end(a, t->act->kind, t->device, ok);
+    fs__attack_end(a, t->act->kind, t->device, ok);
 }
 
 /*
@@ -63,17 +63,17 @@ flash_poll(struct fs_sim *sim, void *arg)
  * slot (a modified OS the vendor never signed), then power-cycle.
  */
 void
-atk_flash_fire(struct atk_action *ac)
+fs__attack_flash_fire(struct atk_action *ac)
 {
     struct fs_attack *a = ac->a;
     struct fs_fleet *f = a->env.fleet;
     for (uint32_t i = 0; i < ac->ntargets; i++) {
         struct atk_target *t = &ac->targets[i];
-        atk_attempt(a, ac->kind, t->device);
+        fs__attack_attempt(a, ac->kind, t->device);
         t->slot_ab = (uint8_t)fs_slots_active(f, t->device, FS_SLOT_OS);
         t->image = fs_slots_get(f, t->device, FS_SLOT_OS, t->slot_ab);
         struct fs_rng r;
-        atk_payload_rng(ac, t, &r);
+        fs__attack_payload_rng(ac, t, &r);
         uint64_t bits = t->image == FS_NO_IMAGE
                             ? 8
                             : a->env.scn->images[t->image].size_bytes * 8;
@@ -82,7 +82,7 @@ atk_flash_fire(struct atk_action *ac)
                             FS_FLIP_CONTENT, bit);
         t->phase = ATK_WAIT_BOOT;
         fs_physical_reboot(f, t->device);
-        atk_timer(t, ATK_POLL_US, flash_poll);
+        fs__attack_timer(t, ATK_POLL_US, flash_poll);
     }
 }
 
@@ -131,7 +131,7 @@ app_accesses(struct fs_attack *a, struct atk_target *t, unsigned core,
     struct fs_fleet *f = a->env.fleet;
     const struct fs_scn_caps *caps = &a->env.scn->images[app].caps;
     struct fs_rng r;
-    atk_payload_rng(t->act, t, &r);
+    fs__attack_payload_rng(t->act, t, &r);
     uint32_t pin = (uint32_t)fs_rng_below(&r, 96);
     for (unsigned i = 0; i < 96 && gpio_claimed(caps, pin); i++)
         pin = (pin + 1) % 96;
@@ -166,13 +166,13 @@ app_exploit(struct atk_target *t)
     unsigned core = exploited_core(a->env.fleet, t->device);
     if (core >= FS_APPS_MAX) {
         t->phase = ATK_WAIT_BOOT;
-        atk_timer(t, ATK_RETRY_US, app_retry);
+        fs__attack_timer(t, ATK_RETRY_US, app_retry);
         return;
     }
     uint32_t app = fs_fleet_running_app(a->env.fleet, t->device, core);
     unsigned got = app_accesses(a, t, core, app);
     t->phase = ATK_DONE;
-    atk_end(a, t->act->kind, t->device, got > 0);
+    fs__attack_end(a, t->act->kind, t->device, got > 0);
 }
 
 static void
@@ -186,12 +186,12 @@ app_retry(struct fs_sim *sim, void *arg)
 
 /* The running app of each target is exploited now. */
 void
-atk_app_fire(struct atk_action *ac)
+fs__attack_app_fire(struct atk_action *ac)
 {
     struct fs_attack *a = ac->a;
     for (uint32_t i = 0; i < ac->ntargets; i++) {
         struct atk_target *t = &ac->targets[i];
-        atk_attempt(a, ac->kind, t->device);
+        fs__attack_attempt(a, ac->kind, t->device);
         app_exploit(t);
     }
 }
@@ -233,7 +233,7 @@ rot_pick(struct fs_attack *a, uint32_t device, bool inactive, struct fs_rng *r,
 
 /* Bits rot now in the active or inactive slot of each target. */
 void
-atk_rot_fire(struct atk_action *ac)
+fs__attack_rot_fire(struct atk_action *ac)
 {
     struct fs_attack *a = ac->a;
     struct fs_fleet *f = a->env.fleet;
@@ -241,7 +241,7 @@ atk_rot_fire(struct atk_action *ac)
     for (uint32_t i = 0; i < ac->ntargets; i++) {
         struct atk_target *t = &ac->targets[i];
         struct fs_rng r;
-        atk_payload_rng(ac, t, &r);
+        fs__attack_payload_rng(ac, t, &r);
         unsigned ab;
         uint32_t img;
         enum fs_slot_of what = rot_pick(a, t->device, inactive, &r, &ab, &img);
@@ -278,7 +278,7 @@ netout_end(struct fs_sim *sim, void *arg)
 
 /* Each target's link goes down now, for the fault's `for`. */
 void
-atk_netout_fire(struct atk_action *ac)
+fs__attack_netout_fire(struct atk_action *ac)
 {
     struct fs_attack *a = ac->a;
     FS_ASSERT(a->offline_holds != NULL);
@@ -300,7 +300,7 @@ atk_netout_fire(struct atk_action *ac)
 
 /* Arm a power cut on each target for the next time it is in `during`. */
 void
-atk_power_fire(struct atk_action *ac)
+fs__attack_power_fire(struct atk_action *ac)
 {
     struct fs_attack *a = ac->a;
     for (uint32_t i = 0; i < ac->ntargets; i++) {

@@ -22,16 +22,17 @@
 
 /* Fill buf with bytes from t's payload stream. */
 void
-atk_garbage(const struct atk_target *t, unsigned char *buf, size_t n)
+fs__attack_garbage(const struct atk_target *t, unsigned char *buf, size_t n)
 {
     struct fs_rng r;
-    atk_payload_rng(t->act, t, &r);
+    fs__attack_payload_rng(t->act, t, &r);
     fs_rng_bytes(&r, buf, n);
 }
 
 /* foreign_key: sign sm with the action's key, or with one of our own. */
 void
-atk_sign_foreign(const struct atk_target *t, struct fs_signed_manifest *sm)
+fs__attack_sign_foreign(const struct atk_target *t,
+                        struct fs_signed_manifest *sm)
 {
     const struct fs_attack *a = t->act->a;
     const char *name = t->act->act->u.attack.signer;
@@ -44,7 +45,7 @@ atk_sign_foreign(const struct atk_target *t, struct fs_signed_manifest *sm)
     }
     unsigned char seed[32], pk[FS_KEY_PUB_BYTES], sk[FS_KEY_SEC_BYTES];
     unsigned char enc[FS_MANIFEST_BYTES];
-    atk_garbage(t, seed, sizeof(seed));
+    fs__attack_garbage(t, seed, sizeof(seed));
     fs_crypto_keygen(a->env.sim, pk, sk, seed);
     sm->m.signer = fs_catalog_signers(a->env.catalog);
     fs_manifest_encode(&sm->m, enc);
@@ -56,23 +57,24 @@ atk_sign_foreign(const struct atk_target *t, struct fs_signed_manifest *sm)
 
 /* The catalog manifest of image img. */
 const struct fs_manifest *
-atk_man(const struct fs_attack *a, uint32_t img)
+fs__attack_man(const struct fs_attack *a, uint32_t img)
 {
     return &fs_catalog_manifest(a->env.catalog, img)->m;
 }
 
 /* The image kind an action aims at: its image's, else the OS. */
 enum fs_image_kind
-atk_aim_kind(const struct atk_action *ac)
+fs__attack_aim_kind(const struct atk_action *ac)
 {
     const struct fs_scn_image *im = ac->act->u.attack.image;
-    return im != NULL ? (enum fs_image_kind)atk_man(ac->a, im->index)->kind
-                      : FS_IMAGE_OS;
+    return im != NULL
+               ? (enum fs_image_kind)fs__attack_man(ac->a, im->index)->kind
+               : FS_IMAGE_OS;
 }
 
 /* Does device run img (its OS or any of its apps)? */
 bool
-atk_runs(const struct fs_attack *a, uint32_t device, uint32_t img)
+fs__attack_runs(const struct fs_attack *a, uint32_t device, uint32_t img)
 {
     if (fs_fleet_running_os(a->env.fleet, device) == img)
         return true;
@@ -87,15 +89,15 @@ atk_runs(const struct fs_attack *a, uint32_t device, uint32_t img)
  * device's product in core order; FS_NO_IMAGE when none.
  */
 uint32_t
-atk_running_of(const struct fs_attack *a, uint32_t device,
-               enum fs_image_kind kind)
+fs__attack_running_of(const struct fs_attack *a, uint32_t device,
+                      enum fs_image_kind kind)
 {
     if (kind == FS_IMAGE_OS)
         return fs_fleet_running_os(a->env.fleet, device);
     uint32_t product = fs_scn_cohort_of(a->env.scn, device)->product->index;
     for (unsigned c = 0; c < FS_APPS_MAX; c++) {
         uint32_t app = fs_fleet_running_app(a->env.fleet, device, c);
-        if (app != FS_NO_IMAGE && atk_man(a, app)->product == product)
+        if (app != FS_NO_IMAGE && fs__attack_man(a, app)->product == product)
             return app;
     }
     return FS_NO_IMAGE;
@@ -106,29 +108,31 @@ atk_running_of(const struct fs_attack *a, uint32_t device,
  * product only) and not running?
  */
 bool
-atk_newer(const struct fs_attack *a, uint32_t device, uint32_t img)
+fs__attack_newer(const struct fs_attack *a, uint32_t device, uint32_t img)
 {
-    const struct fs_manifest *m = atk_man(a, img);
+    const struct fs_manifest *m = fs__attack_man(a, img);
     uint32_t product = fs_scn_cohort_of(a->env.scn, device)->product->index;
-    if (atk_runs(a, device, img) ||
+    if (fs__attack_runs(a, device, img) ||
         (m->kind == FS_IMAGE_APP && m->product != product))
         return false;
-    uint32_t cur = atk_running_of(a, device, (enum fs_image_kind)m->kind);
+    uint32_t cur =
+        fs__attack_running_of(a, device, (enum fs_image_kind)m->kind);
     return cur == FS_NO_IMAGE ||
-           m->version_rank > atk_man(a, cur)->version_rank;
+           m->version_rank > fs__attack_man(a, cur)->version_rank;
 }
 
 /* The newest image of kind newer than device runs, or FS_NO_IMAGE. */
 uint32_t
-atk_newest_newer(const struct fs_attack *a, uint32_t device,
-                 enum fs_image_kind kind)
+fs__attack_newest_newer(const struct fs_attack *a, uint32_t device,
+                        enum fs_image_kind kind)
 {
     uint32_t best = FS_NO_IMAGE;
     for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++) {
-        if (atk_man(a, i)->kind != kind || !atk_newer(a, device, i))
+        if (fs__attack_man(a, i)->kind != kind ||
+            !fs__attack_newer(a, device, i))
             continue;
-        if (best == FS_NO_IMAGE ||
-            atk_man(a, i)->version_rank > atk_man(a, best)->version_rank)
+        if (best == FS_NO_IMAGE || fs__attack_man(a, i)->version_rank >
+                                       fs__attack_man(a, best)->version_rank)
             best = i;
     }
     return best;
@@ -140,23 +144,23 @@ atk_newest_newer(const struct fs_attack *a, uint32_t device,
  * product it does not run, else any of that kind it does not run.
  */
 uint32_t
-atk_forge_image(const struct atk_target *t)
+fs__attack_forge_image(const struct atk_target *t)
 {
     const struct fs_attack *a = t->act->a;
     const struct fs_scn_image *im = t->act->act->u.attack.image;
-    if (im != NULL && !atk_runs(a, t->device, im->index))
+    if (im != NULL && !fs__attack_runs(a, t->device, im->index))
         return im->index;
-    enum fs_image_kind kind = atk_aim_kind(t->act);
+    enum fs_image_kind kind = fs__attack_aim_kind(t->act);
     uint32_t product = fs_scn_cohort_of(a->env.scn, t->device)->product->index;
     uint32_t best = FS_NO_IMAGE, any = FS_NO_IMAGE;
     for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++) {
-        const struct fs_manifest *m = atk_man(a, i);
-        if (m->kind != kind || atk_runs(a, t->device, i))
+        const struct fs_manifest *m = fs__attack_man(a, i);
+        if (m->kind != kind || fs__attack_runs(a, t->device, i))
             continue;
         uint32_t *slot =
             (kind == FS_IMAGE_OS || m->product == product) ? &best : &any;
         if (*slot == FS_NO_IMAGE ||
-            m->version_rank > atk_man(a, *slot)->version_rank)
+            m->version_rank > fs__attack_man(a, *slot)->version_rank)
             *slot = i;
     }
     return best != FS_NO_IMAGE ? best : any;
@@ -169,7 +173,7 @@ sign_record_own(const struct atk_target *t, struct fs_update_record *rec)
     const struct fs_attack *a = t->act->a;
     unsigned char seed[32], pk[FS_KEY_PUB_BYTES], sk[FS_KEY_SEC_BYTES];
     unsigned char enc[FS_RECORD_BYTES];
-    atk_garbage(t, seed, sizeof(seed));
+    fs__attack_garbage(t, seed, sizeof(seed));
     fs_crypto_keygen(a->env.sim, pk, sk, seed);
     size_t n = fs_update_record_encode(rec, enc);
     fs_crypto_sign(a->env.sim, rec->sig, enc, n, sk);
@@ -183,8 +187,8 @@ sign_record_own(const struct atk_target *t, struct fs_update_record *rec)
  * signs. Neither verifies under a key the device trusts.
  */
 void
-atk_forge(const struct atk_target *t, uint32_t img,
-          struct fs_update_record *rec, struct fs_signed_manifest *sm)
+fs__attack_forge(const struct atk_target *t, uint32_t img,
+                 struct fs_update_record *rec, struct fs_signed_manifest *sm)
 {
     const struct fs_attack *a = t->act->a;
     const struct fs_scn_cohort *co = fs_scn_cohort_of(a->env.scn, t->device);
@@ -193,14 +197,14 @@ atk_forge(const struct atk_target *t, uint32_t img,
         sm->m.product = co->product->index;
     uint32_t sv = 0;
     for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++)
-        if (atk_man(a, i)->kind == sm->m.kind &&
-            atk_man(a, i)->security_version > sv)
-            sv = atk_man(a, i)->security_version;
+        if (fs__attack_man(a, i)->kind == sm->m.kind &&
+            fs__attack_man(a, i)->security_version > sv)
+            sv = fs__attack_man(a, i)->security_version;
     sm->m.security_version = sv + 1;
     if (t->act->kind == FS_ATK_FOREIGN_KEY)
-        atk_sign_foreign(t, sm);
+        fs__attack_sign_foreign(t, sm);
     else
-        atk_garbage(t, sm->sig, sizeof(sm->sig));
+        fs__attack_garbage(t, sm->sig, sizeof(sm->sig));
     memset(rec, 0, sizeof(*rec));
     rec->deployment = FS_DEP_CATALOG + img;
     rec->product = co->product->index;
@@ -212,14 +216,14 @@ atk_forge(const struct atk_target *t, uint32_t img,
     if (t->act->kind == FS_ATK_FOREIGN_KEY)
         sign_record_own(t, rec);
     else
-        atk_garbage(t, rec->sig, sizeof(rec->sig));
+        fs__attack_garbage(t, rec->sig, sizeof(rec->sig));
 }
 
 /* The genuine fresh catalog record of img bound to (product, group). */
 bool
-atk_fetch(const struct fs_attack *a, uint32_t img, uint32_t product,
-          uint32_t group, struct fs_update_record *rec,
-          struct fs_signed_manifest *sm)
+fs__attack_fetch(const struct fs_attack *a, uint32_t img, uint32_t product,
+                 uint32_t group, struct fs_update_record *rec,
+                 struct fs_signed_manifest *sm)
 {
     if (fs_svc_catalog_record(a->env.svc, img, product, group, rec) != 0)
         return false;
@@ -253,18 +257,18 @@ mix_record(const struct atk_target *t, uint32_t img,
     uint32_t product = co->product->index, group = co->group->index;
     if (img == FS_NO_IMAGE)
         return false;
-    const struct fs_manifest *m = atk_man(a, img);
+    const struct fs_manifest *m = fs__attack_man(a, img);
     if (m->kind == FS_IMAGE_APP && m->product != product)
-        return !atk_runs(a, t->device, img) &&
-               atk_fetch(a, img, m->product, group, rec, sm);
-    if (!atk_newer(a, t->device, img))
+        return !fs__attack_runs(a, t->device, img) &&
+               fs__attack_fetch(a, img, m->product, group, rec, sm);
+    if (!fs__attack_newer(a, t->device, img))
         return false;
     uint32_t g = other_group(scn, group);
     if (g != UINT32_MAX)
-        return atk_fetch(a, img, product, g, rec, sm);
+        return fs__attack_fetch(a, img, product, g, rec, sm);
     for (uint32_t p = 0; p < scn->nproducts; p++)
         if (p != product)
-            return atk_fetch(a, img, p, group, rec, sm);
+            return fs__attack_fetch(a, img, p, group, rec, sm);
     return false;
 }
 
@@ -274,8 +278,9 @@ foreign_app(const struct fs_attack *a, uint32_t device)
 {
     uint32_t product = fs_scn_cohort_of(a->env.scn, device)->product->index;
     for (uint32_t i = 0; i < fs_catalog_images(a->env.catalog); i++)
-        if (atk_man(a, i)->kind == FS_IMAGE_APP &&
-            atk_man(a, i)->product != product && !atk_runs(a, device, i))
+        if (fs__attack_man(a, i)->kind == FS_IMAGE_APP &&
+            fs__attack_man(a, i)->product != product &&
+            !fs__attack_runs(a, device, i))
             return i;
     return FS_NO_IMAGE;
 }
@@ -288,19 +293,19 @@ foreign_app(const struct fs_attack *a, uint32_t device)
  * product's app. An OS image no newer than the target runs: none.
  */
 bool
-atk_mix_pick(const struct atk_target *t, struct fs_update_record *rec,
-             struct fs_signed_manifest *sm)
+fs__attack_mix_pick(const struct atk_target *t, struct fs_update_record *rec,
+                    struct fs_signed_manifest *sm)
 {
     const struct fs_attack *a = t->act->a;
     const struct fs_scn_image *im = t->act->act->u.attack.image;
     if (im != NULL)
         return mix_record(t, im->index, rec, sm) ||
-               (atk_man(a, im->index)->kind == FS_IMAGE_APP &&
+               (fs__attack_man(a, im->index)->kind == FS_IMAGE_APP &&
                 mix_record(t, foreign_app(a, t->device), rec, sm));
-    return mix_record(t, atk_newest_newer(a, t->device, FS_IMAGE_APP), rec,
-                      sm) ||
-           mix_record(t, atk_newest_newer(a, t->device, FS_IMAGE_OS), rec,
-                      sm) ||
+    return mix_record(t, fs__attack_newest_newer(a, t->device, FS_IMAGE_APP),
+                      rec, sm) ||
+           mix_record(t, fs__attack_newest_newer(a, t->device, FS_IMAGE_OS),
+                      rec, sm) ||
            mix_record(t, foreign_app(a, t->device), rec, sm);
 }
 
@@ -311,15 +316,16 @@ atk_mix_pick(const struct atk_target *t, struct fs_update_record *rec,
  * the newest OS image) newer than the target runs.
  */
 bool
-atk_ride_pick(const struct atk_target *t, const struct fs_msg *m,
-              struct fs_update_record *rec, struct fs_signed_manifest *sm)
+fs__attack_ride_pick(const struct atk_target *t, const struct fs_msg *m,
+                     struct fs_update_record *rec,
+                     struct fs_signed_manifest *sm)
 {
     const struct fs_attack *a = t->act->a;
     for (unsigned i = 0; i < m->u.metadata.nrecords && i < FS_RECORDS_PER_MSG;
          i++) {
         const struct fs_update_record *r = &m->u.metadata.records[i];
         if (r->target.image < fs_catalog_images(a->env.catalog) &&
-            !atk_runs(a, t->device, r->target.image)) {
+            !fs__attack_runs(a, t->device, r->target.image)) {
             *rec = *r;
             *sm = m->u.metadata.images[i];
             return true;
@@ -327,12 +333,13 @@ atk_ride_pick(const struct atk_target *t, const struct fs_msg *m,
     }
     const struct fs_scn_image *im = t->act->act->u.attack.image;
     uint32_t img = FS_NO_IMAGE;
-    if (im != NULL && atk_newer(a, t->device, im->index))
+    if (im != NULL && fs__attack_newer(a, t->device, im->index))
         img = im->index;
     else if (im == NULL)
-        img = atk_newest_newer(a, t->device, FS_IMAGE_OS);
+        img = fs__attack_newest_newer(a, t->device, FS_IMAGE_OS);
     if (img == FS_NO_IMAGE)
         return false;
     const struct fs_scn_cohort *co = fs_scn_cohort_of(a->env.scn, t->device);
-    return atk_fetch(a, img, co->product->index, co->group->index, rec, sm);
+    return fs__attack_fetch(a, img, co->product->index, co->group->index, rec,
+                            sm);
 }

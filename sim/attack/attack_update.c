@@ -64,7 +64,7 @@
 #include "attack_int.h"
 
 bool
-atk_is_update_kind(unsigned kind)
+fs__attack_is_update_kind(unsigned kind)
 {
     switch ((enum fs_scn_attack_kind)kind) {
     case FS_ATK_UNSIGNED_IMAGE:
@@ -83,7 +83,7 @@ atk_is_update_kind(unsigned kind)
 }
 
 void
-atk_upd_destroy(struct atk_action *ac)
+fs__attack_upd_destroy(struct atk_action *ac)
 {
     if (ac->upd == NULL)
         return;
@@ -109,7 +109,7 @@ upd_end(struct atk_target *t, bool succeeded)
     if (succeeded && t->act->kind == FS_ATK_LEAKED_KEY &&
         upd_of(t)->revoked_seen)
         fs_fleet_set_compromised(a->env.fleet, t->device, true);
-    atk_end(a, t->act->kind, t->device, succeeded);
+    fs__attack_end(a, t->act->kind, t->device, succeeded);
 }
 
 /* ---- judging ------------------------------------------------------------- */
@@ -308,32 +308,34 @@ rewrite(struct atk_target *t, struct fs_msg *m)
     switch ((enum fs_scn_attack_kind)ac->kind) {
     case FS_ATK_UNSIGNED_IMAGE:
     case FS_ATK_FOREIGN_KEY: {
-        uint32_t img = atk_forge_image(t);
+        uint32_t img = fs__attack_forge_image(t);
         if (img == FS_NO_IMAGE)
             return false;
         /* foreign_key: a genuine record of a newer image with the image
            re-signed by a key of its own; else a record of its own too */
-        if (ac->kind == FS_ATK_FOREIGN_KEY && atk_newer(a, t->device, img) &&
-            atk_fetch(a, img, co->product->index, co->group->index, &rec, &sm))
-            atk_sign_foreign(t, &sm);
+        if (ac->kind == FS_ATK_FOREIGN_KEY &&
+            fs__attack_newer(a, t->device, img) &&
+            fs__attack_fetch(a, img, co->product->index, co->group->index, &rec,
+                             &sm))
+            fs__attack_sign_foreign(t, &sm);
         else
-            atk_forge(t, img, &rec, &sm);
+            fs__attack_forge(t, img, &rec, &sm);
         break;
     }
     case FS_ATK_ROLLBACK:
         if (at->image == NULL ||
-            !atk_fetch(a, at->image->index, co->product->index,
-                       co->group->index, &rec, &sm))
+            !fs__attack_fetch(a, at->image->index, co->product->index,
+                              co->group->index, &rec, &sm))
             return false;
         break;
     case FS_ATK_TAMPER_IN_TRANSIT:
     case FS_ATK_ENDLESS_DATA:
     case FS_ATK_SLOW_RETRIEVAL:
-        if (!atk_ride_pick(t, m, &rec, &sm))
+        if (!fs__attack_ride_pick(t, m, &rec, &sm))
             return false;
         break;
     case FS_ATK_MIX_AND_MATCH:
-        if (!atk_mix_pick(t, &rec, &sm))
+        if (!fs__attack_mix_pick(t, &rec, &sm))
             return false;
         break;
     case FS_ATK_LEAKED_KEY:
@@ -363,7 +365,7 @@ count_attempt(struct atk_target *t)
 {
     if (t->tries == 0) {
         t->tries = 1;
-        atk_attempt(t->act->a, t->act->kind, t->device);
+        fs__attack_attempt(t->act->a, t->act->kind, t->device);
     }
 }
 
@@ -487,7 +489,7 @@ on_chunk(struct atk_target *t, struct fs_msg *m)
         bool holds = v.image == u->image && v.flips_taken > 0;
         if (!holds && m->u.chunk.len > 0) {
             struct fs_rng r;
-            atk_payload_rng(t->act, t, &r);
+            fs__attack_payload_rng(t->act, t, &r);
             m->u.chunk.nflips = 1;
             m->u.chunk.flips[0] =
                 m->u.chunk.offset * 8 + fs_rng_below(&r, m->u.chunk.len * 8ull);
@@ -511,7 +513,7 @@ on_chunk(struct atk_target *t, struct fs_msg *m)
         if (m->u.chunk.len > ATK_TRICKLE_BYTES)
             m->u.chunk.len = ATK_TRICKLE_BYTES;
         u->held = m;
-        atk_timer(t, ATK_TRICKLE_US, trickle_deliver);
+        fs__attack_timer(t, ATK_TRICKLE_US, trickle_deliver);
         return true;
     default:
         break;
@@ -554,7 +556,7 @@ freeze_watch(struct atk_target *t, const struct fs_msg *m)
 {
     struct atk_upd *u = upd_of(t);
     freeze_promote(t);
-    enum fs_image_kind kind = atk_aim_kind(t->act);
+    enum fs_image_kind kind = fs__attack_aim_kind(t->act);
     for (unsigned i = 0; i < m->u.metadata.nrecords && i < FS_RECORDS_PER_MSG;
          i++) {
         const struct fs_update_record *r = &m->u.metadata.records[i];
@@ -574,7 +576,7 @@ freeze_watch(struct atk_target *t, const struct fs_msg *m)
  * client may fetch it; the device left the factory holding it.
  */
 void
-atk_upd_setup(struct atk_action *ac)
+fs__attack_upd_setup(struct atk_action *ac)
 {
     struct fs_attack *a = ac->a;
     if (ac->kind != FS_ATK_FREEZE)
@@ -582,13 +584,14 @@ atk_upd_setup(struct atk_action *ac)
     for (uint32_t i = 0; i < ac->ntargets; i++) {
         struct atk_target *t = &ac->targets[i];
         struct atk_upd *u = &ac->upd[i];
-        uint32_t img = atk_running_of(a, t->device, atk_aim_kind(ac));
+        uint32_t img =
+            fs__attack_running_of(a, t->device, fs__attack_aim_kind(ac));
         if (img == FS_NO_IMAGE)
             img = fs_fleet_running_os(a->env.fleet, t->device);
         const struct fs_scn_cohort *co =
             fs_scn_cohort_of(a->env.scn, t->device);
-        u->have = atk_fetch(a, img, co->product->index, co->group->index,
-                            &u->rec, &u->sm);
+        u->have = fs__attack_fetch(a, img, co->product->index, co->group->index,
+                                   &u->rec, &u->sm);
     }
 }
 
@@ -646,7 +649,7 @@ leaked_prepare(struct atk_action *ac)
             u->rec.version = UINT32_MAX;
             u->rec.expires_us = a->env.scn->duration_us + 1;
             u->rec.target = u->sm.m;
-            atk_garbage(t, u->rec.sig, sizeof(u->rec.sig));
+            fs__attack_garbage(t, u->rec.sig, sizeof(u->rec.sig));
         }
         u->have = true;
     }
@@ -654,7 +657,7 @@ leaked_prepare(struct atk_action *ac)
 
 /* An update-path action's time has come: targets wait for a check-in. */
 void
-atk_upd_fire(struct atk_action *ac)
+fs__attack_upd_fire(struct atk_action *ac)
 {
     if (ac->kind == FS_ATK_LEAKED_KEY)
         leaked_prepare(ac);
@@ -696,7 +699,7 @@ to_target(struct atk_target *t, struct fs_msg *m)
 
 /* A message on its way to a device; true when the attacker took it. */
 bool
-atk_upd_to_device(struct fs_attack *a, struct fs_msg *m)
+fs__attack_upd_to_device(struct fs_attack *a, struct fs_msg *m)
 {
     if (m->kind != FS_MSG_METADATA && m->kind != FS_MSG_CHUNK)
         return false;
@@ -708,12 +711,12 @@ atk_upd_to_device(struct fs_attack *a, struct fs_msg *m)
             struct atk_target *w = NULL;
             if (ac->kind == FS_ATK_FREEZE && m->kind == FS_MSG_METADATA &&
                 !m->forged)
-                w = atk_find(ac, m->device);
+                w = fs__attack_find(ac, m->device);
             if (w != NULL)
                 freeze_watch(w, m);
             continue;
         }
-        struct atk_target *t = atk_find(ac, m->device);
+        struct atk_target *t = fs__attack_find(ac, m->device);
         if (t != NULL && to_target(t, m))
             return true;
     }
@@ -726,13 +729,13 @@ atk_upd_to_device(struct fs_attack *a, struct fs_msg *m)
  * since the trickle began).
  */
 void
-atk_upd_to_svc(struct fs_attack *a, const struct fs_msg *m)
+fs__attack_upd_to_svc(struct fs_attack *a, const struct fs_msg *m)
 {
     if (m->device >= fs_fleet_count(a->env.fleet) || m->u.end.completed)
         return;
     for (uint32_t i = 0; i < a->nupds; i++) {
         struct atk_action *ac = &a->acts[a->upds[i]];
-        struct atk_target *t = atk_find(ac, m->device);
+        struct atk_target *t = fs__attack_find(ac, m->device);
         if (t == NULL || ac->kind != FS_ATK_SLOW_RETRIEVAL)
             continue;
         struct atk_upd *u = upd_of(t);
