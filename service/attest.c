@@ -163,8 +163,8 @@ fs_attest_verify(struct fs_svc *s, const struct fs_evidence *ev)
 
 /*
  * Handle EVIDENCE: verdict, then (only when the device proved who it is)
- * intake of its reports and update outcomes, then CERT and offers or
- * REJECTED.
+ * intake of its reports and update outcomes, then CERT or REJECTED, and
+ * METADATA whenever the device proved who it is.
  */
 void
 fs__attest_receive(struct fs_svc *s, struct fs_msg *m)
@@ -188,6 +188,8 @@ fs__attest_receive(struct fs_svc *s, struct fs_msg *m)
     if (d != NULL) {
         d->last_attest_us = fs_sim_now_us(s->env.sim);
         d->last_result = (uint8_t)r;
+        if (r == FS_ATT_OK && os < SVC_OS_NONE)
+            d->last_os = (uint16_t)os;
     }
     memset(&m->u, 0, sizeof(m->u));
     if (r == FS_ATT_OK && fs__cert_issue(s, claimed, &m->u.cert) == 0) {
@@ -200,5 +202,10 @@ fs__attest_receive(struct fs_svc *s, struct fs_msg *m)
     m->kind = FS_MSG_REJECTED;
     m->u.rejected = (uint8_t)r;
     fs_metrics_add(s->env.metrics, fs__svc_cert_series(s, false), 1);
-    (void)fs__svc_send_work(s, m);
+    int64_t wait_us = fs__svc_send_work(s, m);
+    /* A device that proved who it is but failed on what it runs (an old
+       OS, a measurement the service does not know, recovery) still gets
+       its metadata, so the update that repairs it can reach it. */
+    if (fs_msg_attest_proved(r) && route == claimed)
+        fs__offer_send(s, route, claimed, os, apps, wait_us);
 }

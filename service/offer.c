@@ -5,12 +5,14 @@
  * and the catalog records (every catalog image bound to any (product,
  * group), fs_svc_catalog_record) with the update-service key, refreshing
  * them with a new, higher version when less than half their lifetime is
- * left, and the METADATA a device gets after every passing attestation,
- * even when nothing is new: one record per running deployment that holds
- * the device in an open wave and that it does not run yet, then the
- * catalog record of each image it runs (the OS's only when no OS offer
- * went out), the vendor's signed manifests of their images, and the
- * revoked signers.
+ * left, and the METADATA a device gets after every check-in in which it
+ * proved who it is (its attestation passed, or failed only on what it
+ * runs), even when nothing is new: one record per running deployment that
+ * holds the device in an open wave and that it does not run yet (or that
+ * it confirmed but no longer runs, having fallen back or stopped in
+ * recovery), then the catalog record of each image it runs (the OS's only
+ * when no OS offer went out; in recovery, the OS it last attested with),
+ * the vendor's signed manifests of their images, and the revoked signers.
  * Decisions: a target that failed or rolled back is offered again at each
  * check-in until it confirms (the device's memo of the record it acted on
  * keeps it from retrying before the record is refreshed).
@@ -238,8 +240,10 @@ offer_fell_back(const struct fs_svc *s, uint32_t image, uint32_t os)
 {
     const struct fs_manifest *m =
         &fs_catalog_manifest(s->env.catalog, image)->m;
-    if (m->kind != FS_IMAGE_OS || os == FS_NO_IMAGE)
+    if (m->kind != FS_IMAGE_OS)
         return false;
+    if (os == FS_NO_IMAGE)
+        return true; /* recovery: no OS runs at all */
     const struct fs_manifest *run = &fs_catalog_manifest(s->env.catalog, os)->m;
     return run->version_rank < m->version_rank;
 }
@@ -334,8 +338,13 @@ fs__offer_send(struct fs_svc *s, uint32_t route_device, uint32_t device,
     }
     /* What the device should keep running: the fresh record of each
        running image (the service always serves its current metadata). */
-    if (!os_offered)
-        offer_running(s, &m, route_device, co, os, mask, delay_us);
+    if (!os_offered) {
+        uint32_t last = fs__registry_dev(s, device)->last_os;
+        uint32_t keep = os != FS_NO_IMAGE     ? os
+                        : last != SVC_OS_NONE ? last
+                                              : FS_NO_IMAGE;
+        offer_running(s, &m, route_device, co, keep, mask, delay_us);
+    }
     for (int k = 0; k < FS_APPS_MAX; k++)
         offer_running(s, &m, route_device, co, apps[k], mask, delay_us);
     if (m == NULL && s->stats.metadata != sent_before)

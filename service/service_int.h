@@ -64,7 +64,11 @@ struct svc_dev {
     uint8_t last_result;                 /* fs_attest_reason, or NONE */
     uint32_t dl_slot;                    /* session index if DL_ACTIVE */
     uint8_t dl_gen;                      /* queue entry generation */
+    uint16_t last_os;                    /* OS image of the last passing
+                                            attestation, or SVC_OS_NONE */
 };
+
+#define SVC_OS_NONE 0xffffu
 
 /* A remembered reference measurement of one (os, apps) combination. */
 struct svc_meas {
@@ -330,10 +334,12 @@ bool fs__rollout_check(const struct fs_svc *s);
 /* ---- offer.c ---- */
 
 /*
- * After a passing attestation of device (evidence os and apps): mark
- * targets that already run a deployment's image, and send METADATA to
- * route_device with the offers and revoked signers, delay_us after now so
- * that it leaves with the CERT it follows.
+ * After a check-in in which device proved who it is (evidence os and apps;
+ * the verdict passed, or failed on what it runs): mark targets that already
+ * run a deployment's image, and send METADATA to route_device with the
+ * offers and revoked signers, delay_us after now so that it leaves with the
+ * CERT or REJECTED it follows. A device that runs no OS (recovery) gets the
+ * record of the OS it last attested with, so it can reinstall it.
  */
 void fs__offer_send(struct fs_svc *s, uint32_t route_device, uint32_t device,
                     uint32_t os, const uint32_t apps[FS_APPS_MAX],

@@ -58,6 +58,7 @@ svc_alloc_tables(struct fs_svc *s)
         s->devs[d].cert_not_after_us = -1;
         s->devs[d].ewma_milli = FS_CLOUD_DRIFT_NOMINAL_MILLI;
         s->devs[d].last_result = SVC_RESULT_NONE;
+        s->devs[d].last_os = SVC_OS_NONE;
     }
     s->signer_revoked = fs_xcalloc(s->nsigners + 1, 1);
     s->signer_revoked_us = fs_xcalloc(s->nsigners + 1, sizeof(int64_t));

@@ -78,6 +78,7 @@ struct fx {
     unsigned char sk[NDEV][64];
     struct fs_msg last;    /* copy of the last reply (not METADATA) */
     int nmetadata;         /* METADATA sent (after every CERT) */
+    struct fs_msg last_md; /* copy of the last METADATA */
     int64_t last_delay_us; /* its wait in the service's backlog */
     int nsent;             /* replies sent */
 };
@@ -88,6 +89,7 @@ fx_send(void *ctx, struct fs_msg *m, int64_t delay_us)
     struct fx *f = ctx;
     if (m->kind == FS_MSG_METADATA) {
         f->nmetadata++; /* the update metadata that follows a CERT */
+        f->last_md = *m;
         fs_msgpool_put(&f->pool, m);
         return;
     }
@@ -407,6 +409,55 @@ test_service_os_too_old(void **state)
     ch.has_min_os = false;
     fs_svc_set_service(f->svc, &ch);
     assert_int_equal(fx_attest(f, 0, IMG_OS_OLD), FS_MSG_CERT);
+    fx_close(f);
+}
+
+/* Does the last METADATA hold a record whose target is image? */
+static bool
+fx_md_has(const struct fx *f, uint32_t image)
+{
+    for (int k = 0; k < f->last_md.u.metadata.nrecords; k++)
+        if (f->last_md.u.metadata.records[k].target.image == image)
+            return true;
+    return false;
+}
+
+/*
+ * A check-in in which the device proved who it is gets METADATA even when
+ * its attestation fails on what it runs (an old OS; no OS at all, in
+ * recovery, where it gets the OS it last passed with); one that proves
+ * nothing (bad signature, unknown id) gets only REJECTED.
+ */
+static void
+test_service_metadata_after_failed_proof(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("");
+    assert_int_equal(fx_attest(f, 0, IMG_OS), FS_MSG_CERT);
+    assert_int_equal(f->nmetadata, 1);
+    assert_int_equal(fx_attest(f, 0, IMG_OS_OLD), FS_MSG_REJECTED);
+    assert_int_equal(f->last.u.rejected, FS_ATT_OS_TOO_OLD);
+    assert_int_equal(f->nmetadata, 2);
+    assert_true(fx_md_has(f, IMG_OS_OLD));
+    assert_int_equal(fx_attest(f, 0, FS_NO_IMAGE), FS_MSG_REJECTED);
+    assert_true(fs_msg_attest_proved(f->last.u.rejected));
+    assert_int_equal(f->nmetadata, 3);
+    assert_true(fx_md_has(f, IMG_OS)); /* what it last passed with */
+    /* Never passed: in recovery it gets no OS record to reinstall. */
+    fx_advance(f, US_PER_S); /* past the check-in rate limit of 3/s */
+    assert_int_equal(fx_attest(f, 1, FS_NO_IMAGE), FS_MSG_REJECTED);
+    assert_int_equal(f->nmetadata, 4);
+    assert_false(fx_md_has(f, IMG_OS));
+    struct fs_evidence ev;
+    assert_int_equal(fx_hello(f, 0), FS_MSG_CHALLENGE);
+    fx_evidence(f, &ev, 0, f->last.u.nonce, IMG_OS, 0);
+    ev.sig[3] ^= 1;
+    fx_expect_reject(f, 0, &ev, FS_ATT_BAD_SIGNATURE);
+    assert_int_equal(f->nmetadata, 4);
+    unsigned char nonce[16] = {7};
+    fx_evidence(f, &ev, NDEV - 1, nonce, IMG_OS, NDEV - 1);
+    fx_expect_reject(f, NDEV - 1, &ev, FS_ATT_UNKNOWN_DEVICE);
+    assert_int_equal(f->nmetadata, 4);
     fx_close(f);
 }
 
@@ -809,6 +860,7 @@ main(void)
         FX_TEST(test_service_stale_nonce),
         FX_TEST(test_service_measurement_mismatch),
         FX_TEST(test_service_os_too_old),
+        FX_TEST(test_service_metadata_after_failed_proof),
         FX_TEST(test_service_rate_limit),
         FX_TEST(test_service_backlog_delays_work_answers),
         FX_TEST(test_service_door_answers_unknown_ids),
