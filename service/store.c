@@ -2,8 +2,8 @@
  * service/store.c - writing the service's state into fleet.db.
  *
  * Owns: the schema of the service tables (docs/fleet-db.md): devices,
- * attestations, error_reports, signers, secrets, deployments and waves,
- * and sealing secrets at rest with crypto_secretbox_easy.
+ * (service_devices), attestations, error_reports, signers, secrets, deployments
+ * and waves, and sealing secrets at rest with crypto_secretbox_easy.
  * Invariants: one savepoint per write, so the tables appear whole or not
  * at all; rows go in by id or index order; simulated times are bound
  * parameters; SQL never calls CURRENT_TIMESTAMP or SQL random numbers; secret
@@ -24,17 +24,18 @@
 #include "service_int.h"
 
 static const char store_schema[] =
-    "DROP TABLE IF EXISTS devices;"
+    "DROP TABLE IF EXISTS service_devices;"
     "DROP TABLE IF EXISTS attestations;"
     "DROP TABLE IF EXISTS error_reports;"
     "DROP TABLE IF EXISTS signers;"
     "DROP TABLE IF EXISTS secrets;"
     "DROP TABLE IF EXISTS deployments;"
     "DROP TABLE IF EXISTS waves;"
-    "CREATE TABLE devices(id INTEGER PRIMARY KEY, product TEXT NOT NULL,"
+    "CREATE TABLE service_devices(id INTEGER PRIMARY KEY, product TEXT NOT "
+    "NULL,"
     " device_group TEXT NOT NULL, public_key TEXT NOT NULL,"
     " revoked INTEGER NOT NULL, last_attest_us INTEGER,"
-    " last_result TEXT, cert_serial INTEGER, cert_not_after_us INTEGER,"
+    " last_attest_result TEXT, cert_serial INTEGER, cert_not_after_us INTEGER,"
     " tickets TEXT);"
     "CREATE TABLE attestations(reason TEXT PRIMARY KEY,"
     " result TEXT NOT NULL, count INTEGER NOT NULL);"
@@ -134,9 +135,9 @@ static int
 store_devices(const struct fs_svc *s, sqlite3 *db)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO devices VALUES(?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db, "INSERT INTO service_devices VALUES(?,?,?,?,?,?,?,?,?,?)", -1,
+            &st, NULL) != SQLITE_OK)
         return FS_EDB;
     int err = 0;
     for (uint32_t id = 0; id < s->ndevs && err == 0; id++)

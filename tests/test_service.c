@@ -794,11 +794,12 @@ test_service_store_write(void **state)
     assert_int_equal(
         sqlite3_prepare_v2(
             db,
-            "SELECT (SELECT count(*) FROM devices),"
+            "SELECT (SELECT count(*) FROM service_devices),"
             " (SELECT count FROM attestations WHERE reason = 'ok'"
             "  ORDER BY reason),"
             " (SELECT revoked FROM signers WHERE name = 'oem' ORDER BY idx),"
-            " (SELECT cert_serial FROM devices WHERE id = 0 ORDER BY id)"
+            " (SELECT cert_serial FROM service_devices WHERE id = 0 ORDER BY "
+            "id)"
             " ORDER BY 1",
             -1, &st, NULL),
         SQLITE_OK);

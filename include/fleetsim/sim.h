@@ -124,6 +124,17 @@ size_t fs_sim_bytes(const struct fs_sim *sim);
 void fs_sim_record(struct fs_sim *sim, uint16_t kind, uint32_t device,
                    int64_t value);
 
+/*
+ * A reader of the run record: called with every record as fs_sim_record
+ * appends it (after hashing it). It only reads: it must not schedule,
+ * record or change the model, so the fingerprint never depends on it.
+ */
+typedef void fs_sim_record_fn(void *ctx, int64_t t_us, uint16_t kind,
+                              uint32_t device, int64_t value);
+/* Set (fn NULL: clear) the one record hook. */
+void fs_sim_set_record_hook(struct fs_sim *sim, fs_sim_record_fn *fn,
+                            void *ctx);
+
 /* Open a zstd-compressed trace at path; records from now on go there too. */
 int fs_sim_trace_open(struct fs_sim *sim, const char *path);
 /* Flush and close the trace (also done by fs_sim_destroy). */

@@ -76,6 +76,8 @@ struct fs_sim {
     unsigned char *trace_out;      /* compressed output buffer */
     size_t trace_out_cap;          /* its size in bytes */
     void *ctx[FS_SIM_CTX_SLOTS];   /* context pointers of upper layers */
+    fs_sim_record_fn *hook;        /* reader of every record, or NULL */
+    void *hook_ctx;                /* its first argument */
 };
 
 /* Take a free id slot for an event with payload arg; returns its index. */
@@ -382,6 +384,15 @@ fs_sim_record(struct fs_sim *sim, uint16_t kind, uint32_t device, int64_t value)
     fs_bytes_put_le(p + 16, (uint64_t)value, 8);
     sim->rec_len += FS_SIM_RECORD_BYTES;
     sim->records++;
+    if (sim->hook != NULL)
+        sim->hook(sim->hook_ctx, sim->now_us, kind, device, value);
+}
+
+void
+fs_sim_set_record_hook(struct fs_sim *sim, fs_sim_record_fn *fn, void *ctx)
+{
+    sim->hook = fn;
+    sim->hook_ctx = ctx;
 }
 
 uint64_t

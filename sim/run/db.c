@@ -27,12 +27,20 @@
 static const char schema[] =
     "PRAGMA journal_mode=OFF;"
     "PRAGMA synchronous=OFF;"
+    "PRAGMA user_version=2;"
     "CREATE TABLE run(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE expectations(idx INTEGER PRIMARY KEY, expr TEXT NOT NULL,"
     " at_us INTEGER NOT NULL, line INTEGER NOT NULL,"
     " checked INTEGER NOT NULL, held INTEGER, seen TEXT);"
     "CREATE TABLE metrics(idx INTEGER PRIMARY KEY, metric TEXT NOT NULL,"
     " labels TEXT NOT NULL, value INTEGER, string TEXT);";
+
+/* The schema version: PRAGMA user_version and run.schema_version. */
+#define FS__RUN_DB_SCHEMA "2"
+
+/* Views over the tables, for the questions of docs/fleet-db.md. */
+static const char views[] =
+    "CREATE VIEW devices AS SELECT * FROM service_devices;";
 
 struct db_ctx {
     sqlite3 *db;        /* open database */
@@ -108,6 +116,8 @@ put_run(struct fs_run *run, sqlite3 *db)
     snprintf(buf, sizeof(buf), "%" PRId64, fs_run_now_us(run));
     if (rc == SQLITE_OK)
         rc = put_kv(db, "sim_time_us", buf);
+    if (rc == SQLITE_OK)
+        rc = put_kv(db, "schema_version", FS__RUN_DB_SCHEMA);
     if (rc == SQLITE_OK)
         rc = put_kv(db, "completed", fs_run_is_done(run) ? "1" : "0");
     return rc;
@@ -201,6 +211,10 @@ fs__run_db_write(struct fs_run *run, const char *path, struct fs_diag *diag)
         rc = put_samples(run, db);
     if (rc == SQLITE_OK && fs_store_write(fs_run_svc(run), db) != 0)
         rc = SQLITE_ERROR;
+    if (rc == SQLITE_OK)
+        rc = fs__run_events_write(fs__run_events_of(run), db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, views, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out_close:

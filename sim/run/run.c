@@ -70,6 +70,7 @@ struct fs_run {
     struct fs_run_sample *entries;     /* values of count series */
     size_t nentries;                   /* used */
     size_t cap_entries;                /* allocated */
+    struct fs__run_events *events;     /* events rows for fleet.db */
 };
 
 /* Samples a run takes of its metrics, evenly spaced over its duration. */
@@ -382,6 +383,8 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
     err = setup_model(r, diag);
     if (err != 0)
         goto out_teardown_model;
+    r->events = fs__run_events_create(scn, r->svc);
+    fs_sim_set_record_hook(r->sim, fs__run_events_record, r->events);
     err = schedule_timeline(r, diag);
     if (err != 0)
         goto out_teardown_model;
@@ -415,6 +418,7 @@ fs_run_destroy(struct fs_run *r)
     fs_free(r->entries);
     fs_free(r->order);
     fs_free(r->results);
+    fs__run_events_destroy(r->events);
     fs_metrics_destroy(r->metrics);
     fs_sim_destroy(r->sim);
     fs_crypto_destroy(r->crypto);
@@ -682,4 +686,10 @@ const char *
 fs__run_trace_path(const struct fs_run *r)
 {
     return r->opts.trace_path;
+}
+
+const struct fs__run_events *
+fs__run_events_of(const struct fs_run *r)
+{
+    return r->events;
 }

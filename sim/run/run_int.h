@@ -10,6 +10,8 @@
 #ifndef FLEETSIM_RUN_INT_H
 #define FLEETSIM_RUN_INT_H
 
+#include <stdint.h>
+
 #include "fleetsim/diag.h"
 #include "fleetsim/run.h"
 
@@ -21,5 +23,22 @@ const char *fs__run_trace_path(const struct fs_run *r);
  * in one transaction. Returns 0 or FS_EDB with diag filled.
  */
 int fs__run_db_write(struct fs_run *r, const char *path, struct fs_diag *diag);
+
+struct fs__run_events;
+struct fs_scn;
+struct fs_svc;
+struct sqlite3;
+
+/* The run's event collector (events.c), fed by the engine's record hook. */
+struct fs__run_events *fs__run_events_create(const struct fs_scn *scn,
+                                             struct fs_svc *svc);
+void fs__run_events_destroy(struct fs__run_events *e);
+/* The record hook (fs_sim_record_fn); ctx is the collector. */
+void fs__run_events_record(void *ctx, int64_t t_us, uint16_t kind,
+                           uint32_t device, int64_t value);
+/* Create and fill events and device_deployments. Returns an SQLite code. */
+int fs__run_events_write(const struct fs__run_events *e, struct sqlite3 *db);
+/* The collector of r. */
+const struct fs__run_events *fs__run_events_of(const struct fs_run *r);
 
 #endif

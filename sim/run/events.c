@@ -1,0 +1,417 @@
+/*
+ * sim/run/events.c - the events and device_deployments tables of fleet.db,
+ * from the run record.
+ *
+ * Owns: turning canonical trace records (read through the engine's record
+ * hook) into event rows (deployment_started ... fault_ended) and into the
+ * per (device, deployment) offer and outcome rows; writing both tables.
+ * Invariants: only reads records and the service's public queries, so the
+ * fingerprint never depends on it; rows keep record order (seq).
+ * Does not: decide anything, or change the model.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "fleetsim/attack.h"
+#include "fleetsim/err.h"
+#include "fleetsim/mem.h"
+#include "fleetsim/msg.h"
+#include "fleetsim/rollout.h"
+#include "fleetsim/scn.h"
+#include "fleetsim/service.h"
+#include "fleetsim/sim.h"
+#include "run_int.h"
+
+enum ev_name {
+    EV_DEPLOYMENT_STARTED,
+    EV_WAVE_OPENED,
+    EV_HALTED,
+    EV_RESUMED,
+    EV_CANCELLED,
+    EV_COMPLETED,
+    EV_KEY_REVOKED,
+    EV_DEVICE_REVOKED,
+    EV_ATTACK_BEGUN,
+    EV_ATTACK_ENDED,
+    EV_FAULT_BEGUN,
+    EV_FAULT_ENDED,
+    EV_COUNT
+};
+
+static const char *const ev_names[EV_COUNT] = {
+    "deployment_started", "wave_opened",  "halted",      "resumed",
+    "cancelled",          "completed",    "key_revoked", "device_revoked",
+    "attack_begun",       "attack_ended", "fault_begun", "fault_ended"};
+
+/* One events row; -1 (or NULL) for a column that does not apply. */
+struct ev_row {
+    int64_t t_us;
+    int64_t deployment, wave, target, devices;
+    double rate;    /* < 0: none */
+    uint8_t name;   /* enum ev_name */
+    int8_t kind;    /* attack kind, or -1 */
+    int8_t fault;   /* fault kind, or -1 */
+    int8_t outcome; /* 0 blocked, 1 succeeded, 2 undecided, -1 none */
+    int8_t rule;    /* FS_HALT_*, or 0 */
+};
+
+/* One update record of a device in a deployment. */
+struct ev_upd {
+    int64_t t_us;
+    uint32_t device, deployment;
+    int32_t wave;   /* offers: wave open then; reports: -1 */
+    int16_t result; /* -1 for an offer, -2 for an error report */
+    int16_t reason;
+};
+
+struct fs__run_events {
+    struct fs_svc *svc;      /* for the rates of halts */
+    const char **deploy_ids; /* by deployment index */
+    uint32_t *deploy_image;  /* by deployment: image index */
+    uint32_t ndeploys;       /* deployments */
+    int64_t *wave_open;      /* by deployment: last wave opened */
+    struct ev_row *rows;     /* events */
+    size_t nrows, cap_rows;  /* used, allocated */
+    struct ev_upd *upds;     /* offers and update reports */
+    size_t nupds, cap_upds;  /* used, allocated */
+};
+
+struct fs__run_events *
+fs__run_events_create(const struct fs_scn *scn, struct fs_svc *svc)
+{
+    struct fs__run_events *e = fs_xcalloc(1, sizeof(*e));
+    e->svc = svc;
+    for (uint32_t i = 0; i < scn->nactions; i++)
+        if (scn->actions[i].kind == FS_ACT_DEPLOY)
+            e->ndeploys++;
+    e->deploy_ids = fs_xcalloc(e->ndeploys + 1, sizeof(*e->deploy_ids));
+    e->deploy_image = fs_xcalloc(e->ndeploys + 1, sizeof(*e->deploy_image));
+    e->wave_open = fs_xcalloc(e->ndeploys + 1, sizeof(*e->wave_open));
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < scn->nactions; i++)
+        if (scn->actions[i].kind == FS_ACT_DEPLOY) {
+            e->deploy_image[n] = scn->actions[i].u.deploy.image->index;
+            e->deploy_ids[n++] = scn->actions[i].u.deploy.id;
+        }
+    return e;
+}
+
+void
+fs__run_events_destroy(struct fs__run_events *e)
+{
+    if (e == NULL)
+        return;
+    fs_free(e->deploy_ids);
+    fs_free(e->deploy_image);
+    fs_free(e->wave_open);
+    fs_free(e->rows);
+    fs_free(e->upds);
+    fs_free(e);
+}
+
+static struct ev_row *
+ev_push(struct fs__run_events *e, int64_t t_us, enum ev_name name)
+{
+    if (e->nrows == e->cap_rows) {
+        e->cap_rows = e->cap_rows ? 2 * e->cap_rows : 256;
+        e->rows = fs_xrealloc(e->rows, e->cap_rows * sizeof(*e->rows));
+    }
+    struct ev_row *r = &e->rows[e->nrows++];
+    *r = (struct ev_row){t_us,          -1, -1, -1, -1, -1.0,
+                         (uint8_t)name, -1, -1, -1, 0};
+    return r;
+}
+
+static void
+upd_push(struct fs__run_events *e, const struct ev_upd *u)
+{
+    if (e->nupds == e->cap_upds) {
+        e->cap_upds = e->cap_upds ? 2 * e->cap_upds : 1024;
+        e->upds = fs_xrealloc(e->upds, e->cap_upds * sizeof(*e->upds));
+    }
+    e->upds[e->nupds++] = *u;
+}
+
+/* The rate that tripped a halt of deployment dep, now. */
+static double
+halt_rate(struct fs__run_events *e, uint32_t dep, int rule)
+{
+    struct fs_rollout_info info;
+    if (dep >= e->ndeploys ||
+        fs_rollout_info(e->svc, e->deploy_ids[dep], &info) != 0 ||
+        info.offered == 0)
+        return -1.0;
+    uint32_t n = rule == FS_HALT_ERROR_RATE ? info.errors : info.failures;
+    return (double)n / (double)info.offered;
+}
+
+static void
+ev_deploy(struct fs__run_events *e, int64_t t_us, uint16_t kind, uint32_t dep,
+          int64_t value)
+{
+    struct ev_row *r;
+    switch (kind) {
+    case FS_REC_SVC_DEPLOY_START:
+        r = ev_push(e, t_us, EV_DEPLOYMENT_STARTED);
+        r->devices = value;
+        break;
+    case FS_REC_SVC_WAVE_OPEN:
+        r = ev_push(e, t_us, EV_WAVE_OPENED);
+        r->wave = value;
+        if (dep < e->ndeploys)
+            e->wave_open[dep] = value;
+        break;
+    case FS_REC_SVC_HALT:
+        r = ev_push(e, t_us, EV_HALTED);
+        r->rule = (int8_t)value;
+        r->rate = halt_rate(e, dep, (int)value);
+        break;
+    case FS_REC_SVC_RESUME:
+        r = ev_push(e, t_us, EV_RESUMED);
+        r->wave = value;
+        break;
+    case FS_REC_SVC_CANCEL:
+        r = ev_push(e, t_us, EV_CANCELLED);
+        break;
+    default: /* FS_REC_SVC_COMPLETE */
+        r = ev_push(e, t_us, EV_COMPLETED);
+        r->devices = value;
+        break;
+    }
+    r->deployment = dep;
+}
+
+static void
+ev_attack(struct fs__run_events *e, int64_t t_us, uint16_t kind,
+          uint32_t device, int64_t value)
+{
+    struct ev_row *r;
+    int64_t target = device == FS_ATK_NO_DEVICE ? -1 : (int64_t)device;
+    switch (kind) {
+    case FS_REC_ATK_ATTEMPT:
+        r = ev_push(e, t_us, EV_ATTACK_BEGUN);
+        r->kind = (int8_t)value;
+        break;
+    case FS_REC_ATK_BLOCKED:
+    case FS_REC_ATK_SUCCEEDED:
+        r = ev_push(e, t_us, EV_ATTACK_ENDED);
+        r->kind = (int8_t)value;
+        r->outcome = kind == FS_REC_ATK_SUCCEEDED;
+        break;
+    case FS_REC_ATK_UNDECIDED:
+        r = ev_push(e, t_us, EV_ATTACK_ENDED);
+        r->kind = (int8_t)((uint64_t)value >> 32);
+        r->outcome = 2;
+        r->devices = value & 0xffffffff;
+        break;
+    case FS_REC_ATK_FAULT_START:
+        r = ev_push(e, t_us, EV_FAULT_BEGUN);
+        r->fault = (int8_t)value;
+        break;
+    default: /* FS_REC_ATK_FAULT_END */
+        r = ev_push(e, t_us, EV_FAULT_ENDED);
+        r->fault = (int8_t)value;
+        break;
+    }
+    r->target = target;
+}
+
+void
+fs__run_events_record(void *ctx, int64_t t_us, uint16_t kind, uint32_t device,
+                      int64_t value)
+{
+    struct fs__run_events *e = ctx;
+    if (kind >= FS_REC_SVC_DEPLOY_START && kind <= FS_REC_SVC_COMPLETE) {
+        ev_deploy(e, t_us, kind, device, value);
+    } else if (kind >= FS_REC_ATK_ATTEMPT && kind <= FS_REC_ATK_UNDECIDED) {
+        ev_attack(e, t_us, kind, device, value);
+    } else if (kind == FS_REC_SVC_REVOKE_SIGNER) {
+        ev_push(e, t_us, EV_KEY_REVOKED)->target = device;
+    } else if (kind == FS_REC_SVC_REVOKE_DEVICE) {
+        ev_push(e, t_us, EV_DEVICE_REVOKED)->target = device;
+    } else if (kind == FS_REC_SVC_OFFER) {
+        uint32_t dep = (uint32_t)((uint64_t)value >> 32);
+        int32_t wave = dep < e->ndeploys ? (int32_t)e->wave_open[dep] : -1;
+        struct ev_upd u = {t_us, device, dep, wave, -1, 0};
+        upd_push(e, &u);
+    } else if (kind == FS_REC_SVC_REPORT) {
+        uint32_t image = (uint32_t)(((uint64_t)value >> 32) & 0xffffff);
+        for (uint32_t d = 0; d < e->ndeploys; d++)
+            if (e->deploy_image[d] == image) {
+                struct ev_upd u = {t_us, device, d, -1, -2, 0};
+                upd_push(e, &u);
+            }
+    } else if (kind == FS_REC_SVC_UPDATE_REPORT) {
+        uint64_t v = (uint64_t)value;
+        uint32_t dep = (uint32_t)(v >> 16);
+        if (dep >= e->ndeploys)
+            return;
+        struct ev_upd u = {t_us,
+                           device,
+                           dep,
+                           -1,
+                           (int16_t)((v >> 8) & 0xff),
+                           (int16_t)(v & 0xff)};
+        upd_push(e, &u);
+    }
+}
+
+static void
+bind_opt(sqlite3_stmt *st, int col, int64_t v)
+{
+    if (v >= 0)
+        sqlite3_bind_int64(st, col, v);
+    else
+        sqlite3_bind_null(st, col);
+}
+
+static const char *const outcome_names[3] = {"blocked", "succeeded",
+                                             "undecided"};
+
+static int
+events_write(const struct fs__run_events *e, sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO events VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return SQLITE_ERROR;
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < e->nrows && rc == SQLITE_OK; i++) {
+        const struct ev_row *r = &e->rows[i];
+        sqlite3_bind_int64(st, 1, (int64_t)i);
+        sqlite3_bind_int64(st, 2, r->t_us);
+        sqlite3_bind_text(st, 3, ev_names[r->name], -1, SQLITE_STATIC);
+        bind_opt(st, 4, r->deployment);
+        bind_opt(st, 5, r->wave);
+        if (r->kind >= 0)
+            sqlite3_bind_text(
+                st, 6, fs_scn_attack_name((enum fs_scn_attack_kind)r->kind), -1,
+                SQLITE_STATIC);
+        else if (r->fault >= 0)
+            sqlite3_bind_text(
+                st, 6, fs_scn_fault_name((enum fs_scn_fault_kind)r->fault), -1,
+                SQLITE_STATIC);
+        bind_opt(st, 7, r->target);
+        if (r->outcome >= 0)
+            sqlite3_bind_text(st, 8, outcome_names[r->outcome], -1,
+                              SQLITE_STATIC);
+        if (r->rule != 0)
+            sqlite3_bind_text(st, 9,
+                              r->rule == FS_HALT_ERROR_RATE ? "error_rate"
+                                                            : "failure_rate",
+                              -1, SQLITE_STATIC);
+        if (r->rate >= 0)
+            sqlite3_bind_double(st, 10, r->rate);
+        bind_opt(st, 11, r->devices);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Raw update rows, then device_deployments aggregated from them by SQL. */
+static int
+upds_write(const struct fs__run_events *e, sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_exec(db,
+                          "CREATE TEMP TABLE upd(seq INTEGER PRIMARY KEY,"
+                          " t_us INTEGER, device INTEGER, deployment INTEGER,"
+                          " wave INTEGER, result TEXT, reason TEXT);"
+                          "CREATE INDEX temp.upd_dd ON upd(device,"
+                          " deployment, seq);",
+                          NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (sqlite3_prepare_v2(db, "INSERT INTO upd VALUES(?,?,?,?,?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return SQLITE_ERROR;
+    for (size_t i = 0; i < e->nupds && rc == SQLITE_OK; i++) {
+        const struct ev_upd *u = &e->upds[i];
+        sqlite3_bind_int64(st, 1, (int64_t)i);
+        sqlite3_bind_int64(st, 2, u->t_us);
+        sqlite3_bind_int64(st, 3, u->device);
+        sqlite3_bind_int64(st, 4, u->deployment);
+        bind_opt(st, 5, u->wave);
+        if (u->result == -2) {
+            sqlite3_bind_text(st, 6, "error_report", -1, SQLITE_STATIC);
+        } else if (u->result >= 0) {
+            sqlite3_bind_text(
+                st, 6, fs_update_result_name((enum fs_update_result)u->result),
+                -1, SQLITE_STATIC);
+            if (u->reason != 0)
+                sqlite3_bind_text(
+                    st, 7,
+                    fs_update_reason_name((enum fs_update_reason)u->reason), -1,
+                    SQLITE_STATIC);
+        }
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    /* Offered devices, plus any that reported without an offer. */
+    return sqlite3_exec(
+        db,
+        "INSERT INTO device_deployments"
+        " SELECT device, deployment,"
+        "  min(CASE WHEN result IS NULL THEN wave END),"
+        "  min(CASE WHEN result IS NULL THEN t_us END),"
+        "  min(CASE WHEN result = 'confirmed' THEN t_us END),"
+        "  (SELECT u2.result FROM upd u2 WHERE u2.device = u.device"
+        "   AND u2.deployment = u.deployment AND u2.result IS NOT NULL"
+        "   AND u2.result <> 'error_report'"
+        "   ORDER BY u2.seq DESC LIMIT 1),"
+        "  (SELECT u2.reason FROM upd u2 WHERE u2.device = u.device"
+        "   AND u2.deployment = u.deployment AND u2.result IS NOT NULL"
+        "   AND u2.result <> 'error_report'"
+        "   ORDER BY u2.seq DESC LIMIT 1),"
+        "  max(result IN ('failed','rolled_back','rejected')) IS 1,"
+        "  (SELECT u2.result FROM upd u2 WHERE u2.device = u.device"
+        "   AND u2.deployment = u.deployment"
+        "   AND u2.result IN ('failed','rolled_back','rejected')"
+        "   ORDER BY u2.seq LIMIT 1),"
+        "  (SELECT u2.reason FROM upd u2 WHERE u2.device = u.device"
+        "   AND u2.deployment = u.deployment"
+        "   AND u2.result IN ('failed','rolled_back','rejected')"
+        "   ORDER BY u2.seq LIMIT 1),"
+        "  max(result = 'error_report') IS 1"
+        " FROM upd u GROUP BY device, deployment"
+        " HAVING count(CASE WHEN result IS NOT 'error_report' THEN 1 END) > 0"
+        " ORDER BY device, deployment;"
+        "DROP TABLE upd;",
+        NULL, NULL, NULL);
+}
+
+int
+fs__run_events_write(const struct fs__run_events *e, sqlite3 *db)
+{
+    int rc = sqlite3_exec(
+        db,
+        "CREATE TABLE events(seq INTEGER PRIMARY KEY, t_us INTEGER NOT NULL,"
+        " name TEXT NOT NULL, deployment INTEGER, wave INTEGER, kind TEXT,"
+        " target INTEGER, outcome TEXT, rule TEXT, rate REAL,"
+        " devices INTEGER, detail TEXT);"
+        "CREATE INDEX events_name ON events(name, t_us);"
+        "CREATE INDEX events_deployment ON events(deployment, t_us);"
+        "CREATE TABLE device_deployments(device INTEGER NOT NULL,"
+        " deployment INTEGER NOT NULL, wave INTEGER, offered_us INTEGER,"
+        " confirmed_us INTEGER, last_result TEXT, last_reason TEXT,"
+        " failed INTEGER NOT NULL, fail_result TEXT, fail_reason TEXT,"
+        " errored INTEGER NOT NULL, PRIMARY KEY(device, deployment));"
+        "CREATE INDEX device_deployments_dep ON"
+        " device_deployments(deployment, wave, confirmed_us);",
+        NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = events_write(e, db);
+    if (rc == SQLITE_OK)
+        rc = upds_write(e, db);
+    return rc;
+}
