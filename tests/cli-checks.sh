@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/cli-checks.sh FLEETSIM - end-to-end checks of the command line:
 # exit statuses, whole outputs, traces and their fingerprint, diff, report,
-# SIGINT.
+# signals, the out folder's lock, checks made before the first event.
 # Prints one line per check and ends with "N passed, N failed".
 set -u
 bin=${1:?usage: cli-checks.sh FLEETSIM}
@@ -87,11 +87,63 @@ sed 's/devices == [0-9]*/devices == 1/' "$scn" > "$tmp/failing.yaml"
 check "test exits 1 when an expectation fails" test "$rc" = 1
 check "test ends with the count line" grep -qx '0 passed, 1 failed' "$tmp/failing.out"
 
-# SIGINT stops at an event boundary, writes outputs, exits 130.
-"$bin" run scenarios/dw100-fleet.yaml --quiet --out "$tmp/int" & pid=$!
-sleep 2; kill -INT "$pid"; wait "$pid"; rc=$?
-check "SIGINT exits 130" test "$rc" = 130
-check "SIGINT still writes the summary" grep -q '"completed": false' "$tmp/int/summary.json"
+# SIGINT, SIGTERM and SIGHUP stop at an event boundary, write the outputs
+# marked incomplete and exit 128+N; at several points of the run.
+dw=scenarios/dw100-fleet.yaml
+for spec in INT:130:2 TERM:143:2 HUP:129:2 TERM:143:0.3 INT:130:4; do
+    IFS=: read -r sig code at <<<"$spec"
+    d="$tmp/sig-$sig-$at"
+    "$bin" run "$dw" --quiet --trace --out "$d" 2>"$d.err" & pid=$!
+    sleep "$at"; kill -"$sig" "$pid"; wait "$pid"; rc=$?
+    check "SIG$sig after ${at}s exits $code" test "$rc" = "$code"
+    check "SIG$sig after ${at}s writes the outputs marked incomplete" \
+        grep -q '"completed": false' "$d/summary.json"
+    check "SIG$sig after ${at}s writes every output" test -s "$d/fleet.db" -a -s "$d/report.html" -a -s "$d/trace.zst"
+    check "SIG$sig after ${at}s leaves no temporary or lock file" test -z "$(ls -A "$d" | grep -v -x -e fleet.db -e report.html -e trace.zst -e summary.json)"
+    check "SIG$sig after ${at}s says so, as a duration" grep -q "stopped by SIG$sig at simulated [0-9.]*[smhd]" "$d.err"
+done
+# A second signal stops at once: nothing of the run, no temporary file.
+d="$tmp/sig-twice"
+"$bin" run "$dw" --quiet --trace --out "$d" 2>/dev/null & pid=$!
+sleep 2; kill -TERM "$pid"; sleep 0.2; kill -HUP "$pid"; wait "$pid"; rc=$?
+check "a second signal exits 128+N at once" test "$rc" = 129
+check "a second signal writes nothing and leaves no temporary file" test -z "$(ls -A "$d")"
+
+# One run owns its folder: a second run into it refuses at once (exit 2),
+# or with --wait waits for it and then writes its own outputs.
+d="$tmp/owned"
+"$bin" run "$dw" --quiet --out "$d" & pid=$!
+sleep 1
+"$bin" run "$scn" --quiet --out "$d" 2>"$tmp/owned.err"; rc=$?
+check "a second run into a folder in use exits 2" test "$rc" = 2
+check "it says another run holds the folder" grep -q "another fleetsim run is writing to this folder" "$tmp/owned.err"
+"$bin" run "$scn" --quiet --wait --out "$d" --seed 7; rc_w=$?
+wait "$pid"; rc=$?
+check "the first run is undisturbed" test "$rc" = 0
+check "--wait runs after the holder let go" test "$rc_w" = 0 && grep -q '"seed": 7' "$d/summary.json"
+check "no lock file is left behind" test ! -e "$d/.fleetsim.lock"
+
+# A bad --out is found before the first event.
+touch "$tmp/a-file"
+for bad in "$tmp/a-file" "$tmp/a-file/sub" /proc/fleetsim-cannot-be; do
+    "$bin" run "$dw" --quiet --out "$bad" 2>"$tmp/badout.err"; rc=$?
+    check "--out $bad exits 2" test "$rc" = 2
+    check "--out $bad is refused naming it, before simulating" grep -q "^$bad: error: " "$tmp/badout.err"
+done
+check "a refused --out leaves the file as it was" test -f "$tmp/a-file" -a ! -s "$tmp/a-file"
+# Memory: --max-memory, and the address-space limit (ulimit -v).
+"$bin" run "$dw" --quiet --max-memory 64MiB --out "$tmp/mem" 2>"$tmp/mem.err"; rc=$?
+check "a fleet over --max-memory exits 2" test "$rc" = 2
+check "it names the estimate and the limit" grep -q "needs about .* MiB of memory; --max-memory allows 64.0 MiB" "$tmp/mem.err"
+check "a refused run creates no folder" test ! -e "$tmp/mem"
+"$bin" run "$dw" --quiet --max-memory 1GiB --out "$tmp/mem-ok"; rc=$?
+check "the same fleet under a large enough --max-memory runs" test "$rc" = 0
+sed 's/count: 60$/count: 9999960/' "$scn" >"$tmp/huge.yaml"
+(ulimit -v 4000000; "$bin" run "$tmp/huge.yaml" --quiet --out "$tmp/huge" 2>"$tmp/huge.err"); rc=$?
+check "10M devices under a 4 GB address-space limit exits 2, not an abort" test "$rc" = 2
+check "it names the address-space limit" grep -q "the address-space limit (ulimit -v) allows" "$tmp/huge.err"
+"$bin" run "$dw" --max-memory lots 2>/dev/null; rc=$?
+check "--max-memory without a size exits 2" test "$rc" = 2
 
 echo "$pass passed, $fail failed"
 test "$fail" = 0

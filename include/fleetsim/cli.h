@@ -16,16 +16,19 @@
 #include <stdio.h>
 
 struct fs_run;
+struct fs_diag;
 
 struct fs_cli_run {
-    const char *file;    /* scenario path */
-    bool seed_set;       /* --seed given */
-    uint64_t seed;       /* its value */
-    const char *out_dir; /* --out, or NULL */
-    unsigned threads;    /* --threads, 0 when not given */
-    bool trace;          /* --trace */
-    bool quiet;          /* --quiet */
-    bool check;          /* --check */
+    const char *file;          /* scenario path */
+    bool seed_set;             /* --seed given */
+    uint64_t seed;             /* its value */
+    const char *out_dir;       /* --out, or NULL */
+    unsigned threads;          /* --threads, 0 when not given */
+    bool trace;                /* --trace */
+    bool quiet;                /* --quiet */
+    bool check;                /* --check */
+    bool wait;                 /* --wait: wait for another run's lock */
+    uint64_t max_memory_bytes; /* --max-memory, 0 when not given */
 };
 
 struct fs_cli_test {
@@ -42,6 +45,38 @@ struct fs_cli_paths {
     size_t count; /* used */
     size_t cap;   /* allocated */
 };
+
+/* A run's hold on its output folder (see sim/cli/outdir.c). */
+struct fs_cli_outdir {
+    char path[4096];      /* the folder */
+    char lock_path[4200]; /* DIR/.fleetsim.lock */
+    int lock_fd;          /* held flock, or -1 */
+    bool created;         /* made by fs_cli_outdir_open */
+};
+
+/*
+ * Create dir when missing, check it is a writable folder and lock it for
+ * this run (wait: block until another run lets go; else refuse at once).
+ * Returns 0, or an error with diag set (the folder is left as it was).
+ */
+int fs_cli_outdir_open(struct fs_cli_outdir *od, const char *dir, bool wait,
+                       struct fs_diag *diag);
+/* Let go of the folder: remove the lock file, and the folder when it was
+ * made by open and is still empty. Safe to call twice. */
+void fs_cli_outdir_close(struct fs_cli_outdir *od);
+
+/* The smallest of the machine's memory, RLIMIT_AS and max_memory_bytes (0:
+ * none); which names the one that decided. */
+uint64_t fs_cli_memory_limit_bytes(uint64_t max_memory_bytes,
+                                   const char **which);
+
+/*
+ * Before the first event: refuse (FS_ELIMIT, diag set) a fleet of devices
+ * whose memory estimate exceeds the limit above, or outputs (with trace)
+ * whose size estimate exceeds the free space in dir.
+ */
+int fs_cli_check_resources(const char *dir, uint64_t devices, bool trace,
+                           uint64_t max_memory_bytes, struct fs_diag *diag);
 
 /*
  * Parse `run` arguments (argv[0] is "run"). Returns 0 when parsed, 1 when
@@ -67,7 +102,6 @@ void fs_cli_paths_fini(struct fs_cli_paths *p);
  * report.html built from that fleet.db alone (report/), then trace.zst and
  * summary.json last (the run). Returns 0, or FS_EIO/FS_EDB with diag.
  */
-struct fs_diag;
 int fs_cli_write_outputs(struct fs_run *run, const char *dir, double wall_s,
                          struct fs_diag *diag);
 

@@ -78,6 +78,17 @@ parse_run_opt(int argc, char **argv, int *i, struct fs_cli_run *o)
         o->quiet = true;
     } else if (strcmp(a, "--check") == 0) {
         o->check = true;
+    } else if (strcmp(a, "--wait") == 0) {
+        o->wait = true;
+    } else if (strcmp(a, "--max-memory") == 0) {
+        const char *why = NULL;
+        const char *s = opt_value(argc, argv, i);
+        if (s == NULL || fs_units_size(s, &o->max_memory_bytes, &why) != 0 ||
+            o->max_memory_bytes == 0)
+            return usage_error("run",
+                               "--max-memory needs a size such as 4GiB or "
+                               "512MB",
+                               s);
     } else {
         return usage_error("run", "unknown option", a);
     }

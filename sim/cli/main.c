@@ -3,7 +3,8 @@
  * loop.
  *
  * Owns: the command line, exit statuses (0 ok, 1 expectations failed,
- * 2 bad input or usage, 130 interrupted), the progress line, SIGINT, and the
+ * 2 bad input or usage, 128+N stopped by signal N), the progress line, the
+ * signals that stop a run (SIGINT, SIGTERM, SIGHUP), and the
  * only wall-clock reads of the program (elapsed time, printed to stderr and
  * recorded as wall_s; never fed into the model).
  * Invariants: every command answers --help with exit 0 and bad usage with
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +38,82 @@
 
 enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 2, EXIT_INTR = 130 };
 
+/* The signals that stop a run: the first at an event boundary, with the
+ * outputs written for the time simulated; a second at once, without. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define NSTOP_SIGNALS (sizeof(stop_signals) / sizeof(stop_signals[0]))
+
+/*
+ * What a second signal removes before the process exits. The one piece of
+ * process-wide mutable state in fleetsim: a signal handler has no argument
+ * to be passed through, so it lives here, in the command layer, written
+ * before the handlers are installed and only read by them (unlink(2) and
+ * _exit(2) are async-signal-safe).
+ */
+#define NDOOMED 6
+static struct {
+    char paths[NDOOMED][4200];     /* temporary files, then the lock file */
+    volatile sig_atomic_t signals; /* signals seen so far */
+    volatile sig_atomic_t first;   /* the first one */
+} stop_state;
+
+static void
+stop_now(int signum)
+{
+    for (int i = 0; i < NDOOMED; i++)
+        if (stop_state.paths[i][0] != '\0')
+            unlink(stop_state.paths[i]);
+    _exit(128 + signum);
+}
+
+/* Handler while outputs are written (the host loop no longer runs): the
+ * first signal is noted and the writing finishes; a second stops at once. */
+static void
+on_signal_writing(int signum)
+{
+    if (stop_state.signals++ > 0)
+        stop_now(signum);
+    stop_state.first = signum;
+}
+
+/* Outside the host loop (building the fleet, writing outputs), signals go
+ * to on_signal_writing. */
+static void
+stop_state_catch(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal_writing;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NSTOP_SIGNALS; i++)
+        sigaction(stop_signals[i], &sa, NULL);
+}
+
+static void
+stop_state_arm(const char *out_dir, bool trace)
+{
+    static const char *const names[NDOOMED] = {
+        "trace.zst.tmp",    ".fleet.db.tmp",     ".fleet.db.tmp-journal",
+        ".report.html.tmp", ".summary.json.tmp", ".fleetsim.lock"};
+    for (int i = 0; i < NDOOMED; i++) {
+        if (i == 0 && !trace)
+            stop_state.paths[i][0] = '\0';
+        else
+            snprintf(stop_state.paths[i], sizeof(stop_state.paths[i]), "%s/%s",
+                     out_dir, names[i]);
+    }
+    stop_state_catch();
+}
+
 /* Events handled per libuv idle callback: large enough to amortise. */
 #define BATCH_EVENTS 200000
 
 struct host {
-    uv_loop_t loop;       /* the host loop */
-    uv_idle_t idle;       /* runs batches of simulated events */
-    uv_timer_t timer;     /* redraws the progress line */
-    uv_signal_t sigint;   /* SIGINT: stop at an event boundary */
-    struct fs_run *run;   /* the run being driven */
+    uv_loop_t loop;                 /* the host loop */
+    uv_idle_t idle;                 /* runs batches of simulated events */
+    uv_timer_t timer;               /* redraws the progress line */
+    uv_signal_t sig[NSTOP_SIGNALS]; /* stop at an event boundary */
+    struct fs_run *run;             /* the run being driven */
     bool progress;        /* draw the progress line (stderr is a tty) */
     bool drawn;           /* a progress line is on screen */
     uint64_t start_ns;    /* wall clock at start */
@@ -99,10 +168,12 @@ on_timer(uv_timer_t *t)
 }
 
 static void
-on_sigint(uv_signal_t *s, int signum)
+on_signal(uv_signal_t *s, int signum)
 {
     struct host *host = s->data;
-    (void)signum;
+    if (stop_state.signals++ > 0)
+        stop_now(signum);
+    stop_state.first = signum;
     fs_run_stop(host->run);
 }
 
@@ -120,18 +191,26 @@ host_drive(struct fs_run *run, bool quiet)
     uv_idle_init(&host.loop, &host.idle);
     host.idle.data = &host;
     uv_idle_start(&host.idle, on_idle);
-    uv_signal_init(&host.loop, &host.sigint);
-    host.sigint.data = &host;
-    uv_signal_start(&host.sigint, on_sigint, SIGINT);
+    for (size_t i = 0; i < NSTOP_SIGNALS; i++) {
+        uv_signal_init(&host.loop, &host.sig[i]);
+        host.sig[i].data = &host;
+        uv_signal_start(&host.sig[i], on_signal, stop_signals[i]);
+    }
     uv_timer_init(&host.loop, &host.timer);
     host.timer.data = &host;
     if (host.progress)
         uv_timer_start(&host.timer, on_timer, 250, 250);
+    if (stop_state.signals > 0) /* caught while the fleet was built */
+        fs_run_stop(run);
     uv_run(&host.loop, UV_RUN_DEFAULT);
     if (host.drawn)
         fprintf(stderr, "\r%*s\r", 79, "");
     uv_close((uv_handle_t *)&host.idle, NULL);
-    uv_close((uv_handle_t *)&host.sigint, NULL);
+    /* Closing a signal handle puts back the default action (libuv); the
+     * writing-phase handler takes over right after. */
+    for (size_t i = 0; i < NSTOP_SIGNALS; i++)
+        uv_close((uv_handle_t *)&host.sig[i], NULL);
+    stop_state_catch();
     uv_close((uv_handle_t *)&host.timer, NULL);
     uv_run(&host.loop, UV_RUN_DEFAULT);
     uv_loop_close(&host.loop);
@@ -167,10 +246,22 @@ static const char run_help[] =
     "  --trace        also write trace.zst, the compressed event record\n"
     "  --check        run integrity checks after every batch (slow)\n"
     "  --quiet        no progress line, no summary on stdout\n"
+    "  --wait         when another run holds the out folder, wait for it\n"
+    "                 (default: refuse at once, exit 2)\n"
+    "  --max-memory SIZE  refuse a fleet whose memory estimate exceeds SIZE\n"
+    "                 (e.g. 4GiB); the machine's memory and ulimit -v are\n"
+    "                 always checked\n"
     "  -h, --help     this text\n"
     "\n"
+    "Before the first event the run checks that the out folder can be\n"
+    "created and written, that no other run holds it, and that free space\n"
+    "and memory suffice for estimates of the outputs and the fleet.\n"
+    "SIGINT, SIGTERM or SIGHUP stop the run at an event boundary and write\n"
+    "the outputs for the time simulated, marked incomplete; a second signal\n"
+    "stops at once, writing nothing and removing temporary files.\n"
+    "\n"
     "exit status: 0 all expectations held, 1 some failed, 2 bad input or\n"
-    "usage, 130 interrupted (outputs still written for the time simulated).\n";
+    "usage, 128+N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n";
 
 static int
 cmd_run(int argc, char **argv)
@@ -196,19 +287,25 @@ cmd_run(int argc, char **argv)
     struct fs_diag diag;
     fs_diag_clear(&diag);
     struct fs_run *run;
-    if (o.trace && fs_run_mkdirs(out_dir) != 0) {
-        fprintf(stderr, "fleetsim: cannot create %s: %s\n", out_dir,
-                strerror(errno));
-        fs_scn_destroy(scn);
-        return EXIT_USAGE;
-    }
-    if (fs_run_create(scn, &ro, &run, &diag) != 0) {
+    /* Everything that can refuse the run does so before the first event:
+     * the folder (creatable, writable, not in use), its free space and the
+     * memory the fleet needs. */
+    struct fs_cli_outdir od;
+    if (fs_cli_outdir_open(&od, out_dir, o.wait, &diag) != 0) {
         fs_diag_print(&diag, stderr);
         fs_scn_destroy(scn);
-        if (o.trace)
-            rmdir(out_dir); /* made for the trace; removed only if empty */
         return EXIT_USAGE;
     }
+    stop_state_arm(out_dir, o.trace);
+    if (fs_cli_check_resources(out_dir, fs_scn_device_count(scn), o.trace,
+                               o.max_memory_bytes, &diag) != 0 ||
+        fs_run_create(scn, &ro, &run, &diag) != 0) {
+        fs_diag_print(&diag, stderr);
+        fs_cli_outdir_close(&od);
+        fs_scn_destroy(scn);
+        return EXIT_USAGE;
+    }
+    od.created = false; /* from here the folder holds this run's outputs */
     uint64_t start_ns = uv_hrtime();
     int err = host_drive(run, o.quiet);
     double wall = elapsed_s(start_ns);
@@ -221,13 +318,21 @@ cmd_run(int argc, char **argv)
     }
     if (status == EXIT_OK && fs_run_failures(run) > 0)
         status = EXIT_EXPECT;
-    if (err == FS_EINTR) {
+    if (stop_state.signals > 0) {
+        char simt[32];
+        fs_units_format_duration_human(fs_run_now_us(run), simt, sizeof(simt));
         fprintf(stderr,
-                "fleetsim: interrupted at simulated %" PRId64
-                " us; outputs written for the time simulated\n",
-                fs_run_now_us(run));
+                "fleetsim: stopped by %s at simulated %s; outputs %s for "
+                "the time simulated, marked incomplete\n",
+                stop_state.first == SIGTERM  ? "SIGTERM"
+                : stop_state.first == SIGHUP ? "SIGHUP"
+                                             : "SIGINT",
+                simt, status == EXIT_USAGE ? "NOT written" : "written");
+        status = 128 + stop_state.first;
+    } else if (err == FS_EINTR) {
         status = EXIT_INTR;
     }
+    fs_cli_outdir_close(&od);
     fs_run_destroy(run);
     fs_scn_destroy(scn);
     return status;
@@ -372,11 +477,13 @@ cmd_test(int argc, char **argv)
         fs_cli_paths_fini(&files);
         return EXIT_USAGE;
     }
+    stop_state_catch();
     struct test_totals t = {0};
     struct fs_junit junit;
     fs_junit_init(&junit);
     struct fs_junit *jp = o.junit != NULL ? &junit : NULL;
-    for (size_t i = 0; i < files.count && !t.interrupted; i++) {
+    for (size_t i = 0;
+         i < files.count && !t.interrupted && stop_state.signals == 0; i++) {
         uint64_t start_ns = uv_hrtime();
         if (jp != NULL)
             fs_junit_case_begin(jp, files.items[i], NULL);
@@ -397,7 +504,7 @@ cmd_test(int argc, char **argv)
         }
     }
     if (t.interrupted)
-        return EXIT_INTR;
+        return stop_state.signals > 0 ? 128 + stop_state.first : EXIT_INTR;
     if (t.load_error)
         return EXIT_USAGE;
     return t.failed ? EXIT_EXPECT : EXIT_OK;
