@@ -140,6 +140,10 @@ int fs_sim_trace_open(struct fs_sim *sim, const char *path);
 /* Flush and close the trace (also done by fs_sim_destroy). */
 int fs_sim_trace_close(struct fs_sim *sim);
 
+/* The errno of the trace's first failed write (ENOSPC on a full disk), or 0;
+ * valid after fs_sim_trace_close returned an error. */
+int fs_sim_trace_errno(const struct fs_sim *sim);
+
 /* Records appended so far. */
 uint64_t fs_sim_records(const struct fs_sim *sim);
 

@@ -313,6 +313,9 @@ cmd_run(int argc, char **argv)
     if (fs_cli_write_outputs(run, out_dir, wall, &diag) != 0) {
         fs_diag_print(&diag, stderr);
         status = EXIT_USAGE;
+        for (int i = 0; i + 1 < NDOOMED; i++) /* temporaries; lock below */
+            if (stop_state.paths[i][0] != '\0')
+                unlink(stop_state.paths[i]);
     } else if (!o.quiet) {
         fs_cli_print_run_summary(stdout, run, out_dir, wall);
     }

@@ -20,6 +20,7 @@
  * (the queue and the slot array only grow), know about devices, service or
  * any layer above (context slots are anonymous here).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +73,7 @@ struct fs_sim {
     size_t rec_len;                /* bytes used in rec_buf */
     uint64_t records;              /* records appended */
     FILE *trace_fp;                /* open trace, or NULL */
+    int trace_errno;               /* first write error of the trace, or 0 */
     ZSTD_CCtx *trace_zc;           /* compressor of the trace */
     unsigned char *trace_out;      /* compressed output buffer */
     size_t trace_out_cap;          /* its size in bytes */
@@ -353,8 +355,10 @@ trace_write(struct fs_sim *sim, const void *data, size_t len, bool end)
         ZSTD_outBuffer out = {sim->trace_out, sim->trace_out_cap, 0};
         size_t left = ZSTD_compressStream2(sim->trace_zc, &out, &in, mode);
         FS_ASSERT(!ZSTD_isError(left));
-        if (out.pos > 0)
-            fwrite(sim->trace_out, 1, out.pos, sim->trace_fp);
+        if (out.pos > 0 &&
+            fwrite(sim->trace_out, 1, out.pos, sim->trace_fp) != out.pos &&
+            sim->trace_errno == 0)
+            sim->trace_errno = errno != 0 ? errno : EIO;
         if (end ? left == 0 : in.pos == in.size)
             break;
     }
@@ -441,14 +445,25 @@ fs_sim_trace_close(struct fs_sim *sim)
     record_flush(sim);
     trace_write(sim, "", 0, true);
     int err = ferror(sim->trace_fp) ? FS_EIO : 0;
-    if (fclose(sim->trace_fp) != 0)
+    if (fclose(sim->trace_fp) != 0) {
+        if (sim->trace_errno == 0)
+            sim->trace_errno = errno != 0 ? errno : EIO;
         err = FS_EIO;
+    }
+    if (err != 0 && sim->trace_errno == 0)
+        sim->trace_errno = EIO;
     ZSTD_freeCCtx(sim->trace_zc);
     fs_free(sim->trace_out);
     sim->trace_fp = NULL;
     sim->trace_zc = NULL;
     sim->trace_out = NULL;
     return err;
+}
+
+int
+fs_sim_trace_errno(const struct fs_sim *sim)
+{
+    return sim->trace_errno;
 }
 
 bool

@@ -140,7 +140,8 @@ fs_run_write_db(struct fs_run *r, const char *dir, struct fs_diag *diag)
 {
     int err = fs_sim_trace_close(fs_run_sim(r));
     if (err != 0)
-        return fs_diag_set(diag, err, dir, 0, 0, "cannot finish the trace");
+        return fs_diag_set(diag, err, dir, 0, 0, "cannot finish the trace: %s",
+                           strerror(fs_sim_trace_errno(fs_run_sim(r))));
     if (fs_run_mkdirs(dir) != 0)
         return fs_diag_set(diag, FS_EIO, dir, 0, 0,
                            "cannot create the output folder: %s",
