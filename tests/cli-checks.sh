@@ -78,6 +78,31 @@ for c in run test validate bench diff report; do
     "$bin" $c --help >/dev/null; rc=$?
     check "$c --help exits 0" test "$rc" = 0
 done
+for c in run test validate bench diff report; do
+    "$bin" help $c >"$tmp/help-$c.out"; rc=$?
+    "$bin" $c --help >"$tmp/help2-$c.out"
+    check "help $c prints $c --help" test "$rc" = 0 && cmp -s "$tmp/help-$c.out" "$tmp/help2-$c.out"
+done
+check "no help text prints a doubled %" test -z "$(cat "$tmp"/help-*.out | grep -F '%%')"
+"$bin" bench rollout --devices 50 >"$tmp/bench.out"
+check "bench rollout prints time to 99% as a duration" grep -q "time to 99%  *[0-9.]*[smhd]\+ simulated" "$tmp/bench.out"
+check "--version names the scenario format 1.1" sh -c "'$bin' --version | grep -q 'scenario format 1.1'"
+"$bin" run "$scn" --out "$tmp/named" >"$tmp/named.out"
+check "run names the report it wrote" grep -q "$tmp/named/report.html" "$tmp/named.out"
+# A pinned digest records its seed: another --seed is not checked against it,
+# a pin for that seed is.
+cp "$scn" "$tmp/pin.yaml"
+"$bin" test --write-digests "$tmp/pin.yaml" >/dev/null
+"$bin" test --seed 5 "$tmp/pin.yaml" >"$tmp/pin.out"; rc=$?
+check "test --seed N passes a scenario pinned for its own seed only" test "$rc" = 0
+check "and says the fingerprint was not checked" grep -q "pins no fingerprint for seed 5" "$tmp/pin.out"
+"$bin" test --seed 5 --write-digests "$tmp/pin.yaml" >/dev/null
+check "a digest file pins one fingerprint per seed" test "$(grep -c '^seed=[0-9]* [0-9a-f]\{64\}$' "$tmp/pin.digest")" = 2
+sed -i "s/^seed=5 .*/seed=5 $(printf '0%.0s' $(seq 64))/" "$tmp/pin.digest"
+"$bin" test --seed 5 "$tmp/pin.yaml" >/dev/null; rc=$?
+check "a wrong pin for the seed used fails" test "$rc" = 1
+"$bin" test "$tmp/pin.yaml" >/dev/null; rc=$?
+check "the scenario's own seed still passes" test "$rc" = 0
 "$bin" --version >/dev/null; rc=$?
 check "--version exits 0" test "$rc" = 0
 

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "fleetsim/bench.h"
+#include "fleetsim/units.h"
 #include "fleetsim/crypto.h"
 #include "fleetsim/fleet.h"
 #include "fleetsim/err.h"
@@ -167,6 +168,10 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 r->catalog_memo, r->keygen_us, r->sign_us, r->verify_us,
                 r->crypto_floor_s, ratio);
     } else {
+        char r99_s[32] = "not reached";
+        if (r99 >= 0)
+            fs_units_format_duration_human((int64_t)(r99 * 1e6), r99_s,
+                                           sizeof(r99_s));
         fprintf(f,
                 "devices            %" PRIu64 "\n"
                 "events             %" PRIu64 "\n"
@@ -176,16 +181,16 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "peak memory        %.1f MiB (%.0f B/device)\n"
                 "model bytes        %zu\n"
                 "confirmed          %" PRId64 "\n"
-                "time to 99%%        %.0f s simulated (-1 = not reached)\n"
+                "time to 99%%        %s simulated\n"
                 "crypto             keygen %" PRIu64 " x %.1f us, sign %" PRIu64
                 " x %.1f us, verify %" PRIu64 " x %.1f us\n"
                 "vendor sig checks  %" PRIu64 " done, %" PRIu64 " from memo\n"
                 "crypto floor       %.2f s (wall / floor = %.2f)\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
                 (double)r->peak_rss_bytes / 1048576.0, per_dev, r->model_bytes,
-                r->confirmed, r99, r->keygen, r->keygen_us, r->sign, r->sign_us,
-                r->verify, r->verify_us, r->catalog_verify, r->catalog_memo,
-                r->crypto_floor_s, ratio);
+                r->confirmed, r99_s, r->keygen, r->keygen_us, r->sign,
+                r->sign_us, r->verify, r->verify_us, r->catalog_verify,
+                r->catalog_memo, r->crypto_floor_s, ratio);
     }
     return ferror(f) ? FS_EIO : 0;
 }

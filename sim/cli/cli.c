@@ -308,7 +308,8 @@ fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
                 "undecided    %" PRIu64 " attack attempts still open at the "
                 "end (attacks{outcome=\"undecided\"})\n",
                 open_n);
-    fprintf(fp, "outputs      %s/summary.json\n", out_dir);
+    fprintf(fp, "outputs      %s/summary.json, %s/report.html, %s/fleet.db\n",
+            out_dir, out_dir, out_dir);
 }
 
 int

@@ -150,7 +150,7 @@ on_timer(uv_timer_t *t)
     double sim_end = (double)fs_run_duration_us(host->run);
     double frac = sim_end > 0 ? sim_now / sim_end : 1;
     double wall = elapsed_s(host->start_ns);
-    double eta = frac > 0.001 ? wall / frac - wall : 0;
+    double eta = frac > 0.001 ? wall / frac - wall : -1;
     char simt[32];
     fs_units_format_duration_human(fs_run_now_us(host->run), simt,
                                    sizeof(simt));
@@ -159,8 +159,12 @@ on_timer(uv_timer_t *t)
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %5.1f%% sim %-8s %8.2fM ev/s  ETA %5.0fs ", bar,
-            frac * 100, simt, rate / 1e6, eta);
+    char eta_s[32] = "--";
+    if (eta >= 0)
+        fs_units_format_duration_human((int64_t)(eta * 1e6), eta_s,
+                                       sizeof(eta_s));
+    fprintf(stderr, "\r[%s] %5.1f%% sim %-8s %8.2fM ev/s  ETA %-8s ", bar,
+            frac * 100, simt, rate / 1e6, eta_s);
     fflush(stderr);
     host->drawn = true;
     host->last_ns = now;
@@ -203,7 +207,8 @@ host_drive(struct fs_run *run, bool quiet)
     if (stop_state.signals > 0) /* caught while the fleet was built */
         fs_run_stop(run);
     uv_run(&host.loop, UV_RUN_DEFAULT);
-    if (host.drawn)
+    /* Clear the progress line, and the ^C a terminal echoed onto it. */
+    if (host.drawn || (stop_state.signals > 0 && isatty(STDERR_FILENO)))
         fprintf(stderr, "\r%*s\r", 79, "");
     uv_close((uv_handle_t *)&host.idle, NULL);
     /* Closing a signal handle puts back the default action (libuv); the
@@ -351,7 +356,10 @@ static const char test_help[] =
     "name order) and check its expect list. Prints one line per failing\n"
     "expectation and ends with 'N passed, N failed' (scenarios).\n"
     "When FILE.digest exists beside FILE.yaml, the run's fingerprint must\n"
-    "equal it; --write-digests writes those files instead of checking.\n"
+    "equal the one it pins for the seed used (lines 'seed=N HEX'; a bare\n"
+    "HEX line pins the scenario's own seed); a seed it does not pin is not\n"
+    "checked, and said so. --write-digests records the fingerprint for the\n"
+    "seed used instead of checking, keeping the other seeds' pins.\n"
     "--junit FILE also writes the results as JUnit XML (one testcase per\n"
     "scenario file; each failed expectation with its line, expression and\n"
     "the value seen), as CI systems read it.\n"
@@ -367,9 +375,49 @@ struct test_totals {
     bool interrupted; /* SIGINT */
 };
 
+/* One pinned fingerprint of a NAME.digest file: a line "seed=N HEX", or a
+ * bare "HEX" (the form before seeds were recorded) for the scenario's own
+ * seed. */
+struct digest_pin {
+    uint64_t seed;
+    char hex[65];
+};
+#define DIGEST_PINS_MAX 64
+
+static size_t
+digest_read(FILE *fp, uint64_t scenario_seed, struct digest_pin *pins)
+{
+    size_t n = 0;
+    char line[160];
+    while (n < DIGEST_PINS_MAX && fgets(line, sizeof(line), fp) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *hex = line;
+        pins[n].seed = scenario_seed;
+        if (strncmp(line, "seed=", 5) == 0) {
+            char *sp = strchr(line, ' ');
+            if (sp == NULL)
+                continue;
+            *sp = '\0';
+            if (!fs_cli_parse_u64(line + 5, &pins[n].seed))
+                continue;
+            hex = sp + 1;
+        }
+        if (strlen(hex) != 64)
+            continue;
+        memcpy(pins[n].hex, hex, 65);
+        n++;
+    }
+    return n;
+}
+
+/*
+ * Check (or with write, record) run's fingerprint against the NAME.digest
+ * beside path, for the seed the run used. A file pins one fingerprint per
+ * seed; a seed it does not pin is not checked (and said so).
+ */
 static bool
-check_digest(const char *path, struct fs_run *run, bool write,
-             struct fs_junit *junit)
+check_digest(const char *path, const struct fs_scn *scn, struct fs_run *run,
+             bool write, struct fs_junit *junit)
 {
     char dpath[PATH_MAX + 16];
     snprintf(dpath, sizeof(dpath), "%s", path);
@@ -379,26 +427,49 @@ check_digest(const char *path, struct fs_run *run, bool write,
     strncat(dpath, ".digest", sizeof(dpath) - strlen(dpath) - 1);
     char hex[65];
     fs_run_fingerprint(run, hex);
+    uint64_t seed = fs_run_seed(run);
+    struct digest_pin pins[DIGEST_PINS_MAX + 1];
+    size_t n = 0;
+    FILE *fp = fopen(dpath, "r");
+    if (fp != NULL) {
+        n = digest_read(fp, scn->seed, pins);
+        fclose(fp);
+    } else if (!write) {
+        return true; /* not pinned */
+    }
+    size_t at = n;
+    for (size_t i = 0; i < n; i++)
+        if (pins[i].seed == seed)
+            at = i;
     if (write) {
-        FILE *fp = fopen(dpath, "w");
+        if (at == n) {
+            if (n == DIGEST_PINS_MAX)
+                return false;
+            n++;
+        }
+        pins[at].seed = seed;
+        memcpy(pins[at].hex, hex, 65);
+        fp = fopen(dpath, "w");
         if (fp == NULL)
             return false;
-        fprintf(fp, "%s\n", hex);
+        for (size_t i = 0; i < n; i++)
+            fprintf(fp, "seed=%" PRIu64 " %s\n", pins[i].seed, pins[i].hex);
         return fclose(fp) == 0;
     }
-    FILE *fp = fopen(dpath, "r");
-    if (fp == NULL)
+    if (at == n) {
+        printf("%s: fingerprint not checked: %s pins no fingerprint for seed "
+               "%" PRIu64 "\n",
+               path, dpath, seed);
         return true;
-    char want[80] = "";
-    bool ok = fgets(want, sizeof(want), fp) != NULL;
-    fclose(fp);
-    want[strcspn(want, "\r\n")] = '\0';
-    if (!ok || strcmp(want, hex) != 0) {
-        printf("%s: fingerprint %s differs from %s (%s)\n", path, hex, dpath,
-               want);
+    }
+    if (strcmp(pins[at].hex, hex) != 0) {
+        printf("%s: fingerprint %s differs from %s (seed %" PRIu64 ": %s)\n",
+               path, hex, dpath, seed, pins[at].hex);
         if (junit != NULL)
-            fs_junit_failure(junit, "%s: fingerprint %s differs from %s (%s)",
-                             path, hex, dpath, want);
+            fs_junit_failure(junit,
+                             "%s: fingerprint %s differs from %s (seed "
+                             "%" PRIu64 ": %s)",
+                             path, hex, dpath, seed, pins[at].hex);
         return false;
     }
     return true;
@@ -458,7 +529,7 @@ test_one(const char *path, const struct fs_cli_test *o, struct test_totals *t,
     }
     if (err == FS_EINTR)
         t->interrupted = true;
-    if (!check_digest(path, run, o->write_digests, junit))
+    if (!check_digest(path, scn, run, o->write_digests, junit))
         ok = false;
     if (ok)
         t->passed++;
@@ -564,7 +635,7 @@ static const char bench_help[] =
     "rollout: a built-in OS rollout (4 MiB image, 10 Mbps links) to N\n"
     "devices (default 10000), run to completion: prints devices, events,\n"
     "wall time, events/s, simulated days per wall second, peak memory,\n"
-    "bytes per device, time to 99%% confirmed, and the count and measured\n"
+    "bytes per device, time to 99% confirmed, and the count and measured\n"
     "cost of each crypto operation, with the run's crypto floor.\n";
 
 static int
@@ -696,13 +767,20 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 && argc > 2) {
+        /* fleetsim help COMMAND is fleetsim COMMAND --help */
+        char help_opt[] = "--help";
+        char *hargv[] = {argv[0], argv[2], help_opt, NULL};
+        if (strcmp(argv[2], "help") != 0)
+            return main(3, hargv);
+    }
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
         strcmp(cmd, "help") == 0) {
         fputs(main_help, stdout);
         return EXIT_OK;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("fleetsim %s (scenario format 1)\n", FLEETSIM_VERSION);
+        printf("fleetsim %s (scenario format 1.1)\n", FLEETSIM_VERSION);
         return EXIT_OK;
     }
     if (strcmp(cmd, "run") == 0)
