@@ -96,6 +96,7 @@ scenario-tests: all
 	./tests/expect-names.sh ./$(BUILD)/fleetsim
 	./tests/attack-matrix.sh ./$(BUILD)/fleetsim
 	./tests/cli-checks.sh ./$(BUILD)/fleetsim
+	./tests/input-checks.sh ./$(BUILD)/fleetsim
 
 # The sanitizer pass builds a separate tree and runs the same suite there.
 asan: deps

@@ -325,7 +325,7 @@ rollout_advance(struct svc_deploy *d)
     struct fs_sim *sim = d->svc->env.sim;
     int64_t interval = d->cfg.wave_interval_us;
     while (d->state == SVC_DS_RUNNING && d->wave < d->nwaves) {
-        int64_t due = d->opened_us[d->wave - 1] + interval;
+        int64_t due = fs_units_time_add_us(d->opened_us[d->wave - 1], interval);
         if (fs_sim_now_us(sim) < due) {
             if (!d->timer_armed &&
                 fs_sim_schedule_at(sim, due, rollout_timer, d, NULL) == 0)

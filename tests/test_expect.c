@@ -540,6 +540,38 @@ test_eval_counts_and_subsets(void **state)
     fs_metrics_destroy(m);
 }
 
+/* Counts compare as integers against the exact decimal literal; only plain
+   decimals are numbers (no hex, exponent, inf or nan). */
+static void
+test_eval_counts_exact(void **state)
+{
+    (void)state;
+    struct fs_metrics *m = make_fleet();
+    expect_eval(m, "devices == 10.0", true, "10");
+    expect_eval(m, "devices == 10.000000001", false, "10");
+    expect_eval(m, "devices < 10.000000001", true, "10");
+    expect_eval(m, "devices > 9.999999999", true, "10");
+    expect_eval(m, "devices >= 10.000000001", false, "10");
+    expect_eval(m, "devices != 10.000000001", true, "10");
+    expect_eval(m, "devices > -1", true, "10");
+    expect_eval(m, "devices <= 999999999999999999", true, "10");
+    fs_metrics_destroy(m);
+}
+
+static void
+test_parse_err_not_decimal(void **state)
+{
+    (void)state;
+    parse_bad("devices == 0x2", 12, "expected a number");
+    parse_bad("devices == 1e1", 12, "expected a number");
+    parse_bad("devices == inf", 12, "expected a number");
+    parse_bad("devices == nan", 12, "expected a number");
+    parse_bad("devices == 2.0000000000000001", 12, "expected a number");
+    parse_bad("devices == 1.", 12, "expected a number");
+    parse_bad("devices{group=\"field-a\", group=\"field-a\"} == 1", 26,
+              "label given twice");
+}
+
 static void
 test_eval_aliases(void **state)
 {
@@ -800,6 +832,8 @@ main(void)
         T(test_parse_err_rollout_time_without_reached),
         T(test_parse_err_label_syntax),
         T(test_eval_counts_and_subsets),
+        T(test_eval_counts_exact),
+        T(test_parse_err_not_decimal),
         T(test_eval_aliases),
         T(test_eval_percentages),
         T(test_eval_percentages_exact),

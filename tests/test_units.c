@@ -89,8 +89,46 @@ test_units_duration_errors(void **state)
     assert_non_null(strstr(dur_err("1.s"), "digits after"));
     assert_non_null(strstr(dur_err("1.0000000001s"), "decimal places"));
     assert_non_null(strstr(dur_err("99999999999999999999s"), "too large"));
-    assert_non_null(strstr(dur_err("16000000w"), "too large"));
-    assert_int_equal(dur("15000000w"), INT64_C(15000000) * 604800 * US_S);
+    assert_non_null(strstr(dur_err("16000000w"), "too long"));
+    /* Bounded at 100 years (36500 days), checked exactly at the edge. */
+    assert_int_equal(dur("36500d"), FS_UNITS_DURATION_MAX_US);
+    assert_int_equal(dur("5214w"), INT64_C(5214) * 604800 * US_S);
+    assert_non_null(strstr(dur_err("36500.000001d"), "at most 100 years"));
+    assert_non_null(strstr(dur_err("9223372036854775807us"), "too long"));
+    assert_non_null(strstr(dur_err("5215w"), "too long"));
+}
+
+static void
+test_units_time_add_saturates(void **state)
+{
+    (void)state;
+    assert_int_equal(fs_units_time_add_us(1, 2), 3);
+    assert_int_equal(fs_units_time_add_us(INT64_MAX - 1, 5), INT64_MAX);
+    assert_int_equal(fs_units_time_add_us(INT64_MIN + 1, -5), INT64_MIN);
+    assert_int_equal(fs_units_time_add_us(INT64_MAX, -1), INT64_MAX - 1);
+}
+
+static void
+test_units_format_human_small_buffers(void **state)
+{
+    (void)state;
+    /* Every buffer length from 1 up stays inside the buffer and is
+       NUL-terminated; ASan catches a read or write past it. */
+    static const int64_t values[] = {
+        0, 7, 250000, 5400000000, INT64_C(196007942929), -90000000};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        for (unsigned len = 1; len <= 16; len++) {
+            char *buf = fs_xmalloc(len);
+            fs_units_format_duration_human(values[i], buf, len);
+            assert_true(strlen(buf) < len);
+            fs_free(buf);
+        }
+    }
+    char buf[32];
+    fs_units_format_duration_human(0, buf, sizeof(buf));
+    assert_string_equal(buf, "0s");
+    fs_units_format_duration_human(INT64_C(196007942929), buf, sizeof(buf));
+    assert_string_equal(buf, "2.27d");
 }
 
 static void
@@ -244,6 +282,9 @@ main(void)
         cmocka_unit_test_teardown(test_units_duration_every_unit, teardown),
         cmocka_unit_test_teardown(test_units_duration_decimals_round, teardown),
         cmocka_unit_test_teardown(test_units_duration_errors, teardown),
+        cmocka_unit_test_teardown(test_units_time_add_saturates, teardown),
+        cmocka_unit_test_teardown(test_units_format_human_small_buffers,
+                                  teardown),
         cmocka_unit_test_teardown(test_units_size_forms, teardown),
         cmocka_unit_test_teardown(test_units_bandwidth_forms, teardown),
         cmocka_unit_test_teardown(test_units_rate_forms, teardown),

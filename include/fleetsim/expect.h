@@ -45,6 +45,7 @@ struct fs_expr {
     enum fs_cmp op;                       /* comparison */
     enum fs_value_kind kind;              /* kind of value */
     double number;                        /* NUMBER or PERCENT */
+    __int128 number_e9;                   /* NUMBER exactly, times 10^9 */
     uint32_t percent_ppm;                 /* PERCENT, exact */
     int64_t duration_us;                  /* DURATION */
     const char *string;                   /* STRING (arena) */

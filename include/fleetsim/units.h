@@ -13,6 +13,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Longest duration the format accepts: 100 years of 365 days. */
+#define FS_UNITS_DURATION_MAX_US ((int64_t)36500 * 86400 * 1000000)
+
+/* Highest rate the format accepts, in events per unit as written. */
+#define FS_UNITS_RATE_MAX 1e9
+
 /* A share: either a percentage of some whole or a plain count. */
 struct fs_share {
     bool is_percent; /* true: ppm is meaningful; false: count is */
@@ -35,6 +41,9 @@ int fs_units_size(const char *s, uint64_t *out_bytes, const char **why);
 int fs_units_bandwidth(const char *s, uint64_t *out_bps, const char **why);
 int fs_units_rate(const char *s, struct fs_rate *out, const char **why);
 int fs_units_share(const char *s, struct fs_share *out, const char **why);
+
+/* a + b for times and durations, saturated instead of overflowing. */
+int64_t fs_units_time_add_us(int64_t a, int64_t b);
 
 /* Apply a share to a whole of n items, rounding to nearest (ties up). */
 uint64_t fs_share_of(const struct fs_share *sh, uint64_t n);

@@ -20,6 +20,7 @@
  * service.h), or keep any state of the service's own.
  */
 #include "fleetsim/mem.h"
+#include "fleetsim/units.h"
 
 #include "attack_int.h"
 
@@ -109,7 +110,8 @@ fs__attack_flood_fire(struct atk_action *ac)
     struct fs_attack *a = ac->a;
     struct atk_flood *fl = ac->flood;
     fs__attack_attempt(a, ac->kind, FS_ATK_NO_DEVICE);
-    fl->end_us = fs_sim_now_us(a->env.sim) + ac->act->u.attack.for_us;
+    fl->end_us = fs_units_time_add_us(fs_sim_now_us(a->env.sim),
+                                      ac->act->u.attack.for_us);
     fl->next_id = (uint32_t)fs_rng_below(&ac->rng, FLOOD_IDS);
     if (fs_sim_schedule(a->env.sim, 0, flood_tick, ac, &fl->t_tick) != 0)
         fl->t_tick = 0;

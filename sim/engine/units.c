@@ -192,13 +192,26 @@ fs_units_duration(const char *s, int64_t *out_us, const char **why)
     uint64_t v;
     int err = parse_with_units(
         s, duration_units, sizeof(duration_units) / sizeof(duration_units[0]),
-        INT64_MAX, &v, why,
+        (uint64_t)FS_UNITS_DURATION_MAX_US, &v, why,
         "missing unit; expected a duration such as 250ms, 1.5h or 14d "
         "(units us, ms, s, m, h, d, w)",
         "unknown unit; expected a duration unit: us, ms, s, m, h, d or w");
     if (err == 0)
         *out_us = (int64_t)v;
+    else if (why != NULL && strcmp(*why, "value too large") == 0)
+        set_why(why, "duration too long; at most 100 years (36500d)");
     return err;
+}
+
+/* a + b for times and durations, saturated to [INT64_MIN, INT64_MAX]. */
+int64_t
+fs_units_time_add_us(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
 }
 
 /*
@@ -265,6 +278,10 @@ fs_units_rate(const char *s, struct fs_rate *out, const char **why)
         return FS_EINVAL;
     }
     double v = (double)d.ip + (double)d.frac / (double)FRAC_SCALE;
+    if (v > FS_UNITS_RATE_MAX) {
+        set_why(why, "rate too high; at most 1000000000 per unit");
+        return FS_EINVAL;
+    }
     out->per_us = v / per;
     out->unit = d.rest[1];
     return 0;
@@ -376,20 +393,26 @@ fs_units_format_duration_human(int64_t us, char *buf, unsigned buf_len)
         double us;        /* microseconds per unit */
     } units[] = {
         {"d", 86400e6}, {"h", 3600e6}, {"m", 60e6}, {"s", 1e6}, {"ms", 1e3}};
+    if (buf_len == 0)
+        return;
+    char text[64];
     double v = (double)us;
     double mag = v < 0 ? -v : v;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (mag >= units[i].us) {
-            snprintf(buf, buf_len, "%.2f", v / units[i].us);
+            snprintf(text, sizeof(text), "%.2f", v / units[i].us);
             /* Drop trailing zeros of the fixed two decimals. */
-            char *p = buf + strlen(buf) - 1;
+            char *p = text + strlen(text) - 1;
             while (*p == '0')
                 *p-- = '\0';
             if (*p == '.')
                 *p = '\0';
-            strncat(buf, units[i].name, buf_len - strlen(buf) - 1);
+            snprintf(buf, buf_len, "%s%s", text, units[i].name);
             return;
         }
     }
-    snprintf(buf, buf_len, "%" PRId64 "us", us);
+    if (us == 0)
+        snprintf(buf, buf_len, "0s");
+    else
+        snprintf(buf, buf_len, "%" PRId64 "us", us);
 }

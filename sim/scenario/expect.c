@@ -9,9 +9,7 @@
  * Does not: schedule checks or read files; the runner does both.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +204,48 @@ parse_op(struct cursor *c, struct fs_expr *e)
     return fail(c, c->p, "expected an operator: == != < <= > >=%s", NULL);
 }
 
+/*
+ * A plain decimal number: [-+]digits[.digits], at most 18 digits before the
+ * point and 9 after, kept exactly as value * 10^9. Hex, exponents, inf and
+ * nan are not numbers here. True when buf is one.
+ */
+static bool
+parse_decimal_exact(const char *buf, __int128 *out_e9)
+{
+    const char *p = buf;
+    bool neg = false;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    __int128 ip = 0;
+    int nint = 0;
+    for (; *p >= '0' && *p <= '9'; p++, nint++) {
+        if (nint == 18)
+            return false;
+        ip = ip * 10 + (*p - '0');
+    }
+    if (nint == 0)
+        return false;
+    __int128 frac = 0;
+    int nfrac = 0;
+    if (*p == '.') {
+        p++;
+        for (; *p >= '0' && *p <= '9'; p++, nfrac++) {
+            if (nfrac == 9)
+                return false;
+            frac = frac * 10 + (*p - '0');
+        }
+        if (nfrac == 0)
+            return false;
+    }
+    if (*p != '\0')
+        return false;
+    for (int i = nfrac; i < 9; i++)
+        frac *= 10;
+    __int128 v = ip * 1000000000 + frac;
+    *out_e9 = neg ? -v : v;
+    return true;
+}
+
 static int
 parse_number_value(struct cursor *c, struct fs_expr *e, const char *start)
 {
@@ -232,13 +272,9 @@ parse_number_value(struct cursor *c, struct fs_expr *e, const char *start)
         e->percent_ppm = sh.ppm;
         return 0;
     }
-    char *num_end;
-    errno = 0;
-    double v = strtod(buf, &num_end);
-    if (num_end != buf && *num_end == '\0' && errno == 0 && isfinite(v) &&
-        isdigit((unsigned char)buf[len - 1])) {
+    if (parse_decimal_exact(buf, &e->number_e9)) {
         e->kind = FS_VAL_NUMBER;
-        e->number = v;
+        e->number = (double)e->number_e9 / 1e9;
         return 0;
     }
     if (fs_units_duration(buf, &e->duration_us, &why) != 0)
@@ -372,12 +408,6 @@ cmp_int(int64_t a, enum fs_cmp op, int64_t b)
 }
 
 static bool
-cmp_double(double a, enum fs_cmp op, double b)
-{
-    return cmp_sign((a > b) - (a < b), op);
-}
-
-static bool
 eval_duration(const struct fs_expr *e, const struct fs_metrics *m, char *seen,
               size_t seen_len)
 {
@@ -420,5 +450,7 @@ fs_expect_eval(const struct fs_expr *e, const struct fs_metrics *m, char *seen,
         return cmp_sign((lhs > rhs) - (lhs < rhs), e->op);
     }
     snprintf(seen, seen_len, "%" PRId64, v);
-    return cmp_double((double)v, e->op, e->number);
+    /* Exact: the count against the literal, both times 10^9. */
+    __int128 lhs = (__int128)v * 1000000000;
+    return cmp_sign((lhs > e->number_e9) - (lhs < e->number_e9), e->op);
 }

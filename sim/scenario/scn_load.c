@@ -11,8 +11,11 @@
  * (scn_check.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fleetsim/err.h"
 #include "fleetsim/sim.h"
@@ -447,7 +450,41 @@ fs_scn_load_string(const char *name, const char *text, size_t len,
 static int
 read_file(const char *path, char **out, size_t *out_len, struct fs_diag *diag)
 {
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = NULL;
+    if (strcmp(path, "-") == 0) {
+        fp = fdopen(dup(STDIN_FILENO), "rb");
+    } else {
+        /* O_NONBLOCK so a FIFO with no writer cannot hang the open; what is
+           not a regular file is refused before anything is read. */
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            return fs_diag_set(diag, FS_EIO, path, 0, 0, "cannot open: %s",
+                               strerror(errno));
+        struct stat st;
+        if (fstat(fd, &st) != 0) {
+            int e = errno;
+            close(fd);
+            return fs_diag_set(diag, FS_EIO, path, 0, 0, "cannot stat: %s",
+                               strerror(e));
+        }
+        if (!S_ISREG(st.st_mode)) {
+            const char *what = S_ISDIR(st.st_mode)    ? "a directory"
+                               : S_ISFIFO(st.st_mode) ? "a FIFO"
+                               : S_ISSOCK(st.st_mode) ? "a socket"
+                                                      : "a device";
+            close(fd);
+            return fs_diag_set(diag, FS_EIO, path, 0, 0,
+                               "not a regular file (%s); a scenario is read "
+                               "from a file, or from standard input as '-'",
+                               what);
+        }
+        int flags = fcntl(fd, F_GETFL);
+        if (flags >= 0)
+            (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        fp = fdopen(fd, "rb");
+        if (fp == NULL)
+            close(fd);
+    }
     if (fp == NULL)
         return fs_diag_set(diag, FS_EIO, path, 0, 0, "cannot open: %s",
                            strerror(errno));
