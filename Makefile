@@ -43,7 +43,8 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS   := $(wildcard include/fleetsim/*.h)
 
-.PHONY: format all deps run test unit scenario-tests asan bench install clean lint check
+.PHONY: format all deps run test unit scenario-tests asan bench install clean lint check \
+        fuzz fuzz-build fuzz-deps
 
 all: deps $(BUILD)/fleetsim
 
@@ -109,7 +110,41 @@ test: deps
 	$(MAKE) --no-print-directory unit scenario-tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory asan
-	@echo "all tests passed (normal build and ASan+UBSan build)"
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+	@echo "all tests passed (normal build, ASan+UBSan build, fuzzers)"
+
+# libFuzzer targets (clang, ASan+UBSan): the library is built again with
+# clang in $(FUZZ_BUILD); `make fuzz FUZZ_SECONDS=N` replays the kept
+# crashers and runs each target N seconds (tests/fuzz/run.sh).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_scn fuzz_expect fuzz_units fuzz_trace fuzz_svc_msg \
+                fuzz_dev_msg
+FUZZ_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+
+fuzz-deps:
+	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){return 0;}' | \
+	  clang -x c -fsanitize=fuzzer - -o /dev/null 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "fleetsim: installing clang libclang-rt-dev (libFuzzer)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	     apt-get install -y -qq clang libclang-rt-dev) >/dev/null || exit 1; \
+	  else echo "run: sudo apt-get install -y clang libclang-rt-dev"; exit 1; fi; \
+	fi
+
+fuzz-build: deps fuzz-deps
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
+	  WARN="-Wall" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_FLAGS)" \
+	  $(FUZZ_BUILD)/libfleetsim.a
+	@for t in $(FUZZ_TARGETS); do \
+	  clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude $(PKG_CFLAGS) \
+	    -fsanitize=fuzzer $(FUZZ_FLAGS) -o $(FUZZ_BUILD)/$$t \
+	    tests/fuzz/$$t.c $(FUZZ_BUILD)/libfleetsim.a $(LDLIBS_ALL) || exit 1; \
+	done
+
+fuzz: all fuzz-build
+	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) ./$(BUILD)/fleetsim
 
 # The ns-3 hold model (tests/bench/ns3_hold.cc) is built only when Debian's
 # libns3-dev is installed; its calendar scheduler is run at 100k pending
@@ -164,4 +199,4 @@ format:
 check: lint test
 
 clean:
-	rm -rf build build-asan out
+	rm -rf build build-asan build-fuzz out

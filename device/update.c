@@ -164,7 +164,9 @@ out_more_take(struct fs_fleet *f, struct fs_dev *d)
     if (i != 0) {
         f->out_free = f->out_blocks[i].next_free;
     } else {
-        if (f->out_used == f->out_cap) {
+        /* out_used starts at 1 (index 0 means "none") while out_cap
+           starts at 0: grow whenever the next index is past the end. */
+        if (f->out_used >= f->out_cap) {
             f->out_cap = f->out_cap ? f->out_cap * 2 : 16;
             f->out_blocks = fs_xrealloc(
                 f->out_blocks, (size_t)f->out_cap * sizeof(*f->out_blocks));

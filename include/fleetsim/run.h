@@ -28,6 +28,7 @@ struct fs_svc;
 struct fs_svc_config;
 struct fs_metrics;
 struct fs_run;
+struct fs_msgpool;
 
 struct fs_run_opts {
     bool seed_set;          /* true: seed overrides the scenario's */
@@ -86,6 +87,9 @@ const struct fs_metrics *fs_run_metrics(const struct fs_run *r);
 /* The security service and the fleet of the run (for reports, tests). */
 struct fs_svc *fs_run_svc(struct fs_run *r);
 struct fs_fleet *fs_run_fleet(struct fs_run *r);
+/* The message pool the run's parties share (tests and fuzzers inject
+   messages from it). */
+struct fs_msgpool *fs_run_msgpool(struct fs_run *r);
 struct fs_catalog *fs_run_catalog(struct fs_run *r);
 
 /* The scenario being run. */

@@ -614,6 +614,12 @@ fs_run_fleet(struct fs_run *r)
     return r->fleet;
 }
 
+struct fs_msgpool *
+fs_run_msgpool(struct fs_run *r)
+{
+    return &r->pool;
+}
+
 struct fs_catalog *
 fs_run_catalog(struct fs_run *r)
 {
