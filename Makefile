@@ -92,6 +92,10 @@ unit: all $(TEST_BIN)
 	  FLEETSIM_TEST_DIR=tests ./$$t; done
 
 scenario-tests: all
+	@missing=$$(for f in $$(find scenarios tests/scenarios -name '*.yaml'); do \
+	  [ -s "$${f%.yaml}.digest" ] || echo "$$f"; done); \
+	if [ -n "$$missing" ]; then echo "scenarios without a pinned fingerprint" \
+	  "(fleetsim test --write-digests FILE):"; echo "$$missing"; exit 1; fi
 	./$(BUILD)/fleetsim test tests/scenarios scenarios
 	./tests/bad-inputs.sh ./$(BUILD)/fleetsim
 	./tests/expect-names.sh ./$(BUILD)/fleetsim
