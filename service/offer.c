@@ -13,9 +13,12 @@
  * recovery), then the catalog record of each image it runs (the OS's only
  * when no OS offer went out; in recovery, the OS it last attested with),
  * the vendor's signed manifests of their images, and the revoked signers.
- * Decisions: a target that failed or rolled back is offered again at each
- * check-in until it confirms (the device's memo of the record it acted on
- * keeps it from retrying before the record is refreshed).
+ * Decisions: a target that failed or rolled back is offered again (retries,
+ * default 1): its failure marks its slot's record stale, so the next offer
+ * of that slot carries a newly signed record, which the device has no memo
+ * of and so tries; once its failures exceed retries the deployment is no
+ * longer offered to it (one new signature per slot per batch of failures,
+ * not per device).
  * Invariants: record versions come from one service-wide counter and only
  * grow; an unchanged record is sent byte for byte again (so devices verify
  * it from their memo); updates{result="offered"} counts each device once
@@ -58,11 +61,12 @@ offer_sign(struct fs_svc *s, struct svc_record *r, uint32_t dep,
            uint32_t product, uint32_t group, uint32_t image)
 {
     int64_t now = fs_sim_now_us(s->env.sim);
-    if (r->rec.version != 0) {
+    if (r->rec.version != 0 && !r->stale) {
         int64_t half = (r->rec.expires_us - r->signed_us) / 2;
         if (r->rec.expires_us - now >= half)
             return &r->rec;
     }
+    r->stale = false;
     struct fs_update_record *rec = &r->rec;
     memset(rec, 0, sizeof(*rec));
     rec->deployment = dep;
@@ -205,6 +209,8 @@ offer_count(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
     fs_sim_record(
         s->env.sim, FS_REC_SVC_OFFER, device,
         (int64_t)(((uint64_t)d->index << 32) | (version & 0xffffffffu)));
+    if (d->noffered == d->cfg.halt_min_devices)
+        fs__rollout_check_halt(d); /* its rates are judged from now on */
 }
 
 static void
@@ -271,6 +277,8 @@ offer_wanted(struct fs_svc *s, struct svc_deploy *d, uint32_t device,
         return false;
     if ((f & SVC_DT_CONFIRMED) && !offer_fell_back(s, d->image, os))
         return false;
+    if (!(f & SVC_DT_CONFIRMED) && d->fails[device - d->lo] > d->cfg.retries)
+        return false; /* retries spent: no more offers of d */
     uint32_t signer = fs_catalog_manifest(s->env.catalog, d->image)->m.signer;
     return !fs_registry_signer_revoked(s, signer) ||
            !fs__svc_defense_on(s, FS_DEF_KEY_REVOCATION);

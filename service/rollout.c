@@ -97,18 +97,88 @@ rollout_slots(struct svc_deploy *d, const struct fs_svc_config *cfg,
     d->records = fs_xcalloc(d->nslots ? d->nslots : 1, sizeof(*d->records));
 }
 
+/* True when some wave of dp is a group wave. */
+static bool
+rollout_has_group_waves(const struct fs_deploy_config *dp)
+{
+    for (uint32_t k = 0; dp->wave_group != NULL && k < dp->nwaves; k++)
+        if (dp->wave_group[k] != UINT32_MAX)
+            return true;
+    return false;
+}
+
+/*
+ * Group waves (1.1): reorder the seeded order order[] (device ids, with
+ * their groups in group_of[]) wave by wave. A group wave takes every
+ * target of its group, in seeded order; a share wave takes, from the pool
+ * of targets in no group wave, enough to reach its cumulative share of
+ * that pool. bound[k] is the count placed by the end of wave k. Targets
+ * no wave takes (waves ending below 100%) come last and are never offered.
+ */
+static void
+rollout_order_groups(struct svc_deploy *d, const struct fs_deploy_config *dp,
+                     int64_t *order, const uint32_t *group_of)
+{
+    uint32_t n = d->ntargets;
+    uint8_t *placed = fs_xcalloc(n ? n : 1, 1);
+    uint8_t *in_group_wave = fs_xcalloc(n ? n : 1, 1);
+    uint32_t pool = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t k = 0; k < dp->nwaves; k++)
+            if (dp->wave_group[k] != UINT32_MAX &&
+                dp->wave_group[k] == group_of[i])
+                in_group_wave[i] = 1;
+        pool += !in_group_wave[i];
+    }
+    int64_t *out = fs_xmalloc((n ? n : 1) * sizeof(*out));
+    uint32_t len = 0, pool_taken = 0, pool_next = 0;
+    for (uint32_t k = 0; k < dp->nwaves; k++) {
+        if (dp->wave_group[k] != UINT32_MAX) {
+            for (uint32_t i = 0; i < n; i++)
+                if (!placed[i] && group_of[i] == dp->wave_group[k]) {
+                    placed[i] = 1;
+                    out[len++] = order[i];
+                }
+        } else {
+            uint64_t need = fs_share_of(&dp->waves[k], pool);
+            for (; pool_taken < need && pool_next < n; pool_next++) {
+                if (placed[pool_next] || in_group_wave[pool_next])
+                    continue;
+                placed[pool_next] = 1;
+                out[len++] = order[pool_next];
+                pool_taken++;
+            }
+        }
+        d->bound[k] = len;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (!placed[i])
+            out[len++] = order[i];
+    FS_ASSERT(len == n);
+    memcpy(order, out, (n ? n : 1) * sizeof(*out));
+    fs_free(out);
+    fs_free(in_group_wave);
+    fs_free(placed);
+}
+
 /*
  * Order the targets by a seeded permutation (Fisher-Yates over the target
  * ids in device order, stream FS_RNG_ROLLOUT of id UINT32_MAX - 1 - index)
- * and remember each one's rank. confirm_us serves as scratch.
+ * and remember each one's rank; group waves then reorder it (their bounds
+ * replace the share bounds). confirm_us serves as scratch.
  */
 static void
 rollout_rank(struct svc_deploy *d, const struct fs_svc_config *cfg,
-             uint64_t seed)
+             const struct fs_deploy_config *dp, uint64_t seed)
 {
     d->rank = fs_xmalloc((d->span ? d->span : 1) * sizeof(uint32_t));
     d->flags = fs_xcalloc(d->span ? d->span : 1, 1);
+    d->fails = fs_xcalloc(d->span ? d->span : 1, 1);
     d->confirm_us = fs_xcalloc(d->ntargets ? d->ntargets : 1, sizeof(int64_t));
+    bool groups = rollout_has_group_waves(dp);
+    uint32_t *group_of =
+        groups ? fs_xmalloc((d->ntargets ? d->ntargets : 1) * sizeof(uint32_t))
+               : NULL;
     for (uint32_t i = 0; i < d->span; i++)
         d->rank[i] = UINT32_MAX;
     uint32_t n = 0;
@@ -116,8 +186,11 @@ rollout_rank(struct svc_deploy *d, const struct fs_svc_config *cfg,
         if (d->slot_of_cohort[c] == UINT32_MAX)
             continue;
         const struct fs_svc_cohort *co = &cfg->cohorts[c];
-        for (uint64_t k = 0; k < co->count; k++)
+        for (uint64_t k = 0; k < co->count; k++) {
+            if (groups)
+                group_of[n] = co->group;
             d->confirm_us[n++] = (int64_t)(co->first_device + k);
+        }
     }
     FS_ASSERT(n == d->ntargets);
     struct fs_rng r;
@@ -127,7 +200,15 @@ rollout_rank(struct svc_deploy *d, const struct fs_svc_config *cfg,
         int64_t t = d->confirm_us[i - 1];
         d->confirm_us[i - 1] = d->confirm_us[j];
         d->confirm_us[j] = t;
+        if (groups) {
+            uint32_t g = group_of[i - 1];
+            group_of[i - 1] = group_of[j];
+            group_of[j] = g;
+        }
     }
+    if (groups)
+        rollout_order_groups(d, dp, d->confirm_us, group_of);
+    fs_free(group_of);
     for (uint32_t i = 0; i < n; i++)
         d->rank[(uint32_t)d->confirm_us[i] - d->lo] = i;
     memset(d->confirm_us, 0, (d->ntargets ? d->ntargets : 1) * sizeof(int64_t));
@@ -179,8 +260,14 @@ fs_rollout_add(struct fs_svc *s, const struct fs_deploy_config *cfg,
     if (cfg->id == NULL || cfg->image >= sc->nimages ||
         cfg->image >= s->nimages || fs_rollout_find(s, cfg->id) != UINT32_MAX ||
         s->ndeploys >= UINT32_MAX - 2 ||
-        (cfg->nwaves > 0 && cfg->waves == NULL))
+        (cfg->nwaves > 0 && cfg->waves == NULL) ||
+        (cfg->has_after &&
+         (cfg->after == s->ndeploys || cfg->after >= UINT32_MAX - 2)))
         return FS_EINVAL;
+    for (uint32_t k = 0; cfg->wave_group != NULL && k < cfg->nwaves; k++)
+        if (cfg->wave_group[k] != UINT32_MAX &&
+            cfg->wave_group[k] >= sc->ngroups)
+            return FS_EINVAL;
     for (uint32_t i = 0; i < cfg->nto; i++)
         if (cfg->to[i] >= sc->ngroups)
             return FS_EINVAL;
@@ -205,9 +292,12 @@ fs_rollout_add(struct fs_svc *s, const struct fs_deploy_config *cfg,
     d->state = SVC_DS_PENDING;
     d->start_us = -1;
     d->offered_series = UINT32_MAX;
+    d->cfg.wave_group = NULL;
+    if (d->cfg.halt_min_devices == 0)
+        d->cfg.halt_min_devices = 1;
     rollout_slots(d, sc, cfg);
-    rollout_rank(d, sc, fs_sim_seed(s->env.sim));
     rollout_waves(d, cfg);
+    rollout_rank(d, sc, cfg, fs_sim_seed(s->env.sim));
     const char *v[1] = {cfg->id};
     d->state_series = fs_metrics_series(s->env.metrics, FS_M_ROLLOUT_STATE, v);
     d->wave_series = fs_metrics_series(s->env.metrics, FS_M_ROLLOUT_WAVE, v);
@@ -237,6 +327,7 @@ fs__rollout_fini(struct fs_svc *s)
         fs_free(d->slot_of_cohort);
         fs_free(d->confirm_us);
         fs_free(d->flags);
+        fs_free(d->fails);
         fs_free(d->rank);
         fs_free(d->opened_us);
         fs_free(d->wave_confirmed);
@@ -279,6 +370,8 @@ rollout_set_state(struct svc_deploy *d, enum svc_deploy_state st)
     rollout_set_metrics(d);
 }
 
+static void rollout_begin(struct svc_deploy *d);
+
 /* Completed once every device of the last wave's bound confirmed. */
 static void
 rollout_check_complete(struct svc_deploy *d)
@@ -292,6 +385,14 @@ rollout_check_complete(struct svc_deploy *d)
         return;
     rollout_set_state(d, SVC_DS_COMPLETED);
     fs_sim_record(d->svc->env.sim, FS_REC_SVC_COMPLETE, d->index, done);
+    /* Deployments waiting for this one (after:) start now, in id order. */
+    struct fs_svc *s = d->svc;
+    for (uint32_t i = 0; i < s->ndeploys; i++) {
+        struct svc_deploy *e = s->deploys[i];
+        if (e->cfg.has_after && e->cfg.after == d->index && e->start_asked &&
+            e->state == SVC_DS_PENDING)
+            rollout_begin(e);
+    }
 }
 
 /* True when wave k (0-based, opened) passed its advance_when gate. */
@@ -348,20 +449,37 @@ rollout_timer(struct fs_sim *sim, void *arg)
     rollout_advance(d);
 }
 
-/* Start a pending deployment; see rollout.h. */
+/* Start a pending deployment now: running, first wave open. */
+static void
+rollout_begin(struct svc_deploy *d)
+{
+    struct fs_svc *s = d->svc;
+    d->start_us = fs_sim_now_us(s->env.sim);
+    fs_sim_record(s->env.sim, FS_REC_SVC_DEPLOY_START, d->index, d->ntargets);
+    rollout_set_state(d, SVC_DS_RUNNING);
+    rollout_open_wave(d);
+    rollout_advance(d);
+}
+
+/* Start a pending deployment, or let it wait for its after:; see
+   rollout.h. */
 int
 fs_rollout_start(struct fs_svc *s, uint32_t deploy)
 {
     struct svc_deploy *d = rollout_get(s, deploy);
     if (d == NULL)
         return FS_ENOENT;
-    if (d->state != SVC_DS_PENDING)
+    if (d->state != SVC_DS_PENDING || d->start_asked)
         return 0;
-    d->start_us = fs_sim_now_us(s->env.sim);
-    fs_sim_record(s->env.sim, FS_REC_SVC_DEPLOY_START, d->index, d->ntargets);
-    rollout_set_state(d, SVC_DS_RUNNING);
-    rollout_open_wave(d);
-    rollout_advance(d);
+    d->start_asked = true;
+    if (d->cfg.has_after) {
+        const struct svc_deploy *first = rollout_get(s, d->cfg.after);
+        if (first == NULL)
+            return FS_ENOENT;
+        if (first->state != SVC_DS_COMPLETED)
+            return 0; /* pending until first completes */
+    }
+    rollout_begin(d);
     return 0;
 }
 
@@ -394,12 +512,14 @@ fs_rollout_cancel(struct fs_svc *s, uint32_t deploy)
     return 0;
 }
 
-/* Halt a running deployment whose error or failure share is exceeded. */
-static void
-rollout_check_halt(struct svc_deploy *d)
+/* Halt a running deployment whose error or failure share is exceeded,
+   once at least halt_min_devices targets were offered. */
+void
+fs__rollout_check_halt(struct svc_deploy *d)
 {
     const struct fs_deploy_config *dp = &d->cfg;
-    if (d->state != SVC_DS_RUNNING || d->noffered == 0)
+    if (d->state != SVC_DS_RUNNING || d->noffered == 0 ||
+        d->noffered < dp->halt_min_devices)
         return;
     uint64_t offered = d->noffered;
     int why = 0;
@@ -450,11 +570,26 @@ rollout_outcome(struct svc_deploy *d, uint32_t device,
     if (u->result != FS_UPD_FAILED && u->result != FS_UPD_ROLLED_BACK)
         return;
     uint8_t *f = &d->flags[device - d->lo];
-    if ((*f & SVC_DT_FAILED) || !(*f & SVC_DT_OFFERED))
+    if (!(*f & SVC_DT_OFFERED))
         return;
+    /* retries: the record it acted on is signed anew at the next offer
+       of its slot, so it tries again (at most cfg.retries more times;
+       offer.c stops offering after that). */
+    uint8_t *tries = &d->fails[device - d->lo];
+    if (*tries < UINT8_MAX)
+        (*tries)++;
+    if (*tries <= d->cfg.retries) {
+        const struct fs_svc_cohort *co = fs__svc_cohort_of(d->svc, device);
+        uint32_t slot =
+            co ? d->slot_of_cohort[co - d->svc->config.cohorts] : UINT32_MAX;
+        if (slot < d->nslots)
+            d->records[slot].stale = true;
+    }
+    if (*f & SVC_DT_FAILED)
+        return; /* devices, not attempts */
     *f |= SVC_DT_FAILED;
     d->nfailures++;
-    rollout_check_halt(d);
+    fs__rollout_check_halt(d);
 }
 
 /* Take in the update outcomes of an EVIDENCE message. */
@@ -490,7 +625,7 @@ fs__rollout_error(struct fs_svc *s, uint32_t device, uint32_t image)
             continue;
         *f |= SVC_DT_ERROR;
         d->nerrors++;
-        rollout_check_halt(d);
+        fs__rollout_check_halt(d);
     }
 }
 
@@ -562,7 +697,7 @@ fs__rollout_bytes(const struct fs_svc *s)
                (size_t)s->ndeploys * sizeof(struct svc_deploy);
     for (uint32_t i = 0; i < s->ndeploys; i++) {
         const struct svc_deploy *d = s->deploys[i];
-        n += (size_t)d->span * (sizeof(uint32_t) + 1) +
+        n += (size_t)d->span * (sizeof(uint32_t) + 2) +
              (size_t)d->ntargets * sizeof(int64_t) +
              (size_t)d->nwaves * (2 * sizeof(uint32_t) + sizeof(int64_t)) +
              (size_t)s->config.ncohorts * sizeof(uint32_t) +

@@ -113,6 +113,7 @@ enum svc_deploy_state {
 struct svc_record {
     struct fs_update_record rec; /* version 0: never signed */
     int64_t signed_us;           /* when it was signed */
+    bool stale;                  /* a target failed on it: sign anew */
 };
 
 /*
@@ -150,6 +151,8 @@ struct svc_deploy {
     uint32_t span;               /* device ids covered */
     uint32_t *rank;              /* by id - lo; UINT32_MAX none */
     uint8_t *flags;              /* by id - lo; SVC_DT_* */
+    uint8_t *fails;              /* by id - lo; failed attempts (255 max) */
+    bool start_asked;            /* started while its `after` ran */
     int64_t *confirm_us;         /* ntargets confirm times */
     uint32_t nconfirmed;         /* entries of confirm_us used */
     bool confirm_sorted;         /* confirm_us is sorted */
@@ -262,6 +265,9 @@ uint32_t fs__svc_att_series(struct fs_svc *s, enum fs_attest_reason r);
 /* Metric series certificates{result=issued (true) | rejected}. */
 uint32_t fs__svc_cert_series(struct fs_svc *s, bool issued);
 /* The config cohort device belongs to, or NULL outside the fleet. */
+/* Halt d when a halt_if rule trips (rollout.c); offers call it too, since
+   a new offer can bring the offered count up to halt_if.min_devices. */
+void fs__rollout_check_halt(struct svc_deploy *d);
 const struct fs_svc_cohort *fs__svc_cohort_of(const struct fs_svc *s,
                                               uint64_t device);
 /* True when defence d is on. */

@@ -46,7 +46,9 @@ static const char PL_YAML[] =
     "  - {product: P, count: 1, os: os-1}\n"
     "timeline:\n"
     "  - at: 1h\n"
-    "    deploy: {id: up, image: os-2}\n";
+    /* two cuts can fail two attempts: retries (default 1) would then stop
+       the offers, and this test is about surviving cuts, not that policy */
+    "    deploy: {id: up, image: os-2, retries: 10}\n";
 
 enum { OS1 = 0, OS2 = 1 };
 

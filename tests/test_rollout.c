@@ -539,6 +539,181 @@ test_rollout_offered_counted_once(void **state)
     fx_close(f);
 }
 
+/* 1.1: a {group: G} wave is exactly the targets of G; share waves after it
+   count over the targets in no group wave. */
+static void
+test_rollout_group_wave_is_exactly_its_group(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("", OS_DEPLOY(", waves: [{group: field-b}, 50%, "
+                                         "100%], wave_interval: 1d"));
+    struct fs_rollout_info in = fx_info(f, "os");
+    assert_int_equal(in.targets, 950); /* lab takes no updates */
+    assert_int_equal(in.nwaves, 3);
+    assert_int_equal(in.bound[0], 300);       /* field-b, all of it */
+    assert_int_equal(in.bound[1], 300 + 325); /* + 50% of the other 650 */
+    assert_int_equal(in.bound[2], 950);
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
+    fx_checkin_all(f, 0);
+    for (uint32_t d = 0; d < NDEV; d++)
+        assert_int_equal(f->offered[d] & 1u, d >= 600 && d < 900);
+    fx_close(f);
+}
+
+/* A group wave after a share wave: its devices are in no share wave. */
+static void
+test_rollout_group_wave_after_shares(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("", OS_DEPLOY(", waves: [10%, {group: field-b}, "
+                                         "100%], wave_interval: 1d"));
+    struct fs_rollout_info in = fx_info(f, "os");
+    assert_int_equal(in.bound[0], 65); /* 10% of the 650 outside field-b */
+    assert_int_equal(in.bound[1], 365);
+    assert_int_equal(in.bound[2], 950);
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
+    fx_checkin_all(f, 0);
+    uint32_t n = 0;
+    for (uint32_t d = 0; d < NDEV; d++) {
+        if (d >= 600 && d < 900)
+            assert_int_equal(f->offered[d] & 1u, 0);
+        n += f->offered[d] & 1u;
+    }
+    assert_int_equal(n, 65);
+    fx_close(f);
+}
+
+/* after: the second starts when the first completes, stays pending while
+   it runs, is halted or cancelled. */
+static void
+test_rollout_after_waits_for_completion(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("", "  - at: 0\n"
+                               "    deploy: {id: app, image: app-1.1,"
+                               " halt_if: {failure_rate: 50%}}\n"
+                               "  - at: 0\n"
+                               "    deploy: {id: os, image: os-24.01,"
+                               " after: app}\n");
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
+    assert_string_equal(fx_state(f, "os"), "pending");
+    /* the only target offered fails: app halts (100% > 50%), os waits */
+    assert_int_equal(fx_plain(f, 0), 1);
+    fx_report(f, 0, IMG_APP_NEW, 0, FS_UPD_FAILED, 5);
+    assert_string_equal(fx_state(f, "app"), "halted");
+    assert_string_equal(fx_state(f, "os"), "pending");
+    assert_int_equal(fx_info(f, "os").start_us, -1);
+    fs_rollout_resume(f->svc, fx_deploy(f, "app"));
+    fx_checkin_all(f, 0);
+    assert_string_equal(fx_state(f, "os"), "pending");
+    for (uint32_t d = 0; d < NDEV; d++)
+        if (f->offered[d] & 1u)
+            fx_report(f, d, IMG_APP_NEW, 0, FS_UPD_CONFIRMED, 7);
+    assert_string_equal(fx_state(f, "app"), "completed");
+    assert_string_equal(fx_state(f, "os"), "running");
+    assert_true(fx_info(f, "os").start_us >= 0);
+    fx_close(f);
+}
+
+static void
+test_rollout_after_cancelled_first_stays_pending(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("", "  - at: 0\n"
+                               "    deploy: {id: app, image: app-1.1}\n"
+                               "  - at: 0\n"
+                               "    deploy: {id: os, image: os-24.01,"
+                               " after: app}\n");
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
+    fs_rollout_start(f->svc, fx_deploy(f, "os"));
+    fs_rollout_cancel(f->svc, fx_deploy(f, "app"));
+    fx_checkin_all(f, 1);
+    assert_string_equal(fx_state(f, "os"), "pending");
+    for (uint32_t d = 0; d < NDEV; d++)
+        assert_int_equal(f->offered[d] & 2u, 0);
+    fx_close(f);
+}
+
+/* halt_if.min_devices: no halt below it, however high the rate; the offer
+   that reaches it judges the rates. */
+static void
+test_rollout_halt_min_devices(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("", "  - at: 0\n"
+                               "    deploy: {id: app, image: app-1.1,"
+                               " halt_if: {failure_rate: 5%, min_devices: 10}}"
+                               "\n");
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
+    for (uint32_t d = 0; d < 9; d++) {
+        assert_int_equal(fx_plain(f, d), 1);
+        fx_report(f, d, IMG_APP_NEW, 0, FS_UPD_FAILED, 5);
+        assert_string_equal(fx_state(f, "app"), "running");
+    }
+    assert_int_equal(fx_info(f, "app").failures, 9);
+    assert_int_equal(fx_plain(f, 9), 1); /* the 10th offer */
+    assert_string_equal(fx_state(f, "app"), "halted");
+    fx_close(f);
+}
+
+static void
+test_rollout_halt_min_devices_above_targets_never_judges(void **state)
+{
+    (void)state;
+    struct fx *f = fx_open("", "  - at: 0\n"
+                               "    deploy: {id: app, image: app-1.1,"
+                               " halt_if: {error_rate: 1%, min_devices: 5000}}"
+                               "\n");
+    fs_rollout_start(f->svc, fx_deploy(f, "app"));
+    fx_checkin_all(f, 0);
+    struct fs_report_entry rep = {FS_REP_APP_CRASH, IMG_APP_NEW, 1, 1, 1};
+    for (uint32_t d = 0; d < NDEV; d++)
+        if (f->offered[d] & 1u)
+            fx_checkin(f, d, IMG_OS_OLD, fx_app(d), NULL, &rep);
+    assert_true(fx_info(f, "app").errors > 100);
+    assert_string_equal(fx_state(f, "app"), "running");
+    fx_close(f);
+}
+
+/* retries (default 1): a failed target is offered a newly signed record
+   once more, then no more; failures count devices. */
+static void
+test_rollout_retries(void **state)
+{
+    (void)state;
+    for (int retries = 0; retries <= 2; retries++) {
+        char tl[256];
+        snprintf(tl, sizeof(tl),
+                 "  - at: 0\n"
+                 "    deploy: {id: app, image: app-1.1%s}\n",
+                 retries == 1   ? ""
+                 : retries == 0 ? ", retries: 0"
+                                : ", retries: 2");
+        struct fx *f = fx_open("", tl);
+        fs_rollout_start(f->svc, fx_deploy(f, "app"));
+        assert_int_equal(fx_plain(f, 0), 1);
+        uint64_t v0 = f->last[FS_MSG_METADATA].u.metadata.records[0].version;
+        for (int attempt = 0; attempt <= retries; attempt++) {
+            fx_report(f, 0, IMG_APP_NEW, 0,
+                      attempt % 2 ? FS_UPD_FAILED : FS_UPD_ROLLED_BACK,
+                      10 + attempt);
+            int offers = fx_plain(f, 0);
+            assert_int_equal(offers, attempt < retries ? 1 : 0);
+            if (offers == 1) {
+                uint64_t v =
+                    f->last[FS_MSG_METADATA].u.metadata.records[0].version;
+                assert_true(v > v0); /* signed anew: the device tries it */
+                v0 = v;
+            }
+        }
+        assert_int_equal(fx_info(f, "app").failures, 1);
+        /* another device of the same slot is unaffected */
+        assert_int_equal(fx_plain(f, 1), 1);
+        fx_close(f);
+    }
+}
+
 static void
 test_rollout_reoffers_after_rollback(void **state)
 {
@@ -910,6 +1085,13 @@ main(void)
         FX_TEST(test_rollout_device_already_on_image_counts),
         FX_TEST(test_rollout_offered_counted_once),
         FX_TEST(test_rollout_reoffers_after_rollback),
+        FX_TEST(test_rollout_group_wave_is_exactly_its_group),
+        FX_TEST(test_rollout_group_wave_after_shares),
+        FX_TEST(test_rollout_after_waits_for_completion),
+        FX_TEST(test_rollout_after_cancelled_first_stays_pending),
+        FX_TEST(test_rollout_halt_min_devices),
+        FX_TEST(test_rollout_halt_min_devices_above_targets_never_judges),
+        FX_TEST(test_rollout_retries),
         FX_TEST(test_rollout_records_signed_and_refreshed),
         FX_TEST(test_rollout_revoked_signer_announced),
         FX_TEST(test_rollout_revoked_signer_offered_without_key_revocation),

@@ -48,6 +48,13 @@ struct fs_deploy_config {
     uint32_t halt_error_rate_ppm;   /* share of offered sending errors */
     bool has_halt_failure_rate;     /* halt on the failure share */
     uint32_t halt_failure_rate_ppm; /* share of offered failing */
+    uint32_t halt_min_devices;      /* judge rates from this many offered */
+    /* per wave (nwaves entries, or NULL): the group index of a group
+       wave, UINT32_MAX for a share wave; read during fs_rollout_add */
+    const uint32_t *wave_group;
+    bool has_after;   /* after given: */
+    uint32_t after;   /* start only once this deployment completed */
+    uint32_t retries; /* more offers to a target that failed */
 };
 
 /* A deployment as the service sees it (fs_rollout_info). */
@@ -81,8 +88,10 @@ uint32_t fs_rollout_find(const struct fs_svc *s, const char *id);
 
 /*
  * Start deployment deploy now: open its first wave, rollout_state
- * running. A deployment that is not pending is left alone. Returns 0 or
- * FS_ENOENT for an unknown id (likewise resume and cancel).
+ * running. A deployment that is not pending is left alone. One with an
+ * `after` that has not completed stays pending and starts when that one
+ * completes (never, if it is cancelled). Returns 0 or FS_ENOENT for an
+ * unknown id (likewise resume and cancel).
  */
 int fs_rollout_start(struct fs_svc *s, uint32_t deploy);
 /* Reopen a halted deployment (resume); others are left alone. */

@@ -195,6 +195,11 @@ struct fs_scn_deploy {
     uint32_t halt_error_rate_ppm;     /* share sending error reports */
     bool has_halt_failure_rate;       /* halt_if.failure_rate given */
     uint32_t halt_failure_rate_ppm;   /* share failing / rolling back */
+    uint32_t halt_min_devices;        /* halt_if.min_devices; default 1 */
+    /* per wave: the group of a {group: G} wave, NULL for a share wave */
+    const struct fs_scn_group **wave_group;
+    const struct fs_scn_action *after; /* after: this deploy, or NULL */
+    uint32_t retries;                  /* more offers after a failure; 1 */
 };
 
 struct fs_scn_attack {

@@ -86,11 +86,28 @@ fs_run_svc_config(const struct fs_scn *scn, struct fs_arena *arena,
 
 /* Add one deploy action to svc; the group list is converted on the way. */
 static int
-add_deploy(struct fs_svc *svc, const struct fs_scn_deploy *dp, uint32_t *id)
+add_deploy(const struct fs_scn *scn, struct fs_svc *svc,
+           const struct fs_scn_deploy *dp, uint32_t *id)
 {
     uint32_t *to = fs_xcalloc(dp->nto ? dp->nto : 1, sizeof(*to));
     for (uint32_t i = 0; i < dp->nto; i++)
         to[i] = dp->to[i]->index;
+    uint32_t *wave_group =
+        fs_xcalloc(dp->nwaves ? dp->nwaves : 1, sizeof(*wave_group));
+    for (uint32_t k = 0; k < dp->nwaves; k++)
+        wave_group[k] = dp->wave_group != NULL && dp->wave_group[k] != NULL
+                            ? dp->wave_group[k]->index
+                            : UINT32_MAX;
+    /* after: the deployment id of that deploy, its place among the deploy
+       actions in timeline order (the order deployments are added in). */
+    uint32_t after = UINT32_MAX;
+    for (uint32_t i = 0, n = 0; dp->after != NULL && i < scn->nactions; i++) {
+        if (scn->actions[i].kind != FS_ACT_DEPLOY)
+            continue;
+        if (&scn->actions[i] == dp->after)
+            after = n;
+        n++;
+    }
     struct fs_deploy_config cfg = {
         .id = dp->id,
         .image = dp->image->index,
@@ -105,8 +122,14 @@ add_deploy(struct fs_svc *svc, const struct fs_scn_deploy *dp, uint32_t *id)
         .halt_error_rate_ppm = dp->halt_error_rate_ppm,
         .has_halt_failure_rate = dp->has_halt_failure_rate,
         .halt_failure_rate_ppm = dp->halt_failure_rate_ppm,
+        .halt_min_devices = dp->halt_min_devices,
+        .wave_group = wave_group,
+        .has_after = after != UINT32_MAX,
+        .after = after,
+        .retries = dp->retries,
     };
     int err = fs_rollout_add(svc, &cfg, id);
+    fs_free(wave_group);
     fs_free(to);
     return err;
 }
@@ -120,7 +143,7 @@ fs_run_svc_deploys(const struct fs_scn *scn, struct fs_svc *svc,
         const struct fs_scn_action *a = &scn->actions[i];
         uint32_t id = UINT32_MAX;
         if (a->kind == FS_ACT_DEPLOY) {
-            int err = add_deploy(svc, &a->u.deploy, &id);
+            int err = add_deploy(scn, svc, &a->u.deploy, &id);
             if (err != 0)
                 return err;
         }

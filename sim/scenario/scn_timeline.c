@@ -52,8 +52,9 @@ fs_scn_fault_name(enum fs_scn_fault_kind k)
 
 /* Timeline state kept between parsing and resolving. */
 struct tl {
-    struct fs__scn_table ids;         /* deploy id -> file-order action */
-    const struct fs__scn_node **refs; /* resume/cancel value by index */
+    struct fs__scn_table ids;          /* deploy id -> file-order action */
+    const struct fs__scn_node **refs;  /* resume/cancel value by index */
+    const struct fs__scn_node **after; /* deploy's after: by index */
 };
 
 static int
@@ -226,6 +227,11 @@ load_to(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     return 0;
 }
 
+/*
+ * waves: cumulative shares, or {group: G} (1.1). Shares must not decrease
+ * from one share wave to the next; group waves stand apart (see
+ * docs/scenario-format.md, "Updates and rollouts").
+ */
 static int
 load_waves(struct fs__scn_ld *ld, const struct fs__scn_node *n,
            struct fs_scn_deploy *d)
@@ -237,12 +243,38 @@ load_waves(struct fs__scn_ld *ld, const struct fs__scn_node *n,
     if (err != 0)
         return err;
     d->waves = fs_arena_alloc(ld->arena, count * sizeof(*d->waves));
+    d->wave_group = fs_arena_alloc(ld->arena, count * sizeof(*d->wave_group));
+    const struct fs_share *prev = NULL;
     for (const struct fs__scn_node *e = n->head; e; e = e->next) {
         struct fs_share *w = &d->waves[d->nwaves];
+        d->wave_group[d->nwaves] = NULL;
+        if (e->kind == FS__NODE_MAP) {
+            static const char *const keys[] = {"group"};
+            const struct fs__scn_node *v[1] = {NULL};
+            void *ref;
+            err = fs__scn_map_keys(ld, e, "a wave", keys, 1, v);
+            if (err == 0)
+                err = fs__scn_require(ld, e, "a wave", "group", v[0]);
+            if (err == 0)
+                err = fs__scn_ref(ld, v[0], "group", &ld->scn->names->groups,
+                                  "group", &ref);
+            if (err != 0)
+                return err;
+            for (uint32_t k = 0; k < d->nwaves; k++)
+                if (d->wave_group[k] == ref)
+                    return fs__scn_err(ld, v[0],
+                                       "'waves': group '%s' already has a "
+                                       "wave of its own",
+                                       v[0]->text);
+            d->wave_group[d->nwaves] = ref;
+            w->is_percent = true;
+            w->ppm = 0;
+            d->nwaves++;
+            continue;
+        }
         err = fs__scn_share(ld, e, "waves", w);
         if (err != 0)
             return err;
-        const struct fs_share *prev = d->nwaves ? w - 1 : NULL;
         if (prev != NULL && prev->is_percent == w->is_percent &&
             (w->is_percent ? w->ppm < prev->ppm : w->count < prev->count))
             return fs__scn_err(ld, e,
@@ -250,6 +282,7 @@ load_waves(struct fs__scn_ld *ld, const struct fs__scn_node *n,
                                "before it; waves are cumulative and "
                                "must not decrease",
                                e->text);
+        prev = w;
         d->nwaves++;
     }
     return 0;
@@ -259,9 +292,16 @@ static int
 load_halt(struct fs__scn_ld *ld, const struct fs__scn_node *n,
           struct fs_scn_deploy *d)
 {
-    static const char *const keys[] = {"error_rate", "failure_rate"};
-    const struct fs__scn_node *v[2];
-    int err = fs__scn_map_keys(ld, n, "halt_if", keys, 2, v);
+    static const char *const keys[] = {"error_rate", "failure_rate",
+                                       "min_devices"};
+    const struct fs__scn_node *v[3];
+    int err = fs__scn_map_keys(ld, n, "halt_if", keys, 3, v);
+    if (err == 0 && v[2] != NULL) {
+        uint64_t min = 1;
+        err =
+            fs__scn_uint(ld, v[2], "min_devices", 1, FS_SCN_DEVICES_MAX, &min);
+        d->halt_min_devices = (uint32_t)min;
+    }
     if (err == 0 && v[0] != NULL) {
         d->has_halt_error_rate = true;
         err = fs__scn_percent(ld, v[0], "error_rate", &d->halt_error_rate_ppm);
@@ -283,6 +323,8 @@ enum dep_key {
     DEP_WAVE_INTERVAL,
     DEP_ADVANCE_WHEN,
     DEP_HALT_IF,
+    DEP_AFTER,
+    DEP_RETRIES,
     DEP_KEYS
 };
 
@@ -291,8 +333,8 @@ load_deploy(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
             struct fs_scn_action *act)
 {
     static const char *const keys[DEP_KEYS] = {
-        "id",    "image",         "to",           "feed",
-        "waves", "wave_interval", "advance_when", "halt_if"};
+        "id",           "image",   "to",    "feed",   "waves", "wave_interval",
+        "advance_when", "halt_if", "after", "retries"};
     static const char *const feeds[] = {"retail", "retail-eval"};
     struct fs_scn_deploy *d = &act->u.deploy;
     const struct fs__scn_node *v[DEP_KEYS];
@@ -331,13 +373,26 @@ load_deploy(struct fs__scn_ld *ld, struct tl *tl, const struct fs__scn_node *n,
     if (err == 0 && v[DEP_ADVANCE_WHEN] != NULL)
         err = fs__scn_percent(ld, v[DEP_ADVANCE_WHEN], "advance_when",
                               &d->advance_when_ppm);
+    d->halt_min_devices = 1;
+    d->retries = 1;
     if (err == 0 && v[DEP_HALT_IF] != NULL)
         err = load_halt(ld, v[DEP_HALT_IF], d);
+    if (err == 0 && v[DEP_RETRIES] != NULL) {
+        uint64_t r = 1;
+        err = fs__scn_uint(ld, v[DEP_RETRIES], "retries", 0, 100, &r);
+        d->retries = (uint32_t)r;
+    }
+    if (err == 0 && v[DEP_AFTER] != NULL) {
+        err = fs__scn_name(ld, v[DEP_AFTER], "after", &(const char *){NULL});
+        tl->after[act->file_index] = v[DEP_AFTER];
+    }
     if (err == 0 && d->nwaves == 0) {
         d->nwaves = 1;
         d->waves = fs_arena_alloc(ld->arena, sizeof(*d->waves));
         d->waves[0].is_percent = true;
         d->waves[0].ppm = 1000000;
+        d->wave_group = fs_arena_alloc(ld->arena, sizeof(*d->wave_group));
+        d->wave_group[0] = NULL;
     }
     return err;
 }
@@ -488,6 +543,38 @@ resolve(struct fs__scn_ld *ld, struct tl *tl)
                                key, d->u.deploy.id, d->pos.line, key);
         a->u.target = d;
     }
+    for (uint32_t i = 0; i < scn->nactions; i++) {
+        struct fs_scn_action *a = &scn->actions[i];
+        const struct fs__scn_node *n =
+            a->kind == FS_ACT_DEPLOY ? tl->after[a->file_index] : NULL;
+        if (n == NULL)
+            continue;
+        void *ref;
+        if (fs__scn_ref(ld, n, "after", &scn->names->deploys, "deploy", &ref))
+            return FS_ESCENARIO;
+        if (ref == a)
+            return fs__scn_err(ld, n,
+                               "'after': deploy '%s' cannot wait for "
+                               "itself",
+                               a->u.deploy.id);
+        a->u.deploy.after = ref;
+    }
+    /* A chain of after: that comes back to where it started would keep
+       every deploy on it pending for ever: refuse it. */
+    for (uint32_t i = 0; i < scn->nactions; i++) {
+        struct fs_scn_action *a = &scn->actions[i];
+        if (a->kind != FS_ACT_DEPLOY || a->u.deploy.after == NULL)
+            continue;
+        const struct fs_scn_action *p = a->u.deploy.after;
+        for (uint32_t steps = 0; p != NULL && steps <= scn->nactions; steps++) {
+            if (p == a)
+                return fs__scn_err(ld, tl->after[a->file_index],
+                                   "'after': deploy '%s' waits for itself "
+                                   "through a chain of after:",
+                                   a->u.deploy.id);
+            p = p->u.deploy.after;
+        }
+    }
     return 0;
 }
 
@@ -503,8 +590,11 @@ fs__scn_timeline(struct fs__scn_ld *ld, const struct fs__scn_node *n)
     int err = fs__scn_seq(ld, n, "timeline", FS_SCN_ACTIONS_MAX, &count);
     if (err != 0)
         return err;
-    struct tl tl = {.refs =
-                        fs_arena_alloc(ld->arena, count * sizeof(*tl.refs))};
+    struct tl tl = {.refs = fs_arena_alloc(ld->arena, count * sizeof(*tl.refs)),
+                    .after =
+                        fs_arena_alloc(ld->arena, count * sizeof(*tl.after))};
+    for (uint32_t i = 0; i < count; i++)
+        tl.after[i] = NULL;
     scn->actions = fs_arena_alloc(ld->arena, count * sizeof(*scn->actions));
     for (const struct fs__scn_node *e = count ? n->head : NULL; e;
          e = e->next) {
