@@ -163,6 +163,14 @@ extern const char fs__report_css[];
 /* Open a horizontally scrolling wrapper and a table; close both. */
 void fs__report_table_open(FILE *fp, const char *head);
 void fs__report_table_close(FILE *fp);
+/* A page writer for fs__report_write_whole. */
+typedef int fs__report_page_fn(void *arg, FILE *fp, struct fs_diag *diag);
+/*
+ * Write page(arg) into out_path whole: as .NAME.tmp beside it, renamed
+ * when complete, removed on failure. 0, the page's error, or FS_EIO.
+ */
+int fs__report_write_whole(const char *out_path, fs__report_page_fn *page,
+                           void *arg, struct fs_diag *diag);
 /* The run's simulated end (run.sim_time_us); 0 or FS_EDB. */
 int fs__report_sim_end(struct fs__report_db *rd, int64_t *out,
                        struct fs_diag *diag);
