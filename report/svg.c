@@ -271,7 +271,7 @@ panel(FILE *fp, const struct fs__report_chart *c, const char *title,
     fs__report_html_text(fp, title);
     fprintf(fp,
             "</figcaption>\n<svg class=\"chart\" viewBox=\"0 0 %d %d\" "
-            "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" "
+            "role=\"img\" "
             "font-size=\"11\" font-family=\"sans-serif\">\n<title>",
             W, H);
     fs__report_html_text(fp, title);
