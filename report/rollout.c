@@ -313,16 +313,20 @@ deploy_summary(FILE *fp, const struct fs__report_deploy *d)
                               "<th>waves opened</th><th>targets</th>"
                               "<th>offered</th><th>confirmed</th>"
                               "<th>errors</th><th>failures</th>"
-                              "<th>halts</th><th>to 50%</th>"
-                              "<th>to 90%</th><th>to 99%</th></tr>\n");
+                              "<th>halts</th></tr>\n");
     fprintf(fp, "<tr><td class=\"st-%s\">%s</td><td>%s</td>", d->state,
             d->state, st);
     fprintf(fp,
             "<td>%" PRId64 " of %" PRId64 "</td><td>%" PRId64 "</td>"
             "<td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td>"
-            "<td>%" PRId64 "</td><td>%" PRId64 "</td>",
+            "<td>%" PRId64 "</td><td>%" PRId64 "</td></tr>\n",
             d->waves_opened, d->nwaves, d->targets, d->offered, d->confirmed,
             d->errors, d->failures, d->halts);
+    fs__report_table_close(fp);
+    fs__report_table_open(fp, "<tr><th>time to</th><th>50% confirmed</th>"
+                              "<th>90% confirmed</th>"
+                              "<th>99% confirmed</th></tr>\n"
+                              "<tr><th>from the start</th>");
     for (int i = 0; i < FS__REPORT_NREACH; i++)
         cell_dur(fp, d->reach_us[i]);
     fputs("</tr>\n", fp);
@@ -381,12 +385,10 @@ wave_table(struct fs__report_db *rd, FILE *fp,
                               "<th>failures</th><th>state</th>"
                               "<th>to 50%</th><th>to 90%</th>"
                               "<th>to 99%</th></tr>\n");
-    int64_t prev = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t w = sqlite3_column_int64(st, 0);
-        int64_t members = sqlite3_column_int64(st, 1) - prev;
-        prev = sqlite3_column_int64(st, 1);
+        int64_t members = sqlite3_column_int64(st, 1); /* this wave's own */
         int64_t conf = sqlite3_column_int64(st, 2);
         int64_t opened = col_i64(st, 3, -1);
         char ot[32] = "-";
@@ -436,6 +438,12 @@ wave_table(struct fs__report_db *rd, FILE *fp,
     }
     sqlite3_finalize(st);
     fs__report_table_close(fp);
+    if (have_dd)
+        fputs("<p class=\"note\">targets and confirmed: the wave's own "
+              "devices (waves table); offered, errors, failures and the "
+              "times: devices by the wave open when they were first "
+              "offered (device_deployments.wave).</p>\n",
+              fp);
     return rc == SQLITE_DONE ? 0 : fs__report_db_fail(rd, diag);
 }
 
@@ -508,8 +516,8 @@ cross_table(const struct fs__report_db *rd, FILE *fp, enum fs_metric f, int rl,
         const struct fs__report_series *s = &rd->series[i];
         if (s->family != f || s->string != NULL)
             continue;
-        const char *r = s->values[rl] ? s->values[rl] : "(none)";
-        const char *c = s->values[cl] ? s->values[cl] : "(none)";
+        const char *r = s->values[rl] ? s->values[rl] : "-";
+        const char *c = s->values[cl] ? s->values[cl] : "-";
         size_t ri = 0, ci = 0;
         while (ri < nr && strcmp(rows[ri], r) != 0)
             ri++;
