@@ -101,37 +101,54 @@ chart_build(const struct fs__report_db *rd, const struct samples *sm,
             c->max = c->values[i];
 }
 
+/* Buckets a rate chart averages over (about; whole sample intervals). */
+#define RATE_BUCKETS 48
+
 /*
- * Draw c: the counts as they are, or (rate_per_h) each line's increase
- * between samples per hour of simulated time, at the interval's end.
+ * Draw c: the counts as they are, or (rate_per_h) each line's increase per
+ * hour of simulated time over about RATE_BUCKETS equal intervals, drawn at
+ * each interval's end.
  */
 static void
 chart_draw(FILE *fp, const struct chart *c, const int64_t *times,
            const char *title, const char *y_title, bool rate_per_h)
 {
     size_t nt = c->ntimes;
-    double *v = fs_xcalloc(c->nlines * nt + 1, sizeof(double));
+    size_t step = rate_per_h && nt > RATE_BUCKETS
+                      ? (nt + RATE_BUCKETS - 1) / RATE_BUCKETS
+                      : 1;
+    size_t np = 0;
+    int64_t *t = fs_xcalloc(nt + 1, sizeof(int64_t));
+    for (size_t i = 0; i < nt; i += step)
+        t[np++] = times[i];
+    if (np > 0 && t[np - 1] != times[nt - 1])
+        t[np++] = times[nt - 1];
+    double *v = fs_xcalloc(c->nlines * np + 1, sizeof(double));
     struct fs__report_line lines[CHART_LINES_MAX + 1];
     for (size_t l = 0; l < c->nlines; l++) {
         const int64_t *cv = &c->values[l * nt];
-        for (size_t i = 0; i < nt; i++) {
+        for (size_t i = 0, j = 0; i < nt && j < np; i++) {
+            if (times[i] != t[j])
+                continue;
             double x = (double)cv[i];
             if (rate_per_h) {
-                int64_t dt = i ? times[i] - times[i - 1] : 0;
-                x = dt > 0 ? (double)(cv[i] - cv[i - 1]) * 3600e6 / (double)dt
+                size_t from = i >= step ? i - step : 0;
+                int64_t dt = times[i] - times[from];
+                x = dt > 0 ? (double)(cv[i] - cv[from]) * 3600e6 / (double)dt
                            : 0;
             }
-            v[l * nt + i] = x;
+            v[l * np + j++] = x;
         }
-        lines[l] = (struct fs__report_line){c->names[l], times, &v[l * nt], nt,
+        lines[l] = (struct fs__report_line){c->names[l], t,    &v[l * np], np,
                                             (unsigned)l, false};
     }
     struct fs__report_chart ch = {
-        title, y_title, "",        rate_per_h, nt ? times[nt - 1] : 1,
+        title, y_title, "",        rate_per_h, np ? t[np - 1] : 1,
         0,     lines,   c->nlines, NULL,       0,
         NULL,  NULL,    0};
     fs__report_chart(fp, &ch);
     fs_free(v);
+    fs_free(t);
 }
 
 /* One chart, unless the family never counted anything. */
