@@ -43,8 +43,8 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS   := $(wildcard include/fleetsim/*.h)
 
-.PHONY: format all deps run test unit scenario-tests asan bench install clean lint check \
-        fuzz fuzz-build fuzz-deps
+.PHONY: format all deps browser-deps browser-check run test unit scenario-tests \
+        asan bench install clean lint check fuzz fuzz-build fuzz-deps
 
 all: deps $(BUILD)/fleetsim
 
@@ -64,6 +64,25 @@ deps:
 	    echo "run: sudo apt-get install -y $(DEB_PKGS)"; exit 1; \
 	  fi; \
 	fi
+
+# Debian's chromium for tests/browser-check.py, installed (as root) when
+# missing, or say exactly what to run.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "fleetsim: chromium missing (for the browser check)"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "fleetsim: installing chromium"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	     apt-get install -y -qq chromium) >/dev/null || exit 1; \
+	  else \
+	    echo "run: sudo apt-get install -y chromium"; exit 1; \
+	  fi; \
+	fi
+
+# report.html and compare.html in headless Chromium (screenshots in
+# $(BUILD)/browser/).
+browser-check: all browser-deps
+	./tests/browser-check.py ./$(BUILD)/fleetsim $(BUILD)/browser
 
 $(BUILD)/obj/%.o: %.c $(HEADERS) $(INT_HDRS) | deps
 	@mkdir -p $(dir $@)
@@ -91,7 +110,7 @@ unit: all $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; \
 	  FLEETSIM_TEST_DIR=tests ./$$t; done
 
-scenario-tests: all
+scenario-tests: all browser-deps
 	@missing=$$(for f in $$(find scenarios tests/scenarios -name '*.yaml'); do \
 	  [ -s "$${f%.yaml}.digest" ] || echo "$$f"; done); \
 	if [ -n "$$missing" ]; then echo "scenarios without a pinned fingerprint" \
@@ -102,6 +121,7 @@ scenario-tests: all
 	./tests/attack-matrix.sh ./$(BUILD)/fleetsim
 	./tests/cli-checks.sh ./$(BUILD)/fleetsim
 	./tests/input-checks.sh ./$(BUILD)/fleetsim
+	./tests/browser-check.py ./$(BUILD)/fleetsim $(BUILD)/browser
 
 # The sanitizer pass builds a separate tree and runs the same suite there.
 asan: deps

@@ -2,8 +2,9 @@
  * report/charts.c - inline SVG charts of the run's metric time series.
  *
  * Owns: reading the metric_samples table of fleet.db back, grouping the
- * sampled count series of one family by one label and drawing them as a
- * line chart inside report.html (no scripts, no external resources).
+ * sampled count series of one family by one label (optionally of one
+ * image) and handing them to the chart drawing (svg.c), as counts or as a
+ * rate per hour (error reports per image).
  * Invariants: samples are read ORDER BY t_us, series, the order the run
  * took them, and lines appear in the order their label value first appears
  * there, so the same database draws the same bytes; numbers are printed
@@ -25,16 +26,6 @@
 
 /* Most lines one chart draws; further label values are summed as "other". */
 #define CHART_LINES_MAX 8
-#define CHART_W 640
-#define CHART_H 220
-#define PAD_L 64
-#define PAD_B 28
-#define PAD_T 12
-#define PAD_R 12
-
-static const char *const palette[CHART_LINES_MAX + 1] = {
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#17becf", "#7f7f7f"};
 
 /* One sampled value: which sample (index into the times), which series. */
 struct sample {
@@ -59,6 +50,14 @@ struct chart {
     int64_t max;                            /* largest value */
 };
 
+/* Which series of a family a chart sums. */
+struct pick {
+    enum fs_metric f; /* family */
+    int label;        /* the label whose values are the lines */
+    int only;         /* a label that must equal only_value; -1 none */
+    const char *only_value;
+};
+
 /* Line index for label value v, adding it (or "other") when new. */
 static size_t
 chart_line(struct chart *c, const char *v)
@@ -77,7 +76,7 @@ chart_line(struct chart *c, const char *v)
 
 static void
 chart_build(const struct fs__report_db *rd, const struct samples *sm,
-            enum fs_metric f, int label, struct chart *c)
+            const struct pick *pk, struct chart *c)
 {
     size_t nt = sm->ntimes;
     memset(c, 0, sizeof(*c));
@@ -86,9 +85,12 @@ chart_build(const struct fs__report_db *rd, const struct samples *sm,
         fs_xcalloc((CHART_LINES_MAX + 1) * (nt ? nt : 1), sizeof(int64_t));
     for (size_t i = 0; i < sm->ne; i++) {
         const struct fs__report_series *sr = &rd->series[sm->e[i].series];
-        if (sr->family != f || sr->values[label] == NULL)
+        if (sr->family != pk->f || sr->values[pk->label] == NULL)
             continue; /* series without that label (a pass has no reason) */
-        size_t line = chart_line(c, sr->values[label]);
+        if (pk->only >= 0 && (sr->values[pk->only] == NULL ||
+                              strcmp(sr->values[pk->only], pk->only_value)))
+            continue;
+        size_t line = chart_line(c, sr->values[pk->label]);
         int64_t *slot = &c->values[line * nt + sm->e[i].sample];
         *slot += sm->e[i].value;
     }
@@ -99,63 +101,100 @@ chart_build(const struct fs__report_db *rd, const struct samples *sm,
             c->max = c->values[i];
 }
 
+/* Buckets a rate chart averages over (about; whole sample intervals). */
+#define RATE_BUCKETS 48
+
+/*
+ * Draw c: the counts as they are, or (rate_per_h) each line's increase per
+ * hour of simulated time over about RATE_BUCKETS equal intervals, drawn at
+ * each interval's end.
+ */
 static void
-chart_svg(FILE *fp, const struct chart *c, const int64_t *times)
+chart_draw(FILE *fp, const struct chart *c, const int64_t *times,
+           const char *title, const char *y_title, bool rate_per_h)
 {
-    int64_t t_end = c->ntimes ? times[c->ntimes - 1] : 1;
-    if (t_end <= 0)
-        t_end = 1;
-    double pw = CHART_W - PAD_L - PAD_R, ph = CHART_H - PAD_T - PAD_B;
-    char t0[32], t1[32];
-    fs_units_format_duration(0, t0, sizeof(t0));
-    fs_units_format_duration(t_end, t1, sizeof(t1));
-    fprintf(fp,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-            "height=\"%d\" font-size=\"11\" font-family=\"sans-serif\">\n"
-            "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" "
-            "fill=\"none\" stroke=\"#999\"/>\n"
-            "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%" PRId64 "</text>\n"
-            "<text x=\"%d\" y=\"%.0f\" text-anchor=\"end\">0</text>\n"
-            "<text x=\"%d\" y=\"%d\">%s</text>\n"
-            "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
-            CHART_W, CHART_H, PAD_L, PAD_T, pw, ph, PAD_L - 4, PAD_T + 10,
-            c->max, PAD_L - 4, PAD_T + ph, PAD_L, CHART_H - 8, t0,
-            CHART_W - PAD_R, CHART_H - 8, t1);
+    size_t nt = c->ntimes;
+    size_t step = rate_per_h && nt > RATE_BUCKETS
+                      ? (nt + RATE_BUCKETS - 1) / RATE_BUCKETS
+                      : 1;
+    size_t np = 0;
+    int64_t *t = fs_xcalloc(nt + 1, sizeof(int64_t));
+    for (size_t i = 0; i < nt; i += step)
+        t[np++] = times[i];
+    if (np > 0 && t[np - 1] != times[nt - 1])
+        t[np++] = times[nt - 1];
+    double *v = fs_xcalloc(c->nlines * np + 1, sizeof(double));
+    struct fs__report_line lines[CHART_LINES_MAX + 1];
     for (size_t l = 0; l < c->nlines; l++) {
-        fprintf(fp,
-                "<polyline fill=\"none\" stroke-width=\"1.5\" "
-                "stroke=\"%s\" points=\"",
-                palette[l]);
-        for (size_t i = 0; i < c->ntimes; i++) {
-            double x = PAD_L + pw * (double)times[i] / (double)t_end;
-            double v = (double)c->values[l * c->ntimes + i];
-            double y = PAD_T + ph - (c->max > 0 ? ph * v / (double)c->max : 0);
-            fprintf(fp, "%s%.1f,%.1f", i ? " " : "", x, y);
+        const int64_t *cv = &c->values[l * nt];
+        for (size_t i = 0, j = 0; i < nt && j < np; i++) {
+            if (times[i] != t[j])
+                continue;
+            double x = (double)cv[i];
+            if (rate_per_h) {
+                size_t from = i >= step ? i - step : 0;
+                int64_t dt = times[i] - times[from];
+                x = dt > 0 ? (double)(cv[i] - cv[from]) * 3600e6 / (double)dt
+                           : 0;
+            }
+            v[l * np + j++] = x;
         }
-        fputs("\"/>\n", fp);
+        lines[l] = (struct fs__report_line){c->names[l], t,    &v[l * np], np,
+                                            (unsigned)l, false};
     }
-    fputs("</svg>\n<p class=\"legend\">", fp);
-    for (size_t l = 0; l < c->nlines; l++) {
-        fprintf(fp, "<span style=\"color:%s\">&#9632;</span> ", palette[l]);
-        fs__report_html_text(fp, c->names[l]);
-        fprintf(fp, " (%" PRId64 ")&nbsp; ",
-                c->ntimes ? c->values[l * c->ntimes + c->ntimes - 1] : 0);
-    }
-    fputs("</p>\n", fp);
+    struct fs__report_chart ch = {
+        title, y_title, "",        rate_per_h, np ? t[np - 1] : 1,
+        0,     lines,   c->nlines, NULL,       0,
+        NULL,  NULL,    0};
+    fs__report_chart(fp, &ch);
+    fs_free(v);
+    fs_free(t);
 }
 
 /* One chart, unless the family never counted anything. */
 static void
 chart_section(const struct fs__report_db *rd, const struct samples *sm,
-              FILE *fp, enum fs_metric f, int label, const char *title)
+              FILE *fp, const struct pick *pk, const char *title,
+              const char *y_title, bool rate_per_h)
 {
     struct chart c;
-    chart_build(rd, sm, f, label, &c);
-    if (c.max > 0) {
-        fprintf(fp, "<h3>%s</h3>\n", title);
-        chart_svg(fp, &c, sm->times);
-    }
+    chart_build(rd, sm, pk, &c);
+    if (c.max > 0)
+        chart_draw(fp, &c, sm->times, title, y_title, rate_per_h);
     fs_free(c.values);
+}
+
+static void
+simple(const struct fs__report_db *rd, const struct samples *sm, FILE *fp,
+       enum fs_metric f, int label, const char *title, const char *y_title)
+{
+    struct pick pk = {f, label, -1, NULL};
+    chart_section(rd, sm, fp, &pk, title, y_title, false);
+}
+
+/* Update steps by result, one chart per image (in metrics order). */
+static void
+updates_by_image(const struct fs__report_db *rd, const struct samples *sm,
+                 FILE *fp)
+{
+    const char *seen[32];
+    size_t n = 0;
+    for (size_t i = 0; i < rd->nseries && n < 32; i++) {
+        const struct fs__report_series *s = &rd->series[i];
+        if (s->family != FS_M_UPDATES || s->values[0] == NULL)
+            continue;
+        size_t k = 0;
+        while (k < n && strcmp(seen[k], s->values[0]) != 0)
+            k++;
+        if (k < n)
+            continue;
+        seen[n++] = s->values[0];
+        char title[200];
+        snprintf(title, sizeof(title), "Update steps of %s by result",
+                 s->values[0]);
+        struct pick pk = {FS_M_UPDATES, 1, 0, s->values[0]};
+        chart_section(rd, sm, fp, &pk, title, "devices (cumulative)", false);
+    }
 }
 
 /* Read metric_samples into sm; every series must be a metrics row. */
@@ -204,20 +243,33 @@ fs__report_charts(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
 {
     struct samples sm = {0};
     int err = samples_load(rd, &sm, diag);
-    if (err == 0) {
-        fputs("<h2>Over time</h2>\n", fp);
-        chart_section(rd, &sm, fp, FS_M_DEVICES, 2, "Devices by running OS");
-        chart_section(rd, &sm, fp, FS_M_DEVICES, 3, "Devices by apps");
-        chart_section(rd, &sm, fp, FS_M_DEVICES, 4, "Devices by state");
-        chart_section(rd, &sm, fp, FS_M_UPDATES, 1, "Update steps by result");
-        chart_section(rd, &sm, fp, FS_M_ATTESTATIONS, 0,
-                      "Attestations by result");
-        chart_section(rd, &sm, fp, FS_M_ATTESTATIONS, 1,
-                      "Failed attestations by reason");
-        chart_section(rd, &sm, fp, FS_M_ERROR_REPORTS, 0,
-                      "Error reports by kind");
-        chart_section(rd, &sm, fp, FS_M_ATTACKS, 1, "Attacks by outcome");
-        chart_section(rd, &sm, fp, FS_M_TICKETS, 0, "Tickets by reason");
+    if (err == 0 && sm.ntimes > 0) {
+        fputs("<h2>Over time</h2>\n<p class=\"note\">Sampled metric series "
+              "(metric_samples). Hover a point for its value and time; a "
+              "series too small to see beside the largest is drawn again "
+              "below on a scale of its own.</p>\n",
+              fp);
+        simple(rd, &sm, fp, FS_M_DEVICES, 2, "Devices by running OS",
+               "devices");
+        simple(rd, &sm, fp, FS_M_DEVICES, 3, "Devices by apps", "devices");
+        simple(rd, &sm, fp, FS_M_DEVICES, 4, "Devices by state", "devices");
+        updates_by_image(rd, &sm, fp);
+        struct pick rate = {FS_M_ERROR_REPORTS, 1, -1, NULL};
+        chart_section(rd, &sm, fp, &rate, "Error reports per hour by image",
+                      "reports per hour", true);
+        simple(rd, &sm, fp, FS_M_ERROR_REPORTS, 0, "Error reports by kind",
+               "reports (cumulative)");
+        simple(rd, &sm, fp, FS_M_ATTESTATIONS, 0, "Attestations by result",
+               "attestations (cumulative)");
+        simple(rd, &sm, fp, FS_M_ATTESTATIONS, 1,
+               "Failed attestations by reason", "failures (cumulative)");
+        struct pick atk = {FS_M_ATTACKS, 0, 1, "attempted"};
+        chart_section(rd, &sm, fp, &atk, "Attacks attempted by kind",
+                      "attempts (cumulative)", false);
+        simple(rd, &sm, fp, FS_M_ATTACKS, 1, "Attacks by outcome",
+               "attack steps (cumulative)");
+        simple(rd, &sm, fp, FS_M_TICKETS, 0, "Tickets by reason",
+               "tickets (cumulative)");
     }
     fs_free(sm.times);
     fs_free(sm.e);

@@ -1,7 +1,10 @@
 /*
  * report/html.c - the self-contained HTML page of a run, from its fleet.db.
  *
- * Owns: report.html: summary, expectation results, every metric series.
+ * Owns: report.html: summary, expectation results, then the deployments
+ * and outcomes (rollout.c), the charts (charts.c) and every metric series
+ * folded in a <details>; the page CSS (shared with compare.html) and the
+ * scrolling table wrapper that keeps the page within 420 px.
  * Invariants: no external resources (opens offline); no wall-clock figures,
  * so the same database gives the same bytes; every figure comes from a
  * table of fleet.db (run, expectations, metrics, metric_samples).
@@ -19,13 +22,35 @@
 #include "fleetsim/units.h"
 #include "report_int.h"
 
-static const char css[] =
-    "body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;"
-    "color:#222}table{border-collapse:collapse;margin:1em 0}"
+const char fs__report_css[] =
+    "body{font-family:system-ui,sans-serif;margin:1em auto;max-width:62em;"
+    "padding:0 1em;color:#222}h1,h2,h3,p{overflow-wrap:anywhere}"
+    "table{border-collapse:collapse;margin:.5em 0}"
+    ".tw{max-width:100%;overflow-x:auto}"
     "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
-    "th{background:#f4f4f4}.held{color:#070}.failed{color:#b00;"
+    "th{white-space:nowrap}"
+    "th{background:#f4f4f4}.held{color:#070}.failed,.diff{color:#b00;"
     "font-weight:bold}.nr{color:#a60}code{font-size:95%}"
-    "svg{background:#fff}.legend{font-size:90%;margin-top:0}";
+    ".st-halted,.st-cancelled{color:#b00}.st-completed,.st-done{color:#070}"
+    "figure.chart{margin:1em 0;max-width:720px}"
+    "figcaption{font-weight:bold;margin-bottom:.2em}"
+    "svg.chart{width:100%;height:auto;display:block;background:#fff}"
+    ".legend{font-size:90%;margin:.2em 0}.key{white-space:nowrap;"
+    "margin-right:1em;display:inline-block}.note{color:#555;font-size:90%}"
+    "section.deploy{border-top:2px solid #ddd;margin-top:1.5em}"
+    "details{margin:1em 0}summary{cursor:pointer}";
+
+void
+fs__report_table_open(FILE *fp, const char *head)
+{
+    fprintf(fp, "<div class=\"tw\"><table>%s", head);
+}
+
+void
+fs__report_table_close(FILE *fp)
+{
+    fputs("</table></div>\n", fp);
+}
 
 /* The run table's facts (text as stored; NULL when the key is absent). */
 enum {
@@ -128,9 +153,9 @@ expectations_table(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n++ == 0)
-            fputs("<table><tr><th>line</th><th>expectation</th>"
-                  "<th>checked at</th><th>seen</th><th>verdict</th></tr>\n",
-                  fp);
+            fs__report_table_open(fp, "<tr><th>line</th><th>expectation</th>"
+                                      "<th>checked at</th><th>seen</th>"
+                                      "<th>verdict</th></tr>\n");
         const char *text = (const char *)sqlite3_column_text(st, 0);
         int64_t at_us = sqlite3_column_int64(st, 1);
         int line = sqlite3_column_int(st, 2);
@@ -156,7 +181,7 @@ expectations_table(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
     if (n == 0)
         fputs("<p>The scenario states no expectations.</p>\n", fp);
     else
-        fputs("</table>\n", fp);
+        fs__report_table_close(fp);
     return 0;
 }
 
@@ -203,7 +228,10 @@ fs__report_page(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
           "<title>fleetsim: ",
           fp);
     fs__report_html_text(fp, run[RUN_SCENARIO]);
-    fprintf(fp, "</title><style>%s</style></head><body>\n<h1>", css);
+    fprintf(fp,
+            "</title><meta name=\"viewport\" content=\"width=device-width,"
+            "initial-scale=1\"><style>%s</style></head><body>\n<h1>",
+            fs__report_css);
     fs__report_html_text(fp, run[RUN_SCENARIO]);
     fputs("</h1>\n", fp);
     if (run[RUN_DESCRIPTION] != NULL) {
@@ -211,7 +239,7 @@ fs__report_page(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
         fs__report_html_text(fp, run[RUN_DESCRIPTION]);
         fputs("</p>\n", fp);
     }
-    fputs("<table>\n<tr><th>devices</th><td>", fp);
+    fs__report_table_open(fp, "\n<tr><th>devices</th><td>");
     fs__report_html_text(fp, run[RUN_DEVICES]);
     fputs("</td></tr>\n<tr><th>seed</th><td>", fp);
     fs__report_html_text(fp, run[RUN_SEED]);
@@ -225,17 +253,23 @@ fs__report_page(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
             "<tr><th>fingerprint</th><td><code>",
             failures);
     fs__report_html_text(fp, run[RUN_FINGERPRINT]);
-    fputs("</code></td></tr>\n</table>\n", fp);
+    fputs("</code></td></tr>\n", fp);
+    fs__report_table_close(fp);
     err = expectations_table(rd, fp, diag);
+    if (err == 0)
+        err = fs__report_rollouts(rd, fp, now_us, diag);
     if (err == 0)
         err = fs__report_charts(rd, fp, diag);
     if (err != 0)
         return err;
-    fputs("<h2>Metrics at the end of the run</h2>\n"
-          "<table><tr><th>series</th><th>value</th></tr>\n",
-          fp);
+    fprintf(fp,
+            "<h2>Metrics at the end of the run</h2>\n<details><summary>"
+            "All %zu metric series</summary>\n",
+            rd->nseries);
+    fs__report_table_open(fp, "<tr><th>series</th><th>value</th></tr>\n");
     for (size_t i = 0; i < rd->nseries; i++)
         metric_row(fp, &rd->series[i]);
-    fputs("</table>\n</body></html>\n", fp);
+    fs__report_table_close(fp);
+    fputs("</details>\n</body></html>\n", fp);
     return ferror(fp) ? FS_EIO : 0;
 }

@@ -207,12 +207,9 @@ fs_report_html(const char *db_path, FILE *fp, struct fs_diag *diag)
 }
 
 int
-fs_report_write(const char *db_path, const char *out_path, struct fs_diag *diag)
+fs__report_write_whole(const char *out_path, fs__report_page_fn *page,
+                       void *arg, struct fs_diag *diag)
 {
-    struct fs__report_db rd;
-    int err = fs__report_db_open(&rd, db_path, diag);
-    if (err != 0)
-        return err;
     /* The temporary file sits beside the output: .NAME.tmp */
     char tmp[4200];
     const char *slash = strrchr(out_path, '/');
@@ -222,14 +219,10 @@ fs_report_write(const char *db_path, const char *out_path, struct fs_diag *diag)
     else
         snprintf(tmp, sizeof(tmp), ".%s.tmp", out_path);
     FILE *fp = fopen(tmp, "w");
-    if (fp == NULL) {
-        err = fs_diag_set(diag, FS_EIO, out_path, 0, 0, "cannot write: %s",
-                          strerror(errno));
-        fs__report_db_close(&rd);
-        return err;
-    }
-    err = fs__report_page(&rd, fp, diag);
-    fs__report_db_close(&rd);
+    if (fp == NULL)
+        return fs_diag_set(diag, FS_EIO, out_path, 0, 0, "cannot write: %s",
+                           strerror(errno));
+    int err = page(arg, fp, diag);
     if (fflush(fp) != 0 || ferror(fp))
         err = err ? err : FS_EIO;
     if (fclose(fp) != 0)
@@ -242,5 +235,23 @@ fs_report_write(const char *db_path, const char *out_path, struct fs_diag *diag)
                           strerror(errno));
     if (err != 0)
         unlink(tmp);
+    return err;
+}
+
+static int
+run_page(void *arg, FILE *fp, struct fs_diag *diag)
+{
+    return fs__report_page(arg, fp, diag);
+}
+
+int
+fs_report_write(const char *db_path, const char *out_path, struct fs_diag *diag)
+{
+    struct fs__report_db rd;
+    int err = fs__report_db_open(&rd, db_path, diag);
+    if (err != 0)
+        return err;
+    err = fs__report_write_whole(out_path, run_page, &rd, diag);
+    fs__report_db_close(&rd);
     return err;
 }

@@ -249,6 +249,47 @@ test_report_bad_inputs(void **state)
     remove_dir(dir);
 }
 
+/* compare.html: two runs side by side, the same bytes for the same pair,
+ * and a bad database on either side named (FS_EDB), nothing written. */
+static void
+test_report_compare(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fleetsim-test-report-cmp-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    run_into(dir, false);
+    char db[4200], out[4200], again[4200], text[4200];
+    snprintf(db, sizeof(db), "%s/fleet.db", dir);
+    snprintf(out, sizeof(out), "%s/compare.html", dir);
+    snprintf(again, sizeof(again), "%s/again.html", dir);
+    snprintf(text, sizeof(text), "%s/text.db", dir);
+    struct fs_diag d;
+    fs_diag_clear(&d);
+    if (fs_report_compare(db, db, out, &d) != 0)
+        fail_msg("compare: %s: %s", d.file, d.msg);
+    assert_int_equal(fs_report_compare(db, db, again, &d), 0);
+    assert_same_file(out, again);
+    size_t len;
+    char *page = read_file(out, &len);
+    assert_non_null(strstr(page, "Two runs compared"));
+    assert_null(strstr(page, "class=\"diff\"")); /* a run equals itself */
+    free(page);
+    FILE *fp = fopen(text, "w");
+    assert_non_null(fp);
+    fputs("not a database\n", fp);
+    fclose(fp);
+    const char *const pairs[][2] = {{db, text}, {text, db}};
+    for (size_t i = 0; i < 2; i++) {
+        remove(out);
+        fs_diag_clear(&d);
+        assert_int_equal(fs_report_compare(pairs[i][0], pairs[i][1], out, &d),
+                         FS_EDB);
+        assert_string_equal(d.file, text);
+        assert_int_equal(access(out, F_OK), -1);
+    }
+    remove_dir(dir);
+}
+
 /* A fleet.db written by hand: label values with ',' and '"' in them come
  * back whole, and optional run keys show when present. */
 static void
@@ -313,10 +354,9 @@ main(void)
 {
 #define T(name) cmocka_unit_test_teardown(name, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_report_rebuilds_run_page),
-        T(test_report_rebuilds_stopped_run),
-        T(test_report_bad_inputs),
-        T(test_report_labels_split_back),
+        T(test_report_rebuilds_run_page), T(test_report_rebuilds_stopped_run),
+        T(test_report_bad_inputs),        T(test_report_labels_split_back),
+        T(test_report_compare),
     };
 #undef T
     return cmocka_run_group_tests_name("report", tests, NULL, NULL);

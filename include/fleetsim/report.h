@@ -1,6 +1,7 @@
 /*
  * include/fleetsim/report.h - what is built from a run's files afterwards:
- * report.html from fleet.db, and the comparison of two traces.
+ * report.html from fleet.db, compare.html from two of them, and the
+ * comparison of two traces.
  *
  * Owns: report.html (docs/outputs.md) and its placement whole: written
  * under a temporary name beside it and renamed only when complete.
@@ -33,6 +34,15 @@ int fs_report_html(const char *db_path, FILE *fp, struct fs_diag *diag);
  */
 int fs_report_write(const char *db_path, const char *out_path,
                     struct fs_diag *diag);
+
+/*
+ * Build compare.html into out_path (whole, as fs_report_write): the runs
+ * of the fleet.db files at path_a and path_b side by side, deployments
+ * matched by id. Returns 0, FS_EDB naming the file that is missing or not
+ * a fleet database, or FS_EIO (out_path cannot be written).
+ */
+int fs_report_compare(const char *path_a, const char *path_b,
+                      const char *out_path, struct fs_diag *diag);
 
 /*
  * Compare two traces (trace.zst) record by record and print where they

@@ -683,11 +683,17 @@ cmd_diff(int argc, char **argv)
 
 static const char report_help[] =
     "usage: fleetsim report FILE.db [-o FILE]\n"
+    "       fleetsim report A/fleet.db B/fleet.db [-o FILE]\n"
     "\n"
     "Build report.html from the fleet.db a run wrote, alone: the page is the\n"
     "one 'fleetsim run' wrote beside it, byte for byte. Writes FILE (default:\n"
     "report.html in the database's folder) under a temporary name, then\n"
     "renames it. The database is only read.\n"
+    "\n"
+    "With two databases, compare the runs (two seeds, two rollout policies)\n"
+    "side by side: per deployment (matched by id) times to 50/90/99%,\n"
+    "failures, halts, errors, and fleet-wide attestations, differences\n"
+    "marked, adoption curves overlaid. FILE defaults to compare.html.\n"
     "\n"
     "options:\n"
     "  -o FILE        write the report to FILE\n"
@@ -699,7 +705,7 @@ static const char report_help[] =
 static int
 cmd_report(int argc, char **argv)
 {
-    const char *db = NULL, *out = NULL;
+    const char *db = NULL, *db_b = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return fputs(report_help, stdout), EXIT_OK;
@@ -713,6 +719,8 @@ cmd_report(int argc, char **argv)
             out = argv[++i];
         } else if (argv[i][0] != '-' && db == NULL) {
             db = argv[i];
+        } else if (argv[i][0] != '-' && db_b == NULL) {
+            db_b = argv[i];
         } else {
             fprintf(stderr, "fleetsim report: unexpected argument '%s'\n%s",
                     argv[i], report_help);
@@ -722,7 +730,7 @@ cmd_report(int argc, char **argv)
     if (db == NULL)
         return fputs(report_help, stderr), EXIT_USAGE;
     char def[PATH_MAX + 16];
-    if (out == NULL) {
+    if (out == NULL && db_b == NULL) {
         const char *slash = strrchr(db, '/');
         if (slash != NULL)
             snprintf(def, sizeof(def), "%.*s/report.html", (int)(slash - db),
@@ -733,7 +741,9 @@ cmd_report(int argc, char **argv)
     }
     struct fs_diag diag;
     fs_diag_clear(&diag);
-    if (fs_report_write(db, out, &diag) != 0) {
+    if (db_b != NULL ? fs_report_compare(db, db_b, out ? out : "compare.html",
+                                         &diag) != 0
+                     : fs_report_write(db, out, &diag) != 0) {
         fs_diag_print(&diag, stderr);
         return EXIT_USAGE;
     }
@@ -755,6 +765,7 @@ static const char main_help[] =
     "  bench rollout    measure an OS rollout to N devices\n"
     "  diff A B         first record where two traces part\n"
     "  report FILE.db   rebuild report.html from a run's fleet.db\n"
+    "  report A.db B.db compare two runs side by side (compare.html)\n"
     "\n"
     "  fleetsim COMMAND --help   help on one command\n"
     "  fleetsim --version        print the version\n";
