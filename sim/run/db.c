@@ -27,7 +27,7 @@
 static const char schema[] =
     "PRAGMA journal_mode=OFF;"
     "PRAGMA synchronous=OFF;"
-    "PRAGMA user_version=2;"
+    "PRAGMA user_version=3;"
     "CREATE TABLE run(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE expectations(idx INTEGER PRIMARY KEY, expr TEXT NOT NULL,"
     " at_us INTEGER NOT NULL, line INTEGER NOT NULL,"
@@ -36,11 +36,13 @@ static const char schema[] =
     " labels TEXT NOT NULL, value INTEGER, string TEXT);";
 
 /* The schema version: PRAGMA user_version and run.schema_version. */
-#define FS__RUN_DB_SCHEMA "2"
+#define FS__RUN_DB_SCHEMA "3"
 
-/* Views over the tables, for the questions of docs/fleet-db.md. */
-static const char views[] =
-    "CREATE VIEW devices AS SELECT * FROM service_devices;";
+/* Indexes for the questions of docs/fleet-db.md. */
+static const char indexes[] =
+    "CREATE INDEX metric_samples_series ON metric_samples(series, t_us);"
+    "CREATE INDEX device_deployments_confirmed ON"
+    " device_deployments(deployment, confirmed_us);";
 
 struct db_ctx {
     sqlite3 *db;        /* open database */
@@ -214,7 +216,12 @@ fs__run_db_write(struct fs_run *run, const char *path, struct fs_diag *diag)
     if (rc == SQLITE_OK)
         rc = fs__run_events_write(fs__run_events_of(run), db);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, views, NULL, NULL, NULL);
+        rc = fs__run_events_write_reports(fs__run_events_of(run),
+                                          fs_run_scn(run), db);
+    if (rc == SQLITE_OK)
+        rc = fs__run_db_devices(run, db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, indexes, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out_close:
