@@ -2,7 +2,8 @@
  * sim/run/db.c - fleet.db, the SQLite database of a run.
  *
  * Owns: the schema of the run's own tables of fleet.db (run, expectations,
- * metrics, metric_samples; docs/fleet-db.md) and filling the whole file,
+ * metrics, metric_labels, metric_samples, the question indexes;
+ * docs/fleet-db.md) and filling the whole file,
  * the service's tables included (fs_store_write), in one transaction.
  * Invariants: rows go in in scenario or registry order; no SQL calls
  * CURRENT_TIMESTAMP or SQL random numbers; simulated times are bound

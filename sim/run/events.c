@@ -3,8 +3,11 @@
  * from the run record.
  *
  * Owns: turning canonical trace records (read through the engine's record
- * hook) into event rows (deployment_started ... fault_ended) and into the
- * per (device, deployment) offer and outcome rows; writing both tables.
+ * hook) into event rows (deployment_started ... fault_ended, with the
+ * deciding check of blocked attacks), the per (device, deployment) offer
+ * and outcome rows, error reports per (image, kind, day) and each device's
+ * last update outcome and last successful attack; writing events,
+ * device_deployments and error_reports_daily.
  * Invariants: only reads records and the service's public queries, so the
  * fingerprint never depends on it; rows keep record order (seq).
  * Does not: decide anything, or change the model.
