@@ -523,6 +523,16 @@ fs_fleet_is_compromised(const struct fs_fleet *f, uint32_t device)
     return f->devs[device].comp_boot || f->devs[device].comp_ext;
 }
 
+/* Bits of enum fs_fleet_comp saying why device counts compromised. */
+unsigned
+fs_fleet_compromised_why(const struct fs_fleet *f, uint32_t device)
+{
+    FS_ASSERT(device < f->ndevs);
+    const struct fs_dev *d = &f->devs[device];
+    return (d->comp_boot ? FS_FLEET_COMP_BOOT : 0u) |
+           (d->comp_ext ? FS_FLEET_COMP_ATTACK : 0u);
+}
+
 /* Mark device compromised by an attack (or clear that mark). */
 void
 fs_fleet_set_compromised(struct fs_fleet *f, uint32_t device, bool on)

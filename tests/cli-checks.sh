@@ -163,6 +163,19 @@ check "it names the estimate and the limit" grep -q "needs about .* MiB of memor
 check "a refused run creates no folder" test ! -e "$tmp/mem"
 "$bin" run "$dw" --quiet --max-memory 1GiB --out "$tmp/mem-ok"; rc=$?
 check "the same fleet under a large enough --max-memory runs" test "$rc" = 0
+# --sample: the spacing of fleet.db's metric samples.
+for bad in 0s -1h bogus 1s; do
+    "$bin" run "$scn" --quiet --sample "$bad" --out "$tmp/sample-bad" 2>"$tmp/sample.err"; rc=$?
+    check "--sample $bad exits 2" test "$rc" = 2
+    check "--sample $bad is refused with a message" grep -q -e "--sample" "$tmp/sample.err"
+done
+check "a refused --sample creates no folder" test ! -e "$tmp/sample-bad"
+"$bin" run "$scn" --quiet --sample 12h --out "$tmp/sample"; rc=$?
+check "--sample 12h runs" test "$rc" = 0
+if command -v sqlite3 >/dev/null; then
+    n=$(sqlite3 "$tmp/sample/fleet.db" 'SELECT count(DISTINCT t_us) FROM metric_samples')
+    check "--sample 12h over 3d takes 7 samples (0, every 12h, the end)" test "$n" = 7
+fi
 sed 's/count: 60$/count: 9999960/' "$scn" >"$tmp/huge.yaml"
 # (An AddressSanitizer build cannot start under 4 GB of address space: its
 # shadow memory alone is larger; there the check is left to the normal build.)

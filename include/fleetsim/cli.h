@@ -29,6 +29,7 @@ struct fs_cli_run {
     bool check;                /* --check */
     bool wait;                 /* --wait: wait for another run's lock */
     uint64_t max_memory_bytes; /* --max-memory, 0 when not given */
+    int64_t sample_us;         /* --sample, 0 when not given */
 };
 
 struct fs_cli_test {

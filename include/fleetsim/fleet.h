@@ -214,6 +214,13 @@ bool fs_fleet_check(const struct fs_fleet *f);
 enum fs_dev_state fs_fleet_state(const struct fs_fleet *f, uint32_t device);
 /* True when the device runs code its trusted keys did not sign, etc. */
 bool fs_fleet_is_compromised(const struct fs_fleet *f, uint32_t device);
+/* Why a device counts compromised: bits of enum fs_fleet_comp (0 clean). */
+enum fs_fleet_comp {
+    FS_FLEET_COMP_BOOT = 1u, /* booted code its trusted keys did not sign */
+    FS_FLEET_COMP_ATTACK =
+        2u /* an attack marked it (fs_fleet_set_compromised) */
+};
+unsigned fs_fleet_compromised_why(const struct fs_fleet *f, uint32_t device);
 /* Mark a device compromised or clean (attacks); updates the metric. */
 void fs_fleet_set_compromised(struct fs_fleet *f, uint32_t device, bool on);
 /* True when the device holds a certificate. */

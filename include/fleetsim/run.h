@@ -31,11 +31,13 @@ struct fs_run;
 struct fs_msgpool;
 
 struct fs_run_opts {
-    bool seed_set;          /* true: seed overrides the scenario's */
-    uint64_t seed;          /* --seed */
-    unsigned threads;       /* --threads: crypto worker threads, 0 = default */
-    const char *trace_path; /* write a zstd trace here, or NULL */
-    bool check;             /* run integrity checks after every event */
+    bool seed_set;           /* true: seed overrides the scenario's */
+    uint64_t seed;           /* --seed */
+    unsigned threads;        /* --threads: crypto worker threads, 0 = default */
+    const char *trace_path;  /* write a zstd trace here, or NULL */
+    bool check;              /* run integrity checks after every event */
+    int64_t sample_every_us; /* --sample: metric sample spacing; 0 = a
+                                hundredth of the duration */
     /* Benchmarks only: a clock that times the run's crypto (crypto.h). */
     uint64_t (*crypto_clock)(void);
 };

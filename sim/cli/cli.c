@@ -80,6 +80,15 @@ parse_run_opt(int argc, char **argv, int *i, struct fs_cli_run *o)
         o->check = true;
     } else if (strcmp(a, "--wait") == 0) {
         o->wait = true;
+    } else if (strcmp(a, "--sample") == 0) {
+        const char *why = NULL;
+        const char *s = opt_value(argc, argv, i);
+        if (s == NULL || fs_units_duration(s, &o->sample_us, &why) != 0 ||
+            o->sample_us <= 0)
+            return usage_error("run",
+                               "--sample needs a positive duration such as "
+                               "1h or 30m",
+                               s);
     } else if (strcmp(a, "--max-memory") == 0) {
         const char *why = NULL;
         const char *s = opt_value(argc, argv, i);

@@ -253,6 +253,8 @@ static const char run_help[] =
     "  --quiet        no progress line, no summary on stdout\n"
     "  --wait         when another run holds the out folder, wait for it\n"
     "                 (default: refuse at once, exit 2)\n"
+    "  --sample DURATION  spacing of the metric samples in fleet.db\n"
+    "                 (e.g. 1h, 30m; default: a hundredth of the duration)\n"
     "  --max-memory SIZE  refuse a fleet whose memory estimate exceeds SIZE\n"
     "                 (e.g. 4GiB); the machine's memory and ulimit -v are\n"
     "                 always checked\n"
@@ -288,7 +290,8 @@ cmd_run(int argc, char **argv)
                              .seed = o.seed,
                              .threads = o.threads,
                              .trace_path = o.trace ? trace_path : NULL,
-                             .check = o.check};
+                             .check = o.check,
+                             .sample_every_us = o.sample_us};
     struct fs_diag diag;
     fs_diag_clear(&diag);
     struct fs_run *run;

@@ -2,7 +2,8 @@
  * sim/run/db.c - fleet.db, the SQLite database of a run.
  *
  * Owns: the schema of the run's own tables of fleet.db (run, expectations,
- * metrics, metric_samples; docs/fleet-db.md) and filling the whole file,
+ * metrics, metric_labels, metric_samples, the question indexes;
+ * docs/fleet-db.md) and filling the whole file,
  * the service's tables included (fs_store_write), in one transaction.
  * Invariants: rows go in in scenario or registry order; no SQL calls
  * CURRENT_TIMESTAMP or SQL random numbers; simulated times are bound
@@ -27,24 +28,30 @@
 static const char schema[] =
     "PRAGMA journal_mode=OFF;"
     "PRAGMA synchronous=OFF;"
-    "PRAGMA user_version=2;"
+    "PRAGMA user_version=3;"
     "CREATE TABLE run(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE expectations(idx INTEGER PRIMARY KEY, expr TEXT NOT NULL,"
     " at_us INTEGER NOT NULL, line INTEGER NOT NULL,"
     " checked INTEGER NOT NULL, held INTEGER, seen TEXT);"
     "CREATE TABLE metrics(idx INTEGER PRIMARY KEY, metric TEXT NOT NULL,"
-    " labels TEXT NOT NULL, value INTEGER, string TEXT);";
+    " labels TEXT NOT NULL, value INTEGER, string TEXT);"
+    "CREATE TABLE metric_labels(series INTEGER NOT NULL, metric TEXT NOT NULL,"
+    " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(series, key));";
 
 /* The schema version: PRAGMA user_version and run.schema_version. */
-#define FS__RUN_DB_SCHEMA "2"
+#define FS__RUN_DB_SCHEMA "3"
 
-/* Views over the tables, for the questions of docs/fleet-db.md. */
-static const char views[] =
-    "CREATE VIEW devices AS SELECT * FROM service_devices;";
+/* Indexes for the questions of docs/fleet-db.md. */
+static const char indexes[] =
+    "CREATE INDEX metric_samples_series ON metric_samples(series, t_us);"
+    "CREATE INDEX metric_labels_kv ON metric_labels(metric, key, value);"
+    "CREATE INDEX device_deployments_confirmed ON"
+    " device_deployments(deployment, confirmed_us);";
 
 struct db_ctx {
     sqlite3 *db;        /* open database */
     sqlite3_stmt *stmt; /* insert into metrics */
+    sqlite3_stmt *lab;  /* insert into metric_labels */
     int64_t idx;        /* next metrics row */
     int rc;             /* first SQLite error */
 };
@@ -78,6 +85,18 @@ db_metric(void *ctx, enum fs_metric f, const char *const *values,
     int rc = sqlite3_step(c->stmt);
     if (rc != SQLITE_DONE && c->rc == SQLITE_OK)
         c->rc = rc;
+    for (size_t i = 0; i < nvalues; i++) {
+        if (values[i] == NULL)
+            continue;
+        sqlite3_reset(c->lab);
+        sqlite3_bind_int64(c->lab, 1, c->idx - 1);
+        sqlite3_bind_text(c->lab, 2, fs_metric_name(f), -1, SQLITE_STATIC);
+        sqlite3_bind_text(c->lab, 3, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(c->lab, 4, values[i], -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(c->lab);
+        if (rc != SQLITE_DONE && c->rc == SQLITE_OK)
+            c->rc = rc;
+    }
 }
 
 static int
@@ -197,15 +216,20 @@ fs__run_db_write(struct fs_run *run, const char *path, struct fs_diag *diag)
     if (rc == SQLITE_OK)
         rc = put_expectations(run, db);
     if (rc == SQLITE_OK) {
-        struct db_ctx c = {db, NULL, 0, SQLITE_OK};
+        struct db_ctx c = {db, NULL, NULL, 0, SQLITE_OK};
         rc =
             sqlite3_prepare_v2(db, "INSERT INTO metrics VALUES(?1,?2,?3,?4,?5)",
                                -1, &c.stmt, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_prepare_v2(
+                db, "INSERT INTO metric_labels VALUES(?1,?2,?3,?4)", -1, &c.lab,
+                NULL);
         if (rc == SQLITE_OK) {
             fs_metrics_visit(fs_run_metrics(run), db_metric, &c);
             rc = c.rc;
         }
         sqlite3_finalize(c.stmt);
+        sqlite3_finalize(c.lab);
     }
     if (rc == SQLITE_OK)
         rc = put_samples(run, db);
@@ -214,7 +238,12 @@ fs__run_db_write(struct fs_run *run, const char *path, struct fs_diag *diag)
     if (rc == SQLITE_OK)
         rc = fs__run_events_write(fs__run_events_of(run), db);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, views, NULL, NULL, NULL);
+        rc = fs__run_events_write_reports(fs__run_events_of(run),
+                                          fs_run_scn(run), db);
+    if (rc == SQLITE_OK)
+        rc = fs__run_db_devices(run, db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, indexes, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out_close:

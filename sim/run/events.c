@@ -3,8 +3,11 @@
  * from the run record.
  *
  * Owns: turning canonical trace records (read through the engine's record
- * hook) into event rows (deployment_started ... fault_ended) and into the
- * per (device, deployment) offer and outcome rows; writing both tables.
+ * hook) into event rows (deployment_started ... fault_ended, with the
+ * deciding check of blocked attacks), the per (device, deployment) offer
+ * and outcome rows, error reports per (image, kind, day) and each device's
+ * last update outcome and last successful attack; writing events,
+ * device_deployments and error_reports_daily.
  * Invariants: only reads records and the service's public queries, so the
  * fingerprint never depends on it; rows keep record order (seq).
  * Does not: decide anything, or change the model.
@@ -15,7 +18,10 @@
 #include <sqlite3.h>
 
 #include "fleetsim/attack.h"
+#include "fleetsim/boot.h"
 #include "fleetsim/err.h"
+#include "fleetsim/firewall.h"
+#include "fleetsim/fleet.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/msg.h"
 #include "fleetsim/rollout.h"
@@ -55,6 +61,16 @@ struct ev_row {
     int8_t fault;   /* fault kind, or -1 */
     int8_t outcome; /* 0 blocked, 1 succeeded, 2 undecided, -1 none */
     int8_t rule;    /* FS_HALT_*, or 0 */
+    uint16_t check; /* blocked attack_ended: deciding check (ck_*), or 0 */
+};
+
+/* Classes of a deciding check: class << 8 | code. */
+enum ev_check_class {
+    CK_UPDATE = 1, /* the device refused an update: fs_update_reason */
+    CK_BOOT,       /* secure boot refused a slot: fs_boot_result */
+    CK_FIREWALL,   /* the firewall blocked an access: fs_fw_kind */
+    CK_ATTEST,     /* the service failed an attestation: fs_attest_reason */
+    CK_FLOOD       /* check-in front door served the genuine devices */
 };
 
 /* One update record of a device in a deployment. */
@@ -67,16 +83,24 @@ struct ev_upd {
 };
 
 struct fs__run_events {
-    struct fs_svc *svc;      /* for the rates of halts */
-    const char **deploy_ids; /* by deployment index */
-    uint32_t *deploy_image;  /* by deployment: image index */
-    uint32_t ndeploys;       /* deployments */
-    int64_t *wave_open;      /* by deployment: last wave opened */
-    struct ev_row *rows;     /* events */
-    size_t nrows, cap_rows;  /* used, allocated */
-    struct ev_upd *upds;     /* offers and update reports */
-    size_t nupds, cap_upds;  /* used, allocated */
+    struct fs_svc *svc;       /* for the rates of halts */
+    struct fs__run_dev *devs; /* by device id, grown on first record */
+    uint32_t ndevs;           /* entries of devs */
+    uint64_t *rep_days;       /* error reports by (image, kind, day) */
+    uint32_t nimages;         /* images (row nimages: no image) */
+    uint32_t ndays;           /* days of rep_days (last one: later) */
+    const char **deploy_ids;  /* by deployment index */
+    uint32_t *deploy_image;   /* by deployment: image index */
+    uint32_t ndeploys;        /* deployments */
+    int64_t *wave_open;       /* by deployment: last wave opened */
+    struct ev_row *rows;      /* events */
+    size_t nrows, cap_rows;   /* used, allocated */
+    struct ev_upd *upds;      /* offers and update reports */
+    size_t nupds, cap_upds;   /* used, allocated */
 };
+
+/* Simulated microseconds of a day (error_reports_daily). */
+#define EV_DAY_US INT64_C(86400000000)
 
 struct fs__run_events *
 fs__run_events_create(const struct fs_scn *scn, struct fs_svc *svc)
@@ -89,6 +113,10 @@ fs__run_events_create(const struct fs_scn *scn, struct fs_svc *svc)
     e->deploy_ids = fs_xcalloc(e->ndeploys + 1, sizeof(*e->deploy_ids));
     e->deploy_image = fs_xcalloc(e->ndeploys + 1, sizeof(*e->deploy_image));
     e->wave_open = fs_xcalloc(e->ndeploys + 1, sizeof(*e->wave_open));
+    e->nimages = scn->nimages;
+    e->ndays = (uint32_t)(scn->duration_us / EV_DAY_US) + 2;
+    e->rep_days = fs_xcalloc((size_t)(e->nimages + 1) * FS_REP_COUNT * e->ndays,
+                             sizeof(*e->rep_days));
     uint32_t n = 0;
     for (uint32_t i = 0; i < scn->nactions; i++)
         if (scn->actions[i].kind == FS_ACT_DEPLOY) {
@@ -103,6 +131,8 @@ fs__run_events_destroy(struct fs__run_events *e)
 {
     if (e == NULL)
         return;
+    fs_free(e->devs);
+    fs_free(e->rep_days);
     fs_free(e->deploy_ids);
     fs_free(e->deploy_image);
     fs_free(e->wave_open);
@@ -120,7 +150,7 @@ ev_push(struct fs__run_events *e, int64_t t_us, enum ev_name name)
     }
     struct ev_row *r = &e->rows[e->nrows++];
     *r = (struct ev_row){t_us,          -1, -1, -1, -1, -1.0,
-                         (uint8_t)name, -1, -1, -1, 0};
+                         (uint8_t)name, -1, -1, -1, 0,  0};
     return r;
 }
 
@@ -132,6 +162,84 @@ upd_push(struct fs__run_events *e, const struct ev_upd *u)
         e->upds = fs_xrealloc(e->upds, e->cap_upds * sizeof(*e->upds));
     }
     e->upds[e->nupds++] = *u;
+}
+
+/* The per-device entry of device, grown (zeroed, no update) on first use. */
+static struct fs__run_dev *
+ev_dev(struct fs__run_events *e, uint32_t device)
+{
+    if (device >= e->ndevs) {
+        uint32_t n = e->ndevs ? e->ndevs : 1024;
+        while (n <= device)
+            n *= 2;
+        e->devs = fs_xrealloc(e->devs, (size_t)n * sizeof(*e->devs));
+        for (uint32_t i = e->ndevs; i < n; i++)
+            e->devs[i] = (struct fs__run_dev){-1, 0, 0, 0, 0, -1};
+        e->ndevs = n;
+    }
+    return &e->devs[device];
+}
+
+/* The last update outcome and attack of device, or NULL; see run_int.h. */
+const struct fs__run_dev *
+fs__run_events_dev(const struct fs__run_events *e, uint32_t device)
+{
+    return device < e->ndevs ? &e->devs[device] : NULL;
+}
+
+/*
+ * Note a refusing check on d: the first since the last attack on it began
+ * decides (a refusal that follows, e.g. the attestation of a device secure
+ * boot sent to recovery, is a consequence).
+ */
+static void
+ev_check(struct fs__run_dev *d, unsigned cls, uint64_t code)
+{
+    if (d->check == 0)
+        d->check = (uint16_t)(cls << 8 | (code & 0xffu));
+}
+
+/* A device-side record: the last update and the last refusing check. */
+static void
+ev_device(struct fs__run_events *e, int64_t t_us, uint16_t kind,
+          uint32_t device, int64_t value)
+{
+    uint64_t v = (uint64_t)value;
+    if (kind == FS_REC_DEV_UPDATE) {
+        struct fs__run_dev *d = ev_dev(e, device);
+        d->upd_us = t_us;
+        d->upd_image = (uint16_t)(v >> 16);
+        d->upd_result = (uint8_t)(v >> 8);
+        d->upd_reason = (uint8_t)v;
+        if (d->upd_result == FS_UPD_REJECTED ||
+            (d->upd_result == FS_UPD_FAILED && d->upd_reason != 0))
+            ev_check(d, CK_UPDATE, d->upd_reason);
+    } else if (kind == FS_REC_DEV_BOOT_STAGE && (v & 0xff) != FS_BOOT_OK &&
+               (v & 0xff) != FS_BOOT_EMPTY) {
+        ev_check(ev_dev(e, device), CK_BOOT, v & 0xff);
+    } else if (kind == FS_REC_DEV_FW_BLOCKED) {
+        ev_check(ev_dev(e, device), CK_FIREWALL, v & 0xff);
+    } else if (kind == FS_REC_SVC_ATTEST && v != FS_ATT_OK) {
+        ev_check(ev_dev(e, device), CK_ATTEST, v & 0xff);
+    }
+}
+
+/* An error report the service took in: counted by (image, kind, day). */
+static void
+ev_report(struct fs__run_events *e, int64_t t_us, int64_t value)
+{
+    uint64_t v = (uint64_t)value;
+    uint32_t kind = (uint32_t)(v >> 56);
+    uint32_t image = (uint32_t)((v >> 32) & 0xffffff);
+    if (image >= e->nimages)
+        image = e->nimages;
+    if (kind >= FS_REP_COUNT)
+        return;
+    int64_t day = t_us / EV_DAY_US;
+    if (day >= (int64_t)e->ndays)
+        day = e->ndays - 1;
+    e->rep_days[((size_t)image * FS_REP_COUNT + kind) * e->ndays +
+                (size_t)day] += v & 0xffffffffu;
 }
 
 /* The rate that tripped a halt of deployment dep, now. */
@@ -193,12 +301,20 @@ ev_attack(struct fs__run_events *e, int64_t t_us, uint16_t kind,
     case FS_REC_ATK_ATTEMPT:
         r = ev_push(e, t_us, EV_ATTACK_BEGUN);
         r->kind = (int8_t)value;
+        if (target >= 0)
+            ev_dev(e, device)->check = 0;
         break;
     case FS_REC_ATK_BLOCKED:
     case FS_REC_ATK_SUCCEEDED:
         r = ev_push(e, t_us, EV_ATTACK_ENDED);
         r->kind = (int8_t)value;
         r->outcome = kind == FS_REC_ATK_SUCCEEDED;
+        if (target >= 0 && r->outcome == 1)
+            ev_dev(e, device)->attack_kind = (int8_t)value;
+        else if (target >= 0)
+            r->check = ev_dev(e, device)->check;
+        else
+            r->check = CK_FLOOD << 8;
         break;
     case FS_REC_ATK_UNDECIDED:
         r = ev_push(e, t_us, EV_ATTACK_ENDED);
@@ -236,7 +352,11 @@ fs__run_events_record(void *ctx, int64_t t_us, uint16_t kind, uint32_t device,
         int32_t wave = dep < e->ndeploys ? (int32_t)e->wave_open[dep] : -1;
         struct ev_upd u = {t_us, device, dep, wave, -1, 0};
         upd_push(e, &u);
+    } else if (kind == FS_REC_DEV_UPDATE || kind == FS_REC_DEV_BOOT_STAGE ||
+               kind == FS_REC_DEV_FW_BLOCKED || kind == FS_REC_SVC_ATTEST) {
+        ev_device(e, t_us, kind, device, value);
     } else if (kind == FS_REC_SVC_REPORT) {
+        ev_report(e, t_us, value);
         uint32_t image = (uint32_t)(((uint64_t)value >> 32) & 0xffffff);
         for (uint32_t d = 0; d < e->ndeploys; d++)
             if (e->deploy_image[d] == image) {
@@ -269,6 +389,42 @@ bind_opt(sqlite3_stmt *st, int col, int64_t v)
 
 static const char *const outcome_names[3] = {"blocked", "succeeded",
                                              "undecided"};
+
+static const char *const boot_names[] = {
+    "ok",       "empty",   "wrong_kind", "untrusted_key", "bad_signature",
+    "bad_hash", "rollback"};
+static const char *const fw_names[] = {"peripheral", "network", "keystore"};
+
+/* The text of a deciding check ("update:bad_signature"), into out. */
+static void
+check_text(uint16_t check, char *out, size_t cap)
+{
+    unsigned code = check & 0xffu;
+    switch (check >> 8) {
+    case CK_UPDATE:
+        snprintf(out, cap, "update:%s",
+                 fs_update_reason_name((enum fs_update_reason)code));
+        break;
+    case CK_BOOT:
+        snprintf(out, cap, "secure_boot:%s",
+                 code < 7 ? boot_names[code] : "unknown");
+        break;
+    case CK_FIREWALL:
+        snprintf(out, cap, "firewall:%s",
+                 code < 3 ? fw_names[code] : "unknown");
+        break;
+    case CK_ATTEST:
+        snprintf(out, cap, "attestation:%s",
+                 fs_msg_attest_reason_name((enum fs_attest_reason)code));
+        break;
+    case CK_FLOOD:
+        snprintf(out, cap, "checkin_front_door");
+        break;
+    default:
+        snprintf(out, cap, "unrecorded");
+        break;
+    }
+}
 
 static int
 events_write(const struct fs__run_events *e, sqlite3 *db)
@@ -306,6 +462,11 @@ events_write(const struct fs__run_events *e, sqlite3 *db)
         if (r->rate >= 0)
             sqlite3_bind_double(st, 10, r->rate);
         bind_opt(st, 11, r->devices);
+        char check[64];
+        if (r->name == EV_ATTACK_ENDED && r->outcome == 0) {
+            check_text(r->check, check, sizeof(check));
+            sqlite3_bind_text(st, 12, check, -1, SQLITE_TRANSIENT);
+        }
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
@@ -413,5 +574,45 @@ fs__run_events_write(const struct fs__run_events *e, sqlite3 *db)
         rc = events_write(e, db);
     if (rc == SQLITE_OK)
         rc = upds_write(e, db);
+    return rc;
+}
+
+/* error_reports_daily: reports taken in, by (image, kind, day). */
+int
+fs__run_events_write_reports(const struct fs__run_events *e,
+                             const struct fs_scn *scn, sqlite3 *db)
+{
+    int rc = sqlite3_exec(
+        db,
+        "CREATE TABLE error_reports_daily(image TEXT, kind TEXT NOT NULL,"
+        " day INTEGER NOT NULL, count INTEGER NOT NULL,"
+        " PRIMARY KEY(image, kind, day));",
+        NULL, NULL, NULL);
+    sqlite3_stmt *st;
+    if (rc != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO error_reports_daily VALUES(?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return SQLITE_ERROR;
+    for (uint32_t i = 0; i <= e->nimages && rc == SQLITE_OK; i++)
+        for (unsigned k = 0; k < FS_REP_COUNT && rc == SQLITE_OK; k++)
+            for (uint32_t d = 0; d < e->ndays && rc == SQLITE_OK; d++) {
+                uint64_t n =
+                    e->rep_days[((size_t)i * FS_REP_COUNT + k) * e->ndays + d];
+                if (n == 0)
+                    continue;
+                if (i < e->nimages && i < scn->nimages)
+                    sqlite3_bind_text(st, 1, scn->images[i].id, -1,
+                                      SQLITE_STATIC);
+                sqlite3_bind_text(
+                    st, 2, fs_msg_report_kind_name((enum fs_report_kind)k), -1,
+                    SQLITE_STATIC);
+                sqlite3_bind_int64(st, 3, d);
+                sqlite3_bind_int64(st, 4, (int64_t)n);
+                rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+                sqlite3_reset(st);
+                sqlite3_clear_bindings(st);
+            }
+    sqlite3_finalize(st);
     return rc;
 }

@@ -74,7 +74,9 @@ struct fs_run {
 };
 
 /* Samples a run takes of its metrics, evenly spaced over its duration. */
-#define RUN_SAMPLES 240
+#define RUN_SAMPLES 100
+/* Most samples --sample may ask for. */
+#define RUN_SAMPLES_MAX 100000
 
 /* A message reaches the service. */
 static void
@@ -353,6 +355,14 @@ int
 fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
               struct fs_run **out, struct fs_diag *diag)
 {
+    if (opts->sample_every_us > 0 &&
+        scn->duration_us / opts->sample_every_us > RUN_SAMPLES_MAX) {
+        fs_diag_set(diag, FS_ELIMIT, scn->file, 0, 0,
+                    "--sample: more than %d samples over the duration; "
+                    "choose a longer interval",
+                    RUN_SAMPLES_MAX);
+        return FS_ELIMIT;
+    }
     struct fs_run *r = fs_xcalloc(1, sizeof(*r));
     r->scn = scn;
     r->opts = *opts;
@@ -377,7 +387,9 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
         }
     }
     setup_results(r);
-    r->sample_every_us = scn->duration_us / RUN_SAMPLES;
+    r->sample_every_us = opts->sample_every_us > 0
+                             ? opts->sample_every_us
+                             : scn->duration_us / RUN_SAMPLES;
     if (r->sample_every_us < 1)
         r->sample_every_us = 1;
     err = setup_model(r, diag);

@@ -38,6 +38,23 @@ void fs__run_events_record(void *ctx, int64_t t_us, uint16_t kind,
                            uint32_t device, int64_t value);
 /* Create and fill events and device_deployments. Returns an SQLite code. */
 int fs__run_events_write(const struct fs__run_events *e, struct sqlite3 *db);
+/* What the collector kept of one device (from its records). */
+struct fs__run_dev {
+    int64_t upd_us;     /* last update outcome (device time), or -1 */
+    uint16_t upd_image; /* ... its image index */
+    uint8_t upd_result; /* ... enum fs_update_result */
+    uint8_t upd_reason; /* ... enum fs_update_reason */
+    uint16_t check;     /* last refusing check since an attack began */
+    int8_t attack_kind; /* last attack that succeeded on it, or -1 */
+};
+/* What the collector kept of device, or NULL when it saw none of it. */
+const struct fs__run_dev *fs__run_events_dev(const struct fs__run_events *e,
+                                             uint32_t device);
+/* Create and fill error_reports_daily. Returns an SQLite code. */
+int fs__run_events_write_reports(const struct fs__run_events *e,
+                                 const struct fs_scn *scn, struct sqlite3 *db);
+/* Create and fill devices and device_apps (db_devices.c). */
+int fs__run_db_devices(struct fs_run *r, struct sqlite3 *db);
 /* The collector of r. */
 const struct fs__run_events *fs__run_events_of(const struct fs_run *r);
 
