@@ -43,5 +43,19 @@ printf 'scenario: x\nduration: [\n' | "$bin" validate - >/dev/null 2>"$tmp/err";
 check "a bad scenario on stdin exits 2" test "$rc" = 2
 check "a bad scenario on stdin names '-' with line and column" grep -q "^-:[0-9]*:[0-9]*: error" "$tmp/err"
 
+# Anchors, aliases and merge keys mean what they would written out in full.
+"$bin" run tests/scenarios/anchors.yaml --quiet --out "$tmp/anch" >/dev/null 2>&1
+"$bin" run tests/data/anchors-expanded.yaml --quiet --out "$tmp/full" >/dev/null 2>&1
+fp_a=$(grep -o '"fingerprint": *"[0-9a-f]\{64\}"' "$tmp/anch/summary.json")
+fp_f=$(grep -o '"fingerprint": *"[0-9a-f]\{64\}"' "$tmp/full/summary.json")
+check "anchored and written-out scenario give the same fingerprint" \
+    test -n "$fp_a" -a "$fp_a" = "$fp_f"
+check "the anchored scenario really uses aliases" grep -q '\*net' tests/scenarios/anchors.yaml
+start=$(date +%s%N)
+"$bin" validate tests/bad/billion-laughs.yaml >/dev/null 2>&1; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "a billion laughs is refused with exit 2" test "$rc" = 2
+check "a billion laughs is refused in well under a second (${ms} ms)" test "$ms" -lt 1000
+
 echo "$pass passed, $fail failed"
 test "$fail" = 0

@@ -39,6 +39,8 @@ struct fs__scn_node {
     struct fs__scn_node *head;   /* first child (key, value, key, ...) */
     struct fs__scn_node *tail;   /* last child */
     struct fs__scn_node *next;   /* next sibling */
+    int alias_line;              /* copied from an anchor by the alias at */
+    int alias_column;            /* this position; 0 when written here */
 };
 
 /* An open-addressing string table; only looked up, never iterated. */

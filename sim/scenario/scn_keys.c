@@ -45,6 +45,11 @@ fs__scn_err(struct fs__scn_ld *ld, const struct fs__scn_node *at,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (at->alias_line > 0)
+        return fs__scn_err_at(ld, at->line, at->column,
+                              "%s (in the value anchored at line %d, used "
+                              "through the alias at line %d, column %d)",
+                              msg, at->line, at->alias_line, at->alias_column);
     return fs__scn_err_at(ld, at->line, at->column, "%s", msg);
 }
 
