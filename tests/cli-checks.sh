@@ -196,5 +196,25 @@ fi
 "$bin" run "$dw" --max-memory lots 2>/dev/null; rc=$?
 check "--max-memory without a size exits 2" test "$rc" = 2
 
+# summary.json: the documented keys and types, deployments[] against fleet.db
+# (a rollout with a halt and a cancel, a three-wave rollout, an attestation
+# run); a tampered summary must fail the checker.
+"$bin" run scenarios/app-halt-fix.yaml --quiet --out "$tmp/s-halt" >/dev/null 2>&1
+"$bin" run scenarios/os-rollout-3waves.yaml --quiet --out "$tmp/s-waves" >/dev/null 2>&1
+check "summary.json has the documented keys and agrees with fleet.db" \
+    python3 tests/summary-check.py "$tmp/a" "$tmp/s-halt" "$tmp/s-waves"
+cp -r "$tmp/s-halt" "$tmp/s-bad"
+sed -i 's/"halts": 1/"halts": 0/' "$tmp/s-bad/summary.json"
+check "the summary checker catches a wrong halt count" \
+    sh -c '! python3 tests/summary-check.py "$1" >/dev/null' _ "$tmp/s-bad"
+# A run into a folder with an earlier summary removes it before its own
+# outputs go in place: a run that fails while writing leaves none.
+mkdir -p "$tmp/s-stale"; cp "$tmp/a/summary.json" "$tmp/s-stale/summary.json"
+"$bin" run "$scn" --quiet --out "$tmp/s-stale" >/dev/null; rc=$?
+check "a new run replaces an earlier summary.json" sh -c "test $rc = 0 && ! cmp -s '$tmp/a/summary.json' '$tmp/s-stale/summary.json'"
+mkdir -p "$tmp/s-fail/fleet.db/x"; cp "$tmp/a/summary.json" "$tmp/s-fail/summary.json"
+"$bin" run "$scn" --quiet --out "$tmp/s-fail" >/dev/null 2>&1; rc=$?
+check "a run that cannot write its outputs leaves no earlier summary.json" test "$rc" = 2 -a ! -e "$tmp/s-fail/summary.json"
+
 echo "$pass passed, $fail failed"
 test "$fail" = 0

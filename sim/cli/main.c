@@ -34,7 +34,7 @@
 #include "fleetsim/sim.h"
 #include "fleetsim/units.h"
 
-#define FLEETSIM_VERSION "0.1.0"
+#define FLEETSIM_VERSION FS_FLEETSIM_VERSION
 
 enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 2, EXIT_INTR = 130 };
 

@@ -578,6 +578,12 @@ fs_run_events(const struct fs_run *r)
     return fs_sim_events(r->sim);
 }
 
+unsigned
+fs_run_threads(const struct fs_run *r)
+{
+    return r->opts.threads;
+}
+
 uint64_t
 fs_run_seed(const struct fs_run *r)
 {
