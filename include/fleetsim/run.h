@@ -82,6 +82,9 @@ int64_t fs_run_now_us(const struct fs_run *r);
 uint64_t fs_run_events(const struct fs_run *r);
 /* Seed in effect. */
 uint64_t fs_run_seed(const struct fs_run *r);
+/* The name of canonical record kind (e.g. "deployment_wave_opened"), or
+ * NULL for a kind the model does not write. */
+const char *fs_run_record_kind_name(uint16_t kind);
 /* --threads as given (0: the default). */
 unsigned fs_run_threads(const struct fs_run *r);
 /* Devices in the fleet. */
