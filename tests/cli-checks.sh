@@ -74,11 +74,11 @@ check "bad input writes nothing" test ! -e "$tmp/bad"
 check "missing argument exits 2" test "$rc" = 2
 "$bin" frobnicate 2>/dev/null; rc=$?
 check "unknown command exits 2" test "$rc" = 2
-for c in run test validate bench diff report; do
+for c in run test validate bench diff report replay; do
     "$bin" $c --help >/dev/null; rc=$?
     check "$c --help exits 0" test "$rc" = 0
 done
-for c in run test validate bench diff report; do
+for c in run test validate bench diff report replay; do
     "$bin" help $c >"$tmp/help-$c.out"; rc=$?
     "$bin" $c --help >"$tmp/help2-$c.out"
     check "help $c prints $c --help" test "$rc" = 0 && cmp -s "$tmp/help-$c.out" "$tmp/help2-$c.out"
@@ -208,6 +208,93 @@ else
 fi
 "$bin" run "$dw" --max-memory lots 2>/dev/null; rc=$?
 check "--max-memory without a size exits 2" test "$rc" = 2
+
+# summary.json: the documented keys and types, deployments[] against fleet.db
+# (a rollout with a halt and a cancel, a three-wave rollout, an attestation
+# run); a tampered summary must fail the checker.
+"$bin" run scenarios/app-halt-fix.yaml --quiet --out "$tmp/s-halt" >/dev/null 2>&1
+"$bin" run scenarios/os-rollout-3waves.yaml --quiet --out "$tmp/s-waves" >/dev/null 2>&1
+check "summary.json has the documented keys and agrees with fleet.db" \
+    python3 tests/summary-check.py "$tmp/a" "$tmp/s-halt" "$tmp/s-waves"
+cp -r "$tmp/s-halt" "$tmp/s-bad"
+sed -i 's/"halts": 1/"halts": 0/' "$tmp/s-bad/summary.json"
+check "the summary checker catches a wrong halt count" \
+    sh -c '! python3 tests/summary-check.py "$1" >/dev/null' _ "$tmp/s-bad"
+# A run into a folder with an earlier summary removes it before its own
+# outputs go in place: a run that fails while writing leaves none.
+mkdir -p "$tmp/s-stale"; cp "$tmp/a/summary.json" "$tmp/s-stale/summary.json"
+"$bin" run "$scn" --quiet --out "$tmp/s-stale" >/dev/null; rc=$?
+check "a new run replaces an earlier summary.json" sh -c "test $rc = 0 && ! cmp -s '$tmp/a/summary.json' '$tmp/s-stale/summary.json'"
+mkdir -p "$tmp/s-fail/fleet.db/x"; cp "$tmp/a/summary.json" "$tmp/s-fail/summary.json"
+"$bin" run "$scn" --quiet --out "$tmp/s-fail" >/dev/null 2>&1; rc=$?
+check "a run that cannot write its outputs leaves no earlier summary.json" test "$rc" = 2 -a ! -e "$tmp/s-fail/summary.json"
+
+# Traces that prove themselves: diff exits 2 on anything that is not a
+# complete valid trace (cut at many offsets, a flipped byte, empty, a folder,
+# /dev/null, a newer format), names kinds; replay re-runs the header's
+# scenario and seed.
+t="$tmp/b/trace.zst"
+check "diff names record kinds" sh -c "'$bin' diff '$t' '$tmp/c/trace.zst' | grep -q 'device_[a-z_]* (kind [0-9]*)'"
+check "diff says the seeds differ" sh -c "'$bin' diff '$t' '$tmp/c/trace.zst' | grep -q 'seeds differ: 11 and 99'"
+: >"$tmp/empty.zst"
+for x in "$tmp/empty.zst" "$tmp" /dev/null "$tmp/missing.zst"; do
+    "$bin" diff "$x" "$x" >/dev/null 2>"$tmp/diff.err"; rc=$?
+    check "diff of $x exits 2 naming it" test "$rc" = 2 && grep -q "^$x: error" "$tmp/diff.err"
+done
+cut_ok=0 cut_n=0 size=$(stat -c %s "$t")
+for off in $(seq 0 $((size / 40 + 1)) "$size") $((size - 1)) $((size - 2)) $((size - 5)); do
+    [ "$off" -ge "$size" ] && continue
+    head -c "$off" "$t" >"$tmp/cut.zst"
+    "$bin" diff "$tmp/cut.zst" "$tmp/cut.zst" >/dev/null 2>&1 && :
+    rc=$?; cut_n=$((cut_n + 1)); [ "$rc" = 2 ] && cut_ok=$((cut_ok + 1))
+done
+check "diff of a trace cut at $cut_n offsets exits 2 each time" test "$cut_ok" = "$cut_n"
+flip_ok=0 flip_n=0
+for off in $(seq 0 $((size / 25 + 1)) $((size - 1))); do
+    python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[int(sys.argv[2])] ^= 0x10; open(sys.argv[3], "wb").write(b)' "$t" "$off" "$tmp/flip.zst"
+    "$bin" diff "$tmp/flip.zst" "$t" >/dev/null 2>&1; rc=$?
+    flip_n=$((flip_n + 1)); [ "$rc" = 2 ] && flip_ok=$((flip_ok + 1))
+done
+check "diff of a trace with one flipped byte ($flip_n places) exits 2" test "$flip_ok" = "$flip_n"
+# A valid trace of a newer format, and one whose end record lies.
+python3 - "$t" "$tmp" <<'PY'
+import hashlib, struct, subprocess, sys
+raw = subprocess.run(["zstd", "-dc", sys.argv[1]], capture_output=True, check=True).stdout
+hl = struct.unpack_from("<I", raw, 12)[0]
+body = raw[16 + hl:-56]
+def write(name, data):
+    subprocess.run(["zstd", "-q", "--check", "-f", "-o", sys.argv[2] + "/" + name], input=data, check=True)
+write("newer.zst", raw[:8] + struct.pack("<I", 2) + raw[12:])
+write("badend.zst", raw[:-1] + bytes([raw[-1] ^ 1]))
+# Doctored but valid: one value changed, the end record made to agree.
+recs = bytearray(body)
+v = struct.unpack_from("<q", recs, 16)[0]
+struct.pack_into("<q", recs, 16, v + 1)
+end = raw[-56:-32] + hashlib.blake2b(bytes(recs), digest_size=32).digest()
+write("doctored.zst", raw[:16 + hl] + bytes(recs) + end)
+PY
+"$bin" diff "$tmp/newer.zst" "$t" >/dev/null 2>"$tmp/diff.err"; rc=$?
+check "diff of a newer trace format exits 2 and says so" test "$rc" = 2 && grep -q "format 2 is newer" "$tmp/diff.err"
+"$bin" diff "$tmp/badend.zst" "$t" >/dev/null 2>"$tmp/diff.err"; rc=$?
+check "diff of a trace whose fingerprint lies exits 2" test "$rc" = 2 && grep -q "fingerprint does not match" "$tmp/diff.err"
+"$bin" diff "$tmp/doctored.zst" "$t" >/dev/null 2>&1; rc=$?
+check "diff of a valid but different trace exits 1" test "$rc" = 1
+"$bin" replay "$t" >"$tmp/replay.out"; rc=$?
+check "replay of a run's trace reproduces (exit 0)" test "$rc" = 0 && grep -q reproduced "$tmp/replay.out"
+"$bin" replay "$tmp/c/trace.zst" >/dev/null; rc=$?
+check "replay uses the recorded --seed" test "$rc" = 0
+"$bin" replay "$tmp/doctored.zst" >/dev/null; rc=$?
+check "replay of a trace that does not reproduce exits 1" test "$rc" = 1
+cp "$scn" "$tmp/moved.yaml"
+"$bin" replay "$t" --scenario "$tmp/moved.yaml" >/dev/null; rc=$?
+check "replay --scenario FILE with the same bytes reproduces" test "$rc" = 0
+printf '# edited\n' >>"$tmp/moved.yaml"
+"$bin" replay "$t" --scenario "$tmp/moved.yaml" >/dev/null 2>"$tmp/replay.err"; rc=$?
+check "replay of an edited scenario exits 2 naming the hash" test "$rc" = 2 && grep -q "BLAKE2b" "$tmp/replay.err"
+"$bin" replay "$t" --scenario "$tmp/gone.yaml" >/dev/null 2>&1; rc=$?
+check "replay with a missing scenario exits 2" test "$rc" = 2
+"$bin" replay "$tmp/cut.zst" >/dev/null 2>&1; rc=$?
+check "replay of a cut trace exits 2" test "$rc" = 2
 
 echo "$pass passed, $fail failed"
 test "$fail" = 0

@@ -16,6 +16,7 @@
 #define FLEETSIM_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "fleetsim/diag.h"
@@ -51,5 +52,51 @@ int fs_report_compare(const char *path_a, const char *path_b,
  */
 int fs_report_diff(const char *path_a, const char *path_b, FILE *fp,
                    bool *out_same);
+
+/* A trace's header (report/trace.c; the format is in docs/outputs.md). */
+struct fs_trace_info {
+    unsigned format;           /* trace format version */
+    char fleetsim_version[64]; /* the program that wrote it */
+    char scenario[4096];       /* the scenario's path as it was run */
+    char scenario_blake2b[65]; /* hex BLAKE2b-256 of the scenario's bytes */
+    uint64_t seed;             /* seed the run used */
+    bool seed_set;             /* the seed came from --seed */
+};
+
+/* One canonical record. */
+struct fs_trace_rec {
+    int64_t t_us;    /* simulated time, microseconds */
+    uint16_t kind;   /* record kind */
+    uint32_t object; /* device or object index */
+    int64_t value;   /* kind-specific value */
+};
+
+struct fs_trace;
+
+/*
+ * Open the trace at path and read its header. Returns 0, or FS_EIO with
+ * diag naming path and why (missing, not a regular file, empty, not a
+ * trace, a newer format, cut short, corrupted).
+ */
+int fs_report_trace_open(const char *path, struct fs_trace **out,
+                         struct fs_diag *diag);
+/* The next record into *out (*out_has true), or, at the end, *out_has
+ * false after the end record's count and fingerprint and the zstd frame's
+ * checksum were verified. Returns 0, or FS_EIO with diag. */
+int fs_report_trace_next(struct fs_trace *t, struct fs_trace_rec *out,
+                         bool *out_has, struct fs_diag *diag);
+const struct fs_trace_info *fs_report_trace_info(const struct fs_trace *t);
+/* The name the header gives kind (e.g. "deployment_wave_opened"), or NULL. */
+const char *fs_report_trace_kind_name(const struct fs_trace *t, uint16_t kind);
+/* Records read so far. */
+uint64_t fs_report_trace_records(const struct fs_trace *t);
+/* The verified fingerprint (hex) once the end was reached, else NULL. */
+const char *fs_report_trace_fingerprint(const struct fs_trace *t);
+void fs_report_trace_close(struct fs_trace *t);
+/* Read the whole trace at path and verify it; its header, fingerprint and
+ * record count out (each may be NULL). Returns 0 or FS_EIO with diag. */
+int fs_report_trace_verify(const char *path, struct fs_trace_info *info,
+                           char fingerprint[65], uint64_t *out_records,
+                           struct fs_diag *diag);
 
 #endif

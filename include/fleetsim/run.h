@@ -30,6 +30,11 @@ struct fs_metrics;
 struct fs_run;
 struct fs_msgpool;
 
+/* The program's version (summary.json, trace headers, --version). */
+#define FS_FLEETSIM_VERSION "0.1.0"
+/* summary.json's format_version (docs/outputs.md). */
+#define FS_RUN_SUMMARY_FORMAT_VERSION 2
+
 struct fs_run_opts {
     bool seed_set;           /* true: seed overrides the scenario's */
     uint64_t seed;           /* --seed */
@@ -80,6 +85,11 @@ int64_t fs_run_now_us(const struct fs_run *r);
 uint64_t fs_run_events(const struct fs_run *r);
 /* Seed in effect. */
 uint64_t fs_run_seed(const struct fs_run *r);
+/* The name of canonical record kind (e.g. "deployment_wave_opened"), or
+ * NULL for a kind the model does not write. */
+const char *fs_run_record_kind_name(uint16_t kind);
+/* --threads as given (0: the default). */
+unsigned fs_run_threads(const struct fs_run *r);
 /* Devices in the fleet. */
 uint64_t fs_run_devices(const struct fs_run *r);
 /* Engine and metrics, for reports and tests. */

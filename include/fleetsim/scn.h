@@ -247,6 +247,7 @@ struct fs_scn_names; /* private lookup tables */
 struct fs_scn {
     struct fs_arena arena;            /* owns everything below */
     const char *file;                 /* name used in positions */
+    unsigned char file_blake2b[32];   /* BLAKE2b-256 of the loaded bytes */
     const char *name;                 /* scenario: */
     const char *description;          /* "" when absent */
     uint64_t seed;                    /* default 1 */

@@ -135,8 +135,25 @@ typedef void fs_sim_record_fn(void *ctx, int64_t t_us, uint16_t kind,
 void fs_sim_set_record_hook(struct fs_sim *sim, fs_sim_record_fn *fn,
                             void *ctx);
 
-/* Open a zstd-compressed trace at path; records from now on go there too. */
-int fs_sim_trace_open(struct fs_sim *sim, const char *path);
+/*
+ * The trace file (docs/outputs.md): one zstd frame with its content
+ * checksum whose content is FS_SIM_TRACE_MAGIC (8 bytes), the format
+ * version (uint32 LE), the header's length (uint32 LE) and the header (text
+ * written by the caller, not hashed), then the records, then an end record
+ * (kind FS_SIM_TRACE_END_KIND, object 0, value = records) followed by the
+ * 32-byte fingerprint.
+ */
+#define FS_SIM_TRACE_MAGIC "FSTRACE\n"
+#define FS_SIM_TRACE_FORMAT 1
+#define FS_SIM_TRACE_END_KIND 0xffffu
+#define FS_SIM_TRACE_HEADER_MAX ((size_t)1 << 20)
+
+/* Open a zstd-compressed trace at path with header (header_len bytes,
+ * borrowed) before any record was appended; records from now on go there
+ * too. Returns 0, FS_EINVAL (records already appended, header too long or
+ * a trace open) or FS_EIO. */
+int fs_sim_trace_open(struct fs_sim *sim, const char *path, const char *header,
+                      size_t header_len);
 /* Flush and close the trace (also done by fs_sim_destroy). */
 int fs_sim_trace_close(struct fs_sim *sim);
 

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <uv.h>
 
 #include "fleetsim/bench.h"
@@ -34,7 +35,7 @@
 #include "fleetsim/sim.h"
 #include "fleetsim/units.h"
 
-#define FLEETSIM_VERSION "0.1.0"
+#define FLEETSIM_VERSION FS_FLEETSIM_VERSION
 
 enum { EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 2, EXIT_INTR = 130 };
 
@@ -682,6 +683,111 @@ cmd_diff(int argc, char **argv)
     return same ? EXIT_OK : EXIT_EXPECT;
 }
 
+/* --------------------------------------------------------------- replay */
+
+static const char replay_help[] =
+    "usage: fleetsim replay TRACE [--scenario FILE]\n"
+    "\n"
+    "Re-run the scenario a trace (trace.zst of 'fleetsim run --trace')\n"
+    "records in its header, with the recorded seed, and say whether the\n"
+    "fingerprint reproduces. The trace is verified whole first. The\n"
+    "scenario is read from the path in the header, or from FILE; its bytes\n"
+    "must hash (BLAKE2b) to the one recorded. Nothing is written.\n"
+    "\n"
+    "options:\n"
+    "  --scenario FILE  the scenario file, when it moved since the run\n"
+    "  -h, --help       this text\n"
+    "\n"
+    "exit status: 0 reproduced, 1 the fingerprint differs, 2 the trace is\n"
+    "not a complete valid trace, the scenario is missing or is not the one\n"
+    "recorded, or bad usage.\n";
+
+static int
+cmd_replay(int argc, char **argv)
+{
+    const char *trace = NULL, *scenario = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return fputs(replay_help, stdout), EXIT_OK;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--scenario") == 0 && i + 1 < argc &&
+            scenario == NULL)
+            scenario = argv[++i];
+        else if (argv[i][0] != '-' && trace == NULL)
+            trace = argv[i];
+        else
+            return fprintf(stderr,
+                           "fleetsim replay: unexpected argument "
+                           "'%s'\n%s",
+                           argv[i], replay_help),
+                   EXIT_USAGE;
+    }
+    if (trace == NULL)
+        return fputs(replay_help, stderr), EXIT_USAGE;
+    struct fs_diag diag;
+    fs_diag_clear(&diag);
+    struct fs_trace_info info;
+    char want[65];
+    uint64_t nrec;
+    if (fs_report_trace_verify(trace, &info, want, &nrec, &diag) != 0) {
+        fs_diag_print(&diag, stderr);
+        return EXIT_USAGE;
+    }
+    if (scenario == NULL)
+        scenario = info.scenario;
+    struct fs_scn *scn;
+    if (load_or_report(scenario, &scn) != 0) {
+        fprintf(stderr,
+                "fleetsim replay: cannot load the scenario %s "
+                "(recorded in %s; give --scenario FILE)\n",
+                scenario, trace);
+        return EXIT_USAGE;
+    }
+    char hex[65];
+    sodium_bin2hex(hex, sizeof(hex), scn->file_blake2b,
+                   sizeof(scn->file_blake2b));
+    if (strcmp(hex, info.scenario_blake2b) != 0) {
+        fprintf(stderr,
+                "fleetsim replay: %s is not the scenario %s was run from: "
+                "its BLAKE2b is %s, the trace records %s\n",
+                scenario, trace, hex, info.scenario_blake2b);
+        fs_scn_destroy(scn);
+        return EXIT_USAGE;
+    }
+    struct fs_run_opts ro = {.seed_set = true, .seed = info.seed};
+    struct fs_run *run;
+    if (fs_run_create(scn, &ro, &run, &diag) != 0) {
+        fs_diag_print(&diag, stderr);
+        fs_scn_destroy(scn);
+        return EXIT_USAGE;
+    }
+    stop_state_catch();
+    int err = host_drive(run, true);
+    char got[65];
+    fs_run_fingerprint(run, got);
+    int status;
+    if (err != 0) {
+        fprintf(stderr, "fleetsim replay: the run stopped early\n");
+        status = stop_state.signals > 0 ? 128 + stop_state.first : EXIT_INTR;
+    } else if (strcmp(got, want) == 0) {
+        printf("%s: reproduced: %s seed %" PRIu64 " gives fingerprint %s "
+               "(%" PRIu64 " records)\n",
+               trace, scenario, info.seed, got, nrec);
+        status = EXIT_OK;
+    } else {
+        printf("%s: NOT reproduced: %s seed %" PRIu64 " gives fingerprint "
+               "%s, the trace records %s (written by fleetsim %s, this is "
+               "%s)\n",
+               trace, scenario, info.seed, got, want, info.fleetsim_version,
+               FLEETSIM_VERSION);
+        status = EXIT_EXPECT;
+    }
+    fs_run_destroy(run);
+    fs_scn_destroy(scn);
+    return status;
+}
+
 /* --------------------------------------------------------------- report */
 
 static const char report_help[] =
@@ -767,6 +873,7 @@ static const char main_help[] =
     "  bench engine     measure the event engine (hold model)\n"
     "  bench rollout    measure an OS rollout to N devices\n"
     "  diff A B         first record where two traces part\n"
+    "  replay TRACE     re-run a trace's scenario, check it reproduces\n"
     "  report FILE.db   rebuild report.html from a run's fleet.db\n"
     "  report A.db B.db compare two runs side by side (compare.html)\n"
     "\n"
@@ -809,6 +916,8 @@ main(int argc, char **argv)
         return cmd_diff(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1);
     fprintf(stderr, "fleetsim: unknown command '%s'\n\n%s", cmd, main_help);
     return EXIT_USAGE;
 }

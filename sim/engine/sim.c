@@ -378,6 +378,7 @@ record_flush(struct fs_sim *sim)
 void
 fs_sim_record(struct fs_sim *sim, uint16_t kind, uint32_t device, int64_t value)
 {
+    FS_ASSERT(kind != FS_SIM_TRACE_END_KIND);
     if (sim->rec_len + FS_SIM_RECORD_BYTES > RECORD_BUF_BYTES)
         record_flush(sim);
     unsigned char *p = sim->rec_buf + sim->rec_len;
@@ -416,9 +417,11 @@ fs_sim_fingerprint(struct fs_sim *sim, char hex[65])
 }
 
 int
-fs_sim_trace_open(struct fs_sim *sim, const char *path)
+fs_sim_trace_open(struct fs_sim *sim, const char *path, const char *header,
+                  size_t header_len)
 {
-    if (sim->trace_fp != NULL)
+    if (sim->trace_fp != NULL || sim->records != 0 ||
+        header_len > FS_SIM_TRACE_HEADER_MAX)
         return FS_EINVAL;
     FILE *fp = fopen(path, "wb");
     if (fp == NULL)
@@ -431,9 +434,17 @@ fs_sim_trace_open(struct fs_sim *sim, const char *path)
     }
     ZSTD_CCtx_setParameter(sim->trace_zc, ZSTD_c_compressionLevel,
                            TRACE_ZSTD_LEVEL);
+    ZSTD_CCtx_setParameter(sim->trace_zc, ZSTD_c_checksumFlag, 1);
     sim->trace_out_cap = ZSTD_CStreamOutSize();
     sim->trace_out = fs_xmalloc(sim->trace_out_cap);
     sim->trace_fp = fp;
+    unsigned char pre[16];
+    memcpy(pre, FS_SIM_TRACE_MAGIC, 8);
+    fs_bytes_put_le(pre + 8, FS_SIM_TRACE_FORMAT, 4);
+    fs_bytes_put_le(pre + 12, header_len, 4);
+    trace_write(sim, pre, sizeof(pre), false);
+    if (header_len > 0)
+        trace_write(sim, header, header_len, false);
     return 0;
 }
 
@@ -443,7 +454,17 @@ fs_sim_trace_close(struct fs_sim *sim)
     if (sim->trace_fp == NULL)
         return 0;
     record_flush(sim);
-    trace_write(sim, "", 0, true);
+    /* The end record: count and fingerprint, so a reader can tell a whole
+     * trace from a cut one. Not hashed, not counted. */
+    unsigned char end[FS_SIM_RECORD_BYTES + 32];
+    fs_bytes_put_le(end, (uint64_t)sim->now_us, 8);
+    fs_bytes_put_le(end + 8, FS_SIM_TRACE_END_KIND, 2);
+    fs_bytes_put_le(end + 10, 0, 2);
+    fs_bytes_put_le(end + 12, 0, 4);
+    fs_bytes_put_le(end + 16, sim->records, 8);
+    crypto_generichash_state copy = sim->hash;
+    crypto_generichash_final(&copy, end + FS_SIM_RECORD_BYTES, 32);
+    trace_write(sim, end, sizeof(end), true);
     int err = ferror(sim->trace_fp) ? FS_EIO : 0;
     if (fclose(sim->trace_fp) != 0) {
         if (sim->trace_errno == 0)

@@ -379,7 +379,10 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
     fs_crypto_attach(r->sim, r->crypto);
     setup_aliases(r);
     if (opts->trace_path != NULL) {
-        err = fs_sim_trace_open(r->sim, opts->trace_path);
+        size_t hlen;
+        char *hdr = fs__run_trace_header(scn, r->seed, opts->seed_set, &hlen);
+        err = fs_sim_trace_open(r->sim, opts->trace_path, hdr, hlen);
+        fs_free(hdr);
         if (err != 0) {
             fs_diag_set(diag, err, opts->trace_path, 0, 0,
                         "cannot open the trace: %s", strerror(errno));
@@ -588,6 +591,12 @@ uint64_t
 fs_run_events(const struct fs_run *r)
 {
     return fs_sim_events(r->sim);
+}
+
+unsigned
+fs_run_threads(const struct fs_run *r)
+{
+    return r->opts.threads;
 }
 
 uint64_t

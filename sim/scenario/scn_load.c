@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "fleetsim/err.h"
 #include "fleetsim/sim.h"
 #include "scn_int.h"
@@ -442,6 +444,9 @@ fs_scn_load_string(const char *name, const char *text, size_t len,
         fs_scn_destroy(scn);
         return err;
     }
+    crypto_generichash(scn->file_blake2b, sizeof(scn->file_blake2b),
+                       (const unsigned char *)(text ? text : ""),
+                       text ? len : 0, NULL, 0);
     *out = scn;
     return 0;
 }
