@@ -319,11 +319,15 @@ test_scn_share_over_100(void **state)
 }
 
 static void
-test_scn_anchors_rejected(void **state)
+test_scn_anchors_and_aliases(void **state)
 {
     (void)state;
-    load_bad(BASE "description: &d hello\n", 12, 14, "anchors");
-    load_bad(BASE "x: *d\n", 12, 4, "aliases");
+    /* 1.1: an anchored value loads as written; an alias needs an anchor
+       before it. */
+    struct fs_scn *scn = load_ok(BASE "description: &d hello\n");
+    assert_string_equal(scn->description, "hello");
+    fs_scn_destroy(scn);
+    load_bad(BASE "x: *d\n", 12, 4, "names no anchor defined before it");
 }
 
 static void
@@ -691,7 +695,7 @@ main(void)
         T(test_scn_wrong_types),
         T(test_scn_missing_required),
         T(test_scn_share_over_100),
-        T(test_scn_anchors_rejected),
+        T(test_scn_anchors_and_aliases),
         T(test_scn_attack_fault_keys),
         T(test_scn_defaults_applied),
         T(test_scn_every_key_parsed),
