@@ -255,6 +255,17 @@ halt_rate(struct fs__run_events *e, uint32_t dep, int rule)
     return (double)n / (double)info.offered;
 }
 
+/* The devices offered deployment dep so far: what a halt's rate is over. */
+static int64_t
+halt_offered(struct fs__run_events *e, uint32_t dep)
+{
+    struct fs_rollout_info info;
+    if (dep >= e->ndeploys ||
+        fs_rollout_info(e->svc, e->deploy_ids[dep], &info) != 0)
+        return -1;
+    return info.offered;
+}
+
 static void
 ev_deploy(struct fs__run_events *e, int64_t t_us, uint16_t kind, uint32_t dep,
           int64_t value)
@@ -275,6 +286,7 @@ ev_deploy(struct fs__run_events *e, int64_t t_us, uint16_t kind, uint32_t dep,
         r = ev_push(e, t_us, EV_HALTED);
         r->rule = (int8_t)value;
         r->rate = halt_rate(e, dep, (int)value);
+        r->devices = halt_offered(e, dep);
         break;
     case FS_REC_SVC_RESUME:
         r = ev_push(e, t_us, EV_RESUMED);
