@@ -169,13 +169,14 @@ static struct fs__run_dev *
 ev_dev(struct fs__run_events *e, uint32_t device)
 {
     if (device >= e->ndevs) {
-        uint32_t n = e->ndevs ? e->ndevs : 1024;
+        FS_ASSERT(device < FS_SCN_DEVICES_MAX);
+        uint64_t n = e->ndevs ? e->ndevs : 1024;
         while (n <= device)
             n *= 2;
         e->devs = fs_xrealloc(e->devs, (size_t)n * sizeof(*e->devs));
         for (uint32_t i = e->ndevs; i < n; i++)
             e->devs[i] = (struct fs__run_dev){-1, 0, 0, 0, 0, -1};
-        e->ndevs = n;
+        e->ndevs = (uint32_t)n;
     }
     return &e->devs[device];
 }
@@ -205,6 +206,10 @@ ev_device(struct fs__run_events *e, int64_t t_us, uint16_t kind,
           uint32_t device, int64_t value)
 {
     uint64_t v = (uint64_t)value;
+    /* An id no fleet has (an attacker's claim the service refused) gives
+       no device a row: it must not size the table either. */
+    if (device >= FS_SCN_DEVICES_MAX)
+        return;
     if (kind == FS_REC_DEV_UPDATE) {
         struct fs__run_dev *d = ev_dev(e, device);
         d->upd_us = t_us;

@@ -22,36 +22,25 @@ drop_reply(void *ctx, struct fs_msg *m, int64_t delay_us)
     fs_msgpool_put(ctx, m);
 }
 
+/* To the service from a fleet device's address, or from outside. */
+static uint64_t
+deliver(struct fuzz_world *w, uint8_t how, struct fs_msg *m)
+{
+    if (how & 1) {
+        fs_svc_receive_from(fs_run_svc(w->run), m, drop_reply,
+                            fs_run_msgpool(w->run));
+    } else {
+        /* From the network address of a fleet device: the sender's id is
+           that address, so it is one of the 8 (what the message claims
+           inside, such as the evidence's device, is still any value). */
+        m->device %= 8;
+        fs_svc_receive(fs_run_svc(w->run), m);
+    }
+    return how >> 1;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t live = fs_mem_live_blocks();
-    if (size < 1)
-        return 0;
-    struct fuzz_world w;
-    fuzz_world_create(&w, data[0]);
-    data++;
-    size--;
-    for (int i = 0; i < 16 && size > 0; i++) {
-        uint8_t how;
-        fuzz_take(&data, &size, &how, 1);
-        struct fs_msg *m = fuzz_msg_take(&w, &data, &size);
-        if (how & 1)
-            fs_svc_receive_from(fs_run_svc(w.run), m, drop_reply,
-                                fs_run_msgpool(w.run));
-        else {
-            /* From the network address of a fleet device: the sender's
-               id is that address, so it is one of the 8 (what the
-               message claims inside, such as the evidence's device, is
-               still any value). */
-            m->device %= 8;
-            fs_svc_receive(fs_run_svc(w.run), m);
-        }
-        fuzz_world_step(&w, how >> 1);
-    }
-    fuzz_world_step(&w, 500);
-    fuzz_world_destroy(&w);
-    if (fs_mem_live_blocks() != live)
-        abort();
-    return 0;
+    return fuzz_world_feed(data, size, deliver);
 }

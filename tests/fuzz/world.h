@@ -121,4 +121,34 @@ fuzz_world_step(struct fuzz_world *w, uint64_t events)
         abort();
 }
 
+/*
+ * One fuzz input: the first byte picks the world's starting point, then up
+ * to 16 (how, message) pairs; deliver hands each message to its receiver
+ * and returns how many events to run after it. A leak aborts.
+ */
+static inline int
+fuzz_world_feed(const uint8_t *data, size_t size,
+                uint64_t (*deliver)(struct fuzz_world *w, uint8_t how,
+                                    struct fs_msg *m))
+{
+    size_t live = fs_mem_live_blocks();
+    if (size < 1)
+        return 0;
+    struct fuzz_world w;
+    fuzz_world_create(&w, data[0]);
+    data++;
+    size--;
+    for (int i = 0; i < 16 && size > 0; i++) {
+        uint8_t how;
+        fuzz_take(&data, &size, &how, 1);
+        struct fs_msg *m = fuzz_msg_take(&w, &data, &size);
+        fuzz_world_step(&w, deliver(&w, how, m));
+    }
+    fuzz_world_step(&w, 500);
+    fuzz_world_destroy(&w);
+    if (fs_mem_live_blocks() != live)
+        abort();
+    return 0;
+}
+
 #endif
