@@ -86,8 +86,8 @@ fs_run_svc_config(const struct fs_scn *scn, struct fs_arena *arena,
 
 /* Add one deploy action to svc; the group list is converted on the way. */
 static int
-add_deploy(const struct fs_scn *scn, struct fs_svc *svc,
-           const struct fs_scn_deploy *dp, uint32_t *id)
+add_deploy(const struct fs_scn *scn, const uint32_t *deploy_index,
+           struct fs_svc *svc, const struct fs_scn_deploy *dp, uint32_t *id)
 {
     uint32_t *to = fs_xcalloc(dp->nto ? dp->nto : 1, sizeof(*to));
     for (uint32_t i = 0; i < dp->nto; i++)
@@ -100,14 +100,8 @@ add_deploy(const struct fs_scn *scn, struct fs_svc *svc,
                             : UINT32_MAX;
     /* after: the deployment id of that deploy, its place among the deploy
        actions in timeline order (the order deployments are added in). */
-    uint32_t after = UINT32_MAX;
-    for (uint32_t i = 0, n = 0; dp->after != NULL && i < scn->nactions; i++) {
-        if (scn->actions[i].kind != FS_ACT_DEPLOY)
-            continue;
-        if (&scn->actions[i] == dp->after)
-            after = n;
-        n++;
-    }
+    uint32_t after =
+        dp->after != NULL ? deploy_index[dp->after - scn->actions] : UINT32_MAX;
     struct fs_deploy_config cfg = {
         .id = dp->id,
         .image = dp->image->index,
@@ -139,17 +133,27 @@ int
 fs_run_svc_deploys(const struct fs_scn *scn, struct fs_svc *svc,
                    uint32_t *deploy_of_action)
 {
+    /* Each deploy action's deployment id, known before any is added, so
+       an after: may name a later one (one pass, not one per after:). */
+    uint32_t *deploy_index =
+        fs_xcalloc(scn->nactions ? scn->nactions : 1, sizeof(uint32_t));
+    for (uint32_t i = 0, n = 0; i < scn->nactions; i++)
+        deploy_index[i] =
+            scn->actions[i].kind == FS_ACT_DEPLOY ? n++ : UINT32_MAX;
     for (uint32_t i = 0; i < scn->nactions; i++) {
         const struct fs_scn_action *a = &scn->actions[i];
         uint32_t id = UINT32_MAX;
         if (a->kind == FS_ACT_DEPLOY) {
-            int err = add_deploy(scn, svc, &a->u.deploy, &id);
-            if (err != 0)
+            int err = add_deploy(scn, deploy_index, svc, &a->u.deploy, &id);
+            if (err != 0) {
+                fs_free(deploy_index);
                 return err;
+            }
         }
         if (deploy_of_action != NULL)
             deploy_of_action[i] = id;
     }
+    fs_free(deploy_index);
     if (deploy_of_action == NULL)
         return 0;
     for (uint32_t i = 0; i < scn->nactions; i++) {
