@@ -336,6 +336,16 @@ void fs__keystore_manufacture(struct fs_keystore *ks, uint32_t id,
                               uint64_t seed, uint64_t trusted_os,
                               uint64_t trusted_app, uint32_t counter_os,
                               uint32_t counter_app);
+/*
+ * Start device's signature of msg ahead of the fs_keystore_sign_deferred
+ * that will ask for it; no gate and no record, since nothing in the model
+ * happens (a run with no workers does nothing).
+ */
+void fs__keystore_prefetch_sign(struct fs_keystore *ks, uint32_t device,
+                                const unsigned char *msg, size_t msg_len);
+/* Register pcr of device without the gate, for such work ahead only. */
+void fs__keystore_peek_pcr(const struct fs_keystore *ks, uint32_t device,
+                           unsigned pcr, unsigned char out[FS_HASH_BYTES]);
 size_t fs__keystore_bytes(const struct fs_keystore *ks);
 size_t fs__keystore_device_bytes(void);
 

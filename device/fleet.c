@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/ctx.h"
 #include "fleetsim/err.h"
 #include "fleetsim/fleet.h"
@@ -358,6 +359,7 @@ fs_fleet_create(const struct fs_fleet_env *env, struct fs_fleet **out)
         for (uint32_t i = 0; i < cc->count; i++)
             dev_manufacture(f, cc->first_device + i, c);
     }
+    fs_crypto_drain(env->sim); /* every key is made before anyone reads it */
     fs__apps_wear_assign(f);
     fs__update_init(f);
     for (uint32_t id = 0; id < f->ndevs; id++)

@@ -101,14 +101,13 @@ fs__keystore_manufacture(struct fs_keystore *ks, uint32_t id, uint64_t seed,
     struct ks_chip *c = &ks->chips[id];
     struct fs_rng r;
     unsigned char kseed[crypto_sign_SEEDBYTES];
-    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     c->trusted[FS_IMAGE_OS] = trusted_os;
     c->trusted[FS_IMAGE_APP] = trusted_app;
     c->counter[FS_KS_COUNTER_OS] = counter_os;
     c->counter[FS_KS_COUNTER_APP] = counter_app;
     fs_rng_seed(&r, seed, id, FS_RNG_KEYS);
     fs_rng_bytes(&r, kseed, sizeof(kseed));
-    fs_crypto_keygen(ks->sim, pk, c->sk, kseed);
+    fs_crypto_keygen_start(ks->sim, c->sk, kseed);
     sodium_memzero(kseed, sizeof(kseed));
 }
 
@@ -134,6 +133,39 @@ fs_keystore_sign(struct fs_keystore *ks, uint32_t device,
         return err;
     fs_crypto_sign(ks->sim, sig, msg, msg_len, ks->chips[device].sk);
     return 0;
+}
+
+/* fs_keystore_sign into a message in flight; see keystore.h. */
+int
+fs_keystore_sign_deferred(struct fs_keystore *ks, uint32_t device,
+                          enum fs_ks_caller caller, const unsigned char *msg,
+                          size_t msg_len, unsigned char sig[FS_SIG_BYTES],
+                          struct fs_crypto_job **pending)
+{
+    int err = gate(ks, device, caller);
+    if (err != 0)
+        return err;
+    fs_crypto_sign_deferred(ks->sim, sig, msg, msg_len, ks->chips[device].sk,
+                            true, pending);
+    return 0;
+}
+
+/* Start the signature of msg by device's key ahead; see device_int.h. */
+void
+fs__keystore_prefetch_sign(struct fs_keystore *ks, uint32_t device,
+                           const unsigned char *msg, size_t msg_len)
+{
+    FS_ASSERT(device < ks->n);
+    fs_crypto_prefetch_sign(ks->sim, msg, msg_len, ks->chips[device].sk);
+}
+
+/* Register pcr of device, without the gate (see device_int.h). */
+void
+fs__keystore_peek_pcr(const struct fs_keystore *ks, uint32_t device,
+                      unsigned pcr, unsigned char out[FS_HASH_BYTES])
+{
+    FS_ASSERT(device < ks->n && pcr <= 1);
+    memcpy(out, ks->chips[device].pcr[pcr], FS_HASH_BYTES);
 }
 
 /* The public half of device's key pair, without the gate (not secret). */

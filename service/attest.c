@@ -192,7 +192,8 @@ fs__attest_receive(struct fs_svc *s, struct fs_msg *m)
             d->last_os = (uint16_t)os;
     }
     memset(&m->u, 0, sizeof(m->u));
-    if (r == FS_ATT_OK && fs__cert_issue(s, claimed, &m->u.cert) == 0) {
+    if (r == FS_ATT_OK &&
+        fs__cert_issue(s, claimed, &m->u.cert, &m->crypto) == 0) {
         m->kind = FS_MSG_CERT;
         fs_metrics_add(s->env.metrics, fs__svc_cert_series(s, true), 1);
         int64_t wait_us = fs__svc_send_work(s, m);

@@ -21,25 +21,26 @@
 
 /* Sign a certificate for device; see service_int.h. */
 int
-fs__cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out)
+fs__cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out,
+               struct fs_crypto_job **pending)
 {
     struct svc_dev *d = fs__registry_dev(s, device);
     if (d == NULL)
         return FS_EINVAL;
-    struct fs_cert c;
-    memset(&c, 0, sizeof(c));
-    c.device = device;
-    memcpy(c.pk, d->pk, FS_KEY_PUB_BYTES);
-    c.not_after_us = fs_sim_now_us(s->env.sim) + s->settings.cert_lifetime_us;
-    c.serial = s->next_serial++;
+    struct fs_cert *c = out;
+    memset(c, 0, sizeof(*c));
+    c->device = device;
+    memcpy(c->pk, d->pk, FS_KEY_PUB_BYTES);
+    c->not_after_us = fs_sim_now_us(s->env.sim) + s->settings.cert_lifetime_us;
+    c->serial = s->next_serial++;
     unsigned char buf[FS_CERT_BYTES];
-    size_t n = fs_cert_encode(&c, buf);
-    fs_crypto_sign(s->env.sim, c.sig, buf, n, s->ca_sk);
-    d->cert_serial = c.serial;
-    d->cert_not_after_us = c.not_after_us;
+    size_t n = fs_cert_encode(c, buf);
+    fs_crypto_sign_deferred(s->env.sim, c->sig, buf, n, s->ca_sk, false,
+                            pending);
+    d->cert_serial = c->serial;
+    d->cert_not_after_us = c->not_after_us;
     s->stats.certs_issued++;
-    fs_sim_record(s->env.sim, FS_REC_SVC_CERT, device, (int64_t)c.serial);
-    *out = c;
+    fs_sim_record(s->env.sim, FS_REC_SVC_CERT, device, (int64_t)c->serial);
     return 0;
 }
 

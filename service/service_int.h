@@ -304,7 +304,8 @@ enum fs_attest_reason fs_attest_verify(struct fs_svc *s,
  * Sign a certificate for registered device valid until now + cert_lifetime
  * with the next serial. Returns 0 or FS_EINVAL for an unknown device.
  */
-int fs__cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out);
+int fs__cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out,
+                   struct fs_crypto_job **pending);
 
 /* ---- errrep.c ---- */
 

@@ -76,7 +76,15 @@ struct fs_bench_rollout_result {
     double keygen_us;        /* mean in-run cost of one key pair */
     double sign_us;          /* mean in-run cost of one signature */
     double verify_us;        /* mean in-run cost of one verification */
-    double crypto_floor_s;   /* time the run spent in that crypto */
+    double crypto_floor_s;   /* time the run spent in that crypto, as one
+                                thread would (the sum of every call's) */
+    unsigned threads;        /* threads doing signature work */
+    double main_wait_s;      /* main thread time waiting for a result it
+                                needed (or running it itself) */
+    uint64_t main_waits;     /* times it found a worker still on it */
+    uint64_t unused_sign;    /* signatures started ahead, never taken */
+    uint64_t unused_verify;  /* checks started ahead, never taken */
+    char fingerprint[65];    /* the run's fingerprint, hex */
 };
 
 /*

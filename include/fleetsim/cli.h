@@ -36,6 +36,7 @@ struct fs_cli_test {
     bool seed_set;      /* --seed given */
     uint64_t seed;      /* its value */
     bool write_digests; /* --write-digests */
+    unsigned threads;   /* --threads, 0 when not given */
     const char *junit;  /* --junit FILE, or NULL */
     char **paths;       /* FILE|DIR arguments (borrowed from argv) */
     size_t npaths;      /* their count */

@@ -6,15 +6,28 @@
  * fs_crypto: the counts of each (and the time inside them, when a
  * benchmark clock is given), which the rollout benchmark turns into the
  * run's crypto floor.
- * Invariants: every call does the real libsodium operation, counted when a
- * struct fs_crypto is attached to the engine's FS_CTX_CRYPTO slot (the run
- * attaches one); counts never live in a global or in the engine.
- * Does not: remember results (identical vendor-signature checks go through
- * fs_catalog_verify's memo instead).
+ * With workers (fs_crypto_set_threads), operations whose result is needed
+ * later run in libuv's thread pool: a signature bound for a message is
+ * filled in when the message is delivered (fs_crypto_settle), a check that
+ * was started ahead (fs_crypto_prefetch_sign, or the check-ahead of
+ * fs_crypto_sign_deferred) answers the fs_crypto_verify with exactly the
+ * same signature, message and key, and key generation is spread over the
+ * workers until fs_crypto_drain.
+ * Invariants: every operation the model asks for is one real libsodium call,
+ * counted when a struct fs_crypto is attached to the engine's FS_CTX_CRYPTO
+ * slot (the run attaches one) at the moment the model asks for it; results,
+ * counts and their order are the same with any number of threads (each
+ * result is a pure function of its inputs, and the main thread waits for it
+ * before anything reads it); counts never live in a global or in the engine.
+ * Does not: remember results beyond the one use they were started for
+ * (identical vendor-signature checks go through fs_catalog_verify's memo
+ * instead); read anything of the model; let a worker touch model memory (a
+ * worker writes only into its job; the main thread copies results out).
  */
 #ifndef FLEETSIM_CRYPTO_H
 #define FLEETSIM_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +70,30 @@ struct fs_crypto *fs_crypto_of(const struct fs_sim *sim);
 /* The counts so far. */
 const struct fs_crypto_stats *fs_crypto_counts(const struct fs_crypto *c);
 
+/*
+ * Run signature work on threads - 1 workers in libuv's thread pool besides
+ * the main thread (1: none, everything inline, the default). Call before
+ * the first operation. Returns 0, or FS_EINVAL for 0 or more than
+ * FS_CRYPTO_THREADS_MAX.
+ */
+#define FS_CRYPTO_THREADS_MAX 256
+int fs_crypto_set_threads(struct fs_crypto *c, unsigned threads);
+/* Threads doing signature work (1 when inline). */
+unsigned fs_crypto_threads(const struct fs_crypto *c);
+
+/* Work started ahead of its use: what a message in flight holds. */
+struct fs_crypto_job;
+
+/* Speculative work that was started and never used, for benchmarks. */
+struct fs_crypto_waste {
+    uint64_t jobs;          /* jobs run by workers or the main thread */
+    uint64_t unused_sign;   /* prefetched signatures nobody asked for */
+    uint64_t unused_verify; /* checks-ahead nobody asked for */
+    uint64_t main_waits;    /* times the main thread waited on a worker */
+    uint64_t wait_ns;       /* main thread time in those waits (bench clock) */
+};
+const struct fs_crypto_waste *fs_crypto_waste(const struct fs_crypto *c);
+
 /* Ed25519 key pair from a 32-byte seed. */
 void fs_crypto_keygen(struct fs_sim *sim, unsigned char pk[32],
                       unsigned char sk[64], const unsigned char seed[32]);
@@ -68,5 +105,39 @@ void fs_crypto_sign(struct fs_sim *sim, unsigned char sig[64],
 int fs_crypto_verify(struct fs_sim *sim, const unsigned char sig[64],
                      const unsigned char *msg, size_t len,
                      const unsigned char pk[32]);
+
+/*
+ * Key pair from seed into sk (secret || public), possibly on a worker: sk is
+ * written by the time fs_crypto_drain returns. Counted now.
+ */
+void fs_crypto_keygen_start(struct fs_sim *sim, unsigned char sk[64],
+                            const unsigned char seed[32]);
+/* Wait until every fs_crypto_keygen_start of sim is done. */
+void fs_crypto_drain(struct fs_sim *sim);
+
+/*
+ * Sign msg into sig, possibly later: sig holds the signature once
+ * fs_crypto_settle(pending) has run (at once when there are no workers, and
+ * *pending stays NULL). With check_ahead, the check of that signature under
+ * sk's own public half is started too, for the fs_crypto_verify that will
+ * come. *pending must be NULL on entry; sig must stay where it is until it
+ * is settled. Counted now.
+ */
+void fs_crypto_sign_deferred(struct fs_sim *sim, unsigned char sig[64],
+                             const unsigned char *msg, size_t len,
+                             const unsigned char sk[64], bool check_ahead,
+                             struct fs_crypto_job **pending);
+/* Fill in the signature *pending stands for and drop it; NULL is a no-op. */
+void fs_crypto_settle(struct fs_crypto_job **pending);
+
+/*
+ * Start, on a worker, the signature of msg with sk and its check under sk's
+ * public half, which a later fs_crypto_sign or fs_crypto_sign_deferred of
+ * the same message and key (then fs_crypto_verify) will take. Nothing is
+ * counted and nothing changes when it is never taken; a no-op without
+ * workers.
+ */
+void fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
+                             size_t len, const unsigned char sk[64]);
 
 #endif

@@ -188,6 +188,13 @@ void fs_fleet_set_service(struct fs_fleet *f,
 
 /* A service->device message arrives; the fleet returns m to the pool. */
 void fs_fleet_receive(struct fs_fleet *f, struct fs_msg *m);
+/*
+ * A service->device message m has just been sent: start, on crypto workers,
+ * the signature its device will make when m arrives (a CHALLENGE's
+ * evidence), from the device's state now. Changes nothing in the model; a
+ * run without workers does nothing.
+ */
+void fs_fleet_prefetch(struct fs_fleet *f, const struct fs_msg *m);
 
 /* The keystores of the fleet's devices (keystore.h). */
 struct fs_keystore *fs_fleet_keystore(struct fs_fleet *f);

@@ -38,6 +38,17 @@ enum fs_ks_counter { FS_KS_COUNTER_OS = 0, FS_KS_COUNTER_APP };
 int fs_keystore_sign(struct fs_keystore *ks, uint32_t device,
                      enum fs_ks_caller caller, const unsigned char *msg,
                      size_t msg_len, unsigned char sig[FS_SIG_BYTES]);
+/*
+ * fs_keystore_sign for a message about to be sent: sig is filled in when
+ * fs_crypto_settle(pending) runs (the runner does so on delivery), and the
+ * service's check of it may be started at once (fleetsim/crypto.h).
+ */
+struct fs_crypto_job;
+int fs_keystore_sign_deferred(struct fs_keystore *ks, uint32_t device,
+                              enum fs_ks_caller caller,
+                              const unsigned char *msg, size_t msg_len,
+                              unsigned char sig[FS_SIG_BYTES],
+                              struct fs_crypto_job **pending);
 /* Copy device's public key into pk. */
 int fs_keystore_public_key(struct fs_keystore *ks, uint32_t device,
                            enum fs_ks_caller caller,

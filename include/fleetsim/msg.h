@@ -35,6 +35,8 @@
 
 #include "fleetsim/image.h"
 
+struct fs_crypto_job;
+
 #define FS_NONCE_BYTES 16
 #define FS_NO_IMAGE UINT32_MAX /* "no image in this slot" */
 #define FS_APPS_MAX 3          /* hl, rt0, rt1 */
@@ -184,11 +186,14 @@ struct fs_report_entry {
 };
 
 struct fs_msg {
-    struct fs_msg *next_free; /* pool link while free */
-    uint8_t kind;             /* enum fs_msg_kind */
-    uint32_t device;          /* the device the exchange belongs to */
-    bool forged;              /* built by an attacker (for accounting only;
-                                 never consulted by checks) */
+    struct fs_msg *next_free;     /* pool link while free */
+    uint8_t kind;                 /* enum fs_msg_kind */
+    uint32_t device;              /* the device the exchange belongs to */
+    bool forged;                  /* built by an attacker (for accounting only;
+                                     never consulted by checks) */
+    struct fs_crypto_job *crypto; /* a signature in it still being made
+                                     (fleetsim/crypto.h), settled on
+                                     delivery and when it is put back */
     union {
         unsigned char nonce[FS_NONCE_BYTES]; /* CHALLENGE */
         struct {

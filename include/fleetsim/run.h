@@ -88,8 +88,10 @@ uint64_t fs_run_seed(const struct fs_run *r);
 /* The name of canonical record kind (e.g. "deployment_wave_opened"), or
  * NULL for a kind the model does not write. */
 const char *fs_run_record_kind_name(uint16_t kind);
-/* --threads as given (0: the default). */
+/* Threads doing signature work: --threads, or the machine's cores. */
 unsigned fs_run_threads(const struct fs_run *r);
+/* The thread count a run with opts uses (opts->threads, or the cores). */
+unsigned fs_run_default_threads(const struct fs_run_opts *opts);
 /* Devices in the fleet. */
 uint64_t fs_run_devices(const struct fs_run *r);
 /* Engine and metrics, for reports and tests. */

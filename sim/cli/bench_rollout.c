@@ -98,6 +98,13 @@ collect(struct fs_run *run, struct fs_bench_rollout_result *r)
     r->catalog_verify = fs_catalog_verifies(fs_run_catalog(run));
     r->catalog_memo = fs_catalog_memo_hits(fs_run_catalog(run));
     crypto_floor(r, cs);
+    const struct fs_crypto_waste *w = fs_crypto_waste(fs_crypto_of(sim));
+    r->threads = fs_run_threads(run);
+    r->main_wait_s = (double)w->wait_ns / 1e9;
+    r->main_waits = w->main_waits;
+    r->unused_sign = w->unused_sign;
+    r->unused_verify = w->unused_verify;
+    fs_run_fingerprint(run, r->fingerprint);
     struct fs_label_sel sel = {1, "confirmed"};
     r->confirmed = fs_metrics_sum(m, FS_M_UPDATES, &sel, 1);
     if (fs_metrics_rollout_time(m, "rollout", 990000, &r->rollout_99_us) != 0)
@@ -148,7 +155,9 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
     double per_dev = r->devices ? (double)r->peak_rss_bytes / r->devices : 0;
     double r99 =
         r->rollout_99_us == INT64_MAX ? -1 : (double)r->rollout_99_us / 1e6;
-    double ratio = r->crypto_floor_s > 0 ? r->wall_s / r->crypto_floor_s : 0;
+    unsigned th = r->threads ? r->threads : 1;
+    double ratio =
+        r->crypto_floor_s > 0 ? r->wall_s / (r->crypto_floor_s / th) : 0;
     if (json) {
         fprintf(f,
                 "{\"devices\": %" PRIu64 ", \"events\": %" PRIu64
@@ -161,12 +170,16 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 ", \"catalog_memo_hits\": %" PRIu64
                 ", \"keygen_us\": %.2f, \"sign_us\": %.2f, "
                 "\"verify_us\": %.2f, \"crypto_floor_s\": %.3f, "
-                "\"wall_over_floor\": %.3f}\n",
+                "\"threads\": %u, \"wall_over_floor\": %.3f, "
+                "\"main_wait_s\": %.3f, \"main_waits\": %" PRIu64
+                ", \"unused_sign\": %" PRIu64 ", \"unused_verify\": %" PRIu64
+                ", \"fingerprint\": \"%s\"}\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
                 r->peak_rss_bytes, per_dev, r->model_bytes, r->confirmed, r99,
                 r->keygen, r->sign, r->verify, r->catalog_verify,
                 r->catalog_memo, r->keygen_us, r->sign_us, r->verify_us,
-                r->crypto_floor_s, ratio);
+                r->crypto_floor_s, th, ratio, r->main_wait_s, r->main_waits,
+                r->unused_sign, r->unused_verify, r->fingerprint);
     } else {
         char r99_s[32] = "not reached";
         if (r99 >= 0)
@@ -185,12 +198,19 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "crypto             keygen %" PRIu64 " x %.1f us, sign %" PRIu64
                 " x %.1f us, verify %" PRIu64 " x %.1f us\n"
                 "vendor sig checks  %" PRIu64 " done, %" PRIu64 " from memo\n"
-                "crypto floor       %.2f s (wall / floor = %.2f)\n",
+                "crypto floor       %.2f s on one thread; %u threads: "
+                "wall / (floor / threads) = %.2f\n"
+                "main thread        waited %.2f s for results (%" PRIu64
+                " times on a worker); started ahead and unused: %" PRIu64
+                " signatures, %" PRIu64 " checks\n"
+                "fingerprint        %s\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
                 (double)r->peak_rss_bytes / 1048576.0, per_dev, r->model_bytes,
                 r->confirmed, r99_s, r->keygen, r->keygen_us, r->sign,
                 r->sign_us, r->verify, r->verify_us, r->catalog_verify,
-                r->catalog_memo, r->crypto_floor_s, ratio);
+                r->catalog_memo, r->crypto_floor_s, th, ratio, r->main_wait_s,
+                r->main_waits, r->unused_sign, r->unused_verify,
+                r->fingerprint);
     }
     return ferror(f) ? FS_EIO : 0;
 }

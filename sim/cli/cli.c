@@ -151,6 +151,15 @@ fs_cli_parse_test(int argc, char **argv, struct fs_cli_test *out)
             o.write_digests = true;
             continue;
         }
+        if (strcmp(a, "--threads") == 0) {
+            uint64_t v;
+            if (!fs_cli_parse_u64(opt_value(argc, argv, &i), &v) || v < 1 ||
+                v > 256)
+                return usage_error("test", "--threads needs a number 1..256",
+                                   NULL);
+            o.threads = (unsigned)v;
+            continue;
+        }
         if (strcmp(a, "--junit") == 0) {
             o.junit = opt_value(argc, argv, &i);
             if (o.junit == NULL || o.junit[0] == '\0')
@@ -363,7 +372,7 @@ fs_cli_bench_engine(int argc, char **argv, const char *help)
 int
 fs_cli_bench_rollout(int argc, char **argv, const char *help)
 {
-    uint64_t devices = 10000, threads = 1;
+    uint64_t devices = 10000, threads = 0; /* 0: the cores */
     bool json = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -1,15 +1,29 @@
 /*
- * sim/model/crypto.c - counted Ed25519 operations for the model.
+ * sim/model/crypto.c - counted Ed25519 operations for the model, inline or
+ * on libuv's thread pool.
  *
  * Owns: the calls into libsodium's signature API made on behalf of devices
- * and the service, and struct fs_crypto, their counts.
- * Invariants: one count per real libsodium call, in the counters attached
- * to the engine of the run (FS_CTX_CRYPTO); results never depend on
- * whether counters or a clock are attached.
- * Does not: cache anything or read a clock of its own (only the one a
- * benchmark hands to fs_crypto_create).
+ * and the service; struct fs_crypto, their counts; and, when workers are
+ * on, the jobs started ahead of their use (a ring of queued jobs shared with
+ * the workers under one mutex, a table of started signatures and checks
+ * found by their inputs, the key generations waiting for fs_crypto_drain).
+ * Invariants: an operation is counted when the model asks for it, never
+ * when a worker runs it, so counts are the same with any thread count; the
+ * main thread waits for a job (or runs it itself) before it copies a result
+ * out, and a result is taken only for exactly the inputs it was computed
+ * from; a worker reads and writes only its job, between taking it (queued
+ * -> running) and publishing it (done); jobs are allocated and freed on the
+ * main thread only.
+ * Does not: cache a result for more than the one use it was started for,
+ * read a clock of its own (only the one a benchmark hands to
+ * fs_crypto_create), or read anything of the model.
  */
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+
 #include <sodium.h>
+#include <uv.h>
 
 #include "fleetsim/crypto.h"
 #include "fleetsim/ctx.h"
@@ -17,9 +31,78 @@
 #include "fleetsim/mem.h"
 #include "fleetsim/sim.h"
 
+/* Longest message a job carries; longer ones are signed inline. */
+#define JOB_MSG_MAX 256
+/* Jobs allocated at a time. */
+#define JOB_CHUNK 256
+/* Queued jobs past which the main thread runs the oldest one itself. */
+#define QUEUE_MAX 512
+/* Started signatures and checks kept for a taker; past that, the oldest go. */
+#define TABLE_MAX 8192
+#define TABLE_BUCKETS 16384
+/* A started check nobody took within this much simulated time is dropped. */
+#define TABLE_HORIZON_US (600 * 1000000LL)
+/* Key generations waiting for fs_crypto_drain before the oldest is taken. */
+#define KEYGEN_MAX 1024
+
+enum job_state { JOB_FREE = 0, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+enum job_op { OP_KEYGEN = 0, OP_SIGN, OP_SIGN_CHECK };
+
+struct fs_crypto_job {
+    _Atomic int state;           /* enum job_state, shared with the workers */
+    uint8_t op;                  /* enum job_op */
+    bool in_table;               /* findable by fs__table_find */
+    bool on_msg;                 /* a message's pending signature */
+    bool sign_taken;             /* its signature was used */
+    bool verify_taken;           /* its check was used */
+    uint16_t len;                /* bytes of msg */
+    int verify_rc;               /* crypto_sign_verify_detached's answer */
+    uint64_t hash;               /* of msg and the public half of sk */
+    int64_t started_us;          /* simulated time it was started */
+    uint64_t keygen_ns;          /* time inside libsodium, with a bench clock */
+    uint64_t sign_ns;            /* ditto */
+    uint64_t verify_ns;          /* ditto */
+    unsigned char *out;          /* where the result goes: a message's signature
+                                    or a keystore's secret key */
+    struct fs_crypto_job *hnext; /* table bucket chain */
+    struct fs_crypto_job *older; /* table age list, or keygen list */
+    struct fs_crypto_job *newer; /* ditto */
+    struct fs_crypto_job *next_free;
+    struct fs_crypto *owner; /* the counters it belongs to */
+    unsigned char sk[64];    /* secret key (keygen: the seed in, key out) */
+    unsigned char sig[64];   /* the signature made */
+    unsigned char msg[JOB_MSG_MAX];
+};
+
+/* One long-running work item in libuv's pool. */
+struct crypto_worker {
+    uv_work_t req;
+    struct fs_crypto *c;
+};
+
 struct fs_crypto {
     struct fs_crypto_stats st;    /* counts and time inside the calls */
+    struct fs_crypto_waste waste; /* work done ahead and not used */
     fs_crypto_clock_fn *bench_ns; /* benchmark clock, or NULL */
+    struct fs_sim *sim;           /* the engine it is attached to */
+    unsigned nworkers;            /* 0: everything inline */
+    /* shared with the workers, under mu */
+    uv_loop_t loop; /* owns the workers' requests */
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    struct fs_crypto_job **ring; /* queued jobs, oldest at head */
+    size_t ring_cap, ring_head, ring_len;
+    bool stop; /* workers leave when the ring is empty */
+    struct crypto_worker *workers;
+    /* main thread only */
+    struct fs_crypto_job *free; /* free jobs */
+    void **chunks;              /* job memory */
+    size_t nchunks, cap_chunks;
+    struct fs_crypto_job **buckets;        /* TABLE_BUCKETS chains */
+    struct fs_crypto_job *oldest, *newest; /* table age list */
+    size_t in_table;
+    struct fs_crypto_job *kg_head, *kg_tail; /* keygens to copy out */
+    size_t kg_len;
 };
 
 /* The counters attached to sim, or the scratch sink none when there are none.
@@ -38,6 +121,298 @@ tick(const struct fs_crypto *c)
     return c->bench_ns != NULL ? c->bench_ns() : 0;
 }
 
+/* ---- the work itself (any thread) ---------------------------------- */
+
+/* Run j's operation into j; publish it done. */
+static void
+job_compute(const struct fs_crypto *c, struct fs_crypto_job *j)
+{
+    uint64_t t0 = tick(c);
+    if (j->op == OP_KEYGEN) {
+        unsigned char seed[32], pk[32];
+        memcpy(seed, j->sk, sizeof(seed));
+        crypto_sign_seed_keypair(pk, j->sk, seed);
+        sodium_memzero(seed, sizeof(seed));
+        j->keygen_ns = tick(c) - t0;
+    } else {
+        crypto_sign_detached(j->sig, NULL, j->msg, j->len, j->sk);
+        uint64_t t1 = tick(c);
+        j->sign_ns = t1 - t0;
+        if (j->op == OP_SIGN_CHECK) {
+            j->verify_rc =
+                crypto_sign_verify_detached(j->sig, j->msg, j->len, j->sk + 32);
+            j->verify_ns = tick(c) - t1;
+        }
+    }
+    atomic_store_explicit(&j->state, JOB_DONE, memory_order_release);
+}
+
+/* Take j from the queued state; false when another thread has it. */
+static bool
+job_claim(struct fs_crypto_job *j)
+{
+    int expect = JOB_QUEUED;
+    return atomic_compare_exchange_strong_explicit(
+        &j->state, &expect, JOB_RUNNING, memory_order_acquire,
+        memory_order_relaxed);
+}
+
+/* Pop the oldest queued job, or NULL (mu held). */
+static struct fs_crypto_job *
+ring_pop(struct fs_crypto *c)
+{
+    if (c->ring_len == 0)
+        return NULL;
+    struct fs_crypto_job *j = c->ring[c->ring_head];
+    c->ring_head = (c->ring_head + 1) & (c->ring_cap - 1);
+    c->ring_len--;
+    return j;
+}
+
+/* A worker: run queued jobs until told to stop and the ring is empty. */
+static void
+worker_main(uv_work_t *req)
+{
+    struct crypto_worker *w = req->data;
+    struct fs_crypto *c = w->c;
+    for (;;) {
+        uv_mutex_lock(&c->mu);
+        while (c->ring_len == 0 && !c->stop)
+            uv_cond_wait(&c->cv, &c->mu);
+        struct fs_crypto_job *j = ring_pop(c);
+        uv_mutex_unlock(&c->mu);
+        if (j == NULL)
+            return; /* stopped and empty */
+        if (job_claim(j))
+            job_compute(c, j);
+    }
+}
+
+static void
+worker_after(uv_work_t *req, int status)
+{
+    (void)req;
+    (void)status;
+}
+
+/* ---- main thread ---------------------------------------------------- */
+
+/* Run one queued job here; false when none is queued. */
+static bool
+run_one(struct fs_crypto *c)
+{
+    uv_mutex_lock(&c->mu);
+    struct fs_crypto_job *j = ring_pop(c);
+    uv_mutex_unlock(&c->mu);
+    if (j == NULL)
+        return false;
+    if (job_claim(j)) {
+        job_compute(c, j);
+        c->waste.jobs++;
+    }
+    return true;
+}
+
+/* Wait until j is done, running it (or other queued jobs) meanwhile. */
+static void
+job_wait(struct fs_crypto *c, struct fs_crypto_job *j)
+{
+    if (atomic_load_explicit(&j->state, memory_order_acquire) == JOB_DONE)
+        return;
+    uint64_t t0 = tick(c);
+    if (job_claim(j)) {
+        job_compute(c, j);
+        c->waste.jobs++;
+    } else {
+        c->waste.main_waits++;
+        while (atomic_load_explicit(&j->state, memory_order_acquire) !=
+               JOB_DONE)
+            if (!run_one(c))
+                sched_yield();
+    }
+    c->waste.wait_ns += tick(c) - t0;
+}
+
+static struct fs_crypto_job *
+job_new(struct fs_crypto *c, enum job_op op)
+{
+    if (c->free == NULL) {
+        if (c->nchunks == c->cap_chunks) {
+            c->cap_chunks = c->cap_chunks ? c->cap_chunks * 2 : 16;
+            c->chunks =
+                fs_xrealloc(c->chunks, c->cap_chunks * sizeof(c->chunks[0]));
+        }
+        struct fs_crypto_job *chunk = fs_xcalloc(JOB_CHUNK, sizeof(*chunk));
+        c->chunks[c->nchunks++] = chunk;
+        for (size_t i = JOB_CHUNK; i-- > 0;) {
+            chunk[i].next_free = c->free;
+            c->free = &chunk[i];
+        }
+    }
+    struct fs_crypto_job *j = c->free;
+    c->free = j->next_free;
+    j->op = (uint8_t)op;
+    j->in_table = j->on_msg = j->sign_taken = j->verify_taken = false;
+    j->verify_rc = 0;
+    j->keygen_ns = j->sign_ns = j->verify_ns = 0;
+    j->out = NULL;
+    j->hnext = j->older = j->newer = j->next_free = NULL;
+    j->owner = c;
+    j->started_us = fs_sim_now_us(c->sim);
+    return j;
+}
+
+/* Return j to the free list once nothing refers to it. */
+static void
+job_release(struct fs_crypto *c, struct fs_crypto_job *j)
+{
+    if (j->in_table || j->on_msg)
+        return;
+    int expect = JOB_QUEUED;
+    if (!atomic_compare_exchange_strong(&j->state, &expect, JOB_FREE)) {
+        while (atomic_load_explicit(&j->state, memory_order_acquire) !=
+               JOB_DONE)
+            sched_yield(); /* a worker is on it */
+        atomic_store_explicit(&j->state, JOB_FREE, memory_order_relaxed);
+    }
+    sodium_memzero(j->sk, sizeof(j->sk));
+    j->next_free = c->free;
+    c->free = j;
+}
+
+/* Queue j for the workers; run the oldest here while too many wait. */
+static void
+job_submit(struct fs_crypto *c, struct fs_crypto_job *j)
+{
+    atomic_store_explicit(&j->state, JOB_QUEUED, memory_order_release);
+    uv_mutex_lock(&c->mu);
+    if (c->ring_len == c->ring_cap) {
+        size_t cap = c->ring_cap * 2;
+        struct fs_crypto_job **ring = fs_xcalloc(cap, sizeof(*ring));
+        for (size_t i = 0; i < c->ring_len; i++)
+            ring[i] = c->ring[(c->ring_head + i) & (c->ring_cap - 1)];
+        fs_free(c->ring);
+        c->ring = ring;
+        c->ring_cap = cap;
+        c->ring_head = 0;
+    }
+    c->ring[(c->ring_head + c->ring_len) & (c->ring_cap - 1)] = j;
+    size_t len = ++c->ring_len;
+    uv_cond_signal(&c->cv);
+    uv_mutex_unlock(&c->mu);
+    for (; len > QUEUE_MAX; len--)
+        if (!run_one(c))
+            break;
+}
+
+/* FNV-1a of msg then the public key pk. */
+static uint64_t
+inputs_hash(const unsigned char *msg, size_t len, const unsigned char pk[32])
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ msg[i]) * 1099511628211ull;
+    for (size_t i = 0; i < 32; i++)
+        h = (h ^ pk[i]) * 1099511628211ull;
+    return h;
+}
+
+static void
+table_remove(struct fs_crypto *c, struct fs_crypto_job *j)
+{
+    if (!j->in_table)
+        return;
+    struct fs_crypto_job **p = &c->buckets[j->hash & (TABLE_BUCKETS - 1)];
+    while (*p != j)
+        p = &(*p)->hnext;
+    *p = j->hnext;
+    if (j->older != NULL)
+        j->older->newer = j->newer;
+    else
+        c->oldest = j->newer;
+    if (j->newer != NULL)
+        j->newer->older = j->older;
+    else
+        c->newest = j->older;
+    j->hnext = j->older = j->newer = NULL;
+    j->in_table = false;
+    c->in_table--;
+    job_release(c, j);
+}
+
+/* Drop started work nobody took: too old, or too much of it. */
+static void
+table_expire(struct fs_crypto *c)
+{
+    int64_t now = fs_sim_now_us(c->sim);
+    while (c->oldest != NULL &&
+           (c->in_table >= TABLE_MAX ||
+            now - c->oldest->started_us > TABLE_HORIZON_US)) {
+        struct fs_crypto_job *j = c->oldest;
+        c->waste.unused_sign += !j->sign_taken;
+        c->waste.unused_verify += j->op == OP_SIGN_CHECK && !j->verify_taken;
+        table_remove(c, j);
+    }
+}
+
+static void
+table_insert(struct fs_crypto *c, struct fs_crypto_job *j)
+{
+    table_expire(c);
+    struct fs_crypto_job **b = &c->buckets[j->hash & (TABLE_BUCKETS - 1)];
+    j->hnext = *b;
+    *b = j;
+    j->older = c->newest;
+    j->newer = NULL;
+    if (c->newest != NULL)
+        c->newest->newer = j;
+    else
+        c->oldest = j;
+    c->newest = j;
+    j->in_table = true;
+    c->in_table++;
+}
+
+/*
+ * The started signature of msg by sk not yet used (want_sign), or the
+ * started check of msg under pk not yet used; NULL when there is none.
+ */
+static struct fs_crypto_job *
+table_find(struct fs_crypto *c, const unsigned char *msg, size_t len,
+           const unsigned char *key, bool want_sign)
+{
+    const unsigned char *pk = want_sign ? key + 32 : key;
+    uint64_t h = inputs_hash(msg, len, pk);
+    for (struct fs_crypto_job *j = c->buckets[h & (TABLE_BUCKETS - 1)];
+         j != NULL; j = j->hnext) {
+        if (j->hash != h || j->len != len || memcmp(j->msg, msg, len) != 0)
+            continue;
+        if (want_sign ? (!j->sign_taken && memcmp(j->sk, key, 64) == 0)
+                      : (j->op == OP_SIGN_CHECK && !j->verify_taken &&
+                         memcmp(j->sk + 32, pk, 32) == 0))
+            return j;
+    }
+    return NULL;
+}
+
+/* A new signing job of msg by sk, queued, in the table when check_ahead. */
+static struct fs_crypto_job *
+sign_start(struct fs_crypto *c, const unsigned char *msg, size_t len,
+           const unsigned char sk[64], bool check_ahead)
+{
+    struct fs_crypto_job *j = job_new(c, check_ahead ? OP_SIGN_CHECK : OP_SIGN);
+    memcpy(j->sk, sk, 64);
+    memcpy(j->msg, msg, len);
+    j->len = (uint16_t)len;
+    j->hash = inputs_hash(msg, len, sk + 32);
+    if (check_ahead)
+        table_insert(c, j);
+    job_submit(c, j);
+    return j;
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
 int
 fs_crypto_create(fs_crypto_clock_fn *bench_ns, struct fs_crypto **out)
 {
@@ -49,15 +424,71 @@ fs_crypto_create(fs_crypto_clock_fn *bench_ns, struct fs_crypto **out)
     return 0;
 }
 
+int
+fs_crypto_set_threads(struct fs_crypto *c, unsigned threads)
+{
+    if (c == NULL || threads == 0 || threads > FS_CRYPTO_THREADS_MAX ||
+        c->nworkers != 0)
+        return FS_EINVAL;
+    if (threads == 1)
+        return 0;
+    if (uv_loop_init(&c->loop) != 0)
+        return FS_EIO;
+    uv_mutex_init(&c->mu);
+    uv_cond_init(&c->cv);
+    c->ring_cap = 1024;
+    c->ring = fs_xcalloc(c->ring_cap, sizeof(*c->ring));
+    c->buckets = fs_xcalloc(TABLE_BUCKETS, sizeof(*c->buckets));
+    c->nworkers = threads - 1;
+    c->workers = fs_xcalloc(c->nworkers, sizeof(*c->workers));
+    for (unsigned i = 0; i < c->nworkers; i++) {
+        c->workers[i].c = c;
+        c->workers[i].req.data = &c->workers[i];
+        uv_queue_work(&c->loop, &c->workers[i].req, worker_main, worker_after);
+    }
+    return 0;
+}
+
+unsigned
+fs_crypto_threads(const struct fs_crypto *c)
+{
+    return c->nworkers + 1;
+}
+
 void
 fs_crypto_destroy(struct fs_crypto *c)
 {
+    if (c == NULL)
+        return;
+    if (c->nworkers != 0) {
+        if (c->sim != NULL)
+            fs_crypto_drain(c->sim);
+        uv_mutex_lock(&c->mu);
+        c->stop = true;
+        uv_cond_broadcast(&c->cv);
+        uv_mutex_unlock(&c->mu);
+        uv_run(&c->loop, UV_RUN_DEFAULT); /* the workers' after callbacks */
+        uv_loop_close(&c->loop);
+        uv_cond_destroy(&c->cv);
+        uv_mutex_destroy(&c->mu);
+        for (size_t i = 0; i < c->nchunks; i++) {
+            sodium_memzero(c->chunks[i],
+                           JOB_CHUNK * sizeof(struct fs_crypto_job));
+            fs_free(c->chunks[i]);
+        }
+        fs_free(c->chunks);
+        fs_free(c->ring);
+        fs_free(c->buckets);
+        fs_free(c->workers);
+    }
     fs_free(c);
 }
 
 void
 fs_crypto_attach(struct fs_sim *sim, struct fs_crypto *c)
 {
+    if (c != NULL)
+        c->sim = sim;
     fs_sim_set_ctx(sim, FS_CTX_CRYPTO, c);
 }
 
@@ -73,11 +504,19 @@ fs_crypto_counts(const struct fs_crypto *c)
     return &c->st;
 }
 
+const struct fs_crypto_waste *
+fs_crypto_waste(const struct fs_crypto *c)
+{
+    return &c->waste;
+}
+
+/* ---- operations ----------------------------------------------------- */
+
 void
 fs_crypto_keygen(struct fs_sim *sim, unsigned char pk[32], unsigned char sk[64],
                  const unsigned char seed[32])
 {
-    struct fs_crypto none = {{0}, NULL};
+    struct fs_crypto none = {0};
     struct fs_crypto *c = counters(sim, &none);
     uint64_t t0 = tick(c);
     crypto_sign_seed_keypair(pk, sk, seed);
@@ -85,16 +524,127 @@ fs_crypto_keygen(struct fs_sim *sim, unsigned char pk[32], unsigned char sk[64],
     c->st.keygen++;
 }
 
+/* Copy the oldest waiting key generation out. */
+static void
+keygen_take(struct fs_crypto *c)
+{
+    struct fs_crypto_job *j = c->kg_head;
+    c->kg_head = j->newer;
+    if (c->kg_head == NULL)
+        c->kg_tail = NULL;
+    c->kg_len--;
+    job_wait(c, j);
+    memcpy(j->out, j->sk, 64);
+    c->st.keygen_ns += j->keygen_ns;
+    j->newer = NULL;
+    job_release(c, j);
+}
+
+void
+fs_crypto_keygen_start(struct fs_sim *sim, unsigned char sk[64],
+                       const unsigned char seed[32])
+{
+    struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
+    if (c == NULL || c->nworkers == 0) {
+        unsigned char pk[32];
+        fs_crypto_keygen(sim, pk, sk, seed);
+        return;
+    }
+    c->st.keygen++;
+    struct fs_crypto_job *j = job_new(c, OP_KEYGEN);
+    memcpy(j->sk, seed, 32);
+    j->out = sk;
+    if (c->kg_tail != NULL)
+        c->kg_tail->newer = j;
+    else
+        c->kg_head = j;
+    c->kg_tail = j;
+    c->kg_len++;
+    job_submit(c, j);
+    while (c->kg_len > KEYGEN_MAX)
+        keygen_take(c);
+}
+
+void
+fs_crypto_drain(struct fs_sim *sim)
+{
+    struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
+    if (c == NULL)
+        return;
+    while (c->kg_head != NULL)
+        keygen_take(c);
+}
+
 void
 fs_crypto_sign(struct fs_sim *sim, unsigned char sig[64],
                const unsigned char *msg, size_t len, const unsigned char sk[64])
 {
-    struct fs_crypto none = {{0}, NULL};
+    struct fs_crypto none = {0};
     struct fs_crypto *c = counters(sim, &none);
+    if (c->nworkers != 0 && len <= JOB_MSG_MAX) {
+        struct fs_crypto_job *j = table_find(c, msg, len, sk, true);
+        if (j != NULL) {
+            job_wait(c, j);
+            memcpy(sig, j->sig, 64);
+            j->sign_taken = true;
+            c->st.sign_ns += j->sign_ns;
+            c->st.sign++;
+            return;
+        }
+    }
     uint64_t t0 = tick(c);
     crypto_sign_detached(sig, NULL, msg, len, sk);
     c->st.sign_ns += tick(c) - t0;
     c->st.sign++;
+}
+
+void
+fs_crypto_sign_deferred(struct fs_sim *sim, unsigned char sig[64],
+                        const unsigned char *msg, size_t len,
+                        const unsigned char sk[64], bool check_ahead,
+                        struct fs_crypto_job **pending)
+{
+    struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
+    FS_ASSERT(pending != NULL && *pending == NULL);
+    if (c == NULL || c->nworkers == 0 || len > JOB_MSG_MAX) {
+        fs_crypto_sign(sim, sig, msg, len, sk);
+        return;
+    }
+    struct fs_crypto_job *j = table_find(c, msg, len, sk, true);
+    if (j == NULL)
+        j = sign_start(c, msg, len, sk, check_ahead);
+    j->sign_taken = true;
+    j->on_msg = true;
+    j->out = sig;
+    c->st.sign++;
+    *pending = j;
+}
+
+void
+fs_crypto_settle(struct fs_crypto_job **pending)
+{
+    struct fs_crypto_job *j = *pending;
+    if (j == NULL)
+        return;
+    *pending = NULL;
+    struct fs_crypto *c = j->owner;
+    job_wait(c, j);
+    memcpy(j->out, j->sig, 64);
+    c->st.sign_ns += j->sign_ns;
+    j->out = NULL;
+    j->on_msg = false;
+    job_release(c, j);
+}
+
+void
+fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
+                        size_t len, const unsigned char sk[64])
+{
+    struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
+    if (c == NULL || c->nworkers == 0 || len > JOB_MSG_MAX ||
+        table_find(c, msg, len, sk, true) != NULL)
+        return;
+    sign_start(c, msg, len, sk, true);
 }
 
 int
@@ -102,8 +652,22 @@ fs_crypto_verify(struct fs_sim *sim, const unsigned char sig[64],
                  const unsigned char *msg, size_t len,
                  const unsigned char pk[32])
 {
-    struct fs_crypto none = {{0}, NULL};
+    struct fs_crypto none = {0};
     struct fs_crypto *c = counters(sim, &none);
+    if (c->nworkers != 0 && len <= JOB_MSG_MAX) {
+        struct fs_crypto_job *j = table_find(c, msg, len, pk, false);
+        if (j != NULL) {
+            job_wait(c, j);
+            if (memcmp(j->sig, sig, 64) == 0) {
+                int rc = j->verify_rc;
+                j->verify_taken = true;
+                c->st.verify_ns += j->verify_ns;
+                c->st.verify++;
+                table_remove(c, j);
+                return rc == 0 ? 0 : FS_EBADSIG;
+            }
+        }
+    }
     uint64_t t0 = tick(c);
     int rc = crypto_sign_verify_detached(sig, msg, len, pk);
     c->st.verify_ns += tick(c) - t0;

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/msg.h"
 
@@ -123,6 +124,7 @@ void
 fs_msgpool_put(struct fs_msgpool *p, struct fs_msg *m)
 {
     FS_ASSERT(p->live > 0);
+    fs_crypto_settle(&m->crypto);
     m->next_free = p->free;
     p->free = m;
     p->live--;

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "fleetsim/attack.h"
 #include "fleetsim/ctx.h"
 #include "fleetsim/crypto.h"
@@ -83,6 +85,8 @@ static void
 deliver_to_svc(struct fs_sim *sim, void *arg)
 {
     struct fs_run *r = fs_sim_ctx(sim, FS_CTX_RUN);
+    struct fs_msg *m = arg;
+    fs_crypto_settle(&m->crypto); /* its signature, made ahead */
     if (fs_attack_on_to_svc(r->attack, arg))
         return;
     fs_svc_receive(r->svc, arg);
@@ -94,6 +98,7 @@ deliver_to_device(struct fs_sim *sim, void *arg)
 {
     struct fs_run *r = fs_sim_ctx(sim, FS_CTX_RUN);
     struct fs_msg *m = arg;
+    fs_crypto_settle(&m->crypto);
     if (fs_attack_on_to_device(r->attack, m))
         return;
     if (!fs_fleet_is_online(r->fleet, m->device)) {
@@ -131,6 +136,8 @@ service_send(void *ctx, struct fs_msg *m, int64_t delay_us)
     int err = fs_sim_schedule(r->sim, latency_us, deliver_to_device, m, NULL);
     if (err != 0)
         fs_msgpool_put(&r->pool, m);
+    else
+        fs_fleet_prefetch(r->fleet, m); /* the answer's signature, ahead */
 }
 
 /* Register every image's version as an alias of its id, for os="24.01". */
@@ -377,6 +384,12 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
     fs_sim_set_ctx(r->sim, FS_CTX_RUN, r);
     fs_crypto_create(opts->crypto_clock, &r->crypto);
     fs_crypto_attach(r->sim, r->crypto);
+    err = fs_crypto_set_threads(r->crypto, fs_run_default_threads(opts));
+    if (err != 0) {
+        fs_diag_set(diag, err, scn->file, 0, 0,
+                    "cannot start %u crypto threads", opts->threads);
+        goto out_destroy_sim;
+    }
     setup_aliases(r);
     if (opts->trace_path != NULL) {
         size_t hlen;
@@ -594,9 +607,18 @@ fs_run_events(const struct fs_run *r)
 }
 
 unsigned
+fs_run_default_threads(const struct fs_run_opts *opts)
+{
+    if (opts->threads != 0)
+        return opts->threads;
+    unsigned n = uv_available_parallelism();
+    return n < 1 ? 1 : n > FS_CRYPTO_THREADS_MAX ? FS_CRYPTO_THREADS_MAX : n;
+}
+
+unsigned
 fs_run_threads(const struct fs_run *r)
 {
-    return r->opts.threads;
+    return fs_crypto_threads(r->crypto);
 }
 
 uint64_t
