@@ -39,12 +39,15 @@ enum dev_xchg { XCHG_IDLE = 0, XCHG_WAIT_CHALLENGE, XCHG_WAIT_ANSWER };
 
 /* Check-in protocol constants. */
 #define DEV_ANSWER_TIMEOUT_US ((int64_t)120 * 1000000) /* 2 min */
-#define DEV_BACKOFF_MIN_US ((int64_t)60 * 1000000)     /* 1 min */
-#define DEV_BACKOFF_MAX_US ((int64_t)3600 * 1000000)   /* 1 h */
-#define DEV_OFFLINE_MEAN_US (4.0 * 3600 * 1e6)         /* 4 h */
-#define DEV_BOOT_SPREAD_US ((int64_t)60 * 1000000)     /* first minute */
-#define DEV_BOOT_MIN_US ((int64_t)10 * 1000000)        /* 10 s */
-#define DEV_BOOT_JITTER_US ((int64_t)20 * 1000000)     /* + up to 20 s */
+/* How long before a periodic check-in its evidence signature is started
+   on the crypto workers (fleetsim/crypto.h); no effect on the model. */
+#define DEV_SIGN_AHEAD_US ((int64_t)30 * 1000000)
+#define DEV_BACKOFF_MIN_US ((int64_t)60 * 1000000)   /* 1 min */
+#define DEV_BACKOFF_MAX_US ((int64_t)3600 * 1000000) /* 1 h */
+#define DEV_OFFLINE_MEAN_US (4.0 * 3600 * 1e6)       /* 4 h */
+#define DEV_BOOT_SPREAD_US ((int64_t)60 * 1000000)   /* first minute */
+#define DEV_BOOT_MIN_US ((int64_t)10 * 1000000)      /* 10 s */
+#define DEV_BOOT_JITTER_US ((int64_t)20 * 1000000)   /* + up to 20 s */
 
 /* Wear model: drying temperature, noise and drift after onset. */
 #define DEV_TEMP_NOMINAL_MILLI 65000.0

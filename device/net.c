@@ -15,6 +15,7 @@
  */
 #include <string.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/keystore.h"
 #include "fleetsim/msg.h"
 #include "fleetsim/rng.h"
@@ -25,6 +26,7 @@
 static void dev_net_toggle(struct fs_sim *sim, void *arg);
 static void dev_checkin_fire(struct fs_sim *sim, void *arg);
 static void dev_answer_timeout(struct fs_sim *sim, void *arg);
+static void dev_sign_ahead(struct fs_sim *sim, void *arg);
 
 static void
 arm_toggle(struct fs_fleet *f, uint32_t id, struct fs_rng *r)
@@ -132,8 +134,13 @@ checkin_done(struct fs_fleet *f, uint32_t id)
     end_exchange(f, id);
     d->backoff_exp = 0;
     int64_t period_us = f->svc.checkin_interval_us;
-    fs__fleet_timer(f, &d->t_checkin, jittered(f, id, period_us, 100000),
-                    dev_checkin_fire, id);
+    int64_t delay_us = jittered(f, id, period_us, 100000);
+    fs__fleet_timer(f, &d->t_checkin, delay_us, dev_checkin_fire, id);
+    /* scheduled with or without crypto workers, so that the engine's
+       events are the same for any thread count */
+    if (delay_us > DEV_SIGN_AHEAD_US)
+        fs_sim_schedule(f->env.sim, delay_us - DEV_SIGN_AHEAD_US,
+                        dev_sign_ahead, fs__fleet_arg(id), NULL);
 }
 
 static void
@@ -241,6 +248,36 @@ build_evidence(struct fs_fleet *f, uint32_t id,
                               &m->crypto);
 }
 
+/* Start the signature of the evidence device id would give for nonce. */
+static void
+prefetch_evidence(struct fs_fleet *f, uint32_t id,
+                  const unsigned char nonce[FS_NONCE_BYTES])
+{
+    struct fs_evidence ev;
+    fill_evidence(f, id, nonce, &ev, true);
+    unsigned char buf[FS_EVIDENCE_BYTES];
+    size_t len = fs_evidence_encode(&ev, buf);
+    fs__keystore_prefetch_sign(f->ks, id, buf, len);
+}
+
+/*
+ * DEV_SIGN_AHEAD_US before a periodic check-in: start the signature of the
+ * evidence it will give, with the nonce the service will issue next and
+ * the device as it is now. It is taken only if both are still so when the
+ * challenge arrives; nothing in the model changes either way.
+ */
+static void
+dev_sign_ahead(struct fs_sim *sim, void *arg)
+{
+    struct fs_fleet *f = fs__fleet_of(sim);
+    uint32_t id = fs__fleet_id_of(arg);
+    unsigned char nonce[FS_NONCE_BYTES];
+    if (!fs_crypto_ahead(sim) || f->env.next_nonce == NULL ||
+        !f->env.next_nonce(f->env.ctx, id, nonce))
+        return;
+    prefetch_evidence(f, id, nonce);
+}
+
 /*
  * A CHALLENGE m is on its way to its device: start the signature of the
  * evidence the device would answer with now, which it takes on arrival
@@ -250,13 +287,10 @@ build_evidence(struct fs_fleet *f, uint32_t id,
 void
 fs_fleet_prefetch(struct fs_fleet *f, const struct fs_msg *m)
 {
-    if (m->kind != FS_MSG_CHALLENGE || m->device >= f->ndevs)
+    if (m->kind != FS_MSG_CHALLENGE || m->device >= f->ndevs ||
+        !fs_crypto_ahead(f->env.sim))
         return;
-    struct fs_evidence ev;
-    fill_evidence(f, m->device, m->u.nonce, &ev, true);
-    unsigned char buf[FS_EVIDENCE_BYTES];
-    size_t len = fs_evidence_encode(&ev, buf);
-    fs__keystore_prefetch_sign(f->ks, m->device, buf, len);
+    prefetch_evidence(f, m->device, m->u.nonce);
 }
 
 /* CHALLENGE: answer with signed evidence and the pending reports. */

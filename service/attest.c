@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "fleetsim/bytes.h"
 #include "fleetsim/crypto.h"
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
@@ -29,13 +30,47 @@
 #include "service_int.h"
 
 /* Issue a challenge nonce; see service_int.h. */
+/* The k-th challenge nonce of device: keyed BLAKE2b of (device, k). */
+static void
+device_nonce(const struct fs_svc *s, uint32_t device, uint32_t k,
+             unsigned char nonce[FS_NONCE_BYTES])
+{
+    unsigned char in[8];
+    fs_bytes_put_le(in, device, 4);
+    fs_bytes_put_le(in + 4, k, 4);
+    crypto_generichash(nonce, FS_NONCE_BYTES, in, sizeof(in), s->nonce_key,
+                       sizeof(s->nonce_key));
+}
+
+/* The nonce the next challenge to device carries; see service.h. */
+bool
+fs_svc_next_nonce(struct fs_svc *s, uint32_t device,
+                  unsigned char nonce[FS_NONCE_BYTES])
+{
+    const struct svc_dev *d = fs__registry_dev(s, device);
+    if (d == NULL)
+        return false;
+    device_nonce(s, device, d->challenges, nonce);
+    return true;
+}
+
+/*
+ * Issue a challenge nonce; see service_int.h. A registered device's nonces
+ * are a keyed hash of its id and its challenge count (fresh for every
+ * challenge, unknown to anyone without the service's key, and the same
+ * whatever other devices do); a claimed id the registry does not know
+ * gets one from the service stream.
+ */
 void
 fs__attest_challenge(struct fs_svc *s, uint32_t device,
                      unsigned char nonce[FS_NONCE_BYTES])
 {
-    fs_rng_bytes(&s->rng, nonce, FS_NONCE_BYTES);
-    s->stats.challenges++;
     struct svc_dev *d = fs__registry_dev(s, device);
+    if (d != NULL)
+        device_nonce(s, device, d->challenges++, nonce);
+    else
+        fs_rng_bytes(&s->rng, nonce, FS_NONCE_BYTES);
+    s->stats.challenges++;
     int64_t first8 = 0;
     memcpy(&first8, nonce, sizeof(first8));
     fs_sim_record(s->env.sim, FS_REC_SVC_CHALLENGE, device, first8);

@@ -66,6 +66,7 @@ struct svc_dev {
     uint8_t dl_gen;                      /* queue entry generation */
     uint16_t last_os;                    /* OS image of the last passing
                                             attestation, or SVC_OS_NONE */
+    uint32_t challenges;                 /* challenges issued to it */
 };
 
 #define SVC_OS_NONE 0xffffu
@@ -201,6 +202,7 @@ struct fs_svc {
     unsigned char ca_pk[FS_KEY_PUB_BYTES];   /* CA public key */
     unsigned char ca_sk[FS_KEY_SEC_BYTES];   /* CA secret key */
     unsigned char tag_key[16];               /* key of the cert memo tags */
+    unsigned char nonce_key[32];             /* key of per-device nonces */
     uint32_t ndevs;                          /* fleet size */
     uint32_t nregistered;                    /* devices registered */
     struct svc_dev *devs;                    /* by device id */

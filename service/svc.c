@@ -110,6 +110,8 @@ fs_svc_create(const struct fs_svc_env *env, const struct fs_svc_config *cfg,
     fs_crypto_keygen(env->sim, s->ca_pk, s->ca_sk, seed);
     svc_derive(s, "fleetsim-service-cert-tag", seed);
     memcpy(s->tag_key, seed, sizeof(s->tag_key));
+    svc_derive(s, "fleetsim-service-nonce", seed);
+    memcpy(s->nonce_key, seed, sizeof(s->nonce_key));
     sodium_memzero(seed, sizeof(seed));
     svc_alloc_tables(s);
     fs__rollout_init(s);

@@ -78,6 +78,8 @@ const struct fs_crypto_stats *fs_crypto_counts(const struct fs_crypto *c);
  */
 #define FS_CRYPTO_THREADS_MAX 256
 int fs_crypto_set_threads(struct fs_crypto *c, unsigned threads);
+/* True when sim's crypto has workers, so that work started ahead pays. */
+bool fs_crypto_ahead(const struct fs_sim *sim);
 /* Threads doing signature work (1 when inline). */
 unsigned fs_crypto_threads(const struct fs_crypto *c);
 

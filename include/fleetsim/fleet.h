@@ -111,7 +111,10 @@ struct fs_fleet_env {
     struct fs_msgpool *pool;              /* messages in flight */
     /* device -> service: the runner delivers m after latency_us. */
     void (*send)(void *ctx, struct fs_msg *m, int64_t latency_us);
-    void *ctx; /* first argument of send */
+    void *ctx; /* first argument of send and next_nonce */
+    /* The nonce the service's next challenge to device will carry, or
+       false (NULL: unknown); only for starting signature work ahead. */
+    bool (*next_nonce)(void *ctx, uint32_t device, unsigned char nonce[16]);
 };
 
 /* Total devices of a configuration (sum of cohort counts). */

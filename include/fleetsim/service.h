@@ -189,6 +189,13 @@ void fs_svc_destroy(struct fs_svc *s);
  * reuses it for the reply (passed to env->send) or returns it to the pool.
  */
 void fs_svc_receive(struct fs_svc *s, struct fs_msg *m);
+/*
+ * The nonce the next challenge to registered device will carry, unless
+ * another is issued first: false for an id the registry does not know.
+ * Changes nothing; the runner uses it to start signature work ahead.
+ */
+bool fs_svc_next_nonce(struct fs_svc *s, uint32_t device,
+                       unsigned char nonce[FS_NONCE_BYTES]);
 
 /*
  * Take m as fs_svc_receive does, but from a sender outside the fleet: the

@@ -37,7 +37,7 @@
 #define JOB_CHUNK 256
 /* Queued jobs past which the main thread runs the oldest one itself. */
 #define QUEUE_MAX 512
-/* Started signatures and checks kept for a taker; past that, the oldest go. */
+/* Started signatures kept for a taker; past that, no more are prefetched. */
 #define TABLE_MAX 8192
 #define TABLE_BUCKETS 16384
 /* A started check nobody took within this much simulated time is dropped. */
@@ -346,8 +346,7 @@ table_expire(struct fs_crypto *c)
 {
     int64_t now = fs_sim_now_us(c->sim);
     while (c->oldest != NULL &&
-           (c->in_table >= TABLE_MAX ||
-            now - c->oldest->started_us > TABLE_HORIZON_US)) {
+           now - c->oldest->started_us > TABLE_HORIZON_US) {
         struct fs_crypto_job *j = c->oldest;
         c->waste.unused_sign += !j->sign_taken;
         c->waste.unused_verify += j->op == OP_SIGN_CHECK && !j->verify_taken;
@@ -447,6 +446,13 @@ fs_crypto_set_threads(struct fs_crypto *c, unsigned threads)
         uv_queue_work(&c->loop, &c->workers[i].req, worker_main, worker_after);
     }
     return 0;
+}
+
+bool
+fs_crypto_ahead(const struct fs_sim *sim)
+{
+    const struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
+    return c != NULL && c->nworkers != 0;
 }
 
 unsigned
@@ -644,6 +650,9 @@ fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
     if (c == NULL || c->nworkers == 0 || len > JOB_MSG_MAX ||
         table_find(c, msg, len, sk, true) != NULL)
         return;
+    table_expire(c);
+    if (c->in_table >= TABLE_MAX)
+        return; /* enough started already: the oldest are needed first */
     sign_start(c, msg, len, sk, true);
 }
 

@@ -118,6 +118,14 @@ device_send(void *ctx, struct fs_msg *m, int64_t latency_us)
         fs_msgpool_put(&r->pool, m); /* past the end of simulated time */
 }
 
+/* The service's next nonce for device, for signature work ahead. */
+static bool
+next_nonce(void *ctx, uint32_t device, unsigned char nonce[16])
+{
+    struct fs_run *r = ctx;
+    return fs_svc_next_nonce(r->svc, device, nonce);
+}
+
 /* The attacker's injections travel the same path as genuine messages. */
 static void
 inject_to_svc(void *ctx, struct fs_msg *m, int64_t delay_us)
@@ -201,7 +209,7 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
                            "cannot start the service: %s", fs_strerror(err));
     r->fleet_cfg = fs_scn_fleet_config_create(scn);
     struct fs_fleet_env fe = {r->sim,   r->fleet_cfg, r->catalog, r->metrics,
-                              &r->pool, device_send,  r};
+                              &r->pool, device_send,  r,          next_nonce};
     err = fs_fleet_create(&fe, &r->fleet);
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
