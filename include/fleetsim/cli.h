@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fleetsim/scn.h"
+
 struct fs_run;
 struct fs_diag;
 
@@ -30,6 +32,8 @@ struct fs_cli_run {
     bool wait;                 /* --wait: wait for another run's lock */
     uint64_t max_memory_bytes; /* --max-memory, 0 when not given */
     int64_t sample_us;         /* --sample, 0 when not given */
+    size_t nparams;            /* --set options given */
+    struct fs_scn_param params[FS_SCN_PARAMS_MAX]; /* in order (argv) */
 };
 
 struct fs_cli_test {
@@ -86,6 +90,13 @@ int fs_cli_check_resources(const char *dir, uint64_t devices, bool trace,
 int fs_cli_parse_run(int argc, char **argv, struct fs_cli_run *out);
 /* Parse `test` arguments the same way. */
 int fs_cli_parse_test(int argc, char **argv, struct fs_cli_test *out);
+
+/*
+ * Split `--set KEY=VALUE` (arg, borrowed from argv) at its first '=' into
+ * *out, pointing into arg (which is cut at the '='). cmd names the command
+ * in the error. Returns 0, or -1 after printing a usage error.
+ */
+int fs_cli_parse_set(const char *cmd, char *arg, struct fs_scn_param *out);
 
 /* Parse a decimal unsigned integer; false on garbage or overflow. */
 bool fs_cli_parse_u64(const char *s, uint64_t *out);

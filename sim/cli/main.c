@@ -224,11 +224,12 @@ host_drive(struct fs_run *run, bool quiet)
 }
 
 static int
-load_or_report(const char *path, struct fs_scn **out)
+load_or_report(const char *path, const struct fs_scn_param *params,
+               size_t nparams, struct fs_scn **out)
 {
     struct fs_diag diag;
     fs_diag_clear(&diag);
-    int err = fs_scn_load(path, out, &diag);
+    int err = fs_scn_load_params(path, params, nparams, out, &diag);
     if (err != 0) {
         fs_diag_print(&diag, stderr);
         return err;
@@ -246,6 +247,12 @@ static const char run_help[] =
     "\n"
     "options:\n"
     "  --seed N       override the scenario's seed\n"
+    "  --set KEY=VALUE  replace one value of the scenario before it is\n"
+    "                 checked (repeatable): KEY is a dotted path into the\n"
+    "                 file (service.egress, seed, timeline.0.at; a number\n"
+    "                 indexes a list), VALUE what is written there; a last\n"
+    "                 key the mapping lacks is added. Recorded in fleet.db\n"
+    "                 and summary.json as the run's parameters\n"
     "  --out DIR      write outputs to DIR instead of out/<scenario>\n"
     "  --threads N    worker threads for signature work; accepted, but this\n"
     "                 version does all signature work on the main thread\n"
@@ -279,7 +286,7 @@ cmd_run(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? (fputs(run_help, stdout), EXIT_OK) : EXIT_USAGE;
     struct fs_scn *scn;
-    if (load_or_report(o.file, &scn) != 0)
+    if (load_or_report(o.file, o.params, o.nparams, &scn) != 0)
         return EXIT_USAGE;
     char out_dir[PATH_MAX];
     snprintf(out_dir, sizeof(out_dir), "%s", o.out_dir ? o.out_dir : "");
@@ -484,7 +491,7 @@ test_one(const char *path, const struct fs_cli_test *o, struct test_totals *t,
          struct fs_junit *junit)
 {
     struct fs_scn *scn;
-    if (load_or_report(path, &scn) != 0) {
+    if (load_or_report(path, NULL, 0, &scn) != 0) {
         printf("%s: does not load\n", path);
         if (junit != NULL)
             fs_junit_error(junit, "%s: does not load (fleetsim validate %s)",
@@ -591,26 +598,50 @@ cmd_test(int argc, char **argv)
 /* ------------------------------------------------------------- validate */
 
 static const char validate_help[] =
-    "usage: fleetsim validate FILE...\n"
+    "usage: fleetsim validate [--set KEY=VALUE]... FILE...\n"
     "\n"
     "Load each scenario and report the first error in each as\n"
     "FILE:LINE:COLUMN: error: MESSAGE. Nothing is simulated or written.\n"
+    "--set KEY=VALUE (repeatable) replaces a value first, as 'fleetsim run'\n"
+    "does; an error at that value names --set KEY.\n"
     "\n"
     "exit status: 0 all valid, 2 some file invalid or bad usage.\n";
 
 static int
 cmd_validate(int argc, char **argv)
 {
-    if (argc < 2)
-        return fputs(validate_help, stderr), EXIT_USAGE;
-    int status = EXIT_OK;
+    struct fs_scn_param params[FS_SCN_PARAMS_MAX];
+    size_t nparams = 0;
+    int nfiles = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return fputs(validate_help, stdout), EXIT_OK;
     }
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--set") == 0) {
+            if (nparams == FS_SCN_PARAMS_MAX) {
+                fprintf(stderr, "fleetsim validate: at most %u --set\n",
+                        FS_SCN_PARAMS_MAX);
+                return EXIT_USAGE;
+            }
+            if (fs_cli_parse_set("validate", i + 1 < argc ? argv[++i] : NULL,
+                                 &params[nparams]) != 0)
+                return EXIT_USAGE;
+            nparams++;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "fleetsim validate: unknown option '%s'\n%s",
+                    argv[i], validate_help);
+            return EXIT_USAGE;
+        } else {
+            argv[1 + nfiles++] = argv[i]; /* compact FILEs in place */
+        }
+    }
+    if (nfiles == 0)
+        return fputs(validate_help, stderr), EXIT_USAGE;
+    int status = EXIT_OK;
+    for (int i = 1; i <= nfiles; i++) {
         struct fs_scn *scn;
-        if (load_or_report(argv[i], &scn) != 0) {
+        if (load_or_report(argv[i], params, nparams, &scn) != 0) {
             status = EXIT_USAGE;
             continue;
         }
@@ -737,7 +768,7 @@ cmd_replay(int argc, char **argv)
     if (scenario == NULL)
         scenario = info.scenario;
     struct fs_scn *scn;
-    if (load_or_report(scenario, &scn) != 0) {
+    if (load_or_report(scenario, NULL, 0, &scn) != 0) {
         fprintf(stderr,
                 "fleetsim replay: cannot load the scenario %s "
                 "(recorded in %s; give --scenario FILE)\n",

@@ -229,6 +229,14 @@ summary_json(struct fs_run *run, double wall_s, const char *db_path, FILE *fp)
     json_string(fp, scn->name);
     fprintf(fp, ",\n  \"seed\": %" PRIu64, fs_run_seed(run));
     fprintf(fp, ",\n  \"threads\": %u", fs_run_threads(run));
+    fputs(",\n  \"parameters\": {", fp);
+    for (uint32_t i = 0; i < scn->nparams; i++) {
+        fputs(i ? ", " : "", fp);
+        json_string(fp, scn->params[i].key);
+        fputs(": ", fp);
+        json_string(fp, scn->params[i].value);
+    }
+    fputc('}', fp);
     fprintf(fp, ",\n  \"devices\": %" PRIu64, fs_run_devices(run));
     fprintf(fp, ",\n  \"events\": %" PRIu64, fs_run_events(run));
     fprintf(fp, ",\n  \"sim_time_us\": %" PRId64, fs_run_now_us(run));
