@@ -30,6 +30,7 @@ struct fs_cli_run {
     bool quiet;                /* --quiet */
     bool check;                /* --check */
     bool wait;                 /* --wait: wait for another run's lock */
+    bool no_timing;            /* --no-timing: no wall time, no RSS */
     uint64_t max_memory_bytes; /* --max-memory, 0 when not given */
     int64_t sample_us;         /* --sample, 0 when not given */
     size_t nparams;            /* --set options given */
@@ -120,6 +121,13 @@ int fs_cli_write_outputs(struct fs_run *run, const char *dir, double wall_s,
 /* The summary `run` prints on stdout after writing its outputs. */
 void fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
                               double wall_s);
+
+/*
+ * `fleetsim sweep ...` (argv[0] is "sweep", sim/cli/sweep.c): write the
+ * jobs of a sweep over seeds and --set values for GNU parallel, Slurm or
+ * Kubernetes. Returns the exit status (0, or 2 with a message).
+ */
+int fs_cli_sweep(int argc, char **argv);
 
 /* `fleetsim bench engine ...` (argv[0] is "engine"); returns exit status. */
 int fs_cli_bench_engine(int argc, char **argv, const char *help);

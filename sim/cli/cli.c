@@ -103,6 +103,8 @@ parse_run_opt(int argc, char **argv, int *i, struct fs_cli_run *o)
         o->check = true;
     } else if (strcmp(a, "--wait") == 0) {
         o->wait = true;
+    } else if (strcmp(a, "--no-timing") == 0) {
+        o->no_timing = true;
     } else if (strcmp(a, "--sample") == 0) {
         const char *why = NULL;
         const char *s = opt_value(argc, argv, i);

@@ -259,6 +259,9 @@ static const char run_help[] =
     "  --trace        also write trace.zst, the compressed event record\n"
     "  --check        run integrity checks after every batch (slow)\n"
     "  --quiet        no progress line, no summary on stdout\n"
+    "  --no-timing    write null for wall_s and peak_rss_bytes in\n"
+    "                 summary.json, so that a run repeated writes the same\n"
+    "                 bytes in every file (sweep jobs use it)\n"
     "  --wait         when another run holds the out folder, wait for it\n"
     "                 (default: refuse at once, exit 2)\n"
     "  --sample DURATION  spacing of the metric samples in fleet.db\n"
@@ -326,7 +329,8 @@ cmd_run(int argc, char **argv)
     int err = host_drive(run, o.quiet);
     double wall = elapsed_s(start_ns);
     int status = EXIT_OK;
-    if (fs_cli_write_outputs(run, out_dir, wall, &diag) != 0) {
+    if (fs_cli_write_outputs(run, out_dir, o.no_timing ? -1.0 : wall, &diag) !=
+        0) {
         fs_diag_print(&diag, stderr);
         status = EXIT_USAGE;
         for (int i = 0; i + 1 < NDOOMED; i++) /* temporaries; lock below */
@@ -901,6 +905,8 @@ static const char main_help[] =
     "  run FILE         simulate a scenario, write out/<scenario>/\n"
     "  test FILE|DIR... simulate scenarios and check their expectations\n"
     "  validate FILE... check scenario files without simulating\n"
+    "  sweep FILE       write the jobs of a sweep over seeds and --set\n"
+    "                   values (GNU parallel, Slurm, Kubernetes)\n"
     "  bench engine     measure the event engine (hold model)\n"
     "  bench rollout    measure an OS rollout to N devices\n"
     "  diff A B         first record where two traces part\n"
@@ -949,6 +955,8 @@ main(int argc, char **argv)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return fs_cli_sweep(argc - 1, argv + 1);
     fprintf(stderr, "fleetsim: unknown command '%s'\n\n%s", cmd, main_help);
     return EXIT_USAGE;
 }

@@ -245,8 +245,12 @@ summary_json(struct fs_run *run, double wall_s, const char *db_path, FILE *fp)
             fs_run_is_done(run) ? "true" : "false");
     json_duration(fp, "sim_time", fs_run_now_us(run));
     json_duration(fp, "duration", fs_run_duration_us(run));
-    fprintf(fp, ",\n  \"wall_s\": %.3f", wall_s);
-    fprintf(fp, ",\n  \"peak_rss_bytes\": %zu", fs_mem_peak_rss_bytes());
+    if (wall_s < 0) { /* --no-timing: the file is the same on every run */
+        fputs(",\n  \"wall_s\": null,\n  \"peak_rss_bytes\": null", fp);
+    } else {
+        fprintf(fp, ",\n  \"wall_s\": %.3f", wall_s);
+        fprintf(fp, ",\n  \"peak_rss_bytes\": %zu", fs_mem_peak_rss_bytes());
+    }
     fprintf(fp, ",\n  \"fingerprint\": \"%s\"", hex);
     size_t n;
     const struct fs_run_result *res = fs_run_results(run, &n);
