@@ -632,11 +632,8 @@ cmd_validate(int argc, char **argv)
                                  &params[nparams]) != 0)
                 return EXIT_USAGE;
             nparams++;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "fleetsim validate: unknown option '%s'\n%s",
-                    argv[i], validate_help);
-            return EXIT_USAGE;
         } else {
+            /* Any other argument is a FILE, as before --set existed. */
             argv[1 + nfiles++] = argv[i]; /* compact FILEs in place */
         }
     }
