@@ -13,7 +13,7 @@ CC        ?= cc
 BUILD     ?= build
 PKGS      := libuv libsodium sqlite3 libzstd yaml-0.1 cmocka
 DEB_PKGS  := pkg-config libuv1-dev libsodium-dev libsqlite3-dev libzstd-dev \
-             libyaml-dev libcmocka-dev clang-format
+             libyaml-dev libcmocka-dev clang-format parallel
 EXAMPLE   ?= scenarios/dw100-fleet.yaml
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -54,6 +54,7 @@ deps:
 	@missing=""; for p in $(PKGS); do \
 	  pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
+	command -v parallel >/dev/null || missing="$$missing parallel"; \
 	if [ -n "$$missing" ]; then \
 	  echo "fleetsim: missing libraries:$$missing"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -121,6 +122,7 @@ scenario-tests: all browser-deps
 	./tests/attack-matrix.sh ./$(BUILD)/fleetsim
 	./tests/cli-checks.sh ./$(BUILD)/fleetsim
 	./tests/input-checks.sh ./$(BUILD)/fleetsim
+	./tests/sweep-checks.sh ./$(BUILD)/fleetsim
 	./tests/browser-check.py ./$(BUILD)/fleetsim $(BUILD)/browser
 
 # The sanitizer pass builds a separate tree and runs the same suite there.

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fleetsim/scn.h"
+
 struct fs_run;
 struct fs_diag;
 
@@ -28,8 +30,11 @@ struct fs_cli_run {
     bool quiet;                /* --quiet */
     bool check;                /* --check */
     bool wait;                 /* --wait: wait for another run's lock */
+    bool no_timing;            /* --no-timing: no wall time, no RSS */
     uint64_t max_memory_bytes; /* --max-memory, 0 when not given */
     int64_t sample_us;         /* --sample, 0 when not given */
+    size_t nparams;            /* --set options given */
+    struct fs_scn_param params[FS_SCN_PARAMS_MAX]; /* in order (argv) */
 };
 
 struct fs_cli_test {
@@ -88,6 +93,13 @@ int fs_cli_parse_run(int argc, char **argv, struct fs_cli_run *out);
 /* Parse `test` arguments the same way. */
 int fs_cli_parse_test(int argc, char **argv, struct fs_cli_test *out);
 
+/*
+ * Split `--set KEY=VALUE` (arg, borrowed from argv) at its first '=' into
+ * *out, pointing into arg (which is cut at the '='). cmd names the command
+ * in the error. Returns 0, or -1 after printing a usage error.
+ */
+int fs_cli_parse_set(const char *cmd, char *arg, struct fs_scn_param *out);
+
 /* Parse a decimal unsigned integer; false on garbage or overflow. */
 bool fs_cli_parse_u64(const char *s, uint64_t *out);
 
@@ -110,6 +122,13 @@ int fs_cli_write_outputs(struct fs_run *run, const char *dir, double wall_s,
 /* The summary `run` prints on stdout after writing its outputs. */
 void fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
                               double wall_s);
+
+/*
+ * `fleetsim sweep ...` (argv[0] is "sweep", sim/cli/sweep.c): write the
+ * jobs of a sweep over seeds and --set values for GNU parallel, Slurm or
+ * Kubernetes. Returns the exit status (0, or 2 with a message).
+ */
+int fs_cli_sweep(int argc, char **argv);
 
 /* `fleetsim bench engine ...` (argv[0] is "engine"); returns exit status. */
 int fs_cli_bench_engine(int argc, char **argv, const char *help);

@@ -149,7 +149,9 @@ int fs_run_mkdirs(const char *path);
  * trace to dir/trace.zst and writes dir/summary.json last, so its presence
  * says every other output is whole. Each file is written under a temporary
  * name and renamed, so a failure leaves no half-written file. wall_s is the
- * caller's measurement and appears only in summary.json. Both return 0, or
+ * caller's measurement and appears only in summary.json; a negative wall_s
+ * writes null there for it and for peak_rss_bytes, so that the file does
+ * not depend on the machine (run --no-timing). Both return 0, or
  * FS_EIO/FS_EDB with diag filled.
  */
 int fs_run_write_db(struct fs_run *r, const char *dir, struct fs_diag *diag);

@@ -244,6 +244,22 @@ struct fs_scn_expect {
 
 struct fs_scn_names; /* private lookup tables */
 
+/*
+ * One `--set KEY=VALUE`: KEY is a dotted path into the scenario's YAML
+ * tree after anchors and merge keys are expanded (`service.egress`,
+ * `timeline.0.at`: a number indexes a list), VALUE a plain scalar that
+ * replaces the scalar there, or is added as the path's last key to a
+ * mapping that exists. Applied before validation, so the value is checked
+ * as if written in the file.
+ */
+struct fs_scn_param {
+    const char *key;   /* dotted path */
+    const char *value; /* plain scalar text */
+};
+#define FS_SCN_PARAMS_MAX 64              /* --set options of one run */
+#define FS_SCN_PARAM_KEY_BYTES_MAX 256    /* of one KEY */
+#define FS_SCN_PARAM_VALUE_BYTES_MAX 1024 /* of one VALUE */
+
 struct fs_scn {
     struct fs_arena arena;            /* owns everything below */
     const char *file;                 /* name used in positions */
@@ -268,8 +284,10 @@ struct fs_scn {
     uint32_t nexpects;
     struct fs_scn_expect *expects; /* file order */
     uint32_t nsigners;
-    const char **signers;       /* "oem", then image signers */
-    struct fs_scn_names *names; /* private */
+    const char **signers;        /* "oem", then image signers */
+    uint32_t nparams;            /* --set options applied */
+    struct fs_scn_param *params; /* in command-line order (arena) */
+    struct fs_scn_names *names;  /* private */
 };
 
 /*
@@ -286,6 +304,18 @@ int fs_scn_load(const char *path, struct fs_scn **out, struct fs_diag *diag);
  */
 int fs_scn_load_string(const char *name, const char *text, size_t len,
                        struct fs_scn **out, struct fs_diag *diag);
+
+/*
+ * As fs_scn_load, with nparams `--set` parameters applied to the parsed
+ * tree, in order, before validation (see struct fs_scn_param). A path that
+ * names nothing, runs through a scalar, or ends at a mapping or list, and
+ * a KEY given twice, are FS_ESCENARIO with a message naming `--set KEY`;
+ * so is a validation error at a value a parameter gave. The scenario keeps
+ * copies of the parameters (scn->params).
+ */
+int fs_scn_load_params(const char *path, const struct fs_scn_param *params,
+                       size_t nparams, struct fs_scn **out,
+                       struct fs_diag *diag);
 
 /* Free scn and everything it owns; NULL is a no-op. */
 void fs_scn_destroy(struct fs_scn *scn);

@@ -45,12 +45,27 @@ usage_error(const char *cmd, const char *what, const char *arg)
 }
 
 /* Fetch the value of an option that takes one. */
-static const char *
+static char *
 opt_value(int argc, char **argv, int *i)
 {
     if (*i + 1 >= argc)
         return NULL;
     return argv[++*i];
+}
+
+int
+fs_cli_parse_set(const char *cmd, char *arg, struct fs_scn_param *out)
+{
+    char *eq = arg != NULL ? strchr(arg, '=') : NULL;
+    if (eq == NULL || eq == arg)
+        return usage_error(cmd,
+                           "--set needs KEY=VALUE (a dotted path such as "
+                           "service.egress, then the value)",
+                           arg);
+    *eq = '\0';
+    out->key = arg;
+    out->value = eq + 1;
+    return 0;
 }
 
 static int
@@ -72,6 +87,14 @@ parse_run_opt(int argc, char **argv, int *i, struct fs_cli_run *o)
         if (!fs_cli_parse_u64(opt_value(argc, argv, i), &v) || v < 1 || v > 256)
             return usage_error("run", "--threads needs a number 1..256", NULL);
         o->threads = (unsigned)v;
+    } else if (strcmp(a, "--set") == 0) {
+        if (o->nparams == FS_SCN_PARAMS_MAX)
+            return usage_error("run", "too many --set options (at most 64)",
+                               NULL);
+        if (fs_cli_parse_set("run", opt_value(argc, argv, i),
+                             &o->params[o->nparams]) != 0)
+            return -1;
+        o->nparams++;
     } else if (strcmp(a, "--trace") == 0) {
         o->trace = true;
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
@@ -80,6 +103,8 @@ parse_run_opt(int argc, char **argv, int *i, struct fs_cli_run *o)
         o->check = true;
     } else if (strcmp(a, "--wait") == 0) {
         o->wait = true;
+    } else if (strcmp(a, "--no-timing") == 0) {
+        o->no_timing = true;
     } else if (strcmp(a, "--sample") == 0) {
         const char *why = NULL;
         const char *s = opt_value(argc, argv, i);

@@ -224,11 +224,12 @@ host_drive(struct fs_run *run, bool quiet)
 }
 
 static int
-load_or_report(const char *path, struct fs_scn **out)
+load_or_report(const char *path, const struct fs_scn_param *params,
+               size_t nparams, struct fs_scn **out)
 {
     struct fs_diag diag;
     fs_diag_clear(&diag);
-    int err = fs_scn_load(path, out, &diag);
+    int err = fs_scn_load_params(path, params, nparams, out, &diag);
     if (err != 0) {
         fs_diag_print(&diag, stderr);
         return err;
@@ -246,12 +247,21 @@ static const char run_help[] =
     "\n"
     "options:\n"
     "  --seed N       override the scenario's seed\n"
+    "  --set KEY=VALUE  replace one value of the scenario before it is\n"
+    "                 checked (repeatable): KEY is a dotted path into the\n"
+    "                 file (service.egress, seed, timeline.0.at; a number\n"
+    "                 indexes a list), VALUE what is written there; a last\n"
+    "                 key the mapping lacks is added. Recorded in fleet.db\n"
+    "                 and summary.json as the run's parameters\n"
     "  --out DIR      write outputs to DIR instead of out/<scenario>\n"
     "  --threads N    threads doing signature work (default: the machine's\n"
     "                 cores); outputs are the same bytes for any N\n"
     "  --trace        also write trace.zst, the compressed event record\n"
     "  --check        run integrity checks after every batch (slow)\n"
     "  --quiet        no progress line, no summary on stdout\n"
+    "  --no-timing    write null for wall_s and peak_rss_bytes in\n"
+    "                 summary.json, so that a run repeated writes the same\n"
+    "                 bytes in every file (sweep jobs use it)\n"
     "  --wait         when another run holds the out folder, wait for it\n"
     "                 (default: refuse at once, exit 2)\n"
     "  --sample DURATION  spacing of the metric samples in fleet.db\n"
@@ -279,7 +289,7 @@ cmd_run(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? (fputs(run_help, stdout), EXIT_OK) : EXIT_USAGE;
     struct fs_scn *scn;
-    if (load_or_report(o.file, &scn) != 0)
+    if (load_or_report(o.file, o.params, o.nparams, &scn) != 0)
         return EXIT_USAGE;
     char out_dir[PATH_MAX];
     snprintf(out_dir, sizeof(out_dir), "%s", o.out_dir ? o.out_dir : "");
@@ -319,7 +329,8 @@ cmd_run(int argc, char **argv)
     int err = host_drive(run, o.quiet);
     double wall = elapsed_s(start_ns);
     int status = EXIT_OK;
-    if (fs_cli_write_outputs(run, out_dir, wall, &diag) != 0) {
+    if (fs_cli_write_outputs(run, out_dir, o.no_timing ? -1.0 : wall, &diag) !=
+        0) {
         fs_diag_print(&diag, stderr);
         status = EXIT_USAGE;
         for (int i = 0; i + 1 < NDOOMED; i++) /* temporaries; lock below */
@@ -487,7 +498,7 @@ test_one(const char *path, const struct fs_cli_test *o, struct test_totals *t,
          struct fs_junit *junit)
 {
     struct fs_scn *scn;
-    if (load_or_report(path, &scn) != 0) {
+    if (load_or_report(path, NULL, 0, &scn) != 0) {
         printf("%s: does not load\n", path);
         if (junit != NULL)
             fs_junit_error(junit, "%s: does not load (fleetsim validate %s)",
@@ -595,26 +606,47 @@ cmd_test(int argc, char **argv)
 /* ------------------------------------------------------------- validate */
 
 static const char validate_help[] =
-    "usage: fleetsim validate FILE...\n"
+    "usage: fleetsim validate [--set KEY=VALUE]... FILE...\n"
     "\n"
     "Load each scenario and report the first error in each as\n"
     "FILE:LINE:COLUMN: error: MESSAGE. Nothing is simulated or written.\n"
+    "--set KEY=VALUE (repeatable) replaces a value first, as 'fleetsim run'\n"
+    "does; an error at that value names --set KEY.\n"
     "\n"
     "exit status: 0 all valid, 2 some file invalid or bad usage.\n";
 
 static int
 cmd_validate(int argc, char **argv)
 {
-    if (argc < 2)
-        return fputs(validate_help, stderr), EXIT_USAGE;
-    int status = EXIT_OK;
+    struct fs_scn_param params[FS_SCN_PARAMS_MAX];
+    size_t nparams = 0;
+    int nfiles = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return fputs(validate_help, stdout), EXIT_OK;
     }
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--set") == 0) {
+            if (nparams == FS_SCN_PARAMS_MAX) {
+                fprintf(stderr, "fleetsim validate: at most %u --set\n",
+                        FS_SCN_PARAMS_MAX);
+                return EXIT_USAGE;
+            }
+            if (fs_cli_parse_set("validate", i + 1 < argc ? argv[++i] : NULL,
+                                 &params[nparams]) != 0)
+                return EXIT_USAGE;
+            nparams++;
+        } else {
+            /* Any other argument is a FILE, as before --set existed. */
+            argv[1 + nfiles++] = argv[i]; /* compact FILEs in place */
+        }
+    }
+    if (nfiles == 0)
+        return fputs(validate_help, stderr), EXIT_USAGE;
+    int status = EXIT_OK;
+    for (int i = 1; i <= nfiles; i++) {
         struct fs_scn *scn;
-        if (load_or_report(argv[i], &scn) != 0) {
+        if (load_or_report(argv[i], params, nparams, &scn) != 0) {
             status = EXIT_USAGE;
             continue;
         }
@@ -741,7 +773,7 @@ cmd_replay(int argc, char **argv)
     if (scenario == NULL)
         scenario = info.scenario;
     struct fs_scn *scn;
-    if (load_or_report(scenario, &scn) != 0) {
+    if (load_or_report(scenario, NULL, 0, &scn) != 0) {
         fprintf(stderr,
                 "fleetsim replay: cannot load the scenario %s "
                 "(recorded in %s; give --scenario FILE)\n",
@@ -874,6 +906,8 @@ static const char main_help[] =
     "  run FILE         simulate a scenario, write out/<scenario>/\n"
     "  test FILE|DIR... simulate scenarios and check their expectations\n"
     "  validate FILE... check scenario files without simulating\n"
+    "  sweep FILE       write the jobs of a sweep over seeds and --set\n"
+    "                   values (GNU parallel, Slurm, Kubernetes)\n"
     "  bench engine     measure the event engine (hold model)\n"
     "  bench rollout    measure an OS rollout to N devices\n"
     "  diff A B         first record where two traces part\n"
@@ -922,6 +956,8 @@ main(int argc, char **argv)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return fs_cli_sweep(argc - 1, argv + 1);
     fprintf(stderr, "fleetsim: unknown command '%s'\n\n%s", cmd, main_help);
     return EXIT_USAGE;
 }

@@ -114,6 +114,25 @@ put_kv(sqlite3 *db, const char *key, const char *value)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The --set parameters: KEY=VALUE lines in command-line order joined by
+ * newlines ("" when none). */
+static int
+put_parameters(const struct fs_scn *scn, sqlite3 *db)
+{
+    size_t len = 1;
+    for (uint32_t i = 0; i < scn->nparams; i++)
+        len += strlen(scn->params[i].key) + strlen(scn->params[i].value) + 2;
+    char *text = fs_xmalloc(len);
+    size_t at = 0;
+    text[0] = '\0';
+    for (uint32_t i = 0; i < scn->nparams; i++)
+        at += (size_t)snprintf(text + at, len - at, "%s%s=%s", i ? "\n" : "",
+                               scn->params[i].key, scn->params[i].value);
+    int rc = put_kv(db, "parameters", text);
+    fs_free(text);
+    return rc;
+}
+
 static int
 put_run(struct fs_run *run, sqlite3 *db)
 {
@@ -139,6 +158,8 @@ put_run(struct fs_run *run, sqlite3 *db)
         rc = put_kv(db, "schema_version", FS__RUN_DB_SCHEMA);
     if (rc == SQLITE_OK)
         rc = put_kv(db, "completed", fs_run_is_done(run) ? "1" : "0");
+    if (rc == SQLITE_OK)
+        rc = put_parameters(scn, db);
     return rc;
 }
 

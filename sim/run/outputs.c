@@ -229,6 +229,14 @@ summary_json(struct fs_run *run, double wall_s, const char *db_path, FILE *fp)
     json_string(fp, scn->name);
     fprintf(fp, ",\n  \"seed\": %" PRIu64, fs_run_seed(run));
     fprintf(fp, ",\n  \"threads\": %u", fs_run_threads(run));
+    fputs(",\n  \"parameters\": {", fp);
+    for (uint32_t i = 0; i < scn->nparams; i++) {
+        fputs(i ? ", " : "", fp);
+        json_string(fp, scn->params[i].key);
+        fputs(": ", fp);
+        json_string(fp, scn->params[i].value);
+    }
+    fputc('}', fp);
     fprintf(fp, ",\n  \"devices\": %" PRIu64, fs_run_devices(run));
     fprintf(fp, ",\n  \"events\": %" PRIu64, fs_run_events(run));
     fprintf(fp, ",\n  \"sim_time_us\": %" PRId64, fs_run_now_us(run));
@@ -237,8 +245,12 @@ summary_json(struct fs_run *run, double wall_s, const char *db_path, FILE *fp)
             fs_run_is_done(run) ? "true" : "false");
     json_duration(fp, "sim_time", fs_run_now_us(run));
     json_duration(fp, "duration", fs_run_duration_us(run));
-    fprintf(fp, ",\n  \"wall_s\": %.3f", wall_s);
-    fprintf(fp, ",\n  \"peak_rss_bytes\": %zu", fs_mem_peak_rss_bytes());
+    if (wall_s < 0) { /* --no-timing: the file is the same on every run */
+        fputs(",\n  \"wall_s\": null,\n  \"peak_rss_bytes\": null", fp);
+    } else {
+        fprintf(fp, ",\n  \"wall_s\": %.3f", wall_s);
+        fprintf(fp, ",\n  \"peak_rss_bytes\": %zu", fs_mem_peak_rss_bytes());
+    }
     fprintf(fp, ",\n  \"fingerprint\": \"%s\"", hex);
     size_t n;
     const struct fs_run_result *res = fs_run_results(run, &n);

@@ -110,6 +110,8 @@ fs__run_trace_header(const struct fs_scn *scn, uint64_t seed, bool seed_set,
                      size_t *out_len)
 {
     size_t cap = 64 * 1024 + strlen(scn->file) * 2;
+    for (uint32_t i = 0; i < scn->nparams; i++)
+        cap += strlen(scn->params[i].key) + strlen(scn->params[i].value) + 8;
     char *buf = fs_xmalloc(cap);
     size_t len = 0;
     char hex[65];
@@ -122,6 +124,9 @@ fs__run_trace_header(const struct fs_scn *scn, uint64_t seed, bool seed_set,
     put(buf, cap, &len, "\nscenario_blake2b=%s\n", hex);
     put(buf, cap, &len, "seed=%" PRIu64 "\nseed_set=%d\n", seed,
         seed_set ? 1 : 0);
+    for (uint32_t i = 0; i < scn->nparams; i++) /* --set, in order */
+        put(buf, cap, &len, "set=%s=%s\n", scn->params[i].key,
+            scn->params[i].value);
     for (unsigned k = 0; k < KINDS_MAX; k++)
         if (kind_names[k] != NULL)
             put(buf, cap, &len, "kind=%u %s\n", k, kind_names[k]);

@@ -41,6 +41,7 @@ struct fs__scn_node {
     struct fs__scn_node *next;   /* next sibling */
     int alias_line;              /* copied from an anchor by the alias at */
     int alias_column;            /* this position; 0 when written here */
+    const char *set_key;         /* given by --set KEY (scn_set.c), or NULL */
 };
 
 /* An open-addressing string table; only looked up, never iterated. */
@@ -66,11 +67,19 @@ struct fs__scn_ld {
     struct fs_diag *diag;                /* where the first error goes */
     const char *file;                    /* scn->file */
     const struct fs__scn_node *timeline; /* kept for the second pass */
+    const struct fs__scn_node *set_nodes[FS_SCN_PARAMS_MAX]; /* replaced */
+    uint32_t nset_nodes; /* entries of set_nodes */
 };
 
 /* scn_yaml.c: parse text into a node tree (event API, no recursion). */
 int fs__scn_yaml_parse(struct fs__scn_ld *ld, const char *text, size_t len,
                        struct fs__scn_node **out_root);
+
+/* scn_set.c: apply --set parameters to the tree (before validation), and
+ * name the parameter in an error found at a value one of them gave. */
+int fs__scn_set_apply(struct fs__scn_ld *ld, struct fs__scn_node *root,
+                      const struct fs_scn_param *params, size_t nparams);
+void fs__scn_set_blame(struct fs__scn_ld *ld);
 
 /* scn_keys.c: errors, mappings, lists and scalars. */
 int fs__scn_err(struct fs__scn_ld *ld, const struct fs__scn_node *at,

@@ -45,6 +45,10 @@ fs__scn_err(struct fs__scn_ld *ld, const struct fs__scn_node *at,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (at->set_key != NULL)
+        return fs__scn_err_at(ld, at->line, at->column,
+                              "%s (the value given by --set %s)", msg,
+                              at->set_key);
     if (at->alias_line > 0)
         return fs__scn_err_at(ld, at->line, at->column,
                               "%s (in the value anchored at line %d, used "

@@ -409,12 +409,13 @@ load_root(struct fs__scn_ld *ld, const struct fs__scn_node *root)
 }
 
 /*
- * Load len bytes of text named name. See scn.h. On failure everything
- * allocated is freed.
+ * Load len bytes of text named name, with nparams parameters applied. On
+ * failure everything allocated is freed.
  */
-int
-fs_scn_load_string(const char *name, const char *text, size_t len,
-                   struct fs_scn **out, struct fs_diag *diag)
+static int
+load_text(const char *name, const char *text, size_t len,
+          const struct fs_scn_param *params, size_t nparams,
+          struct fs_scn **out, struct fs_diag *diag)
 {
     struct fs_diag local;
     struct fs_scn *scn = fs_xcalloc(1, sizeof(*scn));
@@ -438,8 +439,13 @@ fs_scn_load_string(const char *name, const char *text, size_t len,
                              len, FS_SCN_FILE_BYTES_MAX);
     if (err == 0)
         err = fs__scn_yaml_parse(&ld, text ? text : "", text ? len : 0, &root);
-    if (err == 0)
+    if (err == 0 && nparams > 0)
+        err = fs__scn_set_apply(&ld, root, params, nparams);
+    if (err == 0) {
         err = load_root(&ld, root);
+        if (err != 0)
+            fs__scn_set_blame(&ld);
+    }
     if (err != 0) {
         fs_scn_destroy(scn);
         return err;
@@ -449,6 +455,17 @@ fs_scn_load_string(const char *name, const char *text, size_t len,
                        text ? len : 0, NULL, 0);
     *out = scn;
     return 0;
+}
+
+/*
+ * Load len bytes of text named name. See scn.h. On failure everything
+ * allocated is freed.
+ */
+int
+fs_scn_load_string(const char *name, const char *text, size_t len,
+                   struct fs_scn **out, struct fs_diag *diag)
+{
+    return load_text(name, text, len, NULL, 0, out, diag);
 }
 
 /* Read the whole file at path into a heap buffer. */
@@ -530,9 +547,10 @@ out_free_buf:
     return err;
 }
 
-/* Load the scenario file at path. See scn.h. */
+/* Load the scenario file at path with parameters. See scn.h. */
 int
-fs_scn_load(const char *path, struct fs_scn **out, struct fs_diag *diag)
+fs_scn_load_params(const char *path, const struct fs_scn_param *params,
+                   size_t nparams, struct fs_scn **out, struct fs_diag *diag)
 {
     struct fs_diag local;
     char *text = NULL;
@@ -540,9 +558,16 @@ fs_scn_load(const char *path, struct fs_scn **out, struct fs_diag *diag)
     int err = read_file(path, &text, &len, diag ? diag : &local);
     if (err != 0)
         return err;
-    err = fs_scn_load_string(path, text, len, out, diag);
+    err = load_text(path, text, len, params, nparams, out, diag);
     fs_free(text);
     return err;
+}
+
+/* Load the scenario file at path. See scn.h. */
+int
+fs_scn_load(const char *path, struct fs_scn **out, struct fs_diag *diag)
+{
+    return fs_scn_load_params(path, NULL, 0, out, diag);
 }
 
 /* Free scn and its arena. */
