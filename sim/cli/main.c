@@ -859,6 +859,73 @@ cmd_report(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ---------------------------------------------------------------- merge */
+
+static const char merge_help[] =
+    "usage: fleetsim merge OUT.db RUN.db...\n"
+    "\n"
+    "Join the fleet.db files of runs (schema 3) into one merged database:\n"
+    "a runs table (run 1 is the first RUN.db, and so on, in the order\n"
+    "given: scenario, seed, parameters, fingerprint, completed), and every\n"
+    "table of a run with a leading run column. 'fleetsim report OUT.db'\n"
+    "then shows the sweep (docs/fleet-db.md, Merged databases). OUT.db is\n"
+    "written under a temporary name beside it and renamed when complete;\n"
+    "the inputs are only read. The same inputs give the same bytes.\n"
+    "\n"
+    "options:\n"
+    "  -h, --help     this text\n"
+    "\n"
+    "exit status: 0 written, 2 an input is missing, not a run's fleet.db of\n"
+    "schema 3 (a merged database included) or given twice, OUT.db is one of\n"
+    "the inputs or cannot be written, or bad usage.\n";
+
+/* A signal while merging removes the temporary file and stops at once. */
+static void
+stop_state_arm_merge(const char *tmp)
+{
+    memset(stop_state.paths, 0, sizeof(stop_state.paths));
+    snprintf(stop_state.paths[0], sizeof(stop_state.paths[0]), "%s", tmp);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = stop_now;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NSTOP_SIGNALS; i++)
+        sigaction(stop_signals[i], &sa, NULL);
+}
+
+static int
+cmd_merge(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return fputs(merge_help, stdout), EXIT_OK;
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "fleetsim merge: unknown option '%s'\n%s", argv[i],
+                    merge_help);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc < 3) {
+        fprintf(stderr,
+                "fleetsim merge: needs OUT.db and at least one "
+                "RUN.db\n%s",
+                merge_help);
+        return EXIT_USAGE;
+    }
+    char tmp[4200];
+    fs_run_merge_tmp_path(argv[1], tmp, sizeof(tmp));
+    stop_state_arm_merge(tmp);
+    struct fs_diag diag;
+    fs_diag_clear(&diag);
+    if (fs_run_merge(argv[1], (const char *const *)argv + 2, (size_t)(argc - 2),
+                     &diag) != 0) {
+        fputs("fleetsim merge: ", stderr);
+        fs_diag_print(&diag, stderr);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
 /* ----------------------------------------------------------------- main */
 
 static const char main_help[] =
@@ -876,6 +943,7 @@ static const char main_help[] =
     "  replay TRACE     re-run a trace's scenario, check it reproduces\n"
     "  report FILE.db   rebuild report.html from a run's fleet.db\n"
     "  report A.db B.db compare two runs side by side (compare.html)\n"
+    "  merge OUT RUN... join run databases into one (report shows the sweep)\n"
     "\n"
     "  fleetsim COMMAND --help   help on one command\n"
     "  fleetsim --version        print the version\n";
@@ -916,6 +984,8 @@ main(int argc, char **argv)
         return cmd_diff(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
     fprintf(stderr, "fleetsim: unknown command '%s'\n\n%s", cmd, main_help);
