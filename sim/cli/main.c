@@ -793,6 +793,7 @@ cmd_replay(int argc, char **argv)
 static const char report_help[] =
     "usage: fleetsim report FILE.db [-o FILE]\n"
     "       fleetsim report A/fleet.db B/fleet.db [-o FILE]\n"
+    "       fleetsim report MERGED.db [-o FILE] [--json]\n"
     "\n"
     "Build report.html from the fleet.db a run wrote, alone: the page is the\n"
     "one 'fleetsim run' wrote beside it, byte for byte. Writes FILE (default:\n"
@@ -804,17 +805,36 @@ static const char report_help[] =
     "failures, halts, errors, and fleet-wide attestations, differences\n"
     "marked, adoption curves overlaid. FILE defaults to compare.html.\n"
     "\n"
+    "With a merged database (fleetsim merge), show the sweep: runs grouped\n"
+    "by scenario and parameters, per deployment the median, 5th and 95th\n"
+    "percentile (nearest rank) across runs of the times to 50/90/99%,\n"
+    "halts and failures, and the attack outcomes. FILE defaults to\n"
+    "sweep.html (sweep.json with --json) in the database's folder.\n"
+    "\n"
     "options:\n"
     "  -o FILE        write the report to FILE\n"
+    "  --json         (merged database) write the sweep as JSON\n"
     "  -h, --help     this text\n"
     "\n"
     "exit status: 0 written, 2 the database cannot be read or is not a\n"
     "fleet database, the report cannot be written, or bad usage.\n";
 
+/* NAME in the folder of db (or the current one) into buf. */
+static void
+beside(const char *db, const char *name, char *buf, size_t len)
+{
+    const char *slash = strrchr(db, '/');
+    if (slash != NULL)
+        snprintf(buf, len, "%.*s/%s", (int)(slash - db), db, name);
+    else
+        snprintf(buf, len, "%s", name);
+}
+
 static int
 cmd_report(int argc, char **argv)
 {
     const char *db = NULL, *db_b = NULL, *out = NULL;
+    bool json = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return fputs(report_help, stdout), EXIT_OK;
@@ -826,6 +846,8 @@ cmd_report(int argc, char **argv)
             return EXIT_USAGE;
         } else if (strcmp(argv[i], "-o") == 0 && out == NULL) {
             out = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0 && !json) {
+            json = true;
         } else if (argv[i][0] != '-' && db == NULL) {
             db = argv[i];
         } else if (argv[i][0] != '-' && db_b == NULL) {
@@ -838,21 +860,31 @@ cmd_report(int argc, char **argv)
     }
     if (db == NULL)
         return fputs(report_help, stderr), EXIT_USAGE;
+    bool merged = db_b == NULL && fs_report_is_merged(db);
+    if (json && !merged) {
+        fprintf(stderr,
+                "fleetsim report: --json is for a merged database "
+                "(fleetsim merge); %s is not one\n",
+                db);
+        return EXIT_USAGE;
+    }
     char def[PATH_MAX + 16];
     if (out == NULL && db_b == NULL) {
-        const char *slash = strrchr(db, '/');
-        if (slash != NULL)
-            snprintf(def, sizeof(def), "%.*s/report.html", (int)(slash - db),
-                     db);
-        else
-            snprintf(def, sizeof(def), "report.html");
+        beside(db,
+               !merged ? "report.html"
+               : json  ? "sweep.json"
+                       : "sweep.html",
+               def, sizeof(def));
         out = def;
     }
     struct fs_diag diag;
     fs_diag_clear(&diag);
-    if (db_b != NULL ? fs_report_compare(db, db_b, out ? out : "compare.html",
-                                         &diag) != 0
-                     : fs_report_write(db, out, &diag) != 0) {
+    int err =
+        db_b != NULL
+            ? fs_report_compare(db, db_b, out ? out : "compare.html", &diag)
+        : merged ? fs_report_sweep(db, out, json, &diag)
+                 : fs_report_write(db, out, &diag);
+    if (err != 0) {
         fs_diag_print(&diag, stderr);
         return EXIT_USAGE;
     }
@@ -944,6 +976,7 @@ static const char main_help[] =
     "  report FILE.db   rebuild report.html from a run's fleet.db\n"
     "  report A.db B.db compare two runs side by side (compare.html)\n"
     "  merge OUT RUN... join run databases into one (report shows the sweep)\n"
+    "  report MERGED.db the sweep across the runs of a merged database\n"
     "\n"
     "  fleetsim COMMAND --help   help on one command\n"
     "  fleetsim --version        print the version\n";
