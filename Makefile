@@ -121,6 +121,7 @@ scenario-tests: all browser-deps
 	./tests/attack-matrix.sh ./$(BUILD)/fleetsim
 	./tests/cli-checks.sh ./$(BUILD)/fleetsim
 	./tests/input-checks.sh ./$(BUILD)/fleetsim
+	./tests/merge-checks.sh ./$(BUILD)/fleetsim
 	./tests/browser-check.py ./$(BUILD)/fleetsim $(BUILD)/browser
 
 # The sanitizer pass builds a separate tree and runs the same suite there.
