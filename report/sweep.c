@@ -515,7 +515,7 @@ sweep_page(void *arg, FILE *fp, struct fs_diag *diag)
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>fleetsim: sweep of %zu runs</title><meta name=\"viewport\" "
             "content=\"width=device-width,initial-scale=1\"><style>%s"
-            "</style></head><body>\n<h1>Sweep: %zu runs in %zu groups</h1>\n"
+            "</style></head><body>\n<h1>Sweep: %zu run%s in %zu group%s</h1>\n"
             "<p class=\"note\">Runs are grouped by scenario and parameters; "
             "the seed is what varies within a group. Each figure is the "
             "median across the group's runs (bold), with the 5th and 95th "
@@ -524,7 +524,8 @@ sweep_page(void *arg, FILE *fp, struct fs_diag *diag)
             "reached counts as later than every reached one and is shown as "
             "not reached. Times to 50/90/99%% are the service's (confirmed "
             "reports taken in) from the start of each deployment.</p>\n",
-            sw->nruns, fs__report_css, sw->nruns, sw->ngroups);
+            sw->nruns, fs__report_css, sw->nruns, sw->nruns == 1 ? "" : "s",
+            sw->ngroups, sw->ngroups == 1 ? "" : "s");
     html_runs(fp, sw);
     fputs("<h2>Deployments</h2>\n", fp);
     for (size_t k = 0; k < sw->ndep_ids; k++)
