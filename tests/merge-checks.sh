@@ -177,5 +177,20 @@ check "merge --help exits 0" test "$rc" = 0
 "$bin" report "${four[0]}" --json 2>/dev/null; rc=$?
 check "report --json of a single run exits 2" test "$rc" = 2
 
+# A signal while merging: the temporary file goes, OUT.db is left as it
+# was. The input is made large enough (a million extra samples) for the
+# merge to take about two seconds.
+cp "${four[0]}" "$tmp/big.db"
+sqlite3 "$tmp/big.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) INSERT INTO metric_samples SELECT 1000000000 + i, 0, i FROM n"
+printf 'earlier\n' >"$tmp/sig.db"
+"$bin" merge "$tmp/sig.db" "$tmp/big.db" "${four[1]}" 2>/dev/null &
+pid=$!
+for _ in $(seq 1 100); do [ -e "$tmp/.sig.db.tmp" ] && break; sleep 0.02; done
+sleep 0.2
+kill -TERM "$pid"; wait "$pid"; rc=$?
+check "SIGTERM while merging: exit 143" test "$rc" = 143
+check "SIGTERM while merging: temporary file removed, OUT.db as it was" \
+    test ! -e "$tmp/.sig.db.tmp" -a "$(cat "$tmp/sig.db")" = earlier
+
 echo "merge checks: $pass passed, $fail failed"
 [ "$fail" = 0 ]
