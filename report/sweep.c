@@ -42,11 +42,13 @@ struct sweep_run {
 struct sweep_group {
     const char *scenario, *params; /* what its runs share */
     size_t nruns;                  /* runs in it */
+    size_t interrupted;            /* of them, not completed */
 };
 
 /* One deployment of one run. */
 struct sweep_dep {
     size_t group;                        /* its run's group */
+    size_t run;                          /* index into runs */
     size_t key;                          /* index into dep_ids */
     int64_t reach_us[FS__REPORT_NREACH]; /* UNREACHED when never */
     int64_t halts, failures;             /* counts */
@@ -136,7 +138,7 @@ group_of(struct sweep *sw, const char *scenario, const char *params)
             return g;
     sw->groups =
         fs_xrealloc(sw->groups, (sw->ngroups + 1) * sizeof(*sw->groups));
-    sw->groups[sw->ngroups] = (struct sweep_group){scenario, params, 0};
+    sw->groups[sw->ngroups] = (struct sweep_group){scenario, params, 0, 0};
     return sw->ngroups++;
 }
 
@@ -162,6 +164,7 @@ load_runs(struct sweep *sw, struct fs_diag *diag)
         r->completed = sqlite3_column_int64(st, 6);
         r->group = group_of(sw, r->scenario, r->params);
         sw->groups[r->group].nruns++;
+        sw->groups[r->group].interrupted += r->completed == 0;
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : fs__report_db_fail(&sw->rd, diag);
@@ -215,6 +218,7 @@ load_run_deploys(struct sweep *sw, size_t i, struct fs_diag *diag)
     for (size_t k = 0; k < n; k++) {
         struct sweep_dep *o = &sw->deps[sw->ndeps++];
         o->group = sw->runs[i].group;
+        o->run = i;
         o->key = dep_key(sw, d[k].id, d[k].image);
         for (int p = 0; p < FS__REPORT_NREACH; p++)
             o->reach_us[p] =
@@ -439,6 +443,38 @@ html_runs(FILE *fp, const struct sweep *sw)
     fputs("</details>\n", fp);
 }
 
+/* Every run's own figures for deployment key, folded away. */
+static void
+html_deploy_runs(FILE *fp, const struct sweep *sw, size_t key)
+{
+    fputs("<details><summary>Each run</summary>\n", fp);
+    fs__report_table_open(fp, "<tr><th>run</th><th>seed</th>"
+                              "<th>parameters</th><th>50%</th><th>90%</th>"
+                              "<th>99%</th><th>halts</th><th>failures</th>"
+                              "</tr>\n");
+    for (size_t i = 0; i < sw->ndeps; i++) {
+        const struct sweep_dep *o = &sw->deps[i];
+        if (o->key != key)
+            continue;
+        const struct sweep_run *r = &sw->runs[o->run];
+        fprintf(fp, "<tr><td>%" PRId64 "</td><td>", r->run);
+        fs__report_html_text(fp, r->seed);
+        fputs("</td><td>", fp);
+        html_params(fp, r->params);
+        fputs("</td>", fp);
+        for (int p = 0; p < FS__REPORT_NREACH; p++) {
+            char t[40];
+            fmt_dur(o->reach_us[p], t, sizeof(t));
+            fprintf(fp, "<td%s>%s</td>",
+                    o->reach_us[p] == UNREACHED ? " class=\"nr\"" : "", t);
+        }
+        fprintf(fp, "<td>%" PRId64 "</td><td>%" PRId64 "</td></tr>\n", o->halts,
+                o->failures);
+    }
+    fs__report_table_close(fp);
+    fputs("</details>\n", fp);
+}
+
 static void
 html_deploy(FILE *fp, const struct sweep *sw, size_t key, int64_t *buf)
 {
@@ -459,7 +495,11 @@ html_deploy(FILE *fp, const struct sweep *sw, size_t key, int64_t *buf)
             continue;
         fputs("<tr>", fp);
         html_group(fp, &sw->groups[g]);
-        fprintf(fp, "<td>%zu</td>", s[0].n);
+        fprintf(fp, "<td>%zu", s[0].n);
+        if (sw->groups[g].interrupted > 0)
+            fprintf(fp, "<br><span class=\"nr\">%zu interrupted</span>",
+                    sw->groups[g].interrupted);
+        fputs("</td>", fp);
         for (int f = 0; f < FS__REPORT_NREACH; f++)
             html_time_cell(fp, &s[f]);
         html_count_cell(fp, &s[FS__REPORT_NREACH]);
@@ -467,6 +507,7 @@ html_deploy(FILE *fp, const struct sweep *sw, size_t key, int64_t *buf)
         fputs("</tr>\n", fp);
     }
     fs__report_table_close(fp);
+    html_deploy_runs(fp, sw, key);
     fputs("</section>\n", fp);
 }
 
@@ -678,7 +719,8 @@ sweep_json(void *arg, FILE *fp, struct fs_diag *diag)
         json_str(fp, sw->groups[g].scenario);
         fputs(", \"parameters\": ", fp);
         json_str(fp, sw->groups[g].params);
-        fprintf(fp, ", \"runs\": %zu,\n", sw->groups[g].nruns);
+        fprintf(fp, ", \"runs\": %zu, \"interrupted\": %zu,\n",
+                sw->groups[g].nruns, sw->groups[g].interrupted);
         json_deploys(fp, sw, g, buf);
         json_attacks(fp, sw, g, buf);
         fputs("    }", fp);
