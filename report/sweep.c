@@ -278,6 +278,29 @@ load_run_attacks(struct sweep *sw, size_t i, struct fs_diag *diag)
     return rc == SQLITE_DONE ? 0 : fs__report_db_fail(&sw->rd, diag);
 }
 
+/* The merged format this page reads: merge.schema_version 1. */
+static int
+merge_format(struct sweep *sw, struct fs_diag *diag)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(sw->rd.db,
+                           "SELECT value FROM merge WHERE"
+                           " key = 'schema_version' ORDER BY key",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fs__report_db_fail(&sw->rd, diag);
+    int err = 0;
+    const char *v = sqlite3_step(st) == SQLITE_ROW
+                        ? (const char *)sqlite3_column_text(st, 0)
+                        : NULL;
+    if (v == NULL || strcmp(v, "1") != 0)
+        err = fs_diag_set(diag, FS_EDB, sw->rd.path, 0, 0,
+                          "a merged database of format %s; this fleetsim "
+                          "reads format 1",
+                          v ? v : "(none)");
+    sqlite3_finalize(st);
+    return err;
+}
+
 static int
 sweep_open(struct sweep *sw, const char *path, struct fs_diag *diag)
 {
@@ -289,7 +312,9 @@ sweep_open(struct sweep *sw, const char *path, struct fs_diag *diag)
         return fs_diag_set(diag, FS_EDB, path, 0, 0, "cannot open: %s",
                            sw->rd.db ? sqlite3_errmsg(sw->rd.db)
                                      : "out of memory");
-    int err = load_runs(sw, diag);
+    int err = merge_format(sw, diag);
+    if (err == 0)
+        err = load_runs(sw, diag);
     for (size_t i = 0; i < sw->nruns && err == 0; i++) {
         err = views_for(sw, sw->runs[i].run, diag);
         if (err == 0)
