@@ -13,7 +13,7 @@ CC        ?= cc
 BUILD     ?= build
 PKGS      := libuv libsodium sqlite3 libzstd yaml-0.1 cmocka
 DEB_PKGS  := pkg-config libuv1-dev libsodium-dev libsqlite3-dev libzstd-dev \
-             libyaml-dev libcmocka-dev clang-format
+             libyaml-dev libcmocka-dev clang-format sqlite3
 EXAMPLE   ?= scenarios/dw100-fleet.yaml
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -54,6 +54,7 @@ deps:
 	@missing=""; for p in $(PKGS); do \
 	  pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
+	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	if [ -n "$$missing" ]; then \
 	  echo "fleetsim: missing libraries:$$missing"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
