@@ -1,7 +1,8 @@
 /*
  * include/fleetsim/report.h - what is built from a run's files afterwards:
- * report.html from fleet.db, compare.html from two of them, and the
- * comparison of two traces.
+ * report.html from fleet.db, compare.html from two of them, sweep.html or
+ * sweep.json from a merged database (fleetsim merge), and the comparison
+ * of two traces.
  *
  * Owns: report.html (docs/outputs.md) and its placement whole: written
  * under a temporary name beside it and renamed only when complete.
