@@ -13,7 +13,7 @@ CC        ?= cc
 BUILD     ?= build
 PKGS      := libuv libsodium sqlite3 libzstd yaml-0.1 cmocka
 DEB_PKGS  := pkg-config libuv1-dev libsodium-dev libsqlite3-dev libzstd-dev \
-             libyaml-dev libcmocka-dev clang-format parallel
+             libyaml-dev libcmocka-dev clang-format parallel sqlite3
 EXAMPLE   ?= scenarios/dw100-fleet.yaml
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
@@ -55,6 +55,7 @@ deps:
 	  pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
 	command -v parallel >/dev/null || missing="$$missing parallel"; \
+	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	if [ -n "$$missing" ]; then \
 	  echo "fleetsim: missing libraries:$$missing"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -123,6 +124,7 @@ scenario-tests: all browser-deps
 	./tests/cli-checks.sh ./$(BUILD)/fleetsim
 	./tests/input-checks.sh ./$(BUILD)/fleetsim
 	./tests/sweep-checks.sh ./$(BUILD)/fleetsim
+	./tests/merge-checks.sh ./$(BUILD)/fleetsim
 	./tests/browser-check.py ./$(BUILD)/fleetsim $(BUILD)/browser
 
 # The sanitizer pass builds a separate tree and runs the same suite there.

@@ -176,6 +176,11 @@ fs__report_db_open(struct fs__report_db *rd, const char *path,
     if (rc != SQLITE_OK)
         err = fs_diag_set(diag, FS_EDB, path, 0, 0, "cannot open: %s",
                           rd->db ? sqlite3_errmsg(rd->db) : "out of memory");
+    if (err == 0 && fs__report_has_table(rd, "merge"))
+        err = fs_diag_set(diag, FS_EDB, path, 0, 0,
+                          "a merged database (fleetsim merge): 'fleetsim "
+                          "report %s' alone shows its sweep",
+                          path);
     if (err == 0)
         err = load_series(rd, diag);
     if (err != 0)

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-# tests/browser-check.py - report.html and compare.html opened in a real
+# tests/browser-check.py - report.html, compare.html and sweep.html opened in a real
 # browser (headless Chromium), as `make test` runs it.
 #
 # Owns: running a few scenarios (a three-wave rollout with a halt, an
-# attack scenario, two rollout policies compared), opening each page in
+# attack scenario, two rollout policies compared, a merged sweep of three
+# seeds: sweep.html, which has no charts), opening each page in
 # Debian's chromium and failing on a console error, any request the page
 # makes (other than the file itself), a chart without data points, or
 # horizontal overflow at 420 px; the screenshots kept in OUT (default
@@ -140,8 +141,9 @@ def page_requests(netlog):
     return urls
 
 
-def check_page(path, tmp):
-    """Problems of the page at path: a list of (kind, text)."""
+def check_page(path, tmp, charts=True):
+    """Problems of the page at path: a list of (kind, text); charts: the
+    page must have charts (the sweep page has none)."""
     probs = []
     with open(path, encoding="utf-8") as f:
         html = f.read()
@@ -172,7 +174,7 @@ def check_page(path, tmp):
                    .replace("&gt;", ">").replace("&quot;", '"'))
     for e in r["errors"]:
         probs.append(("console", e))
-    if r["charts"] == 0:
+    if r["charts"] == 0 and charts:
         probs.append(("nopoints", "no chart at all"))
     if r["empty"] > 0:
         probs.append(("nopoints", "%d of %d charts without data points" %
@@ -250,12 +252,26 @@ def main():
             open(os.path.join(tmp, "halt", "report.html"), "rb") as b:
         check("report DB -o X is the run's report.html", a.read() == b.read())
 
+    # A sweep: three seeds of a small rollout with an attack, merged.
+    tamper = os.path.join(ROOT, "scenarios", "attacks",
+                          "tamper-in-transit.yaml")
+    seeds = []
+    for s in (1, 2, 3):
+        d = os.path.join(tmp, "seed%d" % s)
+        run([fleetsim, "run", tamper, "--quiet", "--seed", str(s), "--out", d])
+        seeds.append(os.path.join(d, "fleet.db"))
+    merged = os.path.join(tmp, "sweep.db")
+    run([fleetsim, "merge", merged] + seeds)
+    run([fleetsim, "report", merged])
+    sweep_html = os.path.join(tmp, "sweep.html")
+
     pages = [("rollout-halt", os.path.join(tmp, "halt", "report.html")),
              ("attack-leaked-key", os.path.join(tmp, "attack",
                                                 "report.html")),
-             ("compare-policies", cmp_html)]
+             ("compare-policies", cmp_html),
+             ("sweep", sweep_html)]
     for name, path in pages:
-        probs = check_page(path, tmp)
+        probs = check_page(path, tmp, charts=name != "sweep")
         bad = [p for p in probs if p[0] != "info"]
         info = "; ".join(p[1] for p in probs if p[0] == "info")
         check(name + " opens cleanly in chromium", not bad,

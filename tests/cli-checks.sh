@@ -74,11 +74,11 @@ check "bad input writes nothing" test ! -e "$tmp/bad"
 check "missing argument exits 2" test "$rc" = 2
 "$bin" frobnicate 2>/dev/null; rc=$?
 check "unknown command exits 2" test "$rc" = 2
-for c in run test validate bench diff report replay; do
+for c in run test validate bench diff report replay merge; do
     "$bin" $c --help >/dev/null; rc=$?
     check "$c --help exits 0" test "$rc" = 0
 done
-for c in run test validate bench diff report replay; do
+for c in run test validate bench diff report replay merge; do
     "$bin" help $c >"$tmp/help-$c.out"; rc=$?
     "$bin" $c --help >"$tmp/help2-$c.out"
     check "help $c prints $c --help" test "$rc" = 0 && cmp -s "$tmp/help-$c.out" "$tmp/help2-$c.out"

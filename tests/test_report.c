@@ -5,7 +5,7 @@
  * the page rebuilt from a run's fleet.db equals, byte for byte, the one the
  * run wrote; the database is only read; bad inputs fail with FS_EDB or
  * FS_EIO and a message naming the file; label values are split back
- * exactly.
+ * exactly; fleetsim merge and the sweep page of a merged database.
  * Invariants: every test works in its own temporary folder and removes it;
  * teardown checks no block is left allocated.
  * Does not: check the trace diff (tests/cli-checks.sh does) or the model.
@@ -349,6 +349,74 @@ test_report_labels_split_back(void **state)
     remove_dir(dir);
 }
 
+/* fleetsim merge and the sweep: two runs merged (runs in argument order,
+ * rows per run), the same bytes again, the sweep's JSON and page; an input
+ * given twice, a merged input and the merged database given to the
+ * single-run page refused, naming the file; no block left allocated. */
+static void
+test_report_merge_sweep(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fleetsim-test-report-merge-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char a[256], b[256], dba[4200], dbb[4200], m[4200], m2[4200];
+    char json[4200], html[4200];
+    snprintf(a, sizeof(a), "%s/a", dir);
+    snprintf(b, sizeof(b), "%s/b", dir);
+    run_into(a, false);
+    run_into(b, true);
+    snprintf(dba, sizeof(dba), "%s/fleet.db", a);
+    snprintf(dbb, sizeof(dbb), "%s/fleet.db", b);
+    snprintf(m, sizeof(m), "%s/m.db", dir);
+    snprintf(m2, sizeof(m2), "%s/m2.db", dir);
+    snprintf(json, sizeof(json), "%s/sweep.json", dir);
+    snprintf(html, sizeof(html), "%s/sweep.html", dir);
+    const char *const in[] = {dba, dbb, dba};
+    struct fs_diag d;
+    fs_diag_clear(&d);
+    if (fs_run_merge(m, in, 2, &d) != 0)
+        fail_msg("merge: %s: %s", d.file, d.msg);
+    assert_int_equal(fs_run_merge(m2, in, 2, &d), 0);
+    assert_same_file(m, m2);
+    assert_true(fs_report_is_merged(m));
+    assert_false(fs_report_is_merged(dba));
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(m, &db, SQLITE_OPEN_READONLY, NULL), 0);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(run || ':' ||"
+                                        " completed, ',') FROM (SELECT * FROM"
+                                        " runs ORDER BY run)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "1:1,2:0");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(fs_report_sweep(m, json, true, &d), 0);
+    assert_int_equal(fs_report_sweep(m, html, false, &d), 0);
+    size_t len;
+    char *text = read_file(json, &len);
+    assert_non_null(strstr(text, "\"percentile\": \"nearest-rank\""));
+    assert_non_null(strstr(text, "\"runs\": 2,"));
+    free(text);
+    text = read_file(html, &len);
+    assert_non_null(strstr(text, "Sweep: 2 runs in 1 group<"));
+    free(text);
+    remove(m2);
+    assert_int_equal(fs_run_merge(m2, in, 3, &d), FS_EUSAGE);
+    assert_string_equal(d.file, dba);
+    const char *const merged_in[] = {dba, m};
+    assert_int_equal(fs_run_merge(m2, merged_in, 2, &d), FS_EDB);
+    assert_string_equal(d.file, m);
+    assert_int_equal(access(m2, F_OK), -1);
+    assert_int_equal(fs_report_write(m, html, &d), FS_EDB);
+    assert_string_equal(d.file, m);
+    remove_dir(a);
+    remove_dir(b);
+    remove_dir(dir);
+}
+
 int
 main(void)
 {
@@ -356,7 +424,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_report_rebuilds_run_page), T(test_report_rebuilds_stopped_run),
         T(test_report_bad_inputs),        T(test_report_labels_split_back),
-        T(test_report_compare),
+        T(test_report_compare),           T(test_report_merge_sweep),
     };
 #undef T
     return cmocka_run_group_tests_name("report", tests, NULL, NULL);

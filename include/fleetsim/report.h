@@ -1,7 +1,8 @@
 /*
  * include/fleetsim/report.h - what is built from a run's files afterwards:
- * report.html from fleet.db, compare.html from two of them, and the
- * comparison of two traces.
+ * report.html from fleet.db, compare.html from two of them, sweep.html or
+ * sweep.json from a merged database (fleetsim merge), and the comparison
+ * of two traces.
  *
  * Owns: report.html (docs/outputs.md) and its placement whole: written
  * under a temporary name beside it and renamed only when complete.
@@ -44,6 +45,22 @@ int fs_report_write(const char *db_path, const char *out_path,
  */
 int fs_report_compare(const char *path_a, const char *path_b,
                       const char *out_path, struct fs_diag *diag);
+
+/* True when the file at db_path is a merged database (fleetsim merge):
+ * one with a merge table. False for anything else, unreadable included. */
+bool fs_report_is_merged(const char *db_path);
+
+/*
+ * Build the sweep report of the merged database at db_path into out_path
+ * (whole, as fs_report_write): sweep.html, or sweep.json when json is
+ * true (docs/outputs.md). Runs are grouped by scenario and parameters;
+ * per group and deployment the median, 5th and 95th percentile (nearest
+ * rank) of the times to 50/90/99% confirmed, halts and failures, and the
+ * attack outcomes. Returns 0, FS_EDB (not a merged fleet database; diag
+ * names db_path) or FS_EIO (out_path cannot be written).
+ */
+int fs_report_sweep(const char *db_path, const char *out_path, bool json,
+                    struct fs_diag *diag);
 
 /*
  * Compare two traces (trace.zst) record by record and print where they

@@ -179,4 +179,26 @@ void fs_run_svc_config(const struct fs_scn *scn, struct fs_arena *arena,
 int fs_run_svc_deploys(const struct fs_scn *scn, struct fs_svc *svc,
                        uint32_t *deploy_of_action);
 
+/* ---- merged databases (sim/run/merge.c) ---- */
+
+/*
+ * Join the run databases in_paths[0..n) (n >= 1; fleet.db of schema 3)
+ * into one merged database at out_path (docs/fleet-db.md "Merged
+ * databases"): a runs table (run 1 is in_paths[0], and so on), run_keys,
+ * a merge table, and every per-run table with a leading run column. The
+ * inputs are attached at most 10 at a time and only read. out_path is
+ * written whole: as fs_run_merge_tmp_path names it, renamed when complete,
+ * removed on failure. The same inputs give the same bytes. Returns 0;
+ * FS_EDB naming the input that is missing or not a run database of schema
+ * 3 (a merged database included) or whose tables differ from the first's;
+ * FS_EUSAGE naming an input given twice or an out_path that is an input;
+ * FS_EDB or FS_EIO naming out_path when it cannot be written.
+ */
+int fs_run_merge(const char *out_path, const char *const *in_paths, size_t n,
+                 struct fs_diag *diag);
+
+/* The temporary name fs_run_merge writes out_path under: .NAME.tmp beside
+ * it (for a signal handler to remove). */
+void fs_run_merge_tmp_path(const char *out_path, char *buf, size_t len);
+
 #endif

@@ -829,6 +829,7 @@ cmd_replay(int argc, char **argv)
 static const char report_help[] =
     "usage: fleetsim report FILE.db [-o FILE]\n"
     "       fleetsim report A/fleet.db B/fleet.db [-o FILE]\n"
+    "       fleetsim report MERGED.db [-o FILE] [--json]\n"
     "\n"
     "Build report.html from the fleet.db a run wrote, alone: the page is the\n"
     "one 'fleetsim run' wrote beside it, byte for byte. Writes FILE (default:\n"
@@ -840,17 +841,36 @@ static const char report_help[] =
     "failures, halts, errors, and fleet-wide attestations, differences\n"
     "marked, adoption curves overlaid. FILE defaults to compare.html.\n"
     "\n"
+    "With a merged database (fleetsim merge), show the sweep: runs grouped\n"
+    "by scenario and parameters, per deployment the median, 5th and 95th\n"
+    "percentile (nearest rank) across runs of the times to 50/90/99%,\n"
+    "halts and failures, and the attack outcomes. FILE defaults to\n"
+    "sweep.html (sweep.json with --json) in the database's folder.\n"
+    "\n"
     "options:\n"
     "  -o FILE        write the report to FILE\n"
+    "  --json         (merged database) write the sweep as JSON\n"
     "  -h, --help     this text\n"
     "\n"
     "exit status: 0 written, 2 the database cannot be read or is not a\n"
     "fleet database, the report cannot be written, or bad usage.\n";
 
+/* NAME in the folder of db (or the current one) into buf. */
+static void
+beside(const char *db, const char *name, char *buf, size_t len)
+{
+    const char *slash = strrchr(db, '/');
+    if (slash != NULL)
+        snprintf(buf, len, "%.*s/%s", (int)(slash - db), db, name);
+    else
+        snprintf(buf, len, "%s", name);
+}
+
 static int
 cmd_report(int argc, char **argv)
 {
     const char *db = NULL, *db_b = NULL, *out = NULL;
+    bool json = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return fputs(report_help, stdout), EXIT_OK;
@@ -862,6 +882,8 @@ cmd_report(int argc, char **argv)
             return EXIT_USAGE;
         } else if (strcmp(argv[i], "-o") == 0 && out == NULL) {
             out = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0 && !json) {
+            json = true;
         } else if (argv[i][0] != '-' && db == NULL) {
             db = argv[i];
         } else if (argv[i][0] != '-' && db_b == NULL) {
@@ -874,21 +896,98 @@ cmd_report(int argc, char **argv)
     }
     if (db == NULL)
         return fputs(report_help, stderr), EXIT_USAGE;
+    bool merged = db_b == NULL && fs_report_is_merged(db);
+    if (json && !merged) {
+        fprintf(stderr,
+                "fleetsim report: --json is for a merged database "
+                "(fleetsim merge); %s is not one\n",
+                db);
+        return EXIT_USAGE;
+    }
     char def[PATH_MAX + 16];
     if (out == NULL && db_b == NULL) {
-        const char *slash = strrchr(db, '/');
-        if (slash != NULL)
-            snprintf(def, sizeof(def), "%.*s/report.html", (int)(slash - db),
-                     db);
-        else
-            snprintf(def, sizeof(def), "report.html");
+        beside(db,
+               !merged ? "report.html"
+               : json  ? "sweep.json"
+                       : "sweep.html",
+               def, sizeof(def));
         out = def;
     }
     struct fs_diag diag;
     fs_diag_clear(&diag);
-    if (db_b != NULL ? fs_report_compare(db, db_b, out ? out : "compare.html",
-                                         &diag) != 0
-                     : fs_report_write(db, out, &diag) != 0) {
+    int err =
+        db_b != NULL
+            ? fs_report_compare(db, db_b, out ? out : "compare.html", &diag)
+        : merged ? fs_report_sweep(db, out, json, &diag)
+                 : fs_report_write(db, out, &diag);
+    if (err != 0) {
+        fs_diag_print(&diag, stderr);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- merge */
+
+static const char merge_help[] =
+    "usage: fleetsim merge OUT.db RUN.db...\n"
+    "\n"
+    "Join the fleet.db files of runs (schema 3) into one merged database:\n"
+    "a runs table (run 1 is the first RUN.db, and so on, in the order\n"
+    "given: scenario, seed, parameters, fingerprint, completed), and every\n"
+    "table of a run with a leading run column. 'fleetsim report OUT.db'\n"
+    "then shows the sweep (docs/fleet-db.md, Merged databases). OUT.db is\n"
+    "written under a temporary name beside it and renamed when complete;\n"
+    "the inputs are only read. The same inputs give the same bytes.\n"
+    "\n"
+    "options:\n"
+    "  -h, --help     this text\n"
+    "\n"
+    "exit status: 0 written, 2 an input is missing, not a run's fleet.db of\n"
+    "schema 3 (a merged database included) or given twice, OUT.db is one of\n"
+    "the inputs or cannot be written, or bad usage.\n";
+
+/* A signal while merging removes the temporary file and stops at once. */
+static void
+stop_state_arm_merge(const char *tmp)
+{
+    memset(stop_state.paths, 0, sizeof(stop_state.paths));
+    snprintf(stop_state.paths[0], sizeof(stop_state.paths[0]), "%s", tmp);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = stop_now;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NSTOP_SIGNALS; i++)
+        sigaction(stop_signals[i], &sa, NULL);
+}
+
+static int
+cmd_merge(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return fputs(merge_help, stdout), EXIT_OK;
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "fleetsim merge: unknown option '%s'\n%s", argv[i],
+                    merge_help);
+            return EXIT_USAGE;
+        }
+    }
+    if (argc < 3) {
+        fprintf(stderr,
+                "fleetsim merge: needs OUT.db and at least one "
+                "RUN.db\n%s",
+                merge_help);
+        return EXIT_USAGE;
+    }
+    char tmp[4200];
+    fs_run_merge_tmp_path(argv[1], tmp, sizeof(tmp));
+    stop_state_arm_merge(tmp);
+    struct fs_diag diag;
+    fs_diag_clear(&diag);
+    if (fs_run_merge(argv[1], (const char *const *)argv + 2, (size_t)(argc - 2),
+                     &diag) != 0) {
+        fputs("fleetsim merge: ", stderr);
         fs_diag_print(&diag, stderr);
         return EXIT_USAGE;
     }
@@ -914,6 +1013,8 @@ static const char main_help[] =
     "  replay TRACE     re-run a trace's scenario, check it reproduces\n"
     "  report FILE.db   rebuild report.html from a run's fleet.db\n"
     "  report A.db B.db compare two runs side by side (compare.html)\n"
+    "  merge OUT RUN... join run databases into one (report shows the sweep)\n"
+    "  report MERGED.db the sweep across the runs of a merged database\n"
     "\n"
     "  fleetsim COMMAND --help   help on one command\n"
     "  fleetsim --version        print the version\n";
@@ -954,6 +1055,8 @@ main(int argc, char **argv)
         return cmd_diff(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0)
