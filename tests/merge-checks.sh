@@ -114,7 +114,7 @@ for s in 1 2 3 4; do
     mkdir -p "$tmp/p$s"
     cp "${four[$((s - 1))]}" "$tmp/p$s/fleet.db"
     v=$([ $s -le 2 ] && echo 1Gbps || echo 10Gbps)
-    sqlite3 "$tmp/p$s/fleet.db" "INSERT INTO run VALUES('parameters', 'service.egress=$v')"
+    sqlite3 "$tmp/p$s/fleet.db" "INSERT OR REPLACE INTO run VALUES('parameters', 'service.egress=$v')"
 done
 sed -e 's/^duration: 4h/duration: 93m/' -e '/^expect:/,$d' "$scn" >"$tmp/cut.yaml"
 for s in 1 2 3 4; do
