@@ -467,8 +467,17 @@ fs_crypto_destroy(struct fs_crypto *c)
     if (c == NULL)
         return;
     if (c->nworkers != 0) {
-        if (c->sim != NULL)
-            fs_crypto_drain(c->sim);
+        /* key generations never taken (their keystore may be gone): wait
+           for each and drop it, copying nothing out; the engine may be
+           destroyed already, so nothing here goes through it */
+        while (c->kg_head != NULL) {
+            struct fs_crypto_job *j = c->kg_head;
+            c->kg_head = j->newer;
+            job_wait(c, j);
+            j->newer = NULL;
+            job_release(c, j);
+        }
+        c->kg_tail = NULL;
         uv_mutex_lock(&c->mu);
         c->stop = true;
         uv_cond_broadcast(&c->cv);
