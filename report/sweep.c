@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "fleetsim/err.h"
+#include "fleetsim/json.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/report.h"
 #include "fleetsim/units.h"
@@ -607,23 +608,6 @@ sweep_page(void *arg, FILE *fp, struct fs_diag *diag)
 /* ------------------------------------------------------------ JSON */
 
 static void
-json_str(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(fp, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", fp);
-        else if (*p < 0x20)
-            fprintf(fp, "\\u%04x", *p);
-        else
-            fputc(*p, fp);
-    }
-    fputc('"', fp);
-}
-
-static void
 json_time(FILE *fp, const char *name, int64_t us)
 {
     if (us == UNREACHED)
@@ -664,9 +648,9 @@ json_deploys(FILE *fp, const struct sweep *sw, size_t g, int64_t *buf)
             continue;
         fprintf(fp, "%s\n        {\"id\": ", first ? "" : ",");
         first = false;
-        json_str(fp, sw->dep_ids[k]);
+        fs_json_write_string(fp, sw->dep_ids[k]);
         fputs(", \"image\": ", fp);
-        json_str(fp, sw->dep_images[k]);
+        fs_json_write_string(fp, sw->dep_images[k]);
         fprintf(fp, ", \"runs\": %zu, \"time_to\": {", s[0].n);
         for (int f = 0; f < FS__REPORT_NREACH; f++) {
             fprintf(fp, "%s\"%d\": ", f ? ", " : "", fs__report_reach_pct[f]);
@@ -697,9 +681,9 @@ json_attacks(FILE *fp, const struct sweep *sw, size_t g, int64_t *buf)
                  sw->att_keys[k]);
         fprintf(fp, "%s\n        {\"kind\": ", first ? "" : ",");
         first = false;
-        json_str(fp, kind);
+        fs_json_write_string(fp, kind);
         fputs(", \"outcome\": ", fp);
-        json_str(fp, tab + 1);
+        fs_json_write_string(fp, tab + 1);
         fprintf(fp, ", \"runs_with\": %zu, \"attempts\": ", with);
         json_stat(fp, &s, false);
         fputs("}", fp);
@@ -715,16 +699,16 @@ json_runs(FILE *fp, const struct sweep *sw)
         const struct sweep_run *r = &sw->runs[i];
         fprintf(fp, "%s\n    {\"run\": %" PRId64 ", \"path\": ", i ? "," : "",
                 r->run);
-        json_str(fp, r->path);
+        fs_json_write_string(fp, r->path);
         fputs(", \"scenario\": ", fp);
-        json_str(fp, r->scenario);
+        fs_json_write_string(fp, r->scenario);
         fputs(", \"seed\": ", fp);
-        json_str(fp, r->seed);
+        fs_json_write_string(fp, r->seed);
         fputs(", \"parameters\": ", fp);
-        json_str(fp, r->params);
+        fs_json_write_string(fp, r->params);
         fprintf(fp, ", \"group\": %zu, \"completed\": %s, \"fingerprint\": ",
                 r->group, r->completed ? "true" : "false");
-        json_str(fp, r->fingerprint);
+        fs_json_write_string(fp, r->fingerprint);
         fputs("}", fp);
     }
     fputs("\n  ],\n", fp);
@@ -741,9 +725,9 @@ sweep_json(void *arg, FILE *fp, struct fs_diag *diag)
     fputs("  \"groups\": [", fp);
     for (size_t g = 0; g < sw->ngroups; g++) {
         fprintf(fp, "%s\n    {\"group\": %zu, \"scenario\": ", g ? "," : "", g);
-        json_str(fp, sw->groups[g].scenario);
+        fs_json_write_string(fp, sw->groups[g].scenario);
         fputs(", \"parameters\": ", fp);
-        json_str(fp, sw->groups[g].params);
+        fs_json_write_string(fp, sw->groups[g].params);
         fprintf(fp, ", \"runs\": %zu, \"interrupted\": %zu,\n",
                 sw->groups[g].nruns, sw->groups[g].interrupted);
         json_deploys(fp, sw, g, buf);

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "fleetsim/err.h"
+#include "fleetsim/json.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/metrics.h"
 #include "fleetsim/rollout.h"
@@ -32,23 +33,6 @@
 #include "run_int.h"
 
 /* Write s as a JSON string literal (with quotes) to fp. */
-static void
-json_string(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(fp, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", fp);
-        else if (*p < 0x20)
-            fprintf(fp, "\\u%04x", *p);
-        else
-            fputc(*p, fp);
-    }
-    fputc('"', fp);
-}
-
 struct metric_json {
     FILE *fp;   /* output */
     bool first; /* no comma before the first entry */
@@ -68,12 +52,12 @@ metric_json_visit(void *ctx, enum fs_metric f, const char *const *values,
         if (values[i] == NULL)
             continue;
         fprintf(mj->fp, "%s\"%s\": ", first ? "" : ", ", keys[i]);
-        json_string(mj->fp, values[i]);
+        fs_json_write_string(mj->fp, values[i]);
         first = false;
     }
     if (fs_metric_kind(f) == FS_MK_STRING) {
         fputs("}, \"value\": ", mj->fp);
-        json_string(mj->fp, string ? string : "");
+        fs_json_write_string(mj->fp, string ? string : "");
         fputc('}', mj->fp);
     } else {
         fprintf(mj->fp, "}, \"value\": %" PRId64 "}", count);
@@ -160,11 +144,11 @@ summary_deployments(struct fs_run *run, const char *db_path, FILE *fp)
         if (svc == NULL || fs_rollout_info(svc, d->id, &info) != 0)
             continue;
         fprintf(fp, "%s\n    {\"id\": ", first ? "" : ",");
-        json_string(fp, d->id);
+        fs_json_write_string(fp, d->id);
         fputs(", \"image\": ", fp);
-        json_string(fp, d->image->id);
+        fs_json_write_string(fp, d->image->id);
         fputs(", \"state\": ", fp);
-        json_string(fp, info.state);
+        fs_json_write_string(fp, info.state);
         fprintf(fp,
                 ", \"targets\": %" PRIu32 ", \"waves\": %" PRIu32
                 ", \"waves_opened\": %" PRIu32 ", \"offered\": %" PRIu32
@@ -211,7 +195,7 @@ json_duration(FILE *fp, const char *key, int64_t us)
             ",\n  \"%s\": {\"value\": %" PRId64 ", \"unit\": \"us\", "
             "\"text\": ",
             key, us);
-    json_string(fp, text);
+    fs_json_write_string(fp, text);
     fputc('}', fp);
 }
 
@@ -224,17 +208,17 @@ summary_json(struct fs_run *run, double wall_s, const char *db_path, FILE *fp)
     fs_run_fingerprint(run, hex);
     fprintf(fp, "{\n  \"format_version\": %d", FS_RUN_SUMMARY_FORMAT_VERSION);
     fputs(",\n  \"fleetsim_version\": ", fp);
-    json_string(fp, FS_FLEETSIM_VERSION);
+    fs_json_write_string(fp, FS_FLEETSIM_VERSION);
     fputs(",\n  \"scenario\": ", fp);
-    json_string(fp, scn->name);
+    fs_json_write_string(fp, scn->name);
     fprintf(fp, ",\n  \"seed\": %" PRIu64, fs_run_seed(run));
     fprintf(fp, ",\n  \"threads\": %u", fs_run_threads(run));
     fputs(",\n  \"parameters\": {", fp);
     for (uint32_t i = 0; i < scn->nparams; i++) {
         fputs(i ? ", " : "", fp);
-        json_string(fp, scn->params[i].key);
+        fs_json_write_string(fp, scn->params[i].key);
         fputs(": ", fp);
-        json_string(fp, scn->params[i].value);
+        fs_json_write_string(fp, scn->params[i].value);
     }
     fputc('}', fp);
     fprintf(fp, ",\n  \"devices\": %" PRIu64, fs_run_devices(run));
@@ -258,7 +242,7 @@ summary_json(struct fs_run *run, double wall_s, const char *db_path, FILE *fp)
     fputs(",\n  \"expectations\": [", fp);
     for (size_t i = 0; i < n; i++) {
         fprintf(fp, "%s\n    {\"expr\": ", i ? "," : "");
-        json_string(fp, res[i].text);
+        fs_json_write_string(fp, res[i].text);
         fprintf(fp, ", \"at_us\": %" PRId64 ", \"line\": %d, ", res[i].at_us,
                 res[i].line);
         if (!res[i].checked) {
@@ -268,7 +252,7 @@ summary_json(struct fs_run *run, double wall_s, const char *db_path, FILE *fp)
             continue;
         }
         fputs("\"value\": ", fp);
-        json_string(fp, res[i].seen);
+        fs_json_write_string(fp, res[i].seen);
         json_value_number(fp, res[i].seen);
         fprintf(fp, ", \"verdict\": \"%s\"}", res[i].held ? "held" : "failed");
     }

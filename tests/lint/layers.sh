@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 # Public header -> the folder that implements it.
 header_folder() {
     case "$1" in
-    bytes|diag|err|mem|queue|rng|sim|units) echo sim/engine ;;
+    bytes|diag|err|json|mem|queue|rng|sim|units) echo sim/engine ;;
     config|crypto|ctx|image|metrics|msg) echo sim/model ;;
     keystore|boot|slots|firewall|update|apps|net|repq|fleet|physical) echo device ;;
     service|registry|attest|cert|rollout|download|errrep|store|cloud|upload) echo service ;;
