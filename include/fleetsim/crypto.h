@@ -88,7 +88,7 @@ struct fs_crypto_job;
 
 /* Speculative work that was started and never used, for benchmarks. */
 struct fs_crypto_waste {
-    uint64_t jobs;          /* jobs run by workers or the main thread */
+    uint64_t jobs;          /* jobs the main thread ran itself */
     uint64_t unused_sign;   /* prefetched signatures nobody asked for */
     uint64_t unused_verify; /* checks-ahead nobody asked for */
     uint64_t main_waits;    /* times the main thread waited on a worker */
