@@ -105,7 +105,7 @@ collect(struct fs_run *run, struct fs_bench_rollout_result *r)
 }
 
 int
-fs_bench_rollout(uint64_t devices, unsigned threads,
+fs_bench_rollout(uint64_t devices, unsigned threads, enum fs_crypto_kind crypto,
                  struct fs_bench_rollout_result *out)
 {
     char text[sizeof(scenario_fmt) + 32];
@@ -118,10 +118,12 @@ fs_bench_rollout(uint64_t devices, unsigned threads,
         fs_diag_print(&diag, stderr);
         return FS_ESCENARIO;
     }
-    struct fs_run_opts opts = {.threads = threads, .crypto_clock = clock_ns};
+    struct fs_run_opts opts = {
+        .threads = threads, .crypto = crypto, .crypto_clock = clock_ns};
     struct fs_run *run;
     memset(out, 0, sizeof(*out));
     out->devices = devices;
+    out->crypto = crypto;
     double t0 = now_s();
     int err = fs_run_create(scn, &opts, &run, &diag);
     if (err != 0) {
@@ -161,12 +163,12 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 ", \"catalog_memo_hits\": %" PRIu64
                 ", \"keygen_us\": %.2f, \"sign_us\": %.2f, "
                 "\"verify_us\": %.2f, \"crypto_floor_s\": %.3f, "
-                "\"wall_over_floor\": %.3f}\n",
+                "\"wall_over_floor\": %.3f, \"crypto\": \"%s\"}\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
                 r->peak_rss_bytes, per_dev, r->model_bytes, r->confirmed, r99,
                 r->keygen, r->sign, r->verify, r->catalog_verify,
                 r->catalog_memo, r->keygen_us, r->sign_us, r->verify_us,
-                r->crypto_floor_s, ratio);
+                r->crypto_floor_s, ratio, fs_crypto_kind_name(r->crypto));
     } else {
         char r99_s[32] = "not reached";
         if (r99 >= 0)
@@ -182,15 +184,16 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "model bytes        %zu\n"
                 "confirmed          %" PRId64 "\n"
                 "time to 99%%        %s simulated\n"
-                "crypto             keygen %" PRIu64 " x %.1f us, sign %" PRIu64
-                " x %.1f us, verify %" PRIu64 " x %.1f us\n"
+                "crypto             %s: keygen %" PRIu64
+                " x %.1f us, sign %" PRIu64 " x %.1f us, verify %" PRIu64
+                " x %.1f us\n"
                 "vendor sig checks  %" PRIu64 " done, %" PRIu64 " from memo\n"
                 "crypto floor       %.2f s (wall / floor = %.2f)\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
                 (double)r->peak_rss_bytes / 1048576.0, per_dev, r->model_bytes,
-                r->confirmed, r99_s, r->keygen, r->keygen_us, r->sign,
-                r->sign_us, r->verify, r->verify_us, r->catalog_verify,
-                r->catalog_memo, r->crypto_floor_s, ratio);
+                r->confirmed, r99_s, fs_crypto_kind_name(r->crypto), r->keygen,
+                r->keygen_us, r->sign, r->sign_us, r->verify, r->verify_us,
+                r->catalog_verify, r->catalog_memo, r->crypto_floor_s, ratio);
     }
     return ferror(f) ? FS_EIO : 0;
 }

@@ -16,6 +16,7 @@
 
 #include "fleetsim/bench.h"
 #include "fleetsim/cli.h"
+#include "fleetsim/crypto.h"
 #include "fleetsim/diag.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/report.h"
@@ -72,6 +73,10 @@ parse_run_opt(int argc, char **argv, int *i, struct fs_cli_run *o)
         if (!fs_cli_parse_u64(opt_value(argc, argv, i), &v) || v < 1 || v > 256)
             return usage_error("run", "--threads needs a number 1..256", NULL);
         o->threads = (unsigned)v;
+    } else if (strcmp(a, "--crypto") == 0) {
+        const char *s = opt_value(argc, argv, i);
+        if (fs_crypto_kind_parse(s, &o->crypto) != 0)
+            return usage_error("run", "--crypto needs real or model", s);
     } else if (strcmp(a, "--trace") == 0) {
         o->trace = true;
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
@@ -145,6 +150,12 @@ fs_cli_parse_test(int argc, char **argv, struct fs_cli_test *out)
                                    "integer",
                                    NULL);
             o.seed_set = true;
+            continue;
+        }
+        if (strcmp(a, "--crypto") == 0) {
+            const char *s = opt_value(argc, argv, &i);
+            if (fs_crypto_kind_parse(s, &o.crypto) != 0)
+                return usage_error("test", "--crypto needs real or model", s);
             continue;
         }
         if (strcmp(a, "--write-digests") == 0) {
@@ -364,6 +375,7 @@ int
 fs_cli_bench_rollout(int argc, char **argv, const char *help)
 {
     uint64_t devices = 10000, threads = 1;
+    enum fs_crypto_kind crypto = FS_CRYPTO_REAL;
     bool json = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -384,6 +396,12 @@ fs_cli_bench_rollout(int argc, char **argv, const char *help)
                 usage_error("bench", "--threads needs a number 1..256", NULL);
                 return 2;
             }
+        } else if (strcmp(a, "--crypto") == 0) {
+            const char *v = opt_value(argc, argv, &i);
+            if (fs_crypto_kind_parse(v, &crypto) != 0) {
+                usage_error("bench", "--crypto needs real or model", v);
+                return 2;
+            }
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else {
@@ -392,7 +410,7 @@ fs_cli_bench_rollout(int argc, char **argv, const char *help)
         }
     }
     struct fs_bench_rollout_result r;
-    if (fs_bench_rollout(devices, (unsigned)threads, &r) != 0)
+    if (fs_bench_rollout(devices, (unsigned)threads, crypto, &r) != 0)
         return 2;
     fs_bench_rollout_print(stdout, &r, json);
     return 0;

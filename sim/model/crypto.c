@@ -1,11 +1,12 @@
 /*
- * sim/model/crypto.c - counted Ed25519 operations for the model.
+ * sim/model/crypto.c - counted signature operations for the model.
  *
- * Owns: the calls into libsodium's signature API made on behalf of devices
- * and the service, and struct fs_crypto, their counts.
- * Invariants: one count per real libsodium call, in the counters attached
- * to the engine of the run (FS_CTX_CRYPTO); results never depend on
- * whether counters or a clock are attached.
+ * Owns: the calls into libsodium's signature API (or, with --crypto model,
+ * into the stand-in of crypto_model.c) made on behalf of devices and the
+ * service, and struct fs_crypto, their counts and scheme.
+ * Invariants: one count per operation, in either scheme, in the counters
+ * attached to the engine of the run (FS_CTX_CRYPTO); results never depend
+ * on whether a clock is attached (with no counters attached: real).
  * Does not: cache anything or read a clock of its own (only the one a
  * benchmark hands to fs_crypto_create).
  */
@@ -17,9 +18,12 @@
 #include "fleetsim/mem.h"
 #include "fleetsim/sim.h"
 
+#include "crypto_int.h"
+
 struct fs_crypto {
     struct fs_crypto_stats st;    /* counts and time inside the calls */
     fs_crypto_clock_fn *bench_ns; /* benchmark clock, or NULL */
+    enum fs_crypto_kind kind;     /* the scheme (FS_CRYPTO_REAL = 0) */
 };
 
 /* The counters attached to sim, or the scratch sink none when there are none.
@@ -29,6 +33,36 @@ counters(struct fs_sim *sim, struct fs_crypto *none)
 {
     struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
     return c != NULL ? c : none;
+}
+
+/* The three operations in c's scheme. */
+static void
+op_keygen(const struct fs_crypto *c, unsigned char *pk, unsigned char *sk,
+          const unsigned char *seed)
+{
+    if (c->kind == FS_CRYPTO_MODEL)
+        fs__crypto_model_keygen(pk, sk, seed);
+    else
+        crypto_sign_seed_keypair(pk, sk, seed);
+}
+
+static void
+op_sign(const struct fs_crypto *c, unsigned char *sig, const unsigned char *m,
+        size_t len, const unsigned char *sk)
+{
+    if (c->kind == FS_CRYPTO_MODEL)
+        fs__crypto_model_sign(sig, NULL, m, len, sk);
+    else
+        crypto_sign_detached(sig, NULL, m, len, sk);
+}
+
+static int
+op_verify(const struct fs_crypto *c, const unsigned char *sig,
+          const unsigned char *m, size_t len, const unsigned char *pk)
+{
+    if (c->kind == FS_CRYPTO_MODEL)
+        return fs__crypto_model_verify(sig, m, len, pk);
+    return crypto_sign_verify_detached(sig, m, len, pk);
 }
 
 /* Benchmark clock reading, or 0 when none is installed. */
@@ -77,10 +111,10 @@ void
 fs_crypto_keygen(struct fs_sim *sim, unsigned char pk[32], unsigned char sk[64],
                  const unsigned char seed[32])
 {
-    struct fs_crypto none = {{0}, NULL};
+    struct fs_crypto none = {{0}, NULL, FS_CRYPTO_REAL};
     struct fs_crypto *c = counters(sim, &none);
     uint64_t t0 = tick(c);
-    crypto_sign_seed_keypair(pk, sk, seed);
+    op_keygen(c, pk, sk, seed);
     c->st.keygen_ns += tick(c) - t0;
     c->st.keygen++;
 }
@@ -89,10 +123,10 @@ void
 fs_crypto_sign(struct fs_sim *sim, unsigned char sig[64],
                const unsigned char *msg, size_t len, const unsigned char sk[64])
 {
-    struct fs_crypto none = {{0}, NULL};
+    struct fs_crypto none = {{0}, NULL, FS_CRYPTO_REAL};
     struct fs_crypto *c = counters(sim, &none);
     uint64_t t0 = tick(c);
-    crypto_sign_detached(sig, NULL, msg, len, sk);
+    op_sign(c, sig, msg, len, sk);
     c->st.sign_ns += tick(c) - t0;
     c->st.sign++;
 }
@@ -102,11 +136,24 @@ fs_crypto_verify(struct fs_sim *sim, const unsigned char sig[64],
                  const unsigned char *msg, size_t len,
                  const unsigned char pk[32])
 {
-    struct fs_crypto none = {{0}, NULL};
+    struct fs_crypto none = {{0}, NULL, FS_CRYPTO_REAL};
     struct fs_crypto *c = counters(sim, &none);
     uint64_t t0 = tick(c);
-    int rc = crypto_sign_verify_detached(sig, msg, len, pk);
+    int rc = op_verify(c, sig, msg, len, pk);
     c->st.verify_ns += tick(c) - t0;
     c->st.verify++;
     return rc == 0 ? 0 : FS_EBADSIG;
+}
+
+void
+fs_crypto_set_kind(struct fs_crypto *c, enum fs_crypto_kind kind)
+{
+    c->kind = kind;
+}
+
+enum fs_crypto_kind
+fs_crypto_kind_of(const struct fs_sim *sim)
+{
+    const struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
+    return c != NULL ? c->kind : FS_CRYPTO_REAL;
 }

@@ -229,6 +229,8 @@ summary_json(struct fs_run *run, double wall_s, const char *db_path, FILE *fp)
     json_string(fp, scn->name);
     fprintf(fp, ",\n  \"seed\": %" PRIu64, fs_run_seed(run));
     fprintf(fp, ",\n  \"threads\": %u", fs_run_threads(run));
+    fprintf(fp, ",\n  \"crypto\": \"%s\"",
+            fs_crypto_kind_name(fs_run_crypto(run)));
     fprintf(fp, ",\n  \"devices\": %" PRIu64, fs_run_devices(run));
     fprintf(fp, ",\n  \"events\": %" PRIu64, fs_run_events(run));
     fprintf(fp, ",\n  \"sim_time_us\": %" PRId64, fs_run_now_us(run));
