@@ -119,6 +119,7 @@ scenario-tests: all browser-deps
 	./tests/bad-inputs.sh ./$(BUILD)/fleetsim
 	./tests/expect-names.sh ./$(BUILD)/fleetsim
 	./tests/attack-matrix.sh ./$(BUILD)/fleetsim
+	./tests/crypto-model-check.sh ./$(BUILD)/fleetsim
 	./tests/cli-checks.sh ./$(BUILD)/fleetsim
 	./tests/input-checks.sh ./$(BUILD)/fleetsim
 	./tests/browser-check.py ./$(BUILD)/fleetsim $(BUILD)/browser
