@@ -794,16 +794,17 @@ cmd_replay(int argc, char **argv)
         fprintf(stderr, "fleetsim replay: the run stopped early\n");
         status = stop_state.signals > 0 ? 128 + stop_state.first : EXIT_INTR;
     } else if (strcmp(got, want) == 0) {
-        printf("%s: reproduced: %s seed %" PRIu64 " gives fingerprint %s "
-               "(%" PRIu64 " records)\n",
-               trace, scenario, info.seed, got, nrec);
+        printf("%s: reproduced: %s seed %" PRIu64 " crypto %s gives "
+               "fingerprint %s (%" PRIu64 " records)\n",
+               trace, scenario, info.seed, fs_crypto_kind_name(crypto), got,
+               nrec);
         status = EXIT_OK;
     } else {
-        printf("%s: NOT reproduced: %s seed %" PRIu64 " gives fingerprint "
-               "%s, the trace records %s (written by fleetsim %s, this is "
-               "%s)\n",
-               trace, scenario, info.seed, got, want, info.fleetsim_version,
-               FLEETSIM_VERSION);
+        printf("%s: NOT reproduced: %s seed %" PRIu64 " crypto %s gives "
+               "fingerprint %s, the trace records %s (written by fleetsim "
+               "%s, this is %s)\n",
+               trace, scenario, info.seed, fs_crypto_kind_name(crypto), got,
+               want, info.fleetsim_version, FLEETSIM_VERSION);
         status = EXIT_EXPECT;
     }
     fs_run_destroy(run);
