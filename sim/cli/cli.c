@@ -299,6 +299,8 @@ fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
     uint64_t ev = fs_run_events(run);
     fprintf(fp, "devices      %" PRIu64 "\n", fs_run_devices(run));
     fprintf(fp, "seed         %" PRIu64 "\n", fs_run_seed(run));
+    if (fs_run_crypto(run) == FS_CRYPTO_MODEL)
+        fputs("crypto       model (keyed BLAKE2b stand-in for Ed25519)\n", fp);
     fprintf(fp, "simulated    %s\n", simt);
     fprintf(fp, "events       %" PRIu64 " (%.2fM/s)\n", ev,
             wall_s > 0 ? (double)ev / wall_s / 1e6 : 0.0);
