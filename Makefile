@@ -121,6 +121,7 @@ scenario-tests: all browser-deps
 	./tests/bad-inputs.sh ./$(BUILD)/fleetsim
 	./tests/expect-names.sh ./$(BUILD)/fleetsim
 	./tests/attack-matrix.sh ./$(BUILD)/fleetsim
+	./tests/crypto-model-check.sh ./$(BUILD)/fleetsim
 	./tests/cli-checks.sh ./$(BUILD)/fleetsim
 	./tests/input-checks.sh ./$(BUILD)/fleetsim
 	./tests/sweep-checks.sh ./$(BUILD)/fleetsim

@@ -131,8 +131,9 @@ static const char head3[] = "<tr><th></th><th>A</th><th>B</th>"
 static void
 runs_table(struct cmp *c, FILE *fp, const char *pa, const char *pb)
 {
-    static const char *const keys[] = {"scenario", "seed",    "devices",
-                                       "events",   "threads", "fingerprint"};
+    static const char *const keys[] = {"scenario",   "seed",    "devices",
+                                       "events",     "threads", "crypto",
+                                       "fingerprint"};
     fs__report_table_open(fp, head3);
     row_text(fp, "file", pa, pb);
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

@@ -64,12 +64,13 @@ enum {
     RUN_REQUIRED, /* keys below are optional */
     RUN_DESCRIPTION = RUN_REQUIRED,
     RUN_DURATION_US,
+    RUN_CRYPTO,
     RUN_NKEYS
 };
 
 static const char *const run_keys[RUN_NKEYS] = {
-    "scenario",    "fingerprint", "seed",        "devices",    "events",
-    "sim_time_us", "completed",   "description", "duration_us"};
+    "scenario",    "fingerprint", "seed",        "devices",     "events",
+    "sim_time_us", "completed",   "description", "duration_us", "crypto"};
 
 static int
 read_run(struct fs__report_db *rd, const char *out[RUN_NKEYS],
@@ -243,6 +244,14 @@ fs__report_page(struct fs__report_db *rd, FILE *fp, struct fs_diag *diag)
     fs__report_html_text(fp, run[RUN_DEVICES]);
     fputs("</td></tr>\n<tr><th>seed</th><td>", fp);
     fs__report_html_text(fp, run[RUN_SEED]);
+    if (run[RUN_CRYPTO] != NULL) { /* absent in databases from before it */
+        fputs("</td></tr>\n<tr><th>crypto</th><td>", fp);
+        fs__report_html_text(fp, run[RUN_CRYPTO]);
+        if (strcmp(run[RUN_CRYPTO], "model") == 0)
+            fputs(" (keyed BLAKE2b stand-in for Ed25519)", fp);
+        else if (strcmp(run[RUN_CRYPTO], "real") == 0)
+            fputs(" (Ed25519)", fp);
+    }
     fprintf(fp, "</td></tr>\n<tr><th>simulated</th><td>%s%s%s</td></tr>\n",
             simt, dur, completed ? "" : " (interrupted)");
     fputs("<tr><th>events</th><td>", fp);

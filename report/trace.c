@@ -123,6 +123,8 @@ parse_header(struct fs_trace *t, char *text)
                 in->seed = strtoull(v, NULL, 10);
             else if (strcmp(k, "seed_set") == 0)
                 in->seed_set = strcmp(v, "1") == 0;
+            else if (strcmp(k, "crypto") == 0)
+                snprintf(in->crypto, sizeof(in->crypto), "%s", v);
             else if (strcmp(k, "kind") == 0) {
                 char *sp;
                 unsigned long kind = strtoul(v, &sp, 10);

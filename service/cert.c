@@ -46,13 +46,13 @@ fs__cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out,
 
 /* The relying party's pure check; see cert.h. */
 enum fs_cert_result
-fs_cert_check(const struct fs_cert *c,
+fs_cert_check(enum fs_crypto_kind crypto, const struct fs_cert *c,
               const unsigned char ca_pk[FS_KEY_PUB_BYTES], uint32_t sender,
               const unsigned char *registered_pk, bool revoked, int64_t now_us)
 {
     unsigned char buf[FS_CERT_BYTES];
     size_t n = fs_cert_encode(c, buf);
-    if (crypto_sign_verify_detached(c->sig, buf, n, ca_pk) != 0)
+    if (fs_crypto_plain_verify(crypto, c->sig, buf, n, ca_pk) != 0)
         return FS_CERT_BAD_SIGNATURE;
     if (c->not_after_us < now_us)
         return FS_CERT_EXPIRED;

@@ -61,7 +61,8 @@ cloud_check(struct fs_svc *s, const struct fs_cert *c, uint32_t sender)
     struct svc_dev *d = fs__registry_dev(s, sender);
     int64_t now = fs_sim_now_us(s->env.sim);
     if (d == NULL)
-        return fs_cert_check(c, s->ca_pk, sender, NULL, false, now);
+        return fs_cert_check(fs_crypto_kind_of(s->env.sim), c, s->ca_pk, sender,
+                             NULL, false, now);
     uint64_t tag = cloud_cert_tag(s, c);
     if (tag != d->cert_tag) {
         unsigned char buf[FS_CERT_BYTES];

@@ -291,6 +291,20 @@ check "diff of a valid but different trace exits 1" test "$rc" = 1
 check "replay of a run's trace reproduces (exit 0)" test "$rc" = 0 && grep -q reproduced "$tmp/replay.out"
 "$bin" replay "$tmp/c/trace.zst" >/dev/null; rc=$?
 check "replay uses the recorded --seed" test "$rc" = 0
+# --crypto: a bad value is a usage error on each command that takes it;
+# a model run's trace says so and replay reruns it under the model.
+for c in run test; do
+    "$bin" $c "$scn" --crypto fast >/dev/null 2>"$tmp/crypto.err"; rc=$?
+    check "$c --crypto fast exits 2 naming the choices" test "$rc" = 2 && grep -q "real or model" "$tmp/crypto.err"
+done
+"$bin" bench rollout --devices 10 --crypto >/dev/null 2>"$tmp/crypto.err"; rc=$?
+check "bench rollout --crypto without a value exits 2" test "$rc" = 2 && grep -q "real or model" "$tmp/crypto.err"
+"$bin" run "$scn" --quiet --trace --crypto model --out "$tmp/cm"; rc=$?
+check "run --crypto model exits 0 and records it" test "$rc" = 0 && grep -q '"crypto": "model"' "$tmp/cm/summary.json" && grep -q '"crypto": "real"' "$tmp/a/summary.json"
+"$bin" replay "$tmp/cm/trace.zst" >"$tmp/replay.out"; rc=$?
+check "replay of a model trace reruns it under the model" test "$rc" = 0 && grep -q "crypto model gives" "$tmp/replay.out"
+"$bin" bench rollout --devices 20 --crypto model --json >"$tmp/bench.json"; rc=$?
+check "bench rollout --json says which crypto" test "$rc" = 0 && grep -q '"crypto": "model"' "$tmp/bench.json"
 "$bin" replay "$tmp/doctored.zst" >/dev/null; rc=$?
 check "replay of a trace that does not reproduce exits 1" test "$rc" = 1
 cp "$scn" "$tmp/moved.yaml"

@@ -267,7 +267,9 @@ fx_create_from(const char *tmpl, unsigned n, const char *extra)
     if (err != 0)
         fs_diag_print(&diag, stderr);
     assert_int_equal(err, 0);
-    assert_int_equal(fs_scn_catalog_create(x->scn, x->scn->seed, &x->cat), 0);
+    assert_int_equal(
+        fs_scn_catalog_create(x->scn, x->scn->seed, FS_CRYPTO_REAL, &x->cat),
+        0);
     assert_int_equal(fs_metrics_create(&x->metrics), 0);
     assert_int_equal(fs_sim_create(x->scn->seed, 1024, &x->sim), 0);
     fs_msgpool_init(&x->pool);

@@ -142,7 +142,9 @@ fx_open(const char *service, const char *timeline)
                 diag.msg);
     assert_int_equal(rc, 0);
     assert_int_equal(fs_sim_create(f->scn->seed, 0, &f->sim), 0);
-    assert_int_equal(fs_scn_catalog_create(f->scn, f->scn->seed, &f->cat), 0);
+    assert_int_equal(
+        fs_scn_catalog_create(f->scn, f->scn->seed, FS_CRYPTO_REAL, &f->cat),
+        0);
     assert_int_equal(fs_metrics_create(&f->metrics), 0);
     fs_msgpool_init(&f->pool);
     struct fs_svc_env env = {f->sim, f->cat, f->metrics, &f->pool, fx_send, f};

@@ -115,7 +115,9 @@ fx_open(const char *extra)
                 diag.msg);
     assert_int_equal(rc, 0);
     assert_int_equal(fs_sim_create(f->scn->seed, 0, &f->sim), 0);
-    assert_int_equal(fs_scn_catalog_create(f->scn, f->scn->seed, &f->cat), 0);
+    assert_int_equal(
+        fs_scn_catalog_create(f->scn, f->scn->seed, FS_CRYPTO_REAL, &f->cat),
+        0);
     assert_int_equal(fs_metrics_create(&f->metrics), 0);
     fs_msgpool_init(&f->pool);
     struct fs_svc_env env = {f->sim, f->cat, f->metrics, &f->pool, fx_send, f};
@@ -236,8 +238,8 @@ test_service_pass_issues_verifiable_cert(void **state)
     assert_int_equal(c.device, 1);
     assert_int_equal(c.serial, 1);
     assert_true(c.not_after_us == 24 * 3600 * US_PER_S);
-    assert_int_equal(fs_cert_check(&c, fs_cert_ca_pk(f->svc), 1, f->pk[1],
-                                   false, fs_sim_now_us(f->sim)),
+    assert_int_equal(fs_cert_check(FS_CRYPTO_REAL, &c, fs_cert_ca_pk(f->svc), 1,
+                                   f->pk[1], false, fs_sim_now_us(f->sim)),
                      FS_CERT_OK);
     assert_int_equal(fx_metric(f, FS_M_ATTESTATIONS, "result", "pass"), 1);
     assert_int_equal(fx_metric(f, FS_M_CERTIFICATES, "result", "issued"), 1);
@@ -704,17 +706,20 @@ test_service_cert_check_rejects(void **state)
     struct fs_cert c = f->last.u.cert;
     const unsigned char *ca = fs_cert_ca_pk(f->svc);
     int64_t now = fs_sim_now_us(f->sim);
-    assert_int_equal(fs_cert_check(&c, ca, 1, f->pk[1], false, now),
-                     FS_CERT_WRONG_SUBJECT);
-    assert_int_equal(fs_cert_check(&c, ca, 0, f->pk[0], true, now),
-                     FS_CERT_REVOKED);
     assert_int_equal(
-        fs_cert_check(&c, ca, 0, f->pk[0], false, c.not_after_us + 1),
-        FS_CERT_EXPIRED);
+        fs_cert_check(FS_CRYPTO_REAL, &c, ca, 1, f->pk[1], false, now),
+        FS_CERT_WRONG_SUBJECT);
+    assert_int_equal(
+        fs_cert_check(FS_CRYPTO_REAL, &c, ca, 0, f->pk[0], true, now),
+        FS_CERT_REVOKED);
+    assert_int_equal(fs_cert_check(FS_CRYPTO_REAL, &c, ca, 0, f->pk[0], false,
+                                   c.not_after_us + 1),
+                     FS_CERT_EXPIRED);
     struct fs_cert forged = c;
     forged.not_after_us += 1000; /* extended without the CA */
-    assert_int_equal(fs_cert_check(&forged, ca, 0, f->pk[0], false, now),
-                     FS_CERT_BAD_SIGNATURE);
+    assert_int_equal(
+        fs_cert_check(FS_CRYPTO_REAL, &forged, ca, 0, f->pk[0], false, now),
+        FS_CERT_BAD_SIGNATURE);
     fx_telemetry(f, 0, &c, 65000, 0);
     fx_telemetry(f, 0, &c, 65000, 0); /* memo hit */
     fx_telemetry(f, 0, &forged, 65000, 0);

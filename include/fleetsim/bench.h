@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fleetsim/crypto.h"
+
 /* What the hold model runs on. */
 enum fs_bench_mode {
     FS_BENCH_ENGINE = 0, /* fs_sim_schedule + fs_sim_run, handlers reschedule */
@@ -60,31 +62,32 @@ int fs_bench_engine_print(FILE *f, const struct fs_bench_engine_result *r,
                           bool json);
 
 struct fs_bench_rollout_result {
-    uint64_t devices;        /* fleet size */
-    uint64_t events;         /* engine events of the run */
-    double wall_s;           /* wall seconds of the simulation */
-    double sim_days;         /* simulated days */
-    size_t peak_rss_bytes;   /* process peak resident set */
-    size_t model_bytes;      /* fleet + service + queue bytes at the end */
-    int64_t rollout_99_us;   /* time to 99% confirmed, INT64_MAX if not */
-    int64_t confirmed;       /* updates{result="confirmed"} */
-    uint64_t keygen;         /* Ed25519 key pairs made */
-    uint64_t sign;           /* Ed25519 signatures made */
-    uint64_t verify;         /* Ed25519 verifications (not memoised) */
-    uint64_t catalog_verify; /* vendor-signature checks really done */
-    uint64_t catalog_memo;   /* vendor-signature checks from the memo */
-    double keygen_us;        /* mean in-run cost of one key pair */
-    double sign_us;          /* mean in-run cost of one signature */
-    double verify_us;        /* mean in-run cost of one verification */
-    double crypto_floor_s;   /* time the run spent in that crypto, as one
-                                thread would (the sum of every call's) */
-    unsigned threads;        /* threads doing signature work */
-    double main_wait_s;      /* main thread time waiting for a result it
-                                needed (or running it itself) */
-    uint64_t main_waits;     /* times it found a worker still on it */
-    uint64_t unused_sign;    /* signatures started ahead, never taken */
-    uint64_t unused_verify;  /* checks started ahead, never taken */
-    char fingerprint[65];    /* the run's fingerprint, hex */
+    uint64_t devices;           /* fleet size */
+    uint64_t events;            /* engine events of the run */
+    double wall_s;              /* wall seconds of the simulation */
+    double sim_days;            /* simulated days */
+    size_t peak_rss_bytes;      /* process peak resident set */
+    size_t model_bytes;         /* fleet + service + queue bytes at the end */
+    int64_t rollout_99_us;      /* time to 99% confirmed, INT64_MAX if not */
+    int64_t confirmed;          /* updates{result="confirmed"} */
+    uint64_t keygen;            /* Ed25519 key pairs made */
+    uint64_t sign;              /* Ed25519 signatures made */
+    uint64_t verify;            /* Ed25519 verifications (not memoised) */
+    uint64_t catalog_verify;    /* vendor-signature checks really done */
+    uint64_t catalog_memo;      /* vendor-signature checks from the memo */
+    double keygen_us;           /* mean in-run cost of one key pair */
+    double sign_us;             /* mean in-run cost of one signature */
+    double verify_us;           /* mean in-run cost of one verification */
+    double crypto_floor_s;      /* time the run spent in that crypto, as one
+                                   thread would (the sum of every call's) */
+    unsigned threads;           /* threads doing signature work */
+    double main_wait_s;         /* main thread time waiting for a result it
+                                   needed (or running it itself) */
+    uint64_t main_waits;        /* times it found a worker still on it */
+    uint64_t unused_sign;       /* signatures started ahead, never taken */
+    uint64_t unused_verify;     /* checks started ahead, never taken */
+    char fingerprint[65];       /* the run's fingerprint, hex */
+    enum fs_crypto_kind crypto; /* the scheme the run used (--crypto) */
 };
 
 /*
@@ -92,10 +95,12 @@ struct fs_bench_rollout_result {
  * attest, certificate, download, verify, install, reboot, re-attest,
  * confirm), run to completion, with the time spent inside each signature
  * operation measured in the run, so the run can be compared with its
- * crypto floor.
+ * crypto floor. crypto is the signature scheme (--crypto: the counts are
+ * the same in both, the costs are the scheme's).
  * Returns 0, or an error after printing why.
  */
 int fs_bench_rollout(uint64_t devices, unsigned threads,
+                     enum fs_crypto_kind crypto,
                      struct fs_bench_rollout_result *out);
 
 /* Print r as text or as one JSON object. */

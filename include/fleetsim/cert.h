@@ -4,7 +4,8 @@
  *
  * Owns: the CA public key as others see it, the outcome of checking a
  * presented certificate, and the pure check itself.
- * Invariants: the CA signature is always really verified by fs_cert_check.
+ * Invariants: the CA signature is always really verified by fs_cert_check
+ * (in the run's signature scheme, fleetsim/crypto.h).
  * Does not: issue certificates on request (the service does after a
  * passing attestation) or remember checks (the product cloud does).
  */
@@ -14,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/image.h"
 #include "fleetsim/msg.h"
 
@@ -31,14 +33,14 @@ enum fs_cert_result {
 
 /*
  * The relying party's check of a presented certificate, pure: CA
- * signature (always really verified), expiry, subject (sender and its
- * registered key; registered_pk NULL means unknown sender), revocation.
+ * signature (always really verified, in scheme crypto; not counted),
+ * expiry, subject (sender and its registered key; registered_pk NULL means
+ * unknown sender), revocation.
  */
-enum fs_cert_result fs_cert_check(const struct fs_cert *c,
-                                  const unsigned char ca_pk[FS_KEY_PUB_BYTES],
-                                  uint32_t sender,
-                                  const unsigned char *registered_pk,
-                                  bool revoked, int64_t now_us);
+enum fs_cert_result
+fs_cert_check(enum fs_crypto_kind crypto, const struct fs_cert *c,
+              const unsigned char ca_pk[FS_KEY_PUB_BYTES], uint32_t sender,
+              const unsigned char *registered_pk, bool revoked, int64_t now_us);
 /* Name of a cert check result ("ok", "bad_signature", ...). */
 const char *fs_cert_result_name(enum fs_cert_result r);
 

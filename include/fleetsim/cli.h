@@ -15,36 +15,39 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/scn.h"
 
 struct fs_run;
 struct fs_diag;
 
 struct fs_cli_run {
-    const char *file;          /* scenario path */
-    bool seed_set;             /* --seed given */
-    uint64_t seed;             /* its value */
-    const char *out_dir;       /* --out, or NULL */
-    unsigned threads;          /* --threads, 0 when not given */
-    bool trace;                /* --trace */
-    bool quiet;                /* --quiet */
-    bool check;                /* --check */
-    bool wait;                 /* --wait: wait for another run's lock */
-    bool no_timing;            /* --no-timing: no wall time, no RSS */
-    uint64_t max_memory_bytes; /* --max-memory, 0 when not given */
-    int64_t sample_us;         /* --sample, 0 when not given */
-    size_t nparams;            /* --set options given */
+    const char *file;           /* scenario path */
+    bool seed_set;              /* --seed given */
+    uint64_t seed;              /* its value */
+    const char *out_dir;        /* --out, or NULL */
+    unsigned threads;           /* --threads, 0 when not given */
+    enum fs_crypto_kind crypto; /* --crypto, FS_CRYPTO_REAL when not given */
+    bool trace;                 /* --trace */
+    bool quiet;                 /* --quiet */
+    bool check;                 /* --check */
+    bool wait;                  /* --wait: wait for another run's lock */
+    bool no_timing;             /* --no-timing: no wall time, no RSS */
+    uint64_t max_memory_bytes;  /* --max-memory, 0 when not given */
+    int64_t sample_us;          /* --sample, 0 when not given */
+    size_t nparams;             /* --set options given */
     struct fs_scn_param params[FS_SCN_PARAMS_MAX]; /* in order (argv) */
 };
 
 struct fs_cli_test {
-    bool seed_set;      /* --seed given */
-    uint64_t seed;      /* its value */
-    bool write_digests; /* --write-digests */
-    unsigned threads;   /* --threads, 0 when not given */
-    const char *junit;  /* --junit FILE, or NULL */
-    char **paths;       /* FILE|DIR arguments (borrowed from argv) */
-    size_t npaths;      /* their count */
+    bool seed_set;              /* --seed given */
+    uint64_t seed;              /* its value */
+    bool write_digests;         /* --write-digests */
+    unsigned threads;           /* --threads, 0 when not given */
+    enum fs_crypto_kind crypto; /* --crypto, FS_CRYPTO_REAL when not given */
+    const char *junit;          /* --junit FILE, or NULL */
+    char **paths;               /* FILE|DIR arguments (borrowed from argv) */
+    size_t npaths;              /* their count */
 };
 
 struct fs_cli_paths {

@@ -13,7 +13,12 @@
  * fs_crypto_sign_deferred) answers the fs_crypto_verify with exactly the
  * same signature, message and key, and key generation is spread over the
  * workers until fs_crypto_drain.
- * Invariants: every operation the model asks for is one real libsodium call,
+ * Also owns the choice of scheme (--crypto): real Ed25519, or a keyed
+ * BLAKE2b stand-in ("model", sim/model/crypto_model.c) that keeps every
+ * check's meaning (a wrong key, a changed message, a signature made with
+ * another key or garbled fails) at a fraction of the cost.
+ * Invariants: every operation the model asks for is one call of the scheme
+ * of the counters (one libsodium call in either),
  * counted when a struct fs_crypto is attached to the engine's FS_CTX_CRYPTO
  * slot (the run attaches one) at the moment the model asks for it; results,
  * counts and their order are the same with any number of threads (each
@@ -33,10 +38,21 @@
 
 struct fs_sim;
 
+/* The signature scheme of a run (--crypto real|model). */
+enum fs_crypto_kind {
+    FS_CRYPTO_REAL = 0, /* Ed25519 (libsodium), the default */
+    FS_CRYPTO_MODEL     /* keyed BLAKE2b stand-in: the same checks, cheaper */
+};
+
+/* "real" or "model". */
+const char *fs_crypto_kind_name(enum fs_crypto_kind kind);
+/* kind named s ("real", "model"): 0, or FS_EINVAL for anything else. */
+int fs_crypto_kind_parse(const char *s, enum fs_crypto_kind *out);
+
 struct fs_crypto_stats {
-    uint64_t keygen;    /* crypto_sign_seed_keypair calls */
-    uint64_t sign;      /* crypto_sign_detached calls */
-    uint64_t verify;    /* crypto_sign_verify_detached calls */
+    uint64_t keygen;    /* key pairs made (crypto_sign_seed_keypair) */
+    uint64_t sign;      /* signatures made (crypto_sign_detached) */
+    uint64_t verify;    /* checks made (crypto_sign_verify_detached) */
     uint64_t keygen_ns; /* time inside them, when a clock is installed */
     uint64_t sign_ns;   /* ditto */
     uint64_t verify_ns; /* ditto */
@@ -59,6 +75,9 @@ struct fs_crypto;
 int fs_crypto_create(fs_crypto_clock_fn *bench_ns, struct fs_crypto **out);
 /* Destroy c (detach it from its engine first); NULL is a no-op. */
 void fs_crypto_destroy(struct fs_crypto *c);
+/* Make c's operations use kind (FS_CRYPTO_REAL until set); set it before
+ * the first operation. */
+void fs_crypto_set_kind(struct fs_crypto *c, enum fs_crypto_kind kind);
 
 /*
  * Attach c to sim's FS_CTX_CRYPTO slot so that the operations below on sim
@@ -69,6 +88,8 @@ void fs_crypto_attach(struct fs_sim *sim, struct fs_crypto *c);
 struct fs_crypto *fs_crypto_of(const struct fs_sim *sim);
 /* The counts so far. */
 const struct fs_crypto_stats *fs_crypto_counts(const struct fs_crypto *c);
+/* The scheme of the counters attached to sim (FS_CRYPTO_REAL when none). */
+enum fs_crypto_kind fs_crypto_kind_of(const struct fs_sim *sim);
 
 /*
  * Run signature work on threads - 1 workers in libuv's thread pool besides
@@ -96,10 +117,12 @@ struct fs_crypto_waste {
 };
 const struct fs_crypto_waste *fs_crypto_waste(const struct fs_crypto *c);
 
-/* Ed25519 key pair from a 32-byte seed. */
+/* Counted operations, in the scheme of sim's counters (above). */
+
+/* Key pair from a 32-byte seed (sk holds the public key in sk[32..63]). */
 void fs_crypto_keygen(struct fs_sim *sim, unsigned char pk[32],
                       unsigned char sk[64], const unsigned char seed[32]);
-/* Detached Ed25519 signature of msg. */
+/* Detached signature of msg. */
 void fs_crypto_sign(struct fs_sim *sim, unsigned char sig[64],
                     const unsigned char *msg, size_t len,
                     const unsigned char sk[64]);
@@ -141,5 +164,22 @@ void fs_crypto_settle(struct fs_crypto_job **pending);
  */
 void fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
                              size_t len, const unsigned char sk[64]);
+
+/*
+ * The same operations in scheme kind, not counted: for the signature work
+ * that was never part of a run's counts (the vendor catalog's keys and
+ * manifests, a relying party's pure certificate check, an attacker's
+ * evidence of its own).
+ */
+void fs_crypto_plain_keygen(enum fs_crypto_kind kind, unsigned char pk[32],
+                            unsigned char sk[64], const unsigned char seed[32]);
+void fs_crypto_plain_sign(enum fs_crypto_kind kind, unsigned char sig[64],
+                          const unsigned char *msg, size_t len,
+                          const unsigned char sk[64]);
+/* 0, or FS_EBADSIG. */
+int fs_crypto_plain_verify(enum fs_crypto_kind kind,
+                           const unsigned char sig[64],
+                           const unsigned char *msg, size_t len,
+                           const unsigned char pk[32]);
 
 #endif

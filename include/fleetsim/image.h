@@ -7,7 +7,8 @@
  * verified (key, message, signature) triples.
  * Invariants: keys and content derive from the seed and names only; a
  * manifest's signature covers its canonical bytes (fs_manifest_encode);
- * the verify memo only ever remembers checks that really passed.
+ * the verify memo only ever remembers checks that really passed; every
+ * key, signature and check is in the scheme the configuration names.
  * Does not: decide trust (the device keystore and the service registry do),
  * hold per-device state, or read a scenario (it takes plain configuration,
  * struct fs_catalog_config; the scenario layer builds one).
@@ -18,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fleetsim/crypto.h"
 
 #include "fleetsim/config.h"
 
@@ -75,6 +78,7 @@ struct fs_catalog_config {
     const char *const *signers; /* signer names after platform, oem and
                                    update-service, in index order; a
                                    repeated name keeps its first index */
+    enum fs_crypto_kind crypto; /* signature scheme (0: real Ed25519) */
 };
 
 /*

@@ -78,6 +78,8 @@ struct fs_trace_info {
     char scenario_blake2b[65]; /* hex BLAKE2b-256 of the scenario's bytes */
     uint64_t seed;             /* seed the run used */
     bool seed_set;             /* the seed came from --seed */
+    char crypto[16];           /* signature scheme ("real", "model"); ""
+                                  when the trace predates the key */
 };
 
 /* One canonical record. */

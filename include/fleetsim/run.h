@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/diag.h"
 
 struct fs_arena;
@@ -43,6 +44,7 @@ struct fs_run_opts {
     bool check;              /* run integrity checks after every event */
     int64_t sample_every_us; /* --sample: metric sample spacing; 0 = a
                                 hundredth of the duration */
+    enum fs_crypto_kind crypto; /* --crypto: signature scheme (0: real) */
     /* Benchmarks only: a clock that times the run's crypto (crypto.h). */
     uint64_t (*crypto_clock)(void);
 };
@@ -92,6 +94,9 @@ const char *fs_run_record_kind_name(uint16_t kind);
 unsigned fs_run_threads(const struct fs_run *r);
 /* The thread count a run with opts uses (opts->threads, or the cores). */
 unsigned fs_run_default_threads(const struct fs_run_opts *opts);
+
+/* --crypto: the signature scheme of the run. */
+enum fs_crypto_kind fs_run_crypto(const struct fs_run *r);
 /* Devices in the fleet. */
 uint64_t fs_run_devices(const struct fs_run *r);
 /* Engine and metrics, for reports and tests. */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "fleetsim/config.h"
+#include "fleetsim/crypto.h"
 #include "fleetsim/diag.h"
 #include "fleetsim/expect.h"
 #include "fleetsim/mem.h"
@@ -363,11 +364,11 @@ struct fs_catalog;
 
 /*
  * Build the image catalog of scn's images and signer names with seed (the
- * run's: scn's own unless overridden); free it with fs_catalog_destroy.
- * Returns fs_catalog_create's result.
+ * run's: scn's own unless overridden) in signature scheme crypto; free it
+ * with fs_catalog_destroy. Returns fs_catalog_create's result.
  */
 int fs_scn_catalog_create(const struct fs_scn *scn, uint64_t seed,
-                          struct fs_catalog **out);
+                          enum fs_crypto_kind crypto, struct fs_catalog **out);
 
 /* True when defence d is on. */
 bool fs_scn_defense_on(const struct fs_scn *scn, enum fs_defense d);

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/mem.h"
 
 #include "attack_int.h"
@@ -124,10 +125,11 @@ forge_clone(struct atk_target *t, const unsigned char nonce[FS_NONCE_BYTES],
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     unsigned char sk[crypto_sign_SECRETKEYBYTES];
     fs_rng_bytes(&r, seed, sizeof(seed));
-    crypto_sign_seed_keypair(pk, sk, seed);
+    enum fs_crypto_kind kind = fs_crypto_kind_of(a->env.sim);
+    fs_crypto_plain_keygen(kind, pk, sk, seed);
     unsigned char buf[FS_EVIDENCE_BYTES];
     size_t n = fs_evidence_encode(ev, buf);
-    crypto_sign_detached(ev->sig, NULL, buf, n, sk);
+    fs_crypto_plain_sign(kind, ev->sig, buf, n, sk);
     sodium_memzero(sk, sizeof(sk));
     sodium_memzero(seed, sizeof(seed));
 }

@@ -112,7 +112,7 @@ collect(struct fs_run *run, struct fs_bench_rollout_result *r)
 }
 
 int
-fs_bench_rollout(uint64_t devices, unsigned threads,
+fs_bench_rollout(uint64_t devices, unsigned threads, enum fs_crypto_kind crypto,
                  struct fs_bench_rollout_result *out)
 {
     char text[sizeof(scenario_fmt) + 32];
@@ -125,10 +125,12 @@ fs_bench_rollout(uint64_t devices, unsigned threads,
         fs_diag_print(&diag, stderr);
         return FS_ESCENARIO;
     }
-    struct fs_run_opts opts = {.threads = threads, .crypto_clock = clock_ns};
+    struct fs_run_opts opts = {
+        .threads = threads, .crypto = crypto, .crypto_clock = clock_ns};
     struct fs_run *run;
     memset(out, 0, sizeof(*out));
     out->devices = devices;
+    out->crypto = crypto;
     double t0 = now_s();
     int err = fs_run_create(scn, &opts, &run, &diag);
     if (err != 0) {
@@ -173,13 +175,14 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "\"threads\": %u, \"wall_over_floor\": %.3f, "
                 "\"main_wait_s\": %.3f, \"main_waits\": %" PRIu64
                 ", \"unused_sign\": %" PRIu64 ", \"unused_verify\": %" PRIu64
-                ", \"fingerprint\": \"%s\"}\n",
+                ", \"fingerprint\": \"%s\", \"crypto\": \"%s\"}\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
                 r->peak_rss_bytes, per_dev, r->model_bytes, r->confirmed, r99,
                 r->keygen, r->sign, r->verify, r->catalog_verify,
                 r->catalog_memo, r->keygen_us, r->sign_us, r->verify_us,
                 r->crypto_floor_s, th, ratio, r->main_wait_s, r->main_waits,
-                r->unused_sign, r->unused_verify, r->fingerprint);
+                r->unused_sign, r->unused_verify, r->fingerprint,
+                fs_crypto_kind_name(r->crypto));
     } else {
         char r99_s[32] = "not reached";
         if (r99 >= 0)
@@ -195,8 +198,9 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "model bytes        %zu\n"
                 "confirmed          %" PRId64 "\n"
                 "time to 99%%        %s simulated\n"
-                "crypto             keygen %" PRIu64 " x %.1f us, sign %" PRIu64
-                " x %.1f us, verify %" PRIu64 " x %.1f us\n"
+                "crypto             %s: keygen %" PRIu64
+                " x %.1f us, sign %" PRIu64 " x %.1f us, verify %" PRIu64
+                " x %.1f us\n"
                 "vendor sig checks  %" PRIu64 " done, %" PRIu64 " from memo\n"
                 "crypto floor       %.2f s on one thread; %u threads: "
                 "wall / (floor / threads) = %.2f\n"
@@ -206,11 +210,11 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "fingerprint        %s\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
                 (double)r->peak_rss_bytes / 1048576.0, per_dev, r->model_bytes,
-                r->confirmed, r99_s, r->keygen, r->keygen_us, r->sign,
-                r->sign_us, r->verify, r->verify_us, r->catalog_verify,
-                r->catalog_memo, r->crypto_floor_s, th, ratio, r->main_wait_s,
-                r->main_waits, r->unused_sign, r->unused_verify,
-                r->fingerprint);
+                r->confirmed, r99_s, fs_crypto_kind_name(r->crypto), r->keygen,
+                r->keygen_us, r->sign, r->sign_us, r->verify, r->verify_us,
+                r->catalog_verify, r->catalog_memo, r->crypto_floor_s, th,
+                ratio, r->main_wait_s, r->main_waits, r->unused_sign,
+                r->unused_verify, r->fingerprint);
     }
     return ferror(f) ? FS_EIO : 0;
 }

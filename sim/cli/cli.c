@@ -16,6 +16,7 @@
 
 #include "fleetsim/bench.h"
 #include "fleetsim/cli.h"
+#include "fleetsim/crypto.h"
 #include "fleetsim/diag.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/report.h"
@@ -95,6 +96,10 @@ parse_run_opt(int argc, char **argv, int *i, struct fs_cli_run *o)
                              &o->params[o->nparams]) != 0)
             return -1;
         o->nparams++;
+    } else if (strcmp(a, "--crypto") == 0) {
+        const char *s = opt_value(argc, argv, i);
+        if (fs_crypto_kind_parse(s, &o->crypto) != 0)
+            return usage_error("run", "--crypto needs real or model", s);
     } else if (strcmp(a, "--trace") == 0) {
         o->trace = true;
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
@@ -170,6 +175,12 @@ fs_cli_parse_test(int argc, char **argv, struct fs_cli_test *out)
                                    "integer",
                                    NULL);
             o.seed_set = true;
+            continue;
+        }
+        if (strcmp(a, "--crypto") == 0) {
+            const char *s = opt_value(argc, argv, &i);
+            if (fs_crypto_kind_parse(s, &o.crypto) != 0)
+                return usage_error("test", "--crypto needs real or model", s);
             continue;
         }
         if (strcmp(a, "--write-digests") == 0) {
@@ -322,6 +333,8 @@ fs_cli_print_run_summary(FILE *fp, struct fs_run *run, const char *out_dir,
     uint64_t ev = fs_run_events(run);
     fprintf(fp, "devices      %" PRIu64 "\n", fs_run_devices(run));
     fprintf(fp, "seed         %" PRIu64 "\n", fs_run_seed(run));
+    if (fs_run_crypto(run) == FS_CRYPTO_MODEL)
+        fputs("crypto       model (keyed BLAKE2b stand-in for Ed25519)\n", fp);
     fprintf(fp, "simulated    %s\n", simt);
     fprintf(fp, "events       %" PRIu64 " (%.2fM/s)\n", ev,
             wall_s > 0 ? (double)ev / wall_s / 1e6 : 0.0);
@@ -398,6 +411,7 @@ int
 fs_cli_bench_rollout(int argc, char **argv, const char *help)
 {
     uint64_t devices = 10000, threads = 0; /* 0: the cores */
+    enum fs_crypto_kind crypto = FS_CRYPTO_REAL;
     bool json = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -418,6 +432,12 @@ fs_cli_bench_rollout(int argc, char **argv, const char *help)
                 usage_error("bench", "--threads needs a number 1..256", NULL);
                 return 2;
             }
+        } else if (strcmp(a, "--crypto") == 0) {
+            const char *v = opt_value(argc, argv, &i);
+            if (fs_crypto_kind_parse(v, &crypto) != 0) {
+                usage_error("bench", "--crypto needs real or model", v);
+                return 2;
+            }
         } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else {
@@ -426,7 +446,7 @@ fs_cli_bench_rollout(int argc, char **argv, const char *help)
         }
     }
     struct fs_bench_rollout_result r;
-    if (fs_bench_rollout(devices, (unsigned)threads, &r) != 0)
+    if (fs_bench_rollout(devices, (unsigned)threads, crypto, &r) != 0)
         return 2;
     fs_bench_rollout_print(stdout, &r, json);
     return 0;

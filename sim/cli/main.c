@@ -27,6 +27,7 @@
 
 #include "fleetsim/bench.h"
 #include "fleetsim/cli.h"
+#include "fleetsim/crypto.h"
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/report.h"
@@ -256,6 +257,10 @@ static const char run_help[] =
     "  --out DIR      write outputs to DIR instead of out/<scenario>\n"
     "  --threads N    threads doing signature work (default: the machine's\n"
     "                 cores); outputs are the same bytes for any N\n"
+    "  --crypto real|model  signature scheme: real Ed25519 (default), or\n"
+    "                 model, a keyed BLAKE2b stand-in that keeps every\n"
+    "                 check's outcome, for big sweeps (recorded in\n"
+    "                 summary.json, fleet.db and the report)\n"
     "  --trace        also write trace.zst, the compressed event record\n"
     "  --check        run integrity checks after every batch (slow)\n"
     "  --quiet        no progress line, no summary on stdout\n"
@@ -300,6 +305,7 @@ cmd_run(int argc, char **argv)
     struct fs_run_opts ro = {.seed_set = o.seed_set,
                              .seed = o.seed,
                              .threads = o.threads,
+                             .crypto = o.crypto,
                              .trace_path = o.trace ? trace_path : NULL,
                              .check = o.check,
                              .sample_every_us = o.sample_us};
@@ -364,9 +370,8 @@ cmd_run(int argc, char **argv)
 /* ----------------------------------------------------------------- test */
 
 static const char test_help[] =
-    "usage: fleetsim test [--seed N] [--threads N] [--write-digests]\n"
-    "                     [--junit FILE]\n"
-    "                     FILE|DIR...\n"
+    "usage: fleetsim test [--seed N] [--threads N] [--crypto real|model]\n"
+    "                     [--write-digests] [--junit FILE] FILE|DIR...\n"
     "\n"
     "Simulate each scenario (DIRs are searched recursively for *.yaml, in\n"
     "name order) and check its expect list. Prints one line per failing\n"
@@ -376,6 +381,8 @@ static const char test_help[] =
     "HEX line pins the scenario's own seed); a seed it does not pin is not\n"
     "checked, and said so. --write-digests records the fingerprint for the\n"
     "seed used instead of checking, keeping the other seeds' pins.\n"
+    "--crypto model runs them with the model signature scheme (see\n"
+    "'fleetsim run --help'); the default is real Ed25519.\n"
     "--junit FILE also writes the results as JUnit XML (one testcase per\n"
     "scenario file; each failed expectation with its line, expression and\n"
     "the value seen), as CI systems read it.\n"
@@ -509,8 +516,10 @@ test_one(const char *path, const struct fs_cli_test *o, struct test_totals *t,
     }
     if (junit != NULL)
         fs_junit_rename(junit, scn->name);
-    struct fs_run_opts ro = {
-        .seed_set = o->seed_set, .seed = o->seed, .threads = o->threads};
+    struct fs_run_opts ro = {.seed_set = o->seed_set,
+                             .seed = o->seed,
+                             .threads = o->threads,
+                             .crypto = o->crypto};
     struct fs_diag diag;
     fs_diag_clear(&diag);
     struct fs_run *run;
@@ -662,7 +671,8 @@ cmd_validate(int argc, char **argv)
 static const char bench_help[] =
     "usage: fleetsim bench engine [--pending N] [--events E] "
     "[--ids | --queue | --heap] [--json]\n"
-    "       fleetsim bench rollout [--devices N] [--threads T] [--json]\n"
+    "       fleetsim bench rollout [--devices N] [--threads T] "
+    "[--crypto real|model] [--json]\n"
     "\n"
     "engine: the hold model on the engine (fs_sim_schedule + fs_sim_run):\n"
     "N pending events, each handler rescheduling itself at now + Exp(1 s),\n"
@@ -676,7 +686,9 @@ static const char bench_help[] =
     "devices (default 10000), run to completion: prints devices, events,\n"
     "wall time, events/s, simulated days per wall second, peak memory,\n"
     "bytes per device, time to 99% confirmed, and the count and measured\n"
-    "cost of each crypto operation, with the run's crypto floor.\n";
+    "cost of each crypto operation, with the run's crypto floor.\n"
+    "--crypto model runs it with the model signature scheme (same counts,\n"
+    "the stand-in's costs); JSON key crypto says which.\n";
 
 static int
 cmd_bench(int argc, char **argv)
@@ -791,7 +803,18 @@ cmd_replay(int argc, char **argv)
         fs_scn_destroy(scn);
         return EXIT_USAGE;
     }
-    struct fs_run_opts ro = {.seed_set = true, .seed = info.seed};
+    enum fs_crypto_kind crypto = FS_CRYPTO_REAL; /* traces without the key */
+    if (info.crypto[0] != '\0' &&
+        fs_crypto_kind_parse(info.crypto, &crypto) != 0) {
+        fprintf(stderr,
+                "fleetsim replay: %s records crypto=%s, which this fleetsim "
+                "does not know (real or model)\n",
+                trace, info.crypto);
+        fs_scn_destroy(scn);
+        return EXIT_USAGE;
+    }
+    struct fs_run_opts ro = {
+        .seed_set = true, .seed = info.seed, .crypto = crypto};
     struct fs_run *run;
     if (fs_run_create(scn, &ro, &run, &diag) != 0) {
         fs_diag_print(&diag, stderr);
@@ -807,16 +830,17 @@ cmd_replay(int argc, char **argv)
         fprintf(stderr, "fleetsim replay: the run stopped early\n");
         status = stop_state.signals > 0 ? 128 + stop_state.first : EXIT_INTR;
     } else if (strcmp(got, want) == 0) {
-        printf("%s: reproduced: %s seed %" PRIu64 " gives fingerprint %s "
-               "(%" PRIu64 " records)\n",
-               trace, scenario, info.seed, got, nrec);
+        printf("%s: reproduced: %s seed %" PRIu64 " crypto %s gives "
+               "fingerprint %s (%" PRIu64 " records)\n",
+               trace, scenario, info.seed, fs_crypto_kind_name(crypto), got,
+               nrec);
         status = EXIT_OK;
     } else {
-        printf("%s: NOT reproduced: %s seed %" PRIu64 " gives fingerprint "
-               "%s, the trace records %s (written by fleetsim %s, this is "
-               "%s)\n",
-               trace, scenario, info.seed, got, want, info.fleetsim_version,
-               FLEETSIM_VERSION);
+        printf("%s: NOT reproduced: %s seed %" PRIu64 " crypto %s gives "
+               "fingerprint %s, the trace records %s (written by fleetsim "
+               "%s, this is %s)\n",
+               trace, scenario, info.seed, fs_crypto_kind_name(crypto), got,
+               want, info.fleetsim_version, FLEETSIM_VERSION);
         status = EXIT_EXPECT;
     }
     fs_run_destroy(run);

@@ -1,13 +1,15 @@
 /*
- * sim/model/crypto.c - counted Ed25519 operations for the model, inline or
- * on libuv's thread pool.
+ * sim/model/crypto.c - counted signature operations for the model, inline
+ * or on libuv's thread pool.
  *
- * Owns: the calls into libsodium's signature API made on behalf of devices
- * and the service; struct fs_crypto, their counts; and, when workers are
+ * Owns: the calls into libsodium's signature API (or, with --crypto model,
+ * into the stand-in of crypto_model.c) made on behalf of devices and the
+ * service; struct fs_crypto, their counts and scheme; and, when workers are
  * on, the jobs started ahead of their use (a ring of queued jobs shared with
  * the workers under one mutex, a table of started signatures and checks
  * found by their inputs, the key generations waiting for fs_crypto_drain).
- * Invariants: an operation is counted when the model asks for it, never
+ * Invariants: one count per operation, in either scheme (workers included);
+ * an operation is counted when the model asks for it, never
  * when a worker runs it, so counts are the same with any thread count; the
  * main thread waits for a job (or runs it itself) before it copies a result
  * out, and a result is taken only for exactly the inputs it was computed
@@ -30,6 +32,8 @@
 #include "fleetsim/err.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/sim.h"
+
+#include "crypto_int.h"
 
 /* Longest message a job carries; longer ones are signed inline. */
 #define JOB_MSG_MAX 256
@@ -84,6 +88,8 @@ struct fs_crypto {
     struct fs_crypto_stats st;    /* counts and time inside the calls */
     struct fs_crypto_waste waste; /* work done ahead and not used */
     fs_crypto_clock_fn *bench_ns; /* benchmark clock, or NULL */
+    enum fs_crypto_kind kind;     /* the scheme (FS_CRYPTO_REAL = 0); set
+                                     before the first job, read by workers */
     struct fs_sim *sim;           /* the engine it is attached to */
     unsigned nworkers;            /* 0: everything inline */
     /* shared with the workers, under mu */
@@ -123,6 +129,37 @@ tick(const struct fs_crypto *c)
 
 /* ---- the work itself (any thread) ---------------------------------- */
 
+/* The three operations in scheme kind (libsodium's argument shapes). */
+static void
+op_keygen(enum fs_crypto_kind kind, unsigned char *pk, unsigned char *sk,
+          const unsigned char *seed)
+{
+    if (kind == FS_CRYPTO_MODEL)
+        fs__crypto_model_keygen(pk, sk, seed);
+    else
+        crypto_sign_seed_keypair(pk, sk, seed);
+}
+
+static void
+op_sign(enum fs_crypto_kind kind, unsigned char *sig, const unsigned char *m,
+        size_t len, const unsigned char *sk)
+{
+    if (kind == FS_CRYPTO_MODEL)
+        fs__crypto_model_sign(sig, NULL, m, len, sk);
+    else
+        crypto_sign_detached(sig, NULL, m, len, sk);
+}
+
+/* 0 when sig is m's signature under pk. */
+static int
+op_verify(enum fs_crypto_kind kind, const unsigned char *sig,
+          const unsigned char *m, size_t len, const unsigned char *pk)
+{
+    if (kind == FS_CRYPTO_MODEL)
+        return fs__crypto_model_verify(sig, m, len, pk);
+    return crypto_sign_verify_detached(sig, m, len, pk);
+}
+
 /* Run j's operation into j; publish it done. */
 static void
 job_compute(const struct fs_crypto *c, struct fs_crypto_job *j)
@@ -131,16 +168,16 @@ job_compute(const struct fs_crypto *c, struct fs_crypto_job *j)
     if (j->op == OP_KEYGEN) {
         unsigned char seed[32], pk[32];
         memcpy(seed, j->sk, sizeof(seed));
-        crypto_sign_seed_keypair(pk, j->sk, seed);
+        op_keygen(c->kind, pk, j->sk, seed);
         sodium_memzero(seed, sizeof(seed));
         j->keygen_ns = tick(c) - t0;
     } else {
-        crypto_sign_detached(j->sig, NULL, j->msg, j->len, j->sk);
+        op_sign(c->kind, j->sig, j->msg, j->len, j->sk);
         uint64_t t1 = tick(c);
         j->sign_ns = t1 - t0;
         if (j->op == OP_SIGN_CHECK) {
             j->verify_rc =
-                crypto_sign_verify_detached(j->sig, j->msg, j->len, j->sk + 32);
+                op_verify(c->kind, j->sig, j->msg, j->len, j->sk + 32);
             j->verify_ns = tick(c) - t1;
         }
     }
@@ -525,6 +562,19 @@ fs_crypto_waste(const struct fs_crypto *c)
     return &c->waste;
 }
 
+void
+fs_crypto_set_kind(struct fs_crypto *c, enum fs_crypto_kind kind)
+{
+    c->kind = kind;
+}
+
+enum fs_crypto_kind
+fs_crypto_kind_of(const struct fs_sim *sim)
+{
+    const struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
+    return c != NULL ? c->kind : FS_CRYPTO_REAL;
+}
+
 /* ---- operations ----------------------------------------------------- */
 
 void
@@ -534,7 +584,7 @@ fs_crypto_keygen(struct fs_sim *sim, unsigned char pk[32], unsigned char sk[64],
     struct fs_crypto none = {0};
     struct fs_crypto *c = counters(sim, &none);
     uint64_t t0 = tick(c);
-    crypto_sign_seed_keypair(pk, sk, seed);
+    op_keygen(c->kind, pk, sk, seed);
     c->st.keygen_ns += tick(c) - t0;
     c->st.keygen++;
 }
@@ -608,7 +658,7 @@ fs_crypto_sign(struct fs_sim *sim, unsigned char sig[64],
         }
     }
     uint64_t t0 = tick(c);
-    crypto_sign_detached(sig, NULL, msg, len, sk);
+    op_sign(c->kind, sig, msg, len, sk);
     c->st.sign_ns += tick(c) - t0;
     c->st.sign++;
 }
@@ -687,7 +737,7 @@ fs_crypto_verify(struct fs_sim *sim, const unsigned char sig[64],
         }
     }
     uint64_t t0 = tick(c);
-    int rc = crypto_sign_verify_detached(sig, msg, len, pk);
+    int rc = op_verify(c->kind, sig, msg, len, pk);
     c->st.verify_ns += tick(c) - t0;
     c->st.verify++;
     return rc == 0 ? 0 : FS_EBADSIG;

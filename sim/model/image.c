@@ -8,13 +8,15 @@
  * (key, message, signature) triples that verified.
  * Invariants: everything derives from (seed, names), so adding an image
  * does not change another image's content or keys; the memo holds only
- * triples that really passed crypto_sign_verify_detached.
+ * triples that really passed the check of the catalog's scheme (real
+ * Ed25519, or the --crypto model stand-in: fs_crypto_plain_*).
  * Does not: decide whether a signer is trusted; hold per-device state.
  */
 #include <string.h>
 
 #include <sodium.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/err.h"
 #include "fleetsim/image.h"
 #include "fleetsim/mem.h"
@@ -50,7 +52,8 @@ struct fs_catalog {
     size_t memo_used;                             /* entries */
     uint64_t verifies;                            /* real verifications */
     uint64_t memo_hits;                           /* answered from the memo */
-    unsigned char *scratch; /* CONTENT_CHUNK_BYTES for hashing */
+    unsigned char *scratch;     /* CONTENT_CHUNK_BYTES for hashing */
+    enum fs_crypto_kind crypto; /* signature scheme */
 };
 
 static void
@@ -115,7 +118,7 @@ add_signer(struct fs_catalog *c, const char *name)
     struct signer *sg = &c->signers[c->nsigners];
     unsigned char seed[32];
     seed_from_name(c->seed, "signer", name, seed);
-    crypto_sign_seed_keypair(sg->pk, sg->sk, seed);
+    fs_crypto_plain_keygen(c->crypto, sg->pk, sg->sk, seed);
     sodium_memzero(seed, sizeof(seed));
     sg->name = fs_xstrdup(name);
     return c->nsigners++;
@@ -164,6 +167,7 @@ fs_catalog_create(const struct fs_catalog_config *cfg, struct fs_catalog **out)
         return FS_EINVAL;
     struct fs_catalog *c = fs_xcalloc(1, sizeof(*c));
     c->seed = cfg->seed;
+    c->crypto = cfg->crypto;
     c->scratch = fs_xmalloc(CONTENT_CHUNK_BYTES);
     c->signers = fs_xcalloc(3 + (size_t)cfg->nsigners, sizeof(*c->signers));
     add_signer(c, "platform");
@@ -280,7 +284,8 @@ fs_catalog_sign(const struct fs_catalog *c, uint32_t s,
     FS_ASSERT(s < c->nsigners);
     unsigned char buf[FS_MANIFEST_BYTES];
     fs_manifest_encode(&sm->m, buf);
-    crypto_sign_detached(sm->sig, NULL, buf, sizeof(buf), c->signers[s].sk);
+    fs_crypto_plain_sign(c->crypto, sm->sig, buf, sizeof(buf),
+                         c->signers[s].sk);
 }
 
 static void
@@ -343,7 +348,7 @@ fs_catalog_verify(struct fs_catalog *c, const unsigned char *pk,
         return 0;
     }
     c->verifies++;
-    if (crypto_sign_verify_detached(sig, msg, msg_len, pk) != 0)
+    if (fs_crypto_plain_verify(c->crypto, sig, msg, msg_len, pk) != 0)
         return FS_EBADSIG;
     memo_insert(c, &k);
     return 0;

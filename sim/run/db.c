@@ -145,6 +145,8 @@ put_run(struct fs_run *run, sqlite3 *db)
     snprintf(buf, sizeof(buf), "%" PRIu64, fs_run_seed(run));
     if (rc == SQLITE_OK)
         rc = put_kv(db, "seed", buf);
+    if (rc == SQLITE_OK)
+        rc = put_kv(db, "crypto", fs_crypto_kind_name(fs_run_crypto(run)));
     snprintf(buf, sizeof(buf), "%" PRIu64, fs_run_devices(run));
     if (rc == SQLITE_OK)
         rc = put_kv(db, "devices", buf);

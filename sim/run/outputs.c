@@ -213,6 +213,8 @@ summary_json(struct fs_run *run, double wall_s, const char *db_path, FILE *fp)
     fs_json_write_string(fp, scn->name);
     fprintf(fp, ",\n  \"seed\": %" PRIu64, fs_run_seed(run));
     fprintf(fp, ",\n  \"threads\": %u", fs_run_threads(run));
+    fprintf(fp, ",\n  \"crypto\": \"%s\"",
+            fs_crypto_kind_name(fs_run_crypto(run)));
     fputs(",\n  \"parameters\": {", fp);
     for (uint32_t i = 0; i < scn->nparams; i++) {
         fputs(i ? ", " : "", fp);

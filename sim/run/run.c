@@ -188,7 +188,7 @@ static int
 setup_model(struct fs_run *r, struct fs_diag *diag)
 {
     const struct fs_scn *scn = r->scn;
-    int err = fs_scn_catalog_create(scn, r->seed, &r->catalog);
+    int err = fs_scn_catalog_create(scn, r->seed, r->opts.crypto, &r->catalog);
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
                            "cannot build the image catalog");
@@ -391,6 +391,7 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
     fs_metrics_create(&r->metrics);
     fs_sim_set_ctx(r->sim, FS_CTX_RUN, r);
     fs_crypto_create(opts->crypto_clock, &r->crypto);
+    fs_crypto_set_kind(r->crypto, opts->crypto);
     fs_crypto_attach(r->sim, r->crypto);
     err = fs_crypto_set_threads(r->crypto, fs_run_default_threads(opts));
     if (err != 0) {
@@ -401,7 +402,8 @@ fs_run_create(const struct fs_scn *scn, const struct fs_run_opts *opts,
     setup_aliases(r);
     if (opts->trace_path != NULL) {
         size_t hlen;
-        char *hdr = fs__run_trace_header(scn, r->seed, opts->seed_set, &hlen);
+        char *hdr = fs__run_trace_header(scn, r->seed, opts->seed_set,
+                                         opts->crypto, &hlen);
         err = fs_sim_trace_open(r->sim, opts->trace_path, hdr, hlen);
         fs_free(hdr);
         if (err != 0) {
@@ -627,6 +629,12 @@ unsigned
 fs_run_threads(const struct fs_run *r)
 {
     return fs_crypto_threads(r->crypto);
+}
+
+enum fs_crypto_kind
+fs_run_crypto(const struct fs_run *r)
+{
+    return r->opts.crypto;
 }
 
 uint64_t

@@ -20,11 +20,13 @@
 struct fs_scn;
 
 /*
- * The header text of scn's trace run with seed (seed_set: --seed given), in
- * a heap buffer the caller frees; its length in *out_len.
+ * The header text of scn's trace run with seed (seed_set: --seed given) in
+ * signature scheme crypto, in a heap buffer the caller frees; its length in
+ * *out_len.
  */
 char *fs__run_trace_header(const struct fs_scn *scn, uint64_t seed,
-                           bool seed_set, size_t *out_len);
+                           bool seed_set, enum fs_crypto_kind crypto,
+                           size_t *out_len);
 
 /* The trace path the run was created with (its temporary name), or NULL. */
 const char *fs__run_trace_path(const struct fs_run *r);

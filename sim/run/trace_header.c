@@ -3,7 +3,8 @@
  * and the names of the canonical record kinds.
  *
  * Owns: the header's text (docs/outputs.md: fleetsim version, scenario path
- * and BLAKE2b of its bytes, seed, overrides, one "kind=N name" line per
+ * and BLAKE2b of its bytes, seed, overrides, signature scheme (crypto=real
+ * or model), one "kind=N name" line per
  * record kind), and the kind name table, so a reader of the trace names
  * kinds without knowing the model's enums.
  * Invariants: every record kind the model writes has a name here; the
@@ -107,7 +108,7 @@ put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 
 char *
 fs__run_trace_header(const struct fs_scn *scn, uint64_t seed, bool seed_set,
-                     size_t *out_len)
+                     enum fs_crypto_kind crypto, size_t *out_len)
 {
     size_t cap = 64 * 1024 + strlen(scn->file) * 2;
     for (uint32_t i = 0; i < scn->nparams; i++)
@@ -124,6 +125,7 @@ fs__run_trace_header(const struct fs_scn *scn, uint64_t seed, bool seed_set,
     put(buf, cap, &len, "\nscenario_blake2b=%s\n", hex);
     put(buf, cap, &len, "seed=%" PRIu64 "\nseed_set=%d\n", seed,
         seed_set ? 1 : 0);
+    put(buf, cap, &len, "crypto=%s\n", fs_crypto_kind_name(crypto));
     for (uint32_t i = 0; i < scn->nparams; i++) /* --set, in order */
         put(buf, cap, &len, "set=%s=%s\n", scn->params[i].key,
             scn->params[i].value);

@@ -17,7 +17,7 @@
 
 int
 fs_scn_catalog_create(const struct fs_scn *scn, uint64_t seed,
-                      struct fs_catalog **out)
+                      enum fs_crypto_kind crypto, struct fs_catalog **out)
 {
     struct fs_catalog_image *images =
         fs_xcalloc(scn->nimages ? scn->nimages : 1, sizeof(*images));
@@ -50,6 +50,7 @@ fs_scn_catalog_create(const struct fs_scn *scn, uint64_t seed,
         .images = images,
         .nsigners = n,
         .signers = signers,
+        .crypto = crypto,
     };
     int err = fs_catalog_create(&cfg, out);
     fs_free(signers);
