@@ -621,6 +621,8 @@ fs_run_default_threads(const struct fs_run_opts *opts)
 {
     if (opts->threads != 0)
         return opts->threads;
+    if (opts->crypto == FS_CRYPTO_MODEL)
+        return 1; /* the stand-in costs less than handing it to a worker */
     unsigned n = uv_available_parallelism();
     return n < 1 ? 1 : n > FS_CRYPTO_THREADS_MAX ? FS_CRYPTO_THREADS_MAX : n;
 }
