@@ -27,6 +27,7 @@ static void dev_net_toggle(struct fs_sim *sim, void *arg);
 static void dev_checkin_fire(struct fs_sim *sim, void *arg);
 static void dev_answer_timeout(struct fs_sim *sim, void *arg);
 static void dev_sign_ahead(struct fs_sim *sim, void *arg);
+static void *ahead_arg(uint32_t id, uint64_t checkin_timer);
 
 static void
 arm_toggle(struct fs_fleet *f, uint32_t id, struct fs_rng *r)
@@ -140,7 +141,30 @@ checkin_done(struct fs_fleet *f, uint32_t id)
        events are the same for any thread count */
     if (delay_us > DEV_SIGN_AHEAD_US)
         fs_sim_schedule(f->env.sim, delay_us - DEV_SIGN_AHEAD_US,
-                        dev_sign_ahead, fs__fleet_arg(id), NULL);
+                        dev_sign_ahead, ahead_arg(id, d->t_checkin), NULL);
+}
+
+/*
+ * The payload of a dev_sign_ahead event: the device and, where a pointer
+ * has room, the low half of the id of the check-in timer it works ahead
+ * for, so that an ahead event whose check-in was moved since does nothing.
+ */
+static void *
+ahead_arg(uint32_t id, uint64_t checkin_timer)
+{
+    if (sizeof(uintptr_t) < sizeof(uint64_t))
+        return fs__fleet_arg(id);
+    return (void *)(uintptr_t)((uint64_t)id | (uint64_t)(uint32_t)checkin_timer
+                                                  << 32);
+}
+
+/* False when the check-in an ahead event with payload arg was for moved. */
+static bool
+ahead_current(const struct fs_dev *d, void *arg)
+{
+    if (sizeof(uintptr_t) < sizeof(uint64_t))
+        return true;
+    return (uint32_t)((uint64_t)(uintptr_t)arg >> 32) == (uint32_t)d->t_checkin;
 }
 
 static void
@@ -264,7 +288,9 @@ prefetch_evidence(struct fs_fleet *f, uint32_t id,
  * DEV_SIGN_AHEAD_US before a periodic check-in: start the signature of the
  * evidence it will give, with the nonce the service will issue next and
  * the device as it is now. It is taken only if both are still so when the
- * challenge arrives; nothing in the model changes either way.
+ * challenge arrives; nothing in the model changes either way. Not started
+ * for a check-in after the run's end, or one that has been moved since
+ * (another exchange rescheduled it), which would never use it.
  */
 static void
 dev_sign_ahead(struct fs_sim *sim, void *arg)
@@ -272,8 +298,10 @@ dev_sign_ahead(struct fs_sim *sim, void *arg)
     struct fs_fleet *f = fs__fleet_of(sim);
     uint32_t id = fs__fleet_id_of(arg);
     unsigned char nonce[FS_NONCE_BYTES];
-    if (!fs_crypto_ahead(sim) || f->env.next_nonce == NULL ||
-        !f->env.next_nonce(f->env.ctx, id, nonce))
+    if (!fs_crypto_ahead(sim) || !ahead_current(&f->devs[id], arg) ||
+        (f->env.end_us > 0 &&
+         fs_sim_now_us(sim) + DEV_SIGN_AHEAD_US > f->env.end_us) ||
+        f->env.next_nonce == NULL || !f->env.next_nonce(f->env.ctx, id, nonce))
         return;
     prefetch_evidence(f, id, nonce);
 }

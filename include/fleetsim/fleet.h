@@ -115,6 +115,9 @@ struct fs_fleet_env {
     /* The nonce the service's next challenge to device will carry, or
        false (NULL: unknown); only for starting signature work ahead. */
     bool (*next_nonce)(void *ctx, uint32_t device, unsigned char nonce[16]);
+    /* Simulated time at which the run stops (0: not known): signature
+       work ahead for an exchange due later is not started. */
+    int64_t end_us;
 };
 
 /* Total devices of a configuration (sum of cohort counts). */

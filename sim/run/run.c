@@ -208,8 +208,15 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
         return fs_diag_set(diag, err, scn->file, 0, 0,
                            "cannot start the service: %s", fs_strerror(err));
     r->fleet_cfg = fs_scn_fleet_config_create(scn);
-    struct fs_fleet_env fe = {r->sim,   r->fleet_cfg, r->catalog, r->metrics,
-                              &r->pool, device_send,  r,          next_nonce};
+    struct fs_fleet_env fe = {.sim = r->sim,
+                              .config = r->fleet_cfg,
+                              .catalog = r->catalog,
+                              .metrics = r->metrics,
+                              .pool = &r->pool,
+                              .send = device_send,
+                              .ctx = r,
+                              .next_nonce = next_nonce,
+                              .end_us = scn->duration_us};
     err = fs_fleet_create(&fe, &r->fleet);
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
