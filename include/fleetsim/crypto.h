@@ -114,8 +114,13 @@ struct fs_crypto_waste {
     uint64_t unused_verify; /* checks-ahead nobody asked for */
     uint64_t main_waits;    /* times the main thread waited on a worker */
     uint64_t wait_ns;       /* main thread time in those waits (bench clock) */
+    /* With a bench clock: where the threads' time went. */
+    uint64_t main_crypto_ns; /* main thread computing (inline or jobs) */
+    uint64_t spin_ns;        /* main thread yielding, nothing to run */
+    uint64_t worker_ns;      /* all workers computing jobs, summed */
 };
-const struct fs_crypto_waste *fs_crypto_waste(const struct fs_crypto *c);
+/* The figures so far (worker_ns read now, as the workers go on). */
+const struct fs_crypto_waste *fs_crypto_waste(struct fs_crypto *c);
 
 /* Counted operations, in the scheme of sim's counters (above). */
 

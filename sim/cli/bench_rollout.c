@@ -104,6 +104,9 @@ collect(struct fs_run *run, struct fs_bench_rollout_result *r)
     r->main_waits = w->main_waits;
     r->unused_sign = w->unused_sign;
     r->unused_verify = w->unused_verify;
+    r->main_crypto_s = (double)w->main_crypto_ns / 1e9;
+    r->main_spin_s = (double)w->spin_ns / 1e9;
+    r->worker_busy_s = (double)w->worker_ns / 1e9;
     fs_run_fingerprint(run, r->fingerprint);
     struct fs_label_sel sel = {1, "confirmed"};
     r->confirmed = fs_metrics_sum(m, FS_M_UPDATES, &sel, 1);
@@ -143,6 +146,7 @@ fs_bench_rollout(uint64_t devices, unsigned threads, enum fs_crypto_kind crypto,
         err = fs_run_step(run, 1000000, &done);
     out->wall_s = now_s() - t0;
     collect(run, out);
+    out->serial_s = out->wall_s - out->main_crypto_s - out->main_spin_s;
     fs_run_destroy(run);
     fs_scn_destroy(scn);
     return err;
@@ -160,6 +164,10 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
     unsigned th = r->threads ? r->threads : 1;
     double ratio =
         r->crypto_floor_s > 0 ? r->wall_s / (r->crypto_floor_s / th) : 0;
+    /* the part of one thread's work that stays on the main thread */
+    double serial_frac = r->serial_s + r->crypto_floor_s > 0
+                             ? r->serial_s / (r->serial_s + r->crypto_floor_s)
+                             : 0;
     if (json) {
         fprintf(f,
                 "{\"devices\": %" PRIu64 ", \"events\": %" PRIu64
@@ -175,14 +183,18 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "\"threads\": %u, \"wall_over_floor\": %.3f, "
                 "\"main_wait_s\": %.3f, \"main_waits\": %" PRIu64
                 ", \"unused_sign\": %" PRIu64 ", \"unused_verify\": %" PRIu64
+                ", \"main_crypto_s\": %.3f, \"main_spin_s\": %.3f, "
+                "\"worker_busy_s\": %.3f, \"serial_s\": %.3f, "
+                "\"serial_fraction\": %.4f"
                 ", \"fingerprint\": \"%s\", \"crypto\": \"%s\"}\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
                 r->peak_rss_bytes, per_dev, r->model_bytes, r->confirmed, r99,
                 r->keygen, r->sign, r->verify, r->catalog_verify,
                 r->catalog_memo, r->keygen_us, r->sign_us, r->verify_us,
                 r->crypto_floor_s, th, ratio, r->main_wait_s, r->main_waits,
-                r->unused_sign, r->unused_verify, r->fingerprint,
-                fs_crypto_kind_name(r->crypto));
+                r->unused_sign, r->unused_verify, r->main_crypto_s,
+                r->main_spin_s, r->worker_busy_s, r->serial_s, serial_frac,
+                r->fingerprint, fs_crypto_kind_name(r->crypto));
     } else {
         char r99_s[32] = "not reached";
         if (r99 >= 0)
@@ -207,6 +219,9 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "main thread        waited %.2f s for results (%" PRIu64
                 " times on a worker); started ahead and unused: %" PRIu64
                 " signatures, %" PRIu64 " checks\n"
+                "thread time        main: model %.2f s, crypto %.2f s, "
+                "yielding %.2f s; workers: crypto %.2f s; serial fraction "
+                "%.3f\n"
                 "fingerprint        %s\n",
                 r->devices, r->events, r->wall_s, ev_s, days_s,
                 (double)r->peak_rss_bytes / 1048576.0, per_dev, r->model_bytes,
@@ -214,7 +229,8 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 r->keygen_us, r->sign, r->sign_us, r->verify, r->verify_us,
                 r->catalog_verify, r->catalog_memo, r->crypto_floor_s, th,
                 ratio, r->main_wait_s, r->main_waits, r->unused_sign,
-                r->unused_verify, r->fingerprint);
+                r->unused_verify, r->serial_s, r->main_crypto_s, r->main_spin_s,
+                r->worker_busy_s, serial_frac, r->fingerprint);
     }
     return ferror(f) ? FS_EIO : 0;
 }
