@@ -345,7 +345,8 @@ void fs__keystore_manufacture(struct fs_keystore *ks, uint32_t id,
  * happens (a run with no workers does nothing).
  */
 void fs__keystore_prefetch_sign(struct fs_keystore *ks, uint32_t device,
-                                const unsigned char *msg, size_t msg_len);
+                                const unsigned char *msg, size_t msg_len,
+                                int64_t due_us);
 /* Register pcr of device without the gate, for such work ahead only. */
 void fs__keystore_peek_pcr(const struct fs_keystore *ks, uint32_t device,
                            unsigned pcr, unsigned char out[FS_HASH_BYTES]);

@@ -153,10 +153,12 @@ fs_keystore_sign_deferred(struct fs_keystore *ks, uint32_t device,
 /* Start the signature of msg by device's key ahead; see device_int.h. */
 void
 fs__keystore_prefetch_sign(struct fs_keystore *ks, uint32_t device,
-                           const unsigned char *msg, size_t msg_len)
+                           const unsigned char *msg, size_t msg_len,
+                           int64_t due_us)
 {
     FS_ASSERT(device < ks->n);
-    fs_crypto_prefetch_sign(ks->sim, msg, msg_len, ks->chips[device].sk);
+    fs_crypto_prefetch_sign(ks->sim, msg, msg_len, ks->chips[device].sk,
+                            due_us);
 }
 
 /* Register pcr of device, without the gate (see device_int.h). */

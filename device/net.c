@@ -272,16 +272,17 @@ build_evidence(struct fs_fleet *f, uint32_t id,
                               &m->crypto);
 }
 
-/* Start the signature of the evidence device id would give for nonce. */
+/* Start the signature of the evidence device id would give for nonce,
+   expected to be needed at simulated time due_us. */
 static void
 prefetch_evidence(struct fs_fleet *f, uint32_t id,
-                  const unsigned char nonce[FS_NONCE_BYTES])
+                  const unsigned char nonce[FS_NONCE_BYTES], int64_t due_us)
 {
     struct fs_evidence ev;
     fill_evidence(f, id, nonce, &ev, true);
     unsigned char buf[FS_EVIDENCE_BYTES];
     size_t len = fs_evidence_encode(&ev, buf);
-    fs__keystore_prefetch_sign(f->ks, id, buf, len);
+    fs__keystore_prefetch_sign(f->ks, id, buf, len, due_us);
 }
 
 /*
@@ -303,7 +304,7 @@ dev_sign_ahead(struct fs_sim *sim, void *arg)
          fs_sim_now_us(sim) + DEV_SIGN_AHEAD_US > f->env.end_us) ||
         f->env.next_nonce == NULL || !f->env.next_nonce(f->env.ctx, id, nonce))
         return;
-    prefetch_evidence(f, id, nonce);
+    prefetch_evidence(f, id, nonce, fs_sim_now_us(sim) + DEV_SIGN_AHEAD_US);
 }
 
 /*
@@ -318,7 +319,8 @@ fs_fleet_prefetch(struct fs_fleet *f, const struct fs_msg *m)
     if (m->kind != FS_MSG_CHALLENGE || m->device >= f->ndevs ||
         !fs_crypto_ahead(f->env.sim))
         return;
-    prefetch_evidence(f, m->device, m->u.nonce);
+    prefetch_evidence(f, m->device, m->u.nonce,
+                      fs_sim_now_us(f->env.sim)); /* a latency away */
 }
 
 /* CHALLENGE: answer with signed evidence and the pending reports. */

@@ -86,6 +86,7 @@ struct fs_bench_rollout_result {
     uint64_t main_waits;        /* times it found a worker still on it */
     uint64_t unused_sign;       /* signatures started ahead, never taken */
     uint64_t unused_verify;     /* checks started ahead, never taken */
+    uint64_t jobs_started;      /* jobs handed to the thread pool */
     double main_crypto_s;       /* main thread computing crypto itself */
     double main_spin_s;         /* main thread yielding to a worker */
     double worker_busy_s;       /* workers computing, summed over them */

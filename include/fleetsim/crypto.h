@@ -109,6 +109,8 @@ struct fs_crypto_job;
 
 /* Speculative work that was started and never used, for benchmarks. */
 struct fs_crypto_waste {
+    uint64_t started;       /* jobs handed to the pool (the same for any
+                               number of workers above zero) */
     uint64_t jobs;          /* jobs the main thread ran itself */
     uint64_t unused_sign;   /* prefetched signatures nobody asked for */
     uint64_t unused_verify; /* checks-ahead nobody asked for */
@@ -163,12 +165,14 @@ void fs_crypto_settle(struct fs_crypto_job **pending);
 /*
  * Start, on a worker, the signature of msg with sk and its check under sk's
  * public half, which a later fs_crypto_sign or fs_crypto_sign_deferred of
- * the same message and key (then fs_crypto_verify) will take. Nothing is
- * counted and nothing changes when it is never taken; a no-op without
- * workers.
+ * the same message and key (then fs_crypto_verify) will take, at about
+ * simulated time due_us: work due a second or more later waits until
+ * nothing due sooner is queued. Nothing is counted and nothing changes when
+ * it is never taken; a no-op without workers.
  */
 void fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
-                             size_t len, const unsigned char sk[64]);
+                             size_t len, const unsigned char sk[64],
+                             int64_t due_us);
 
 /*
  * The same operations in scheme kind, not counted: for the signature work

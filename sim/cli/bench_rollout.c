@@ -104,6 +104,7 @@ collect(struct fs_run *run, struct fs_bench_rollout_result *r)
     r->main_waits = w->main_waits;
     r->unused_sign = w->unused_sign;
     r->unused_verify = w->unused_verify;
+    r->jobs_started = w->started;
     r->main_crypto_s = (double)w->main_crypto_ns / 1e9;
     r->main_spin_s = (double)w->spin_ns / 1e9;
     r->worker_busy_s = (double)w->worker_ns / 1e9;
@@ -183,6 +184,7 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 "\"threads\": %u, \"wall_over_floor\": %.3f, "
                 "\"main_wait_s\": %.3f, \"main_waits\": %" PRIu64
                 ", \"unused_sign\": %" PRIu64 ", \"unused_verify\": %" PRIu64
+                ", \"jobs_started\": %" PRIu64
                 ", \"main_crypto_s\": %.3f, \"main_spin_s\": %.3f, "
                 "\"worker_busy_s\": %.3f, \"serial_s\": %.3f, "
                 "\"serial_fraction\": %.4f"
@@ -192,9 +194,9 @@ fs_bench_rollout_print(FILE *f, const struct fs_bench_rollout_result *r,
                 r->keygen, r->sign, r->verify, r->catalog_verify,
                 r->catalog_memo, r->keygen_us, r->sign_us, r->verify_us,
                 r->crypto_floor_s, th, ratio, r->main_wait_s, r->main_waits,
-                r->unused_sign, r->unused_verify, r->main_crypto_s,
-                r->main_spin_s, r->worker_busy_s, r->serial_s, serial_frac,
-                r->fingerprint, fs_crypto_kind_name(r->crypto));
+                r->unused_sign, r->unused_verify, r->jobs_started,
+                r->main_crypto_s, r->main_spin_s, r->worker_busy_s, r->serial_s,
+                serial_frac, r->fingerprint, fs_crypto_kind_name(r->crypto));
     } else {
         char r99_s[32] = "not reached";
         if (r99 >= 0)

@@ -78,6 +78,18 @@ struct fs_crypto_job {
     unsigned char msg[JOB_MSG_MAX];
 };
 
+/* Queued jobs, oldest at head (a power-of-two ring that grows). */
+struct job_ring {
+    struct fs_crypto_job **jobs;
+    size_t cap, head, len;
+};
+/* Needed within a network latency or so, and needed much later (work
+   ahead of a check-in): a thread takes the first kind first, so that the
+   second is left for when there is nothing more pressing. */
+enum { RQ_SOON = 0, RQ_LATER = 1 };
+/* A job whose result is due this much simulated time later goes RQ_LATER. */
+#define LATER_US (1000000LL)
+
 /* One long-running work item in libuv's pool. */
 struct crypto_worker {
     uv_work_t req;
@@ -97,9 +109,8 @@ struct fs_crypto {
     uv_loop_t loop; /* owns the workers' requests */
     uv_mutex_t mu;
     uv_cond_t cv;
-    struct fs_crypto_job **ring; /* queued jobs, oldest at head */
-    size_t ring_cap, ring_head, ring_len;
-    bool stop; /* workers leave when the ring is empty */
+    struct job_ring rq[2]; /* queued jobs: RQ_SOON first, then RQ_LATER */
+    bool stop;             /* workers leave when both are empty */
     struct crypto_worker *workers;
     /* main thread only */
     struct fs_crypto_job *free; /* free jobs */
@@ -195,16 +206,43 @@ job_claim(struct fs_crypto_job *j)
         memory_order_relaxed);
 }
 
-/* Pop the oldest queued job, or NULL (mu held). */
+/* Pop the oldest job of q, or NULL (mu held). */
+static struct fs_crypto_job *
+ring_take(struct job_ring *q)
+{
+    if (q->len == 0)
+        return NULL;
+    struct fs_crypto_job *j = q->jobs[q->head];
+    q->head = (q->head + 1) & (q->cap - 1);
+    q->len--;
+    return j;
+}
+
+/* The next job to run: the oldest one due soon, else the oldest due later
+   (mu held); NULL when none is queued. */
 static struct fs_crypto_job *
 ring_pop(struct fs_crypto *c)
 {
-    if (c->ring_len == 0)
-        return NULL;
-    struct fs_crypto_job *j = c->ring[c->ring_head];
-    c->ring_head = (c->ring_head + 1) & (c->ring_cap - 1);
-    c->ring_len--;
-    return j;
+    struct fs_crypto_job *j = ring_take(&c->rq[RQ_SOON]);
+    return j != NULL ? j : ring_take(&c->rq[RQ_LATER]);
+}
+
+/* Append j to q, growing it when full; returns q's length (mu held). */
+static size_t
+ring_put(struct job_ring *q, struct fs_crypto_job *j)
+{
+    if (q->len == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 1024;
+        struct fs_crypto_job **jobs = fs_xcalloc(cap, sizeof(*jobs));
+        for (size_t i = 0; i < q->len; i++)
+            jobs[i] = q->jobs[(q->head + i) & (q->cap - 1)];
+        fs_free(q->jobs);
+        q->jobs = jobs;
+        q->cap = cap;
+        q->head = 0;
+    }
+    q->jobs[(q->head + q->len) & (q->cap - 1)] = j;
+    return ++q->len;
 }
 
 /* A worker: run queued jobs until told to stop and the ring is empty. */
@@ -215,7 +253,7 @@ worker_main(uv_work_t *req)
     struct fs_crypto *c = w->c;
     for (;;) {
         uv_mutex_lock(&c->mu);
-        while (c->ring_len == 0 && !c->stop)
+        while (c->rq[RQ_SOON].len == 0 && c->rq[RQ_LATER].len == 0 && !c->stop)
             uv_cond_wait(&c->cv, &c->mu);
         struct fs_crypto_job *j = ring_pop(c);
         uv_mutex_unlock(&c->mu);
@@ -336,27 +374,20 @@ job_release(struct fs_crypto *c, struct fs_crypto_job *j)
     c->free = j;
 }
 
-/* Queue j for the workers; run the oldest here while too many wait. */
+/*
+ * Queue j for the workers, due soon or later; run the next one here while
+ * too many due soon wait (work due later is bounded by TABLE_MAX instead).
+ */
 static void
-job_submit(struct fs_crypto *c, struct fs_crypto_job *j)
+job_submit(struct fs_crypto *c, struct fs_crypto_job *j, bool later)
 {
     atomic_store_explicit(&j->state, JOB_QUEUED, memory_order_release);
+    c->waste.started++;
     uv_mutex_lock(&c->mu);
-    if (c->ring_len == c->ring_cap) {
-        size_t cap = c->ring_cap * 2;
-        struct fs_crypto_job **ring = fs_xcalloc(cap, sizeof(*ring));
-        for (size_t i = 0; i < c->ring_len; i++)
-            ring[i] = c->ring[(c->ring_head + i) & (c->ring_cap - 1)];
-        fs_free(c->ring);
-        c->ring = ring;
-        c->ring_cap = cap;
-        c->ring_head = 0;
-    }
-    c->ring[(c->ring_head + c->ring_len) & (c->ring_cap - 1)] = j;
-    size_t len = ++c->ring_len;
+    size_t len = ring_put(&c->rq[later ? RQ_LATER : RQ_SOON], j);
     uv_cond_signal(&c->cv);
     uv_mutex_unlock(&c->mu);
-    for (; len > QUEUE_MAX; len--)
+    for (; !later && len > QUEUE_MAX; len--)
         if (!run_one(c))
             break;
 }
@@ -450,10 +481,13 @@ table_find(struct fs_crypto *c, const unsigned char *msg, size_t len,
     return NULL;
 }
 
-/* A new signing job of msg by sk, queued, in the table when check_ahead. */
+/*
+ * A new signing job of msg by sk, queued (due later or soon), in the table
+ * when check_ahead.
+ */
 static struct fs_crypto_job *
 sign_start(struct fs_crypto *c, const unsigned char *msg, size_t len,
-           const unsigned char sk[64], bool check_ahead)
+           const unsigned char sk[64], bool check_ahead, bool later)
 {
     struct fs_crypto_job *j = job_new(c, check_ahead ? OP_SIGN_CHECK : OP_SIGN);
     memcpy(j->sk, sk, 64);
@@ -462,7 +496,7 @@ sign_start(struct fs_crypto *c, const unsigned char *msg, size_t len,
     j->hash = inputs_hash(msg, len, sk + 32);
     if (check_ahead)
         table_insert(c, j);
-    job_submit(c, j);
+    job_submit(c, j, later);
     return j;
 }
 
@@ -491,8 +525,6 @@ fs_crypto_set_threads(struct fs_crypto *c, unsigned threads)
         return FS_EIO;
     uv_mutex_init(&c->mu);
     uv_cond_init(&c->cv);
-    c->ring_cap = 1024;
-    c->ring = fs_xcalloc(c->ring_cap, sizeof(*c->ring));
     c->buckets = fs_xcalloc(TABLE_BUCKETS, sizeof(*c->buckets));
     c->nworkers = threads - 1;
     c->workers = fs_xcalloc(c->nworkers, sizeof(*c->workers));
@@ -548,7 +580,8 @@ fs_crypto_destroy(struct fs_crypto *c)
             fs_free(c->chunks[i]);
         }
         fs_free(c->chunks);
-        fs_free(c->ring);
+        fs_free(c->rq[RQ_SOON].jobs);
+        fs_free(c->rq[RQ_LATER].jobs);
         fs_free(c->buckets);
         fs_free(c->workers);
     }
@@ -648,7 +681,7 @@ fs_crypto_keygen_start(struct fs_sim *sim, unsigned char sk[64],
         c->kg_head = j;
     c->kg_tail = j;
     c->kg_len++;
-    job_submit(c, j);
+    job_submit(c, j, false);
     while (c->kg_len > KEYGEN_MAX)
         keygen_take(c);
 }
@@ -702,7 +735,7 @@ fs_crypto_sign_deferred(struct fs_sim *sim, unsigned char sig[64],
     }
     struct fs_crypto_job *j = table_find(c, msg, len, sk, true);
     if (j == NULL)
-        j = sign_start(c, msg, len, sk, check_ahead);
+        j = sign_start(c, msg, len, sk, check_ahead, false);
     j->sign_taken = true;
     j->on_msg = true;
     j->out = sig;
@@ -728,7 +761,7 @@ fs_crypto_settle(struct fs_crypto_job **pending)
 
 void
 fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
-                        size_t len, const unsigned char sk[64])
+                        size_t len, const unsigned char sk[64], int64_t due_us)
 {
     struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
     if (c == NULL || c->nworkers == 0 || len > JOB_MSG_MAX ||
@@ -737,7 +770,7 @@ fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
     table_expire(c);
     if (c->in_table >= TABLE_MAX)
         return; /* enough started already: the oldest are needed first */
-    sign_start(c, msg, len, sk, true);
+    sign_start(c, msg, len, sk, true, due_us - fs_sim_now_us(sim) >= LATER_US);
 }
 
 int
