@@ -43,7 +43,7 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS   := $(wildcard include/fleetsim/*.h)
 
-.PHONY: format all deps browser-deps browser-check run test unit scenario-tests \
+.PHONY: tsan format all deps browser-deps browser-check run test unit scenario-tests \
         asan bench install clean lint check fuzz fuzz-build fuzz-deps
 
 all: deps $(BUILD)/fleetsim
@@ -141,7 +141,21 @@ test: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
-	@echo "all tests passed (normal build, ASan+UBSan build, fuzzers)"
+	$(MAKE) --no-print-directory tsan
+	@echo "all tests passed (normal build, ASan+UBSan build, fuzzers, TSan)"
+
+# ThreadSanitizer on the crypto thread pool: a clang build in build-tsan
+# runs every scenario with 4 threads (so with 3 workers) and the rollout
+# bench; any data race report fails it.
+TSAN_FLAGS := -fsanitize=thread
+tsan: deps fuzz-deps
+	$(MAKE) --no-print-directory BUILD=build-tsan CC=clang OPT="-O1 -g" \
+	  EXTRA_CFLAGS="$(TSAN_FLAGS)" EXTRA_LDFLAGS="$(TSAN_FLAGS)" \
+	  build-tsan/fleetsim
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+	  ./build-tsan/fleetsim test --threads 4 tests/scenarios scenarios
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+	  ./build-tsan/fleetsim bench rollout --devices 2000 --threads 4 >/dev/null
 
 # libFuzzer targets (clang, ASan+UBSan): the library is built again with
 # clang in $(FUZZ_BUILD); `make fuzz FUZZ_SECONDS=N` replays the kept
@@ -229,4 +243,4 @@ format:
 check: lint test
 
 clean:
-	rm -rf build build-asan build-fuzz out
+	rm -rf build build-asan build-fuzz build-tsan out
