@@ -125,7 +125,16 @@ parse_header(struct fs_trace *t, char *text)
                 in->seed_set = strcmp(v, "1") == 0;
             else if (strcmp(k, "crypto") == 0)
                 snprintf(in->crypto, sizeof(in->crypto), "%s", v);
-            else if (strcmp(k, "kind") == 0) {
+            else if (strcmp(k, "set") == 0) {
+                size_t used = strlen(in->sets), n = strlen(v);
+                if (used + n + 2 > sizeof(in->sets)) {
+                    in->sets_truncated = true;
+                } else {
+                    memcpy(in->sets + used, v, n);
+                    memcpy(in->sets + used + n, "\n", 2);
+                    in->nsets++;
+                }
+            } else if (strcmp(k, "kind") == 0) {
                 char *sp;
                 unsigned long kind = strtoul(v, &sp, 10);
                 if (kind < KIND_NAMES_MAX && *sp == ' ')

@@ -71,6 +71,10 @@ int fs_report_diff(const char *path_a, const char *path_b, FILE *fp,
                    bool *out_same);
 
 /* A trace's header (report/trace.c; the format is in docs/outputs.md). */
+/* Room for the KEY=VALUE lines of the most --set options a run takes
+   (64 of them, keys up to 256 bytes and values up to 1024). */
+#define FS_TRACE_SETS_BYTES (64 * (256 + 1024 + 2))
+
 struct fs_trace_info {
     unsigned format;           /* trace format version */
     char fleetsim_version[64]; /* the program that wrote it */
@@ -80,6 +84,10 @@ struct fs_trace_info {
     bool seed_set;             /* the seed came from --seed */
     char crypto[16];           /* signature scheme ("real", "model"); ""
                                   when the trace predates the key */
+    unsigned nsets;            /* --set options of the run, in order */
+    bool sets_truncated;       /* more than sets holds (not replayable) */
+    char sets[FS_TRACE_SETS_BYTES]; /* their KEY=VALUE lines, each ending
+                                       in a newline */
 };
 
 /* One canonical record. */

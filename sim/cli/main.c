@@ -746,8 +746,9 @@ static const char replay_help[] =
     "usage: fleetsim replay TRACE [--scenario FILE]\n"
     "\n"
     "Re-run the scenario a trace (trace.zst of 'fleetsim run --trace')\n"
-    "records in its header, with the recorded seed, and say whether the\n"
-    "fingerprint reproduces. The trace is verified whole first. The\n"
+    "records in its header, with the recorded seed, signature scheme and\n"
+    "--set options, and say whether the fingerprint reproduces. The trace is "
+    "verified whole first. The\n"
     "scenario is read from the path in the header, or from FILE; its bytes\n"
     "must hash (BLAKE2b) to the one recorded. Nothing is written.\n"
     "\n"
@@ -793,8 +794,32 @@ cmd_replay(int argc, char **argv)
     }
     if (scenario == NULL)
         scenario = info.scenario;
+    /* the run's --set options, from the header's set= lines */
+    struct fs_scn_param params[FS_SCN_PARAMS_MAX];
+    size_t nparams = 0;
+    if (info.sets_truncated || info.nsets > FS_SCN_PARAMS_MAX) {
+        fprintf(stderr,
+                "fleetsim replay: %s records more --set options than "
+                "this fleetsim takes\n",
+                trace);
+        return EXIT_USAGE;
+    }
+    for (char *line = info.sets, *nl; (nl = strchr(line, '\n')) != NULL;
+         line = nl + 1) {
+        *nl = '\0';
+        char *eq = strchr(line, '=');
+        if (eq == NULL) {
+            fprintf(stderr, "fleetsim replay: %s has a bad set= line '%s'\n",
+                    trace, line);
+            return EXIT_USAGE;
+        }
+        *eq = '\0';
+        params[nparams].key = line;
+        params[nparams].value = eq + 1;
+        nparams++;
+    }
     struct fs_scn *scn;
-    if (load_or_report(scenario, NULL, 0, &scn) != 0) {
+    if (load_or_report(scenario, params, nparams, &scn) != 0) {
         fprintf(stderr,
                 "fleetsim replay: cannot load the scenario %s "
                 "(recorded in %s; give --scenario FILE)\n",
@@ -839,10 +864,10 @@ cmd_replay(int argc, char **argv)
         fprintf(stderr, "fleetsim replay: the run stopped early\n");
         status = stop_state.signals > 0 ? 128 + stop_state.first : EXIT_INTR;
     } else if (strcmp(got, want) == 0) {
-        printf("%s: reproduced: %s seed %" PRIu64 " crypto %s gives "
-               "fingerprint %s (%" PRIu64 " records)\n",
-               trace, scenario, info.seed, fs_crypto_kind_name(crypto), got,
-               nrec);
+        printf("%s: reproduced: %s seed %" PRIu64 " crypto %s, %zu --set, "
+               "gives fingerprint %s (%" PRIu64 " records)\n",
+               trace, scenario, info.seed, fs_crypto_kind_name(crypto), nparams,
+               got, nrec);
         status = EXIT_OK;
     } else {
         printf("%s: NOT reproduced: %s seed %" PRIu64 " crypto %s gives "
