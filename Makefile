@@ -125,6 +125,7 @@ scenario-tests: all browser-deps
 	./tests/input-checks.sh ./$(BUILD)/fleetsim
 	./tests/sweep-checks.sh ./$(BUILD)/fleetsim
 	./tests/merge-checks.sh ./$(BUILD)/fleetsim
+	./tests/sweep-chain.sh ./$(BUILD)/fleetsim parallel
 	./tests/browser-check.py ./$(BUILD)/fleetsim $(BUILD)/browser
 
 # The sanitizer pass builds a separate tree and runs the same suite there.
