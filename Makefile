@@ -4,6 +4,9 @@
 # `make run`    set-up, build, run the example scenario, print the report path
 # `make test`   set-up, build, every unit and scenario test, then again under
 #               AddressSanitizer + UndefinedBehaviorSanitizer
+# `make test-slurm`  the sweep chain under a single-node Slurm started on
+#               this machine (tests/slurm-check.sh; as root, installs
+#               slurm-wlm and munge when missing)
 # `make bench`  engine benchmark (and the ns-3 hold model when libns3-dev is
 #               installed)
 # `make install PREFIX=/usr/local`, `make clean`, `make lint`
@@ -44,7 +47,8 @@ TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS   := $(wildcard include/fleetsim/*.h)
 
 .PHONY: format all deps browser-deps browser-check run test unit scenario-tests \
-        asan bench install clean lint check fuzz fuzz-build fuzz-deps
+        asan bench install clean lint check fuzz fuzz-build fuzz-deps \
+        test-slurm
 
 all: deps $(BUILD)/fleetsim
 
@@ -127,6 +131,12 @@ scenario-tests: all browser-deps
 	./tests/merge-checks.sh ./$(BUILD)/fleetsim
 	./tests/sweep-chain.sh ./$(BUILD)/fleetsim parallel
 	./tests/browser-check.py ./$(BUILD)/fleetsim $(BUILD)/browser
+
+# A sweep submitted as a Slurm job array to munged, slurmctld and slurmd
+# started from temporary files, then merged and checked as sweep-chain.sh
+# does under GNU parallel.
+test-slurm: all
+	./tests/slurm-check.sh ./$(BUILD)/fleetsim
 
 # The sanitizer pass builds a separate tree and runs the same suite there.
 asan: deps

@@ -30,6 +30,7 @@ n=4
 d=$tmp/sweep
 "$bin" sweep "$scn" --seeds 1-$n --out "$d" --emit parallel --emit slurm >/dev/null; rc=$?
 check "sweep exits 0" test "$rc" = 0
+t_jobs=$(date +%s.%N)
 case $mode in
 parallel)
     command -v parallel >/dev/null || { echo "sweep-chain: GNU parallel missing (apt-get install parallel)"; exit 1; }
@@ -46,6 +47,7 @@ slurm)
     ;;
 *) echo "sweep-chain: mode must be parallel or slurm, not '$mode'"; exit 2 ;;
 esac
+echo "sweep-chain: the $n jobs ran ($mode) in $(echo "$(date +%s.%N) $t_jobs" | awk '{printf "%.1f", $1 - $2}') s"
 
 # The run folders in job order, from sweep.json.
 mapfile -t dirs < <(python3 -c '
