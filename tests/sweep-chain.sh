@@ -27,7 +27,7 @@ done
 scn=scenarios/app-halt-fix.yaml # 2,000 devices, two deployments, ~1.5 s
 n=4
 
-d=$tmp/sweep
+d="$tmp/sweep dir %a" # sweep.sbatch quotes a space and a % for Slurm
 "$bin" sweep "$scn" --seeds 1-$n --out "$d" --emit parallel --emit slurm >/dev/null; rc=$?
 check "sweep exits 0" test "$rc" = 0
 t_jobs=$(date +%s.%N)
@@ -40,14 +40,26 @@ parallel)
         test "$(awk -F'\t' 'NR > 1 && $7 == 0 && $8 == 0' "$d/joblog" | wc -l)" = $n
     ;;
 slurm)
-    (cd "$d" && sbatch --wait --quiet sweep.sbatch); rc=$?
-    check "sbatch --wait sweep.sbatch exits 0" test "$rc" = 0
+    # Polled with scontrol: sbatch --wait backs off to 30 s between polls.
+    job=$(cd "$d" && sbatch --parsable sweep.sbatch); rc=$?
+    check "sbatch sweep.sbatch exits 0 with a job id" test "$rc" = 0 -a -n "$job"
+    states=
+    for _ in $(seq 1 1500); do # at most 5 minutes
+        [ -n "$job" ] || break
+        states=$(scontrol -o show job "$job" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | sort | uniq -c | tr -s ' \n' ' ')
+        [ -n "$states" ] && ! grep -qE 'PENDING|RUNNING|COMPLETING|CONFIGURING|SUSPENDED|REQUEUE' <<<"$states" && break
+        sleep 0.2
+    done
+    check "every array task COMPLETED (${states:-no answer})" test "$(echo $states)" = "$n JobState=COMPLETED"
     got=$(for i in $(seq 0 $((n - 1))); do [ -e "$d/logs/$i.out" ] && echo "$i"; done | wc -l)
     check "Slurm ran tasks 0-$((n - 1)) (logs/N.out)" test "$got" = $n
     ;;
 *) echo "sweep-chain: mode must be parallel or slurm, not '$mode'"; exit 2 ;;
 esac
-echo "sweep-chain: the $n jobs ran ($mode) in $(echo "$(date +%s.%N) $t_jobs" | awk '{printf "%.1f", $1 - $2}') s"
+echo "sweep-chain: the $n jobs ran ($mode) in $(echo "$(date +%s.%N) $t_jobs" | awk '{printf "%.1f", $1 - $2}') s," \
+    "the last summary.json written at $(python3 -c '
+import glob, os, sys
+print("%.1f" % (max(os.path.getmtime(f) for f in glob.glob(sys.argv[1] + "/runs/*/summary.json")) - float(sys.argv[2])))' "$d" "$t_jobs" 2>/dev/null) s"
 
 # The run folders in job order, from sweep.json.
 mapfile -t dirs < <(python3 -c '
