@@ -55,7 +55,7 @@ mkdir -m 755 "$tmp/munge"
 dd if=/dev/urandom of="$tmp/munge/munge.key" bs=1024 count=1 status=none
 chmod 400 "$tmp/munge/munge.key"
 sock=$tmp/munge/munge.socket
-munged -F --force --key-file="$tmp/munge/munge.key" --socket="$sock" \
+munged -F --key-file="$tmp/munge/munge.key" --socket="$sock" \
     --pid-file="$tmp/munge/munged.pid" --seed-file="$tmp/munge/seed" \
     --log-file="$tmp/munged.log" >"$tmp/munged.out.log" 2>&1 &
 pids+=($!)
