@@ -3,7 +3,11 @@
 # `make`        builds build/fleetsim (installs missing -dev packages first)
 # `make run`    set-up, build, run the example scenario, print the report path
 # `make test`   set-up, build, every unit and scenario test, then again under
-#               AddressSanitizer + UndefinedBehaviorSanitizer
+#               AddressSanitizer + UndefinedBehaviorSanitizer, the fuzzers,
+#               ThreadSanitizer on the crypto pool, and test-slurm
+# `make test-slurm`  the sweep chain under a single-node Slurm started on
+#               this machine (tests/slurm-check.sh; as root, installs
+#               slurm-wlm and munge when missing)
 # `make bench`  engine benchmark (and the ns-3 hold model when libns3-dev is
 #               installed)
 # `make install PREFIX=/usr/local`, `make clean`, `make lint`
@@ -43,8 +47,9 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS   := $(wildcard include/fleetsim/*.h)
 
-.PHONY: tsan format all deps browser-deps browser-check run test unit scenario-tests \
-        asan bench install clean lint check fuzz fuzz-build fuzz-deps
+.PHONY: format all deps browser-deps browser-check run test unit scenario-tests \
+        asan bench install clean lint check fuzz fuzz-build fuzz-deps \
+        test-slurm tsan
 
 all: deps $(BUILD)/fleetsim
 
@@ -127,7 +132,14 @@ scenario-tests: all browser-deps
 	./tests/sweep-checks.sh ./$(BUILD)/fleetsim
 	./tests/merge-checks.sh ./$(BUILD)/fleetsim
 	./tests/threads-determinism.sh ./$(BUILD)/fleetsim
+	./tests/sweep-chain.sh ./$(BUILD)/fleetsim parallel
 	./tests/browser-check.py ./$(BUILD)/fleetsim $(BUILD)/browser
+
+# A sweep submitted as a Slurm job array to munged, slurmctld and slurmd
+# started from temporary files, then merged and checked as sweep-chain.sh
+# does under GNU parallel.
+test-slurm: all
+	./tests/slurm-check.sh ./$(BUILD)/fleetsim
 
 # The sanitizer pass builds a separate tree and runs the same suite there.
 asan: deps
@@ -142,7 +154,8 @@ test: deps
 	  $(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	$(MAKE) --no-print-directory tsan
-	@echo "all tests passed (normal build, ASan+UBSan build, fuzzers, TSan)"
+	$(MAKE) --no-print-directory test-slurm
+	@echo "all tests passed (normal build, ASan+UBSan build, fuzzers, TSan, Slurm sweep)"
 
 # ThreadSanitizer on the crypto thread pool: a clang build in build-tsan
 # runs every scenario with 4 threads (so with 3 workers) and the rollout

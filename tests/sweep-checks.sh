@@ -68,6 +68,7 @@ check "every job is an absolute fleetsim run, quiet, into runs/" \
 check "job order: seed slowest, values fastest" \
     test "$(sed -n 's/.*--seed \([0-9]*\) --set .service.egress=\([0-9a-zA-Z]*\).*/\1 \2/p' "$d/jobs.txt" | tr '\n' ' ')" = "3 1Mbps 3 10Gbps 4 1Mbps 4 10Gbps "
 check "sbatch: array 0-3" grep -qx '#SBATCH --array=0-3' "$d/sweep.sbatch"
+check "sbatch: task output in DIR/logs, quoted (a DIR with spaces)" grep -qxF "#SBATCH --output=\"$d/logs/%a.out\"" "$d/sweep.sbatch"
 check "sbatch: task i runs line i+1" grep -qF 'sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" jobs.txt' "$d/sweep.sbatch"
 check "job.yaml parses as an Indexed Job of 4" python3 -c '
 import sys, yaml

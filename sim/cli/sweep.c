@@ -355,6 +355,26 @@ shell_word(FILE *fp, const char *s)
     fputc('\'', fp);
 }
 
+/*
+ * Append path to fp as the value of an #SBATCH option: in double quotes,
+ * so that sbatch reads a path with spaces as one argument (unquoted it
+ * stops at the space: "Invalid directive"), '"' and '\' escaped with a
+ * backslash, and '%' doubled, which Slurm's file name patterns read as one
+ * '%'. A DIR holding a '\' still fails under Slurm 22.05 (the tasks fail).
+ */
+static void
+sbatch_path(FILE *fp, const char *path)
+{
+    fputc('"', fp);
+    for (; *path != '\0'; path++) {
+        if (*path == '"' || *path == '\\')
+            fputc('\\', fp);
+        if (*path == '%')
+            fputc('%', fp);
+        fputc(*path, fp);
+    }
+}
+
 /* Append s to fp as a JSON (and YAML) double-quoted string. */
 static void
 json_str(FILE *fp, const char *s)
@@ -511,7 +531,8 @@ write_sbatch(FILE *fp, const struct sweep *sw)
         fprintf(fp, "%%%" PRIu64, sw->parallelism);
     fputs("\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n", fp);
     fputs("#SBATCH --output=", fp);
-    fprintf(fp, "%s/logs/%%a.out\n", sw->out_abs);
+    sbatch_path(fp, sw->out_abs);
+    fputs("/logs/%a.out\"\n", fp);
     fputs("# Written by fleetsim sweep: task i runs line i+1 of jobs.txt.\n"
           "# Submit with: sbatch sweep.sbatch (Slurm's MaxArraySize, 1001 by\n"
           "# default, must exceed the last index).\n"
