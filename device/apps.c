@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleetsim/crypto.h"
 #include "fleetsim/mem.h"
 #include "fleetsim/msg.h"
 #include "fleetsim/rng.h"
@@ -176,6 +177,19 @@ reading_milli(struct fs_fleet *f, uint32_t id)
     return (int32_t)lround(v);
 }
 
+/* The certificate device id's telemetry carries: the one it holds. */
+static void
+telemetry_cert(const struct fs_fleet *f, uint32_t id, struct fs_cert *c)
+{
+    const struct fs_dev *d = &f->devs[id];
+    memset(c, 0, sizeof(*c));
+    c->device = id;
+    fs_keystore_peek_public_key(f->ks, id, c->pk);
+    c->not_after_us = d->cert_not_after_us;
+    c->serial = d->cert_serial;
+    memcpy(c->sig, d->cert_sig, FS_SIG_BYTES);
+}
+
 static void
 send_telemetry(struct fs_fleet *f, uint32_t id, uint32_t app)
 {
@@ -193,11 +207,7 @@ send_telemetry(struct fs_fleet *f, uint32_t id, uint32_t app)
     struct fs_msg *m = fs_msgpool_get(f->env.pool);
     m->kind = FS_MSG_TELEMETRY;
     m->device = id;
-    m->u.telemetry.cert.device = id;
-    fs_keystore_peek_public_key(f->ks, id, m->u.telemetry.cert.pk);
-    m->u.telemetry.cert.not_after_us = d->cert_not_after_us;
-    m->u.telemetry.cert.serial = d->cert_serial;
-    memcpy(m->u.telemetry.cert.sig, d->cert_sig, FS_SIG_BYTES);
+    telemetry_cert(f, id, &m->u.telemetry.cert);
     m->u.telemetry.app_image = app;
     m->u.telemetry.value_milli = value;
     m->u.telemetry.part = d->wear_part != FS_PART_NONE          ? d->wear_part
@@ -205,6 +215,25 @@ send_telemetry(struct fs_fleet *f, uint32_t id, uint32_t app)
                                                                 : FS_PART_NONE;
     fs__fleet_record(f, FS_REC_DEV_TELEMETRY, id, value);
     f->env.send(f->env.ctx, m, fs_fleet_latency_us(f, id));
+}
+
+/*
+ * The device's certificate has just changed: when its app sends telemetry,
+ * have the cloud's check of the certificate it will carry started ahead.
+ * Changes nothing in the model.
+ */
+void
+fs__apps_cert_ahead(struct fs_fleet *f, uint32_t id)
+{
+    const struct fs_dev *d = &f->devs[id];
+    double rate = telemetry_rate(f, d);
+    if (f->env.cert_ahead == NULL || !fs_crypto_ahead(f->env.sim) || rate <= 0)
+        return;
+    struct fs_cert c;
+    telemetry_cert(f, id, &c);
+    double mean_us = 1.0 / rate;
+    int64_t ahead_us = mean_us < 3.6e9 ? (int64_t)mean_us : 3600000000LL;
+    f->env.cert_ahead(f->env.ctx, id, &c, fs_sim_now_us(f->env.sim) + ahead_us);
 }
 
 /* A telemetry reading is due: read the sensor and send it if we can. */

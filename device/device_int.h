@@ -377,6 +377,7 @@ void fs__boot_reboot(struct fs_fleet *f, uint32_t id);
 void fs__apps_start(struct fs_fleet *f, uint32_t id);
 void fs__apps_stop(struct fs_fleet *f, uint32_t id);
 void fs__apps_wear_assign(struct fs_fleet *f);
+void fs__apps_cert_ahead(struct fs_fleet *f, uint32_t id);
 
 /* device/net.c */
 void fs__net_start(struct fs_fleet *f, uint32_t id);

@@ -351,6 +351,7 @@ on_cert(struct fs_fleet *f, uint32_t id, const struct fs_msg *in)
     d->cert_not_after_us = in->u.cert.not_after_us;
     d->cert_serial = in->u.cert.serial;
     memcpy(d->cert_sig, in->u.cert.sig, FS_SIG_BYTES);
+    fs__apps_cert_ahead(f, id);
     fs_repq_ack(f, id);
     fs__update_reports_ack(f, id);
     checkin_done(f, id);

@@ -1,6 +1,7 @@
 /*
  * report/sweep.c - `fleetsim report MERGED.db`: the runs of a merged
- * database (fleetsim merge) as distributions, in sweep.html or sweep.json.
+ * database (fleetsim merge) as distributions, in sweep.html or
+ * sweep-report.json.
  *
  * Owns: grouping runs by (scenario, parameters), and per group and
  * deployment id the median, 5th and 95th percentile (nearest rank) across

@@ -81,6 +81,20 @@ cloud_check(struct fs_svc *s, const struct fs_cert *c, uint32_t sender)
     return FS_CERT_OK;
 }
 
+/* Start the check cloud_check will make of c; see service.h. */
+void
+fs_svc_prefetch_cert(struct fs_svc *s, uint32_t device, const struct fs_cert *c,
+                     int64_t due_us)
+{
+    struct svc_dev *d = fs__registry_dev(s, device);
+    if (d == NULL || !fs_crypto_ahead(s->env.sim) ||
+        cloud_cert_tag(s, c) == d->cert_tag)
+        return;
+    unsigned char buf[FS_CERT_BYTES];
+    size_t n = fs_cert_encode(c, buf);
+    fs_crypto_prefetch_verify(s->env.sim, c->sig, buf, n, s->ca_pk, due_us);
+}
+
 /* Series tickets{reason=part}, found by name among those used so far. */
 static uint32_t
 cloud_ticket_series(struct fs_svc *s, const char *part)

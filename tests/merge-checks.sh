@@ -6,7 +6,7 @@
 # an attack (tamper-in-transit, 40 devices), a sweep with two parameter
 # values and unreached times, and the refusals (exit 2, file named, no
 # output left). Figures are recomputed by hand from each run's fleet.db
-# with sqlite3 and compared with the merged database and sweep.json.
+# with sqlite3 and compared with the merged database and sweep-report.json.
 # Prints one line per failed check and ends with "N passed, N failed".
 set -u
 bin=${1:?usage: merge-checks.sh FLEETSIM}
@@ -79,19 +79,19 @@ json_get() { # file, python expression on j
     python3 -c "import json,sys; j=json.load(open(sys.argv[1])); v=$2; print('null' if v is None else v)" "$1"
 }
 "$bin" report "$tmp/m12.db" --json; rc=$?
-check "report --json of a merged database exits 0" test "$rc" = 0 -a -s "$tmp/sweep.json"
+check "report --json of a merged database exits 0" test "$rc" = 0 -a -s "$tmp/sweep-report.json"
 for p in 50 90 99; do
     for q in 50 5 95; do
         want=$(for db in "${twelve[@]}"; do reach "$db" $p; done | nearest $q 12)
         key=$([ $q = 50 ] && echo median_us || echo p${q}_us)
-        got=$(json_get "$tmp/sweep.json" "j['groups'][0]['deployments'][0]['time_to']['$p']['$key']")
-        check "time to $p%: percentile $q by hand ($want) equals sweep.json ($got)" test "$want" = "$got"
+        got=$(json_get "$tmp/sweep-report.json" "j['groups'][0]['deployments'][0]['time_to']['$p']['$key']")
+        check "time to $p%: percentile $q by hand ($want) equals sweep-report.json ($got)" test "$want" = "$got"
     done
 done
 want=$(for db in "${twelve[@]}"; do sqlite3 "$db" "SELECT count(*) FROM events WHERE name = 'attack_ended' AND outcome = 'blocked'"; done | nearest 50 12)
-got=$(json_get "$tmp/sweep.json" "[a for a in j['groups'][0]['attacks'] if a['outcome'] == 'blocked'][0]['attempts']['median']")
-check "blocked attacks: median by hand ($want) equals sweep.json ($got)" test "$want" = "$got"
-got=$(json_get "$tmp/sweep.json" "j['groups'][0]['runs']")
+got=$(json_get "$tmp/sweep-report.json" "[a for a in j['groups'][0]['attacks'] if a['outcome'] == 'blocked'][0]['attempts']['median']")
+check "blocked attacks: median by hand ($want) equals sweep-report.json ($got)" test "$want" = "$got"
+got=$(json_get "$tmp/sweep-report.json" "j['groups'][0]['runs']")
 check "one group of 12 runs" test "$got" = 12
 "$bin" report "$tmp/m12.db"; rc=$?
 check "report of a merged database writes sweep.html beside it" test "$rc" = 0 -a -s "$tmp/sweep.html"

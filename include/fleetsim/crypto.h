@@ -175,6 +175,17 @@ void fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
                              int64_t due_us);
 
 /*
+ * Start, on a worker, the check of sig over msg under pk, for a later
+ * fs_crypto_verify of exactly these bytes, due at about simulated time
+ * due_us (which may be hours away: such checks are kept, at most 16384 of
+ * them, for up to 48 h). Nothing is counted and nothing changes when it is
+ * never taken; a no-op without workers.
+ */
+void fs_crypto_prefetch_verify(struct fs_sim *sim, const unsigned char sig[64],
+                               const unsigned char *msg, size_t len,
+                               const unsigned char pk[32], int64_t due_us);
+
+/*
  * The same operations in scheme kind, not counted: for the signature work
  * that was never part of a run's counts (the vendor catalog's keys and
  * manifests, a relying party's pure certificate check, an attacker's

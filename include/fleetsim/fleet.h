@@ -118,6 +118,10 @@ struct fs_fleet_env {
     /* Simulated time at which the run stops (0: not known): signature
        work ahead for an exchange due later is not started. */
     int64_t end_us;
+    /* device's telemetry will carry certificate c, first at about due_us
+       (NULL: nobody to tell); only for starting signature work ahead. */
+    void (*cert_ahead)(void *ctx, uint32_t device, const struct fs_cert *c,
+                       int64_t due_us);
 };
 
 /* Total devices of a configuration (sum of cohort counts). */

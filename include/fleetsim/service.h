@@ -198,6 +198,15 @@ bool fs_svc_next_nonce(struct fs_svc *s, uint32_t device,
                        unsigned char nonce[FS_NONCE_BYTES]);
 
 /*
+ * Certificate c is what device's telemetry will carry from now on, first
+ * at about simulated time due_us: start the cloud's check of its CA
+ * signature ahead (fs_crypto_prefetch_verify), when the cloud has not
+ * checked that certificate already. Changes nothing; for the runner.
+ */
+void fs_svc_prefetch_cert(struct fs_svc *s, uint32_t device,
+                          const struct fs_cert *c, int64_t due_us);
+
+/*
  * Take m as fs_svc_receive does, but from a sender outside the fleet: the
  * service's answer goes to reply(ctx, answer, delay_us) (the sender's own
  * address) instead of env->send. Every check is the service's own, and

@@ -903,7 +903,8 @@ static const char report_help[] =
     "by scenario and parameters, per deployment the median, 5th and 95th\n"
     "percentile (nearest rank) across runs of the times to 50/90/99%,\n"
     "halts and failures, and the attack outcomes. FILE defaults to\n"
-    "sweep.html (sweep.json with --json) in the database's folder.\n"
+    "sweep.html (sweep-report.json with --json; not sweep.json, which is\n"
+    "a sweep folder's job list) in the database's folder.\n"
     "\n"
     "options:\n"
     "  -o FILE        write the report to FILE\n"
@@ -966,7 +967,7 @@ cmd_report(int argc, char **argv)
     if (out == NULL && db_b == NULL) {
         beside(db,
                !merged ? "report.html"
-               : json  ? "sweep.json"
+               : json  ? "sweep-report.json"
                        : "sweep.html",
                def, sizeof(def));
         out = def;

@@ -46,16 +46,21 @@
 #define TABLE_BUCKETS 16384
 /* A started check nobody took within this much simulated time is dropped. */
 #define TABLE_HORIZON_US (600 * 1000000LL)
+/* Checks started for a use hours away (a certificate's first check by the
+   cloud) live on a list of their own: this long, and at most this many. */
+#define LONG_HORIZON_US (48 * 3600 * 1000000LL)
+#define LONG_MAX_JOBS 16384
 /* Key generations waiting for fs_crypto_drain before the oldest is taken. */
 #define KEYGEN_MAX 1024
 
 enum job_state { JOB_FREE = 0, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
-enum job_op { OP_KEYGEN = 0, OP_SIGN, OP_SIGN_CHECK };
+enum job_op { OP_KEYGEN = 0, OP_SIGN, OP_SIGN_CHECK, OP_VERIFY };
 
 struct fs_crypto_job {
     _Atomic int state;           /* enum job_state, shared with the workers */
     uint8_t op;                  /* enum job_op */
-    bool in_table;               /* findable by fs__table_find */
+    bool in_table;               /* findable by table_find */
+    bool long_lived;             /* kept on the long age list */
     bool on_msg;                 /* a message's pending signature */
     bool sign_taken;             /* its signature was used */
     bool verify_taken;           /* its check was used */
@@ -90,6 +95,13 @@ enum { RQ_SOON = 0, RQ_LATER = 1 };
 /* A job whose result is due this much simulated time later goes RQ_LATER. */
 #define LATER_US (1000000LL)
 
+/* Jobs in the table, oldest first (linked through older/newer). */
+struct age_list {
+    struct fs_crypto_job *oldest, *newest;
+    size_t len;
+};
+enum { AGE_SHORT = 0, AGE_LONG = 1 };
+
 /* One long-running work item in libuv's pool. */
 struct crypto_worker {
     uv_work_t req;
@@ -116,9 +128,8 @@ struct fs_crypto {
     struct fs_crypto_job *free; /* free jobs */
     void **chunks;              /* job memory */
     size_t nchunks, cap_chunks;
-    struct fs_crypto_job **buckets;        /* TABLE_BUCKETS chains */
-    struct fs_crypto_job *oldest, *newest; /* table age list */
-    size_t in_table;
+    struct fs_crypto_job **buckets; /* TABLE_BUCKETS chains */
+    struct age_list age[2]; /* the table's jobs by start: AGE_SHORT, AGE_LONG */
     struct fs_crypto_job *kg_head, *kg_tail; /* keygens to copy out */
     size_t kg_len;
 };
@@ -183,6 +194,9 @@ job_compute(const struct fs_crypto *c, struct fs_crypto_job *j)
         op_keygen(c->kind, pk, j->sk, seed);
         sodium_memzero(seed, sizeof(seed));
         j->keygen_ns = tick(c) - t0;
+    } else if (j->op == OP_VERIFY) {
+        j->verify_rc = op_verify(c->kind, j->sig, j->msg, j->len, j->sk + 32);
+        j->verify_ns = tick(c) - t0;
     } else {
         op_sign(c->kind, j->sig, j->msg, j->len, j->sk);
         uint64_t t1 = tick(c);
@@ -348,7 +362,8 @@ job_new(struct fs_crypto *c, enum job_op op)
     struct fs_crypto_job *j = c->free;
     c->free = j->next_free;
     j->op = (uint8_t)op;
-    j->in_table = j->on_msg = j->sign_taken = j->verify_taken = false;
+    j->in_table = j->long_lived = false;
+    j->on_msg = j->sign_taken = j->verify_taken = false;
     j->verify_rc = 0;
     j->keygen_ns = j->sign_ns = j->verify_ns = 0;
     j->out = NULL;
@@ -404,6 +419,13 @@ inputs_hash(const unsigned char *msg, size_t len, const unsigned char pk[32])
     return h;
 }
 
+/* True when j makes a check (a verify() may take it). */
+static bool
+has_check(const struct fs_crypto_job *j)
+{
+    return j->op == OP_SIGN_CHECK || j->op == OP_VERIFY;
+}
+
 static void
 table_remove(struct fs_crypto *c, struct fs_crypto_job *j)
 {
@@ -413,18 +435,29 @@ table_remove(struct fs_crypto *c, struct fs_crypto_job *j)
     while (*p != j)
         p = &(*p)->hnext;
     *p = j->hnext;
+    struct age_list *a = &c->age[j->long_lived ? AGE_LONG : AGE_SHORT];
     if (j->older != NULL)
         j->older->newer = j->newer;
     else
-        c->oldest = j->newer;
+        a->oldest = j->newer;
     if (j->newer != NULL)
         j->newer->older = j->older;
     else
-        c->newest = j->older;
+        a->newest = j->older;
+    a->len--;
     j->hnext = j->older = j->newer = NULL;
     j->in_table = false;
-    c->in_table--;
     job_release(c, j);
+}
+
+/* Drop the oldest job of list a, which nobody took. */
+static void
+table_drop_oldest(struct fs_crypto *c, struct age_list *a)
+{
+    struct fs_crypto_job *j = a->oldest;
+    c->waste.unused_sign += !j->sign_taken;
+    c->waste.unused_verify += has_check(j) && !j->verify_taken;
+    table_remove(c, j);
 }
 
 /* Drop started work nobody took: too old, or too much of it. */
@@ -432,31 +465,31 @@ static void
 table_expire(struct fs_crypto *c)
 {
     int64_t now = fs_sim_now_us(c->sim);
-    while (c->oldest != NULL &&
-           now - c->oldest->started_us > TABLE_HORIZON_US) {
-        struct fs_crypto_job *j = c->oldest;
-        c->waste.unused_sign += !j->sign_taken;
-        c->waste.unused_verify += j->op == OP_SIGN_CHECK && !j->verify_taken;
-        table_remove(c, j);
-    }
+    struct age_list *s = &c->age[AGE_SHORT], *l = &c->age[AGE_LONG];
+    while (s->oldest != NULL && now - s->oldest->started_us > TABLE_HORIZON_US)
+        table_drop_oldest(c, s);
+    while (l->oldest != NULL && (l->len > LONG_MAX_JOBS ||
+                                 now - l->oldest->started_us > LONG_HORIZON_US))
+        table_drop_oldest(c, l);
 }
 
 static void
 table_insert(struct fs_crypto *c, struct fs_crypto_job *j)
 {
-    table_expire(c);
+    struct age_list *a = &c->age[j->long_lived ? AGE_LONG : AGE_SHORT];
     struct fs_crypto_job **b = &c->buckets[j->hash & (TABLE_BUCKETS - 1)];
     j->hnext = *b;
     *b = j;
-    j->older = c->newest;
+    j->older = a->newest;
     j->newer = NULL;
-    if (c->newest != NULL)
-        c->newest->newer = j;
+    if (a->newest != NULL)
+        a->newest->newer = j;
     else
-        c->oldest = j;
-    c->newest = j;
+        a->oldest = j;
+    a->newest = j;
+    a->len++;
     j->in_table = true;
-    c->in_table++;
+    table_expire(c); /* after: a long list one too long drops its oldest */
 }
 
 /*
@@ -473,8 +506,9 @@ table_find(struct fs_crypto *c, const unsigned char *msg, size_t len,
          j != NULL; j = j->hnext) {
         if (j->hash != h || j->len != len || memcmp(j->msg, msg, len) != 0)
             continue;
-        if (want_sign ? (!j->sign_taken && memcmp(j->sk, key, 64) == 0)
-                      : (j->op == OP_SIGN_CHECK && !j->verify_taken &&
+        if (want_sign ? (j->op != OP_VERIFY && !j->sign_taken &&
+                         memcmp(j->sk, key, 64) == 0)
+                      : (has_check(j) && !j->verify_taken &&
                          memcmp(j->sk + 32, pk, 32) == 0))
             return j;
     }
@@ -768,9 +802,36 @@ fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
         table_find(c, msg, len, sk, true) != NULL)
         return;
     table_expire(c);
-    if (c->in_table >= TABLE_MAX)
+    if (c->age[AGE_SHORT].len >= TABLE_MAX)
         return; /* enough started already: the oldest are needed first */
     sign_start(c, msg, len, sk, true, due_us - fs_sim_now_us(sim) >= LATER_US);
+}
+
+void
+fs_crypto_prefetch_verify(struct fs_sim *sim, const unsigned char sig[64],
+                          const unsigned char *msg, size_t len,
+                          const unsigned char pk[32], int64_t due_us)
+{
+    struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
+    if (c == NULL || c->nworkers == 0 || len > JOB_MSG_MAX ||
+        table_find(c, msg, len, pk, false) != NULL)
+        return;
+    int64_t ahead_us = due_us - fs_sim_now_us(sim);
+    bool long_lived = ahead_us >= TABLE_HORIZON_US;
+    table_expire(c);
+    if (!long_lived && c->age[AGE_SHORT].len >= TABLE_MAX)
+        return; /* enough started already */
+    struct fs_crypto_job *j = job_new(c, OP_VERIFY);
+    memset(j->sk, 0, 32);
+    memcpy(j->sk + 32, pk, 32);
+    memcpy(j->sig, sig, 64);
+    memcpy(j->msg, msg, len);
+    j->len = (uint16_t)len;
+    j->hash = inputs_hash(msg, len, pk);
+    j->sign_taken = true; /* it has no signature to give */
+    j->long_lived = long_lived;
+    table_insert(c, j);
+    job_submit(c, j, ahead_us >= LATER_US);
 }
 
 int

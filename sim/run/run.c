@@ -126,6 +126,14 @@ next_nonce(void *ctx, uint32_t device, unsigned char nonce[16])
     return fs_svc_next_nonce(r->svc, device, nonce);
 }
 
+/* A device's next telemetry will carry c: the cloud's check, ahead. */
+static void
+cert_ahead(void *ctx, uint32_t device, const struct fs_cert *c, int64_t due_us)
+{
+    struct fs_run *r = ctx;
+    fs_svc_prefetch_cert(r->svc, device, c, due_us);
+}
+
 /* The attacker's injections travel the same path as genuine messages. */
 static void
 inject_to_svc(void *ctx, struct fs_msg *m, int64_t delay_us)
@@ -216,7 +224,8 @@ setup_model(struct fs_run *r, struct fs_diag *diag)
                               .send = device_send,
                               .ctx = r,
                               .next_nonce = next_nonce,
-                              .end_us = scn->duration_us};
+                              .end_us = scn->duration_us,
+                              .cert_ahead = cert_ahead};
     err = fs_fleet_create(&fe, &r->fleet);
     if (err != 0)
         return fs_diag_set(diag, err, scn->file, 0, 0,
