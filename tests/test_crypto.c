@@ -6,7 +6,8 @@
  * under another key, over a changed message, garbled, or made with
  * another key), that it keeps libsodium's key layout, that counted and
  * uncounted operations agree, and that the counts are one per operation
- * in either scheme.
+ * in either scheme; and that work started ahead on the thread pool is
+ * taken only for exactly its inputs.
  * Does not: run scenarios (tests/crypto-model-check.sh compares whole runs).
  */
 #include <setjmp.h>
@@ -175,6 +176,91 @@ test_crypto_counts_the_same_in_both(void **state)
     }
 }
 
+/*
+ * Work started ahead on the pool (2 and 4 threads, both schemes) gives the
+ * bytes and answers the inline operations give, and is taken only for
+ * exactly its inputs: a check started for one signature never answers for
+ * another, a tampered message or a flipped bit; counts are one per
+ * operation asked for, whether or not work was started ahead.
+ */
+static void
+test_crypto_pool_work_ahead(void **state)
+{
+    (void)state;
+    static const unsigned char msg[] = "evidence of device 7";
+    static const unsigned char other[] = "evidence of device 8";
+    static const unsigned threads[] = {2, 4};
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t t = 0; t < 2; t++) {
+            unsigned char seed[32], pk[32], sk[64], want[64], sig[64];
+            unsigned char bad[64], ksk[64], kpk[32], psk[64];
+            seed_of(seed, (unsigned char)(11 + k));
+            fs_crypto_plain_keygen(kinds[k], pk, sk, seed);
+            fs_crypto_plain_sign(kinds[k], want, msg, sizeof(msg), sk);
+            struct fs_sim *sim;
+            struct fs_crypto *c;
+            assert_int_equal(fs_sim_create(1, 0, &sim), 0);
+            assert_int_equal(fs_crypto_create(NULL, &c), 0);
+            fs_crypto_set_kind(c, kinds[k]);
+            fs_crypto_attach(sim, c);
+            assert_int_equal(fs_crypto_set_threads(c, threads[t]), 0);
+            assert_true(fs_crypto_ahead(sim));
+            /* key generation spread over the pool */
+            fs_crypto_keygen_start(sim, ksk, seed);
+            fs_crypto_drain(sim);
+            fs_crypto_plain_keygen(kinds[k], kpk, psk, seed);
+            assert_memory_equal(ksk, psk, 64);
+            /* a prefetched signature and its check */
+            fs_crypto_prefetch_sign(sim, msg, sizeof(msg), sk, 30000000);
+            fs_crypto_sign(sim, sig, msg, sizeof(msg), sk);
+            assert_memory_equal(sig, want, 64);
+            memcpy(bad, want, 64);
+            bad[5] ^= 0x10;
+            assert_int_equal(fs_crypto_verify(sim, bad, msg, sizeof(msg), pk),
+                             FS_EBADSIG); /* not the started check's answer */
+            assert_int_equal(
+                fs_crypto_verify(sim, want, other, sizeof(other), pk),
+                FS_EBADSIG); /* another message */
+            assert_int_equal(fs_crypto_verify(sim, want, msg, sizeof(msg), pk),
+                             0);
+            /* a deferred signature, settled */
+            struct fs_crypto_job *pending = NULL;
+            memset(sig, 0, sizeof(sig));
+            fs_crypto_sign_deferred(sim, sig, msg, sizeof(msg), sk, true,
+                                    &pending);
+            fs_crypto_settle(&pending);
+            assert_null(pending);
+            assert_memory_equal(sig, want, 64);
+            assert_int_equal(fs_crypto_verify(sim, sig, msg, sizeof(msg), pk),
+                             0);
+            /* verify-only work ahead, short and long (hours away) */
+            const int64_t dues[] = {50000, 6 * 3600 * 1000000LL};
+            for (size_t d = 0; d < 2; d++) {
+                fs_crypto_prefetch_verify(sim, bad, msg, sizeof(msg), pk,
+                                          dues[d]);
+                fs_crypto_prefetch_verify(sim, want, other, sizeof(other), pk,
+                                          dues[d]);
+                assert_int_equal(
+                    fs_crypto_verify(sim, want, msg, sizeof(msg), pk), 0);
+                assert_int_equal(
+                    fs_crypto_verify(sim, bad, msg, sizeof(msg), pk),
+                    FS_EBADSIG);
+                assert_int_equal(
+                    fs_crypto_verify(sim, want, other, sizeof(other), pk),
+                    FS_EBADSIG);
+            }
+            const struct fs_crypto_stats *st = fs_crypto_counts(c);
+            assert_int_equal(st->keygen, 1);
+            assert_int_equal(st->sign, 2);
+            assert_int_equal(st->verify, 4 + 2 * 3);
+            assert_true(fs_crypto_waste(c)->started > 0);
+            fs_crypto_attach(sim, NULL);
+            fs_sim_destroy(sim);
+            fs_crypto_destroy(c);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -183,6 +269,7 @@ main(void)
         cmocka_unit_test(test_crypto_key_layout),
         cmocka_unit_test(test_crypto_checks_keep_their_meaning),
         cmocka_unit_test(test_crypto_counts_the_same_in_both),
+        cmocka_unit_test(test_crypto_pool_work_ahead),
     };
     if (sodium_init() < 0)
         return 1;
