@@ -5,13 +5,7 @@
 # Prints one line per check and ends with "N passed, N failed".
 set -u
 bin=${1:?usage: cli-checks.sh FLEETSIM}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-check() { # name, then a command that must succeed
-    local name=$1; shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $name"; fi
-}
+. "$(dirname "$0")/check-lib.sh" # $tmp, pass/fail, check()
 scn=tests/scenarios/basic-attest.yaml
 
 "$bin" run "$scn" --quiet --trace --out "$tmp/a"; rc_a=$?

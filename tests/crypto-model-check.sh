@@ -12,8 +12,9 @@
 #     table and the trace header say crypto=model, and the signer public
 #     keys in fleet.db differ from the real run's (so the two are not the
 #     same run twice);
-#   - the same exit status, and summary.json identical apart from crypto
-#     and the measured wall_s and peak_rss_bytes: expectations with their
+#   - the same exit status, and summary.json identical apart from crypto,
+#     threads (model runs default to 1, real ones to the cores) and the
+#     measured wall_s and peak_rss_bytes: expectations with their
 #     values and verdicts, deployments, every metric, the fingerprint;
 #   - fleet.db identical table by table, row by row, apart from the
 #     columns holding key bytes (service_devices.public_key,
@@ -58,7 +59,7 @@ if a.get("crypto") != "real" or b.get("crypto") != "model":
     print("  crypto keys:", a.get("crypto"), b.get("crypto"))
     sys.exit(1)
 for d in (a, b):
-    for k in ("crypto", "wall_s", "peak_rss_bytes"):
+    for k in ("crypto", "threads", "wall_s", "peak_rss_bytes"):
         d.pop(k, None)
 if a != b:
     for k in sorted(set(a) | set(b)):

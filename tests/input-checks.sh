@@ -5,13 +5,7 @@
 # Prints one line per failed check and ends with "N passed, N failed".
 set -u
 bin=${1:?usage: input-checks.sh FLEETSIM}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-check() { # name, then a command that must succeed
-    local name=$1; shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $name"; fi
-}
+. "$(dirname "$0")/check-lib.sh" # $tmp, pass/fail, check()
 scn=tests/scenarios/basic-attest.yaml
 
 mkfifo "$tmp/fifo"

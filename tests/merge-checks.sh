@@ -10,13 +10,7 @@
 # Prints one line per failed check and ends with "N passed, N failed".
 set -u
 bin=${1:?usage: merge-checks.sh FLEETSIM}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-check() { # name, then a command that must succeed
-    local name=$1; shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $name"; fi
-}
+. "$(dirname "$0")/check-lib.sh" # $tmp, pass/fail, check()
 command -v sqlite3 >/dev/null || { echo "merge-checks: sqlite3 missing (apt-get install sqlite3)"; exit 1; }
 scn=scenarios/attacks/tamper-in-transit.yaml
 

@@ -14,13 +14,7 @@ set -u
 bin=${1:?usage: sweep-chain.sh FLEETSIM [parallel|slurm]}
 mode=${2:-parallel}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-check() { # name, then a command that must succeed
-    local name=$1; shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $name"; fi
-}
+. "$(dirname "$0")/check-lib.sh" # $tmp, pass/fail, check()
 for c in sqlite3 python3; do
     command -v $c >/dev/null || { echo "sweep-chain: $c missing (apt-get install $c)"; exit 1; }
 done

@@ -9,13 +9,7 @@
 set -u
 bin=${1:?usage: sweep-checks.sh FLEETSIM}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-check() { # name, then a command that must succeed
-    local name=$1; shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $name"; fi
-}
+. "$(dirname "$0")/check-lib.sh" # $tmp, pass/fail, check()
 scn=tests/scenarios/anchors.yaml # 500 devices, one OS rollout, < 1 s
 fp() { sed -n 's/.*"fingerprint": "\([0-9a-f]*\)".*/\1/p' "$1/summary.json"; }
 
