@@ -157,7 +157,7 @@ fs__keystore_prefetch_sign(struct fs_keystore *ks, uint32_t device,
                            int64_t due_us)
 {
     FS_ASSERT(device < ks->n);
-    fs_crypto_prefetch_sign(ks->sim, msg, msg_len, ks->chips[device].sk,
+    fs_crypto_prefetch_sign(ks->sim, msg, msg_len, ks->chips[device].sk, true,
                             due_us);
 }
 

@@ -19,6 +19,32 @@
 
 #include "service_int.h"
 
+/* The certificate the service issues registered device d at now_us. */
+static void
+cert_fill(const struct fs_svc *s, uint32_t device, const struct svc_dev *d,
+          int64_t now_us, struct fs_cert *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->device = device;
+    memcpy(c->pk, d->pk, FS_KEY_PUB_BYTES);
+    c->not_after_us = now_us + s->settings.cert_lifetime_us;
+    c->serial = s->next_serial;
+}
+
+/* Start the signature of the next certificate ahead; see service.h. */
+void
+fs_svc_prefetch_issue(struct fs_svc *s, uint32_t device, int64_t arrive_us)
+{
+    struct svc_dev *d = fs__registry_dev(s, device);
+    if (d == NULL || !fs_crypto_ahead(s->env.sim))
+        return;
+    struct fs_cert c;
+    cert_fill(s, device, d, arrive_us, &c);
+    unsigned char buf[FS_CERT_BYTES];
+    size_t n = fs_cert_encode(&c, buf);
+    fs_crypto_prefetch_sign(s->env.sim, buf, n, s->ca_sk, false, arrive_us);
+}
+
 /* Sign a certificate for device; see service_int.h. */
 int
 fs__cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out,
@@ -28,11 +54,8 @@ fs__cert_issue(struct fs_svc *s, uint32_t device, struct fs_cert *out,
     if (d == NULL)
         return FS_EINVAL;
     struct fs_cert *c = out;
-    memset(c, 0, sizeof(*c));
-    c->device = device;
-    memcpy(c->pk, d->pk, FS_KEY_PUB_BYTES);
-    c->not_after_us = fs_sim_now_us(s->env.sim) + s->settings.cert_lifetime_us;
-    c->serial = s->next_serial++;
+    cert_fill(s, device, d, fs_sim_now_us(s->env.sim), c);
+    s->next_serial++;
     unsigned char buf[FS_CERT_BYTES];
     size_t n = fs_cert_encode(c, buf);
     fs_crypto_sign_deferred(s->env.sim, c->sig, buf, n, s->ca_sk, false,

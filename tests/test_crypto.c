@@ -211,7 +211,7 @@ test_crypto_pool_work_ahead(void **state)
             fs_crypto_plain_keygen(kinds[k], kpk, psk, seed);
             assert_memory_equal(ksk, psk, 64);
             /* a prefetched signature and its check */
-            fs_crypto_prefetch_sign(sim, msg, sizeof(msg), sk, 30000000);
+            fs_crypto_prefetch_sign(sim, msg, sizeof(msg), sk, true, 30000000);
             fs_crypto_sign(sim, sig, msg, sizeof(msg), sk);
             assert_memory_equal(sig, want, 64);
             memcpy(bad, want, 64);

@@ -163,15 +163,16 @@ void fs_crypto_sign_deferred(struct fs_sim *sim, unsigned char sig[64],
 void fs_crypto_settle(struct fs_crypto_job **pending);
 
 /*
- * Start, on a worker, the signature of msg with sk and its check under sk's
- * public half, which a later fs_crypto_sign or fs_crypto_sign_deferred of
- * the same message and key (then fs_crypto_verify) will take, at about
+ * Start, on a worker, the signature of msg with sk (and, with check, its
+ * check under sk's public half), which a later fs_crypto_sign or
+ * fs_crypto_sign_deferred of the same message and key (then
+ * fs_crypto_verify) will take, at about
  * simulated time due_us: work due a second or more later waits until
  * nothing due sooner is queued. Nothing is counted and nothing changes when
  * it is never taken; a no-op without workers.
  */
 void fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
-                             size_t len, const unsigned char sk[64],
+                             size_t len, const unsigned char sk[64], bool check,
                              int64_t due_us);
 
 /*

@@ -207,6 +207,15 @@ void fs_svc_prefetch_cert(struct fs_svc *s, uint32_t device,
                           const struct fs_cert *c, int64_t due_us);
 
 /*
+ * Evidence from device reaches the service at simulated time arrive_us:
+ * start the signature of the certificate the service would issue then if
+ * nothing else is issued first (fs_crypto_prefetch_sign). Changes
+ * nothing; for the runner.
+ */
+void fs_svc_prefetch_issue(struct fs_svc *s, uint32_t device,
+                           int64_t arrive_us);
+
+/*
  * Take m as fs_svc_receive does, but from a sender outside the fleet: the
  * service's answer goes to reply(ctx, answer, delay_us) (the sender's own
  * address) instead of env->send. Every check is the service's own, and

@@ -744,6 +744,8 @@ fs_crypto_sign(struct fs_sim *sim, unsigned char sig[64],
             j->sign_taken = true;
             c->st.sign_ns += j->sign_ns;
             c->st.sign++;
+            if (!has_check(j))
+                table_remove(c, j); /* nothing more in it to take */
             return;
         }
     }
@@ -775,6 +777,9 @@ fs_crypto_sign_deferred(struct fs_sim *sim, unsigned char sig[64],
     j->out = sig;
     c->st.sign++;
     *pending = j;
+    if (!has_check(j))
+        table_remove(c, j); /* nothing more in it to take; the message
+                               holds it until settled */
 }
 
 void
@@ -795,7 +800,8 @@ fs_crypto_settle(struct fs_crypto_job **pending)
 
 void
 fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
-                        size_t len, const unsigned char sk[64], int64_t due_us)
+                        size_t len, const unsigned char sk[64], bool check,
+                        int64_t due_us)
 {
     struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
     if (c == NULL || c->nworkers == 0 || len > JOB_MSG_MAX ||
@@ -804,7 +810,10 @@ fs_crypto_prefetch_sign(struct fs_sim *sim, const unsigned char *msg,
     table_expire(c);
     if (c->age[AGE_SHORT].len >= TABLE_MAX)
         return; /* enough started already: the oldest are needed first */
-    sign_start(c, msg, len, sk, true, due_us - fs_sim_now_us(sim) >= LATER_US);
+    struct fs_crypto_job *j = sign_start(
+        c, msg, len, sk, check, due_us - fs_sim_now_us(sim) >= LATER_US);
+    if (!check)
+        table_insert(c, j); /* findable for its signature alone */
 }
 
 void

@@ -115,7 +115,10 @@ device_send(void *ctx, struct fs_msg *m, int64_t latency_us)
     struct fs_run *r = ctx;
     int err = fs_sim_schedule(r->sim, latency_us, deliver_to_svc, m, NULL);
     if (err != 0)
-        fs_msgpool_put(&r->pool, m); /* past the end of simulated time */
+        fs_msgpool_put(&r->pool, m);     /* past the end of simulated time */
+    else if (m->kind == FS_MSG_EVIDENCE) /* the certificate it may earn */
+        fs_svc_prefetch_issue(r->svc, m->device,
+                              fs_sim_now_us(r->sim) + latency_us);
 }
 
 /* The service's next nonce for device, for signature work ahead. */
