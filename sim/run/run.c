@@ -56,6 +56,7 @@ struct fs_run {
     bool done;                         /* duration reached, end checked */
     struct fs_catalog *catalog;        /* signed images, vendor keys */
     struct fs_crypto *crypto;          /* counts of signature operations */
+    uint64_t evidence_in_flight;       /* device evidence not yet delivered */
     struct fs_msgpool pool;            /* messages in flight */
     struct fs_fleet_config *fleet_cfg; /* what the fleet is built from */
     struct fs_fleet *fleet;            /* the devices */
@@ -87,6 +88,8 @@ deliver_to_svc(struct fs_sim *sim, void *arg)
     struct fs_run *r = fs_sim_ctx(sim, FS_CTX_RUN);
     struct fs_msg *m = arg;
     fs_crypto_settle(&m->crypto); /* its signature, made ahead */
+    if (m->kind == FS_MSG_EVIDENCE && r->evidence_in_flight > 0)
+        r->evidence_in_flight--;
     if (fs_attack_on_to_svc(r->attack, arg))
         return;
     fs_svc_receive(r->svc, arg);
@@ -115,8 +118,10 @@ device_send(void *ctx, struct fs_msg *m, int64_t latency_us)
     struct fs_run *r = ctx;
     int err = fs_sim_schedule(r->sim, latency_us, deliver_to_svc, m, NULL);
     if (err != 0)
-        fs_msgpool_put(&r->pool, m);     /* past the end of simulated time */
-    else if (m->kind == FS_MSG_EVIDENCE) /* the certificate it may earn */
+        fs_msgpool_put(&r->pool, m); /* past the end of simulated time */
+    else if (m->kind == FS_MSG_EVIDENCE && r->evidence_in_flight++ == 0)
+        /* the certificate it may earn, when no other evidence can reach
+           the service first and take the serial that is predicted */
         fs_svc_prefetch_issue(r->svc, m->device,
                               fs_sim_now_us(r->sim) + latency_us);
 }
