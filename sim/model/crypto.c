@@ -95,8 +95,9 @@ enum { RQ_SOON = 0, RQ_LATER = 1 };
 /* A job whose result is due this much simulated time later goes RQ_LATER. */
 #define LATER_US (1000000LL)
 
-/* Jobs in the table, oldest first (linked through older/newer). */
-struct age_list {
+/* Jobs oldest first, linked through older/newer: the table's age lists
+   and the key generations waiting to be copied out. */
+struct job_list {
     struct fs_crypto_job *oldest, *newest;
     size_t len;
 };
@@ -129,9 +130,8 @@ struct fs_crypto {
     void **chunks;              /* job memory */
     size_t nchunks, cap_chunks;
     struct fs_crypto_job **buckets; /* TABLE_BUCKETS chains */
-    struct age_list age[2]; /* the table's jobs by start: AGE_SHORT, AGE_LONG */
-    struct fs_crypto_job *kg_head, *kg_tail; /* keygens to copy out */
-    size_t kg_len;
+    struct job_list age[2]; /* the table's jobs by start: AGE_SHORT, AGE_LONG */
+    struct job_list kg;     /* key generations to copy out */
 };
 
 /* The counters attached to sim, or the scratch sink none when there are none.
@@ -426,16 +426,24 @@ has_check(const struct fs_crypto_job *j)
     return j->op == OP_SIGN_CHECK || j->op == OP_VERIFY;
 }
 
+/* Append j to list a (main thread). */
 static void
-table_remove(struct fs_crypto *c, struct fs_crypto_job *j)
+list_append(struct job_list *a, struct fs_crypto_job *j)
 {
-    if (!j->in_table)
-        return;
-    struct fs_crypto_job **p = &c->buckets[j->hash & (TABLE_BUCKETS - 1)];
-    while (*p != j)
-        p = &(*p)->hnext;
-    *p = j->hnext;
-    struct age_list *a = &c->age[j->long_lived ? AGE_LONG : AGE_SHORT];
+    j->older = a->newest;
+    j->newer = NULL;
+    if (a->newest != NULL)
+        a->newest->newer = j;
+    else
+        a->oldest = j;
+    a->newest = j;
+    a->len++;
+}
+
+/* Take j out of list a (main thread). */
+static void
+list_unlink(struct job_list *a, struct fs_crypto_job *j)
+{
     if (j->older != NULL)
         j->older->newer = j->newer;
     else
@@ -445,14 +453,27 @@ table_remove(struct fs_crypto *c, struct fs_crypto_job *j)
     else
         a->newest = j->older;
     a->len--;
-    j->hnext = j->older = j->newer = NULL;
+    j->older = j->newer = NULL;
+}
+
+static void
+table_remove(struct fs_crypto *c, struct fs_crypto_job *j)
+{
+    if (!j->in_table)
+        return;
+    struct fs_crypto_job **p = &c->buckets[j->hash & (TABLE_BUCKETS - 1)];
+    while (*p != j)
+        p = &(*p)->hnext;
+    *p = j->hnext;
+    list_unlink(&c->age[j->long_lived ? AGE_LONG : AGE_SHORT], j);
+    j->hnext = NULL;
     j->in_table = false;
     job_release(c, j);
 }
 
 /* Drop the oldest job of list a, which nobody took. */
 static void
-table_drop_oldest(struct fs_crypto *c, struct age_list *a)
+table_drop_oldest(struct fs_crypto *c, struct job_list *a)
 {
     struct fs_crypto_job *j = a->oldest;
     c->waste.unused_sign += !j->sign_taken;
@@ -465,7 +486,7 @@ static void
 table_expire(struct fs_crypto *c)
 {
     int64_t now = fs_sim_now_us(c->sim);
-    struct age_list *s = &c->age[AGE_SHORT], *l = &c->age[AGE_LONG];
+    struct job_list *s = &c->age[AGE_SHORT], *l = &c->age[AGE_LONG];
     while (s->oldest != NULL && now - s->oldest->started_us > TABLE_HORIZON_US)
         table_drop_oldest(c, s);
     while (l->oldest != NULL && (l->len > LONG_MAX_JOBS ||
@@ -476,18 +497,10 @@ table_expire(struct fs_crypto *c)
 static void
 table_insert(struct fs_crypto *c, struct fs_crypto_job *j)
 {
-    struct age_list *a = &c->age[j->long_lived ? AGE_LONG : AGE_SHORT];
     struct fs_crypto_job **b = &c->buckets[j->hash & (TABLE_BUCKETS - 1)];
     j->hnext = *b;
     *b = j;
-    j->older = a->newest;
-    j->newer = NULL;
-    if (a->newest != NULL)
-        a->newest->newer = j;
-    else
-        a->oldest = j;
-    a->newest = j;
-    a->len++;
+    list_append(&c->age[j->long_lived ? AGE_LONG : AGE_SHORT], j);
     j->in_table = true;
     table_expire(c); /* after: a long list one too long drops its oldest */
 }
@@ -592,14 +605,12 @@ fs_crypto_destroy(struct fs_crypto *c)
         /* key generations never taken (their keystore may be gone): wait
            for each and drop it, copying nothing out; the engine may be
            destroyed already, so nothing here goes through it */
-        while (c->kg_head != NULL) {
-            struct fs_crypto_job *j = c->kg_head;
-            c->kg_head = j->newer;
+        while (c->kg.oldest != NULL) {
+            struct fs_crypto_job *j = c->kg.oldest;
+            list_unlink(&c->kg, j);
             job_wait(c, j);
-            j->newer = NULL;
             job_release(c, j);
         }
-        c->kg_tail = NULL;
         uv_mutex_lock(&c->mu);
         c->stop = true;
         uv_cond_broadcast(&c->cv);
@@ -683,15 +694,11 @@ fs_crypto_keygen(struct fs_sim *sim, unsigned char pk[32], unsigned char sk[64],
 static void
 keygen_take(struct fs_crypto *c)
 {
-    struct fs_crypto_job *j = c->kg_head;
-    c->kg_head = j->newer;
-    if (c->kg_head == NULL)
-        c->kg_tail = NULL;
-    c->kg_len--;
+    struct fs_crypto_job *j = c->kg.oldest;
+    list_unlink(&c->kg, j);
     job_wait(c, j);
     memcpy(j->out, j->sk, 64);
     c->st.keygen_ns += j->keygen_ns;
-    j->newer = NULL;
     job_release(c, j);
 }
 
@@ -709,14 +716,9 @@ fs_crypto_keygen_start(struct fs_sim *sim, unsigned char sk[64],
     struct fs_crypto_job *j = job_new(c, OP_KEYGEN);
     memcpy(j->sk, seed, 32);
     j->out = sk;
-    if (c->kg_tail != NULL)
-        c->kg_tail->newer = j;
-    else
-        c->kg_head = j;
-    c->kg_tail = j;
-    c->kg_len++;
+    list_append(&c->kg, j);
     job_submit(c, j, false);
-    while (c->kg_len > KEYGEN_MAX)
+    while (c->kg.len > KEYGEN_MAX)
         keygen_take(c);
 }
 
@@ -726,7 +728,7 @@ fs_crypto_drain(struct fs_sim *sim)
     struct fs_crypto *c = fs_sim_ctx(sim, FS_CTX_CRYPTO);
     if (c == NULL)
         return;
-    while (c->kg_head != NULL)
+    while (c->kg.oldest != NULL)
         keygen_take(c);
 }
 
